@@ -1,0 +1,77 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+)
+
+// Extension keys on every error we present.
+const (
+	extCode           = "code"
+	extUpstreamStatus = "upstreamStatus"
+	extRetryAfter     = "retryAfter"
+)
+
+// ErrorPresenter classifies every error once, at the edge: application
+// errors keep their code and safe message; gqlgen's own errors (parse,
+// validation, limits) keep their code; anything else is logged in full and
+// reported as INTERNAL with a generic message.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if ae, ok := apperr.As(err); ok {
+			if ae.Code == apperr.Internal {
+				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+			}
+			gqlErr.Message = ae.Message
+			gqlErr.Extensions = appExtensions(gqlErr.Extensions, ae)
+			return gqlErr
+		}
+		var direct *gqlerror.Error
+		if errors.As(err, &direct) && direct.Unwrap() == nil {
+			// gqlgen's own: parse, validation, coercion and limit errors.
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			if _, ok := gqlErr.Extensions[extCode]; !ok {
+				gqlErr.Extensions[extCode] = string(apperr.Internal)
+			}
+			return gqlErr
+		}
+		log.ErrorContext(ctx, "unclassified error", "path", gqlErr.Path.String(), "err", err)
+		gqlErr.Message = "internal error"
+		gqlErr.Extensions = map[string]any{extCode: string(apperr.Internal)}
+		return gqlErr
+	}
+}
+
+func appExtensions(ext map[string]any, ae *apperr.Error) map[string]any {
+	if ext == nil {
+		ext = map[string]any{}
+	}
+	ext[extCode] = string(ae.Code)
+	if ae.UpstreamStatus != 0 {
+		ext[extUpstreamStatus] = ae.UpstreamStatus
+	}
+	if ae.RetryAfter > 0 {
+		ext[extRetryAfter] = int(math.Ceil(ae.RetryAfter.Seconds()))
+	}
+	return ext
+}
+
+// Recover turns a resolver panic into an INTERNAL error, logging the value
+// (never a token: panics carry resolver values, which do not include it).
+func Recover(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
+		return apperr.New(apperr.Internal, "internal error")
+	}
+}

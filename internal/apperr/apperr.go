@@ -1,0 +1,78 @@
+// Package apperr is the facade's one application error type: a fixed set of
+// codes that every layer classifies into once, and that the GraphQL error
+// presenter turns into extensions.code. Messages carried here are meant for
+// clients, so they must never contain tokens, URLs with secrets or raw
+// upstream bodies; the wrapped cause is for logs only.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code is a stable, machine-readable error class. Clients switch on it, so
+// values are part of the public API: add new ones, never rename.
+type Code string
+
+// The codes, as documented in the README's error table.
+const (
+	Unauthenticated     Code = "UNAUTHENTICATED"
+	Forbidden           Code = "FORBIDDEN"
+	NotFound            Code = "NOT_FOUND"
+	RateLimited         Code = "RATE_LIMITED"
+	UpstreamTimeout     Code = "UPSTREAM_TIMEOUT"
+	UpstreamUnavailable Code = "UPSTREAM_UNAVAILABLE"
+	UpstreamBadResponse Code = "UPSTREAM_BAD_RESPONSE"
+	BadUserInput        Code = "BAD_USER_INPUT"
+	Internal            Code = "INTERNAL"
+)
+
+// Error is an application error with a client-safe message.
+type Error struct {
+	Code    Code
+	Message string // safe to show to clients
+	// UpstreamStatus is the HTTP status SeaTable answered with, 0 if none.
+	UpstreamStatus int
+	// RetryAfter is how long SeaTable asked us to wait (429), 0 if unknown.
+	RetryAfter time.Duration
+	// Err is the underlying cause; it is logged, never shown.
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an error with the given code and client-safe message.
+func New(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
+
+// Wrap returns an error with the given code and message that keeps cause for logging.
+func Wrap(code Code, msg string, cause error) *Error {
+	return &Error{Code: code, Message: msg, Err: cause}
+}
+
+// As finds the first *Error in err's chain.
+func As(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e, true
+	}
+	return nil, false
+}
+
+// CodeOf reports the code of err, Internal for anything unclassified.
+func CodeOf(err error) Code {
+	if err == nil {
+		return ""
+	}
+	if e, ok := As(err); ok {
+		return e.Code
+	}
+	return Internal
+}

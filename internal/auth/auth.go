@@ -1,0 +1,45 @@
+// Package auth reads the caller's SeaTable token from an HTTP request. It
+// validates the token's form only; SeaTable decides whether it is valid.
+// Nothing here logs or echoes a token.
+package auth
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+)
+
+// MaxTokenLength bounds what we forward: account tokens are 40 hex
+// characters and base tokens (JWT) about 250.
+const MaxTokenLength = 2048
+
+// Token returns the token of an `Authorization: Token X` or `Bearer X` header
+// (scheme case-insensitive), or fallback when the request has no such header.
+// It returns "" and no error when neither exists; callers decide what an
+// anonymous request may do.
+func Token(h http.Header, fallback string) (string, error) {
+	v := strings.TrimSpace(h.Get("Authorization"))
+	if v == "" {
+		return fallback, nil
+	}
+	parts := strings.Fields(v)
+	if len(parts) != 2 {
+		return "", apperr.New(apperr.Unauthenticated, "Authorization header must be \"Token <token>\" or \"Bearer <token>\"")
+	}
+	switch strings.ToLower(parts[0]) {
+	case "token", "bearer":
+	default:
+		return "", apperr.New(apperr.Unauthenticated, "unsupported Authorization scheme: use \"Token <token>\" or \"Bearer <token>\"")
+	}
+	tok := parts[1]
+	if len(tok) > MaxTokenLength {
+		return "", apperr.New(apperr.Unauthenticated, "token too long")
+	}
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c <= 0x20 || c >= 0x7f {
+			return "", apperr.New(apperr.Unauthenticated, "token contains invalid characters")
+		}
+	}
+	return tok, nil
+}

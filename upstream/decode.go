@@ -1,0 +1,250 @@
+package upstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ErrUnknownShape means the body is JSON but not the shape of any known
+// generation of the workspace list.
+var ErrUnknownShape = errors.New("not a SeaTable workspace list")
+
+// DecodeWorkspaceList reads a GET /api/v2.1/workspaces/ body of any known
+// generation. It fails only when the body is not JSON or has no
+// workspace_list array; odd fields and odd entries are tolerated.
+func DecodeWorkspaceList(r io.Reader) (*WorkspaceList, error) {
+	var wire wireWorkspaceList
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&wire); err != nil {
+		return nil, fmt.Errorf("decode workspace list: %w", err)
+	}
+	// Trailing garbage after the object means a broken or lying upstream.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("decode workspace list: trailing data after JSON value")
+	}
+	raw := bytes.TrimSpace(wire.WorkspaceList)
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil, fmt.Errorf("decode workspace list: workspace_list missing or not an array: %w", ErrUnknownShape)
+	}
+	var entries looseList[wireWorkspace]
+	if err := entries.UnmarshalJSON(raw); err != nil {
+		return nil, fmt.Errorf("decode workspace list: %w", err)
+	}
+	return normalize(entries, wire.Starred), nil
+}
+
+func normalize(entries []wireWorkspace, starredTop []wireDTable) *WorkspaceList {
+	out := &WorkspaceList{Workspaces: make([]*Workspace, 0, len(entries))}
+	starred := make(map[string]bool)
+	for _, d := range starredTop {
+		if u := NormalizeUUID(d.UUID.Value); u != "" {
+			starred[u] = true
+		}
+	}
+	for i := range entries {
+		ws := normalizeWorkspace(&entries[i])
+		out.Workspaces = append(out.Workspaces, ws)
+		for _, d := range ws.Tables {
+			if d.Starred || ws.Type == WorkspaceStarred {
+				starred[d.UUID] = true
+			}
+		}
+		for _, d := range ws.GroupSharedTables {
+			if d.Starred {
+				starred[d.UUID] = true
+			}
+		}
+	}
+	// A base starred in one place is starred everywhere it is listed.
+	for _, ws := range out.Workspaces {
+		for _, list := range [][]*DTable{ws.Tables, ws.GroupSharedTables, ws.GroupSharedViews} {
+			for _, d := range list {
+				if starred[d.UUID] {
+					d.Starred = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func normalizeWorkspace(w *wireWorkspace) *Workspace {
+	ws := &Workspace{
+		ID:               w.ID.id(),
+		Type:             workspaceType(w),
+		OwnerName:        w.OwnerName.ptr(),
+		RepoID:           w.RepoID.ptr(),
+		GroupOwner:       w.GroupOwner.ptr(),
+		GroupAdmins:      []string(w.GroupAdmins),
+		GroupMemberCount: w.GroupMemberCount.ptr(),
+		IsAdmin:          w.IsAdmin.ptr(),
+	}
+	if g := w.GroupID.id(); g != "" {
+		ws.GroupID = &g
+	}
+	if d := w.DepartmentID.id(); d != "" {
+		ws.DepartmentID = &d
+	}
+	switch {
+	case w.Name.Set && w.Name.Value != "":
+		ws.Name = w.Name.Value
+	case w.OwnerName.Set:
+		ws.Name = w.OwnerName.Value
+	}
+	if ws.ID == "" && (ws.Type == WorkspaceStarred || ws.Type == WorkspaceShared) {
+		ws.ID = string(ws.Type)
+	}
+	// Bases without their own workspace_id belong to the entry listing them,
+	// unless that entry is a pseudo-workspace with no real id.
+	home := ""
+	if ws.Type != WorkspaceStarred && ws.Type != WorkspaceShared {
+		home = ws.ID
+	}
+	tables := w.TableList
+	if ws.Type == WorkspaceShared {
+		tables = w.SharedTableList
+	}
+	ws.Tables = normalizeDTables(tables, home)
+	ws.GroupSharedTables = normalizeDTables(w.GroupSharedDTabs, "")
+	ws.GroupSharedViews = normalizeDTables(w.GroupSharedViews, "")
+	for i := range w.SharedViewList {
+		ws.SharedViews = append(ws.SharedViews, normalizeSharedView(&w.SharedViewList[i]))
+	}
+	for i := range w.Folders {
+		ws.Folders = append(ws.Folders, normalizeFolder(&w.Folders[i]))
+	}
+	for _, f := range w.ShareFolders {
+		ws.ShareFolders = append(ws.ShareFolders, &ShareFolder{ID: f.ID.id(), Name: f.Name.Value, Username: f.Username.ptr()})
+	}
+	return ws
+}
+
+func workspaceType(w *wireWorkspace) WorkspaceType {
+	t := strings.ToLower(strings.TrimSpace(w.Type.Value))
+	if t == "" {
+		// 2020 servers said owner_type "Personal" / "Group" instead.
+		t = strings.ToLower(strings.TrimSpace(w.OwnerType.Value))
+	}
+	switch WorkspaceType(t) {
+	case WorkspacePersonal, WorkspaceGroup, WorkspaceStarred, WorkspaceShared:
+		return WorkspaceType(t)
+	}
+	return ""
+}
+
+func normalizeDTables(in []wireDTable, home string) []*DTable {
+	out := make([]*DTable, 0, len(in))
+	for i := range in {
+		if d := normalizeDTable(&in[i], home); d != nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// normalizeDTable returns nil for an entry with no usable uuid: without one
+// a base can be neither identified nor looked up.
+func normalizeDTable(w *wireDTable, home string) *DTable {
+	uuid := NormalizeUUID(w.UUID.Value)
+	if uuid == "" {
+		return nil
+	}
+	d := &DTable{
+		ID:             w.ID.id(),
+		UUID:           uuid,
+		Name:           w.Name.Value,
+		WorkspaceID:    w.WorkspaceID.id(),
+		CreatedAt:      parseTime(w.CreatedAt),
+		UpdatedAt:      parseTime(w.UpdatedAt),
+		Creator:        w.Creator.ptr(),
+		Modifier:       w.Modifier.ptr(),
+		Color:          w.Color.ptr(),
+		TextColor:      w.TextColor.ptr(),
+		Icon:           w.Icon.ptr(),
+		Starred:        w.Starred.Value,
+		IsEncrypted:    w.IsEncrypted.ptr(),
+		InStorage:      w.InStorage.ptr(),
+		Permission:     w.Permission.ptr(),
+		FromUser:       w.FromUser.ptr(),
+		FromUserName:   w.FromUserName.ptr(),
+		FromUserAvatar: w.FromUserAvatar.ptr(),
+		FromGroupID:    w.FromGroupID.ptr(),
+		FromGroupName:  w.FromGroupName.ptr(),
+		ShareID:        w.ShareID.ptr(),
+		ShareType:      w.ShareType.ptr(),
+		ViewShareID:    w.ViewShareID.ptr(),
+		SharedName:     w.SharedName.ptr(),
+	}
+	if d.ShareID == nil {
+		d.ShareID = w.DTableShareID.ptr()
+	}
+	if d.WorkspaceID == "" {
+		d.WorkspaceID = home
+	}
+	return d
+}
+
+func normalizeSharedView(w *wireSharedView) *SharedView {
+	v := &SharedView{
+		ID:             w.ID.id(),
+		DTableName:     w.DTableName.Value,
+		FromUser:       w.FromUser.ptr(),
+		FromUserName:   w.FromUserName.ptr(),
+		FromUserAvatar: w.FromUserAvatar.ptr(),
+		ToUser:         w.ToUser.ptr(),
+		ToUserName:     w.ToUserName.ptr(),
+		Permission:     w.Permission.ptr(),
+		TableID:        w.TableID.ptr(),
+		ViewID:         w.ViewID.ptr(),
+		SharedName:     w.SharedName.ptr(),
+		Color:          w.Color.ptr(),
+		TextColor:      w.TextColor.ptr(),
+		Icon:           w.Icon.ptr(),
+		ShareID:        w.ShareID.ptr(),
+		ShareType:      w.ShareType.ptr(),
+	}
+	if id := w.WorkspaceID.id(); id != "" {
+		v.WorkspaceID = &id
+	}
+	return v
+}
+
+func normalizeFolder(w *wireFolder) *Folder {
+	f := &Folder{ID: w.ID.id(), Name: w.Name.Value}
+	if id := w.WorkspaceID.id(); id != "" {
+		f.WorkspaceID = &id
+	}
+	for _, it := range w.Items {
+		item := FolderItem{ItemType: it.ItemType.Value, ItemID: it.ItemID.Value}
+		if u := NormalizeUUID(item.ItemID); u != "" {
+			item.ItemID = u
+		}
+		f.Items = append(f.Items, item)
+	}
+	return f
+}
+
+// NormalizeUUID returns u as 36 lower-case characters with dashes, accepting
+// the 32-hex form older servers and JWTs use. It returns "" when u is not a
+// UUID in either form.
+func NormalizeUUID(u string) string {
+	u = strings.ToLower(strings.TrimSpace(u))
+	u = strings.TrimSuffix(strings.TrimPrefix(u, "{"), "}")
+	hex := strings.ReplaceAll(u, "-", "")
+	if len(hex) != 32 || (len(u) != 32 && len(u) != 36) {
+		return ""
+	}
+	for _, c := range hex {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return ""
+		}
+	}
+	if len(u) == 36 && (u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-') {
+		return ""
+	}
+	return hex[0:8] + "-" + hex[8:12] + "-" + hex[12:16] + "-" + hex[16:20] + "-" + hex[20:32]
+}

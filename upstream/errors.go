@@ -1,0 +1,151 @@
+package upstream
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+)
+
+// statusCodes is the one table from SeaTable HTTP statuses to application
+// codes. Statuses not listed fall back by class (see classify).
+var statusCodes = map[int]apperr.Code{
+	http.StatusBadRequest:      apperr.BadUserInput,
+	http.StatusUnauthorized:    apperr.Unauthenticated,
+	http.StatusForbidden:       apperr.Forbidden,
+	http.StatusNotFound:        apperr.NotFound,
+	http.StatusConflict:        apperr.BadUserInput,
+	http.StatusTooManyRequests: apperr.RateLimited,
+	http.StatusRequestTimeout:  apperr.UpstreamTimeout,
+	http.StatusGatewayTimeout:  apperr.UpstreamTimeout,
+	443:                        apperr.Forbidden, // SeaTable: above quota
+}
+
+// safeMessages are what clients see for each code when SeaTable's own message
+// is not shown (it is shown only for validation errors, where it helps).
+var safeMessages = map[apperr.Code]string{
+	apperr.Unauthenticated:     "SeaTable rejected the token",
+	apperr.Forbidden:           "SeaTable denied access",
+	apperr.NotFound:            "not found in SeaTable",
+	apperr.RateLimited:         "SeaTable rate limit reached",
+	apperr.UpstreamTimeout:     "SeaTable did not answer in time",
+	apperr.UpstreamUnavailable: "SeaTable is unavailable",
+	apperr.UpstreamBadResponse: "SeaTable sent an unexpected response",
+	apperr.BadUserInput:        "SeaTable rejected the request",
+	apperr.Internal:            "unexpected SeaTable response",
+}
+
+func classify(status int) apperr.Code {
+	if c, ok := statusCodes[status]; ok {
+		return c
+	}
+	switch {
+	case status >= 500:
+		return apperr.UpstreamUnavailable
+	case status >= 300 && status < 400:
+		// A redirect means a wrong SEATABLE_URL (missing slash, http->https).
+		return apperr.UpstreamBadResponse
+	}
+	return apperr.Internal
+}
+
+// statusError turns a non-2xx response into an *apperr.Error. Only a short
+// prefix of the body is read; an HTML or empty body is fine.
+func statusError(resp *http.Response, maxBytes int64) error {
+	code := classify(resp.StatusCode)
+	limit := int64(64 << 10)
+	if maxBytes > 0 && maxBytes < limit {
+		limit = maxBytes
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	upstreamMsg := errorMessage(body)
+	e := &apperr.Error{
+		Code:           code,
+		Message:        safeMessages[code],
+		UpstreamStatus: resp.StatusCode,
+		Err:            &StatusError{Status: resp.StatusCode, Message: upstreamMsg},
+	}
+	// SeaTable's validation messages ("name invalid.", "Base x already
+	// exists") are what a user needs to fix the input; they are plain
+	// sentences with no secrets. Other messages stay in the logs.
+	if code == apperr.BadUserInput && upstreamMsg != "" {
+		e.Message = upstreamMsg
+	}
+	if code == apperr.RateLimited {
+		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return e
+}
+
+// StatusError is the upstream's own account of a failure, for logs.
+type StatusError struct {
+	Status  int
+	Message string
+}
+
+func (e *StatusError) Error() string {
+	if e.Message == "" {
+		return "SeaTable answered " + strconv.Itoa(e.Status)
+	}
+	return "SeaTable answered " + strconv.Itoa(e.Status) + ": " + e.Message
+}
+
+// errorMessage reads SeaTable's message as the contract orders it:
+// error_msg, error_message, detail, non_field_errors[0]. A body that is not
+// JSON (an HTML 502 page) gives "".
+func errorMessage(body []byte) string {
+	var m struct {
+		ErrorMsg       looseString  `json:"error_msg"`
+		ErrorMessage   looseString  `json:"error_message"`
+		Detail         looseString  `json:"detail"`
+		NonFieldErrors looseStrings `json:"non_field_errors"`
+	}
+	if json.Unmarshal(body, &m) != nil {
+		return ""
+	}
+	msg := ""
+	switch {
+	case m.ErrorMsg.Value != "":
+		msg = m.ErrorMsg.Value
+	case m.ErrorMessage.Value != "":
+		msg = m.ErrorMessage.Value
+	case m.Detail.Value != "":
+		msg = m.Detail.Value
+	case len(m.NonFieldErrors) > 0:
+		msg = m.NonFieldErrors[0]
+	}
+	return sanitize(msg)
+}
+
+// sanitize keeps a message printable and short.
+func sanitize(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:200]) + "…"
+	}
+	return s
+}
+
+// retryAfter parses Retry-After as seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now).Round(time.Second)
+	}
+	return 0
+}

@@ -1,0 +1,230 @@
+// Package fakeseatable is an in-process stand-in for a SeaTable server: it
+// serves recorded response fixtures of every known generation, checks the
+// Authorization header the way SeaTable does, counts calls and can be told to
+// fail. Tests mount it with httptest; the demo mode of the server runs it
+// in-process. It is not a SeaTable implementation and must never face users'
+// real tokens.
+package fakeseatable
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+//go:embed fixtures/*.json
+var fixtures embed.FS
+
+// Fixture names, one per SeaTable response generation, plus the demo dataset.
+const (
+	Seed            = "seed"             // 2019/2020 docs: repo_id, owner_name
+	Era2020         = "era1"             // owner_type, string group_id
+	Typed           = "typed"            // starred/shared pseudo-workspaces
+	Current         = "current"          // SeaTable 4.x-6.x, detail=true
+	CurrentNoDetail = "current-nodetail" // SeaTable 4.x-6.x, detail=false
+	Demo            = "demo"             // what `go run .` serves
+)
+
+// Fixture returns the raw JSON of a named fixture; it panics on an unknown
+// name, which is a programming error in a test.
+func Fixture(name string) []byte {
+	b, err := fixtures.ReadFile("fixtures/" + name + ".json")
+	if err != nil {
+		panic(fmt.Sprintf("fakeseatable: no fixture %q", name))
+	}
+	return b
+}
+
+// Request is what the fake saw of one call.
+type Request struct {
+	Method        string
+	Path          string
+	RawQuery      string
+	Authorization string
+}
+
+// Server is the fake. The zero value is not usable; call New.
+type Server struct {
+	mu       sync.Mutex
+	data     map[string][]byte // token -> workspace list (detail=true)
+	anyToken []byte            // served for every token when set (demo)
+	hook     func(http.ResponseWriter, *http.Request) bool
+	requests []Request
+
+	calls atomic.Int64
+}
+
+// New returns an empty fake: every token is unknown until added.
+func New() *Server { return &Server{data: map[string][]byte{}} }
+
+// SetToken makes token valid and serves body (a detail=true workspace list)
+// to it.
+func (s *Server) SetToken(token string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data[token] = body
+}
+
+// AcceptAnyToken serves body to any well-formed token (the demo).
+func (s *Server) AcceptAnyToken(body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.anyToken = body
+}
+
+// SetHook installs h, which sees every request first; if it returns true it
+// has answered and the fake does nothing more. Use it to inject failures.
+func (s *Server) SetHook(h func(http.ResponseWriter, *http.Request) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = h
+}
+
+// FailWith makes every following call answer status with the given headers
+// and body, until SetHook(nil).
+func (s *Server) FailWith(status int, header http.Header, body string) {
+	s.SetHook(func(w http.ResponseWriter, _ *http.Request) bool {
+		for k, vs := range header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+		return true
+	})
+}
+
+// Calls is the number of requests the fake has received.
+func (s *Server) Calls() int64 { return s.calls.Load() }
+
+// Requests returns a copy of what the fake saw, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// ResetCounts forgets the calls seen so far.
+func (s *Server) ResetCounts() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+	s.calls.Store(0)
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.calls.Add(1)
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Authorization: r.Header.Get("Authorization")})
+	hook := s.hook
+	s.mu.Unlock()
+	if hook != nil && hook(w, r) {
+		return
+	}
+
+	token, status, msg := s.authenticate(r)
+	if status != 0 {
+		writeJSON(w, status, map[string]string{"detail": msg})
+		return
+	}
+	switch {
+	case r.URL.Path == "/api/v2.1/workspaces/" && r.Method == http.MethodGet:
+		s.listWorkspaces(w, r, token)
+	case r.URL.Path == "/api/v2.1/workspaces" || strings.HasSuffix(r.URL.Path, "workspaces"):
+		// Django's APPEND_SLASH answers a missing slash with a redirect.
+		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"error_msg": "Not found."})
+	}
+}
+
+// authenticate mirrors DRF TokenAuthentication: no header is 403, a malformed
+// header or unknown token is 401.
+func (s *Server) authenticate(r *http.Request) (token string, status int, msg string) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", http.StatusForbidden, "Authentication credentials were not provided."
+	}
+	parts := strings.Fields(h)
+	if scheme := strings.ToLower(parts[0]); scheme != "token" && scheme != "bearer" {
+		return "", http.StatusForbidden, "Authentication credentials were not provided."
+	}
+	switch {
+	case len(parts) == 1:
+		return "", http.StatusUnauthorized, "Invalid token header. No credentials provided."
+	case len(parts) > 2:
+		return "", http.StatusUnauthorized, "Invalid token header. Token string should not contain spaces."
+	}
+	token = parts[1]
+	s.mu.Lock()
+	_, known := s.data[token]
+	known = known || s.anyToken != nil
+	s.mu.Unlock()
+	if !known {
+		return "", http.StatusUnauthorized, "Invalid token"
+	}
+	return token, 0, ""
+}
+
+func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request, token string) {
+	detail := true
+	switch r.URL.Query().Get("detail") {
+	case "", "true":
+	case "false":
+		detail = false
+	default:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error_msg": "detail invalid"})
+		return
+	}
+	s.mu.Lock()
+	body, ok := s.data[token]
+	if !ok {
+		body = s.anyToken
+	}
+	s.mu.Unlock()
+	if !detail {
+		var err error
+		if body, err = stripDetail(body); err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error_msg": "Internal Server Error"})
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
+}
+
+// detailKeys are the per-entry keys SeaTable omits with detail=false.
+var detailKeys = []string{"table_list", "shared_table_list", "shared_view_list", "share_folders",
+	"folders", "group_shared_dtables", "group_shared_views", "group_admins", "group_member_count"}
+
+// stripDetail derives a detail=false answer from a detail=true fixture.
+func stripDetail(body []byte) ([]byte, error) {
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("fixture: %w", err)
+	}
+	list, _ := doc["workspace_list"].([]any)
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			for _, k := range detailKeys {
+				delete(m, k)
+			}
+		}
+	}
+	delete(doc, "starred_dtable_list")
+	return json.Marshal(doc)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

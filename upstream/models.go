@@ -1,0 +1,126 @@
+package upstream
+
+import "time"
+
+// WorkspaceType says what kind of entry a workspace is. Pseudo-workspaces
+// (starred, shared) have no numeric id upstream.
+type WorkspaceType string
+
+// The workspace types SeaTable emits (type, or owner_type in 2020 responses).
+const (
+	WorkspacePersonal WorkspaceType = "personal"
+	WorkspaceGroup    WorkspaceType = "group"
+	WorkspaceStarred  WorkspaceType = "starred"
+	WorkspaceShared   WorkspaceType = "shared"
+)
+
+// WorkspaceList is one normalised GET /api/v2.1/workspaces/ response.
+type WorkspaceList struct {
+	// Workspaces are in upstream order.
+	Workspaces []*Workspace
+	// Detail reports whether base lists were requested (detail=true).
+	Detail bool
+}
+
+// Workspace is one entry of workspace_list, normalised across generations.
+// Optional fields are nil when the server did not send them.
+type Workspace struct {
+	// ID is the numeric id as decimal text, or "starred"/"shared" for the
+	// pseudo-workspaces, which have id "" upstream.
+	ID   string
+	Type WorkspaceType // "" when the server does not say (seed era)
+	// Name is `name`, or `owner_name` where the server sends no name.
+	Name             string
+	OwnerName        *string
+	RepoID           *string
+	GroupID          *string
+	GroupOwner       *string
+	GroupAdmins      []string
+	GroupMemberCount *int
+	IsAdmin          *bool
+	DepartmentID     *string
+
+	// Tables is table_list, or shared_table_list for the shared entry.
+	Tables            []*DTable
+	SharedViews       []*SharedView
+	GroupSharedTables []*DTable
+	GroupSharedViews  []*DTable
+	Folders           []*Folder
+	ShareFolders      []*ShareFolder
+}
+
+// DTable is a base as listed in a workspace.
+type DTable struct {
+	ID string // numeric base id as decimal text
+	// UUID is always 36 characters, lower case, with dashes.
+	UUID        string
+	Name        string
+	WorkspaceID string
+	CreatedAt   *time.Time // UTC, seconds precision
+	UpdatedAt   *time.Time
+	Creator     *string // seed to typed generations only
+	Modifier    *string
+	Color       *string
+	TextColor   *string
+	Icon        *string
+	// Starred is true if any sign in the response says so: the base's own
+	// flag, the starred pseudo-workspace, or starred_dtable_list.
+	Starred     bool
+	IsEncrypted *bool
+	InStorage   *bool
+
+	// Share details, set on bases shared to the caller.
+	Permission     *string
+	FromUser       *string
+	FromUserName   *string
+	FromUserAvatar *string
+	FromGroupID    *string
+	FromGroupName  *string
+	ShareID        *string
+	ShareType      *string
+	ViewShareID    *string
+	SharedName     *string
+}
+
+// SharedView is a view of a base shared to the caller (shared_view_list).
+type SharedView struct {
+	ID             string
+	DTableName     string
+	WorkspaceID    *string
+	FromUser       *string
+	FromUserName   *string
+	FromUserAvatar *string
+	ToUser         *string
+	ToUserName     *string
+	Permission     *string
+	TableID        *string
+	ViewID         *string
+	SharedName     *string
+	Color          *string
+	TextColor      *string
+	Icon           *string
+	ShareID        *string
+	ShareType      *string
+}
+
+// Folder groups bases inside a workspace (current servers).
+type Folder struct {
+	ID          string
+	Name        string
+	WorkspaceID *string
+	Items       []FolderItem
+}
+
+// FolderItem is one entry of a folder; for bases ItemType is "dtable" and
+// ItemID the base uuid (normalised).
+type FolderItem struct {
+	ItemType string
+	ItemID   string
+}
+
+// ShareFolder is a user-defined folder of shared items (current servers).
+type ShareFolder struct {
+	ID       string
+	Name     string
+	Username *string
+}
