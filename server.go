@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -28,45 +27,6 @@ import (
 // demoToken is sent to the embedded demo upstream when a request has no
 // token; the demo accepts any token.
 const demoToken = "demo"
-
-// config is everything read from the environment (see README).
-type config struct {
-	SeaTableURL     string        // SEATABLE_URL; empty runs the embedded demo
-	Token           string        // SEATABLE_TOKEN; fallback for requests without one
-	Port            int           // PORT
-	UpstreamTimeout time.Duration // UPSTREAM_TIMEOUT
-	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
-}
-
-func loadConfig(getenv func(string) string) (config, error) {
-	c := config{
-		SeaTableURL:     getenv("SEATABLE_URL"),
-		Token:           getenv("SEATABLE_TOKEN"),
-		Port:            8080,
-		UpstreamTimeout: upstream.DefaultTimeout,
-		ShutdownTimeout: 15 * time.Second,
-	}
-	if v := getenv("PORT"); v != "" {
-		p, err := strconv.Atoi(v)
-		if err != nil || p < 0 || p > 65535 {
-			return c, fmt.Errorf("PORT=%q: want a port number 0-65535", v)
-		}
-		c.Port = p
-	}
-	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-	}{{"UPSTREAM_TIMEOUT", &c.UpstreamTimeout}, {"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}} {
-		if v := getenv(d.name); v != "" {
-			dur, err := time.ParseDuration(v)
-			if err != nil || dur <= 0 {
-				return c, fmt.Errorf("%s=%q: want a positive duration such as 10s", d.name, v)
-			}
-			*d.dst = dur
-		}
-	}
-	return c, nil
-}
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
