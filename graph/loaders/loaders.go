@@ -75,8 +75,15 @@ func (s *Snapshot) Workspace(id string) *upstream.Workspace { return s.byID[id] 
 // DTable returns the base with the (normalised) uuid, or nil.
 func (s *Snapshot) DTable(uuid string) *upstream.DTable { return s.byUUID[uuid] }
 
+// Invalidator is implemented by Fetchers that keep data across requests (a
+// cache): after a write, the token's entries must go.
+type Invalidator interface {
+	Invalidate(ctx context.Context, token string)
+}
+
 // Loaders are one request's dataloaders.
 type Loaders struct {
+	fetcher Fetcher
 	token   string
 	authErr error
 	detail  bool
@@ -89,11 +96,11 @@ type Loaders struct {
 // New builds the loaders for one request made with token. authErr, when set,
 // is what every read returns (a malformed Authorization header).
 func New(f Fetcher, token string, authErr error) *Loaders {
-	l := &Loaders{token: token, authErr: authErr, detail: true}
+	l := &Loaders{fetcher: f, token: token, authErr: authErr, detail: true}
 	l.snapshots = dataloader.NewBatchedLoader(func(ctx context.Context, details []bool) []*dataloader.Result[*Snapshot] {
 		out := make([]*dataloader.Result[*Snapshot], len(details))
 		for i, detail := range details {
-			snap, err := l.fetch(ctx, f, detail)
+			snap, err := l.fetch(ctx, detail)
 			out[i] = &dataloader.Result[*Snapshot]{Data: snap, Error: err}
 		}
 		return out
@@ -123,14 +130,14 @@ func New(f Fetcher, token string, authErr error) *Loaders {
 	return l
 }
 
-func (l *Loaders) fetch(ctx context.Context, f Fetcher, detail bool) (*Snapshot, error) {
+func (l *Loaders) fetch(ctx context.Context, detail bool) (*Snapshot, error) {
 	if l.authErr != nil {
 		return nil, l.authErr
 	}
 	if l.token == "" {
 		return nil, apperr.New(apperr.Unauthenticated, "no token: send \"Authorization: Token <your SeaTable account token>\"")
 	}
-	list, err := f.ListWorkspaces(ctx, l.token, detail)
+	list, err := l.fetcher.ListWorkspaces(ctx, l.token, detail)
 	if err != nil {
 		return nil, fmt.Errorf("load workspaces: %w", err)
 	}
@@ -140,6 +147,17 @@ func (l *Loaders) fetch(ctx context.Context, f Fetcher, detail bool) (*Snapshot,
 // snapshot returns this request's memoised workspace list.
 func (l *Loaders) snapshot(ctx context.Context) (*Snapshot, error) {
 	return l.snapshots.Load(ctx, l.detail)()
+}
+
+// Invalidate forgets what this request has read, and what the Fetcher keeps
+// for this token, so that reads after a write see the new state.
+func (l *Loaders) Invalidate(ctx context.Context) {
+	l.snapshots.ClearAll()
+	l.workspaceByID.ClearAll()
+	l.dtableByUUID.ClearAll()
+	if inv, ok := l.fetcher.(Invalidator); ok && l.token != "" {
+		inv.Invalidate(ctx, l.token)
+	}
 }
 
 // Workspaces returns every visible workspace in upstream order.
