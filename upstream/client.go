@@ -71,6 +71,13 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	// Never follow redirects: Go keeps the Authorization header on a redirect
+	// to the same host name (any port or scheme), so following one could hand
+	// the token to another server or send it unencrypted. A 3xx means a wrong
+	// SEATABLE_URL and is reported as such.
+	hc := *c.http
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.http = &hc
 	return c, nil
 }
 
@@ -129,7 +136,7 @@ func (c *Client) do(ctx context.Context, token, method, path string, query url.V
 		_ = resp.Body.Close()
 	}()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return statusError(resp, c.maxBytes)
+		return statusError(resp, c.maxBytes, token)
 	}
 	body := &limitedReader{r: resp.Body, left: c.maxBytes}
 	if err := decode(body); err != nil {

@@ -55,14 +55,15 @@ func classify(status int) apperr.Code {
 
 // statusError turns a non-2xx response into an *apperr.Error. Only a short
 // prefix of the body is read; an HTML or empty body is fine.
-func statusError(resp *http.Response, maxBytes int64) error {
+func statusError(resp *http.Response, maxBytes int64, token string) error {
 	code := classify(resp.StatusCode)
 	limit := int64(64 << 10)
 	if maxBytes > 0 && maxBytes < limit {
 		limit = maxBytes
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
-	upstreamMsg := errorMessage(body)
+	// A server that echoes the token back must not get it into our errors.
+	upstreamMsg := strings.ReplaceAll(errorMessage(body), token, "[redacted]")
 	e := &apperr.Error{
 		Code:           code,
 		Message:        safeMessages[code],
