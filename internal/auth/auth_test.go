@@ -1,0 +1,49 @@
+package auth
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+)
+
+func TestToken(t *testing.T) {
+	long := strings.Repeat("a", MaxTokenLength+1)
+	cases := []struct {
+		header, fallback, want string
+		wantErr                bool
+	}{
+		{"", "", "", false},
+		{"", "fb", "fb", false},
+		{"Token abc", "fb", "abc", false},
+		{"Bearer abc", "", "abc", false},
+		{"bearer\tabc", "", "abc", false},
+		{"  TOKEN   abc  ", "", "abc", false},
+		{"Token", "fb", "", true},
+		{"Token a b", "fb", "", true},
+		{"Basic dXNlcjpwYXNz", "fb", "", true},
+		{"abc", "", "", true},
+		{"Token " + long, "", "", true},
+		{"Token tök", "", "", true},
+	}
+	for _, tc := range cases {
+		h := http.Header{}
+		if tc.header != "" {
+			h.Set("Authorization", tc.header)
+		}
+		got, err := Token(h, tc.fallback)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("Token(%.30q, %q) = %q, %v; want %q, err %v", tc.header, tc.fallback, got, err, tc.want, tc.wantErr)
+		}
+		if err != nil {
+			if apperr.CodeOf(err) != apperr.Unauthenticated {
+				t.Errorf("%.30q: code %s, want UNAUTHENTICATED", tc.header, apperr.CodeOf(err))
+			}
+			// The message must not echo what the client sent.
+			if strings.Contains(err.Error(), "dXNlcjpwYXNz") || strings.Contains(err.Error(), "tök") {
+				t.Errorf("%.30q: error echoes the credential: %v", tc.header, err)
+			}
+		}
+	}
+}
