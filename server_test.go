@@ -28,9 +28,13 @@ import (
 // fake SeaTable served over real HTTP.
 type testEnv struct {
 	fake    *fakeseatable.Server
-	url     string // the facade's base URL
-	logs    *bytes.Buffer
+	url     string        // the facade's base URL
+	logs    *bytes.Buffer // JSON lines
 	metrics *metrics.Metrics
+	// close stops the facade and waits for requests in flight, so that what
+	// a request leaves behind after its response (spans, log lines) is
+	// complete.
+	close func()
 }
 
 type envOptions struct {
@@ -64,7 +68,7 @@ func newTestEnv(t *testing.T, opts ...func(*envOptions)) *testEnv {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	log := slog.New(requestlog.Handler(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	log := slog.New(requestlog.Handler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	hc := handlerConfig{client: client, fallbackToken: o.fallbackToken, corsOrigins: o.corsOrigins,
 		log: log, metrics: m, tracer: o.tracer}
 	if o.ready != nil {
@@ -72,7 +76,7 @@ func newTestEnv(t *testing.T, opts ...func(*envOptions)) *testEnv {
 	}
 	srv := httptest.NewServer(newHandler(hc))
 	t.Cleanup(srv.Close)
-	return &testEnv{fake: fake, url: srv.URL, logs: &logs.buf, metrics: m}
+	return &testEnv{fake: fake, url: srv.URL, logs: &logs.buf, metrics: m, close: srv.Close}
 }
 
 type syncBuffer struct {
