@@ -556,3 +556,72 @@ func TestNewLoggerFormat(t *testing.T) {
 		t.Errorf("info logged at level warn: %s", b)
 	}
 }
+
+func TestLoadConfigObservability(t *testing.T) {
+	for _, tc := range []struct {
+		env     map[string]string
+		wantErr bool
+		check   func(config) bool
+	}{
+		{map[string]string{}, false, func(c config) bool {
+			return c.LogLevel == 0 && c.LogFormat == "" && c.CORSOrigins == nil && c.OTLPEndpoint == ""
+		}},
+		{map[string]string{"LOG_LEVEL": "DEBUG", "LOG_FORMAT": "text"}, false, func(c config) bool {
+			return c.LogLevel == -4 && c.LogFormat == "text"
+		}},
+		{map[string]string{"LOG_LEVEL": "verbose"}, true, nil},
+		{map[string]string{"LOG_FORMAT": "xml"}, true, nil},
+		{map[string]string{"CORS_ALLOWED_ORIGINS": " https://app.example.com, http://localhost:3000 ,https://*.example.org"}, false, func(c config) bool {
+			return fmt.Sprint(c.CORSOrigins) == "[https://app.example.com http://localhost:3000 https://*.example.org]"
+		}},
+		{map[string]string{"CORS_ALLOWED_ORIGINS": "*"}, false, func(c config) bool { return len(c.CORSOrigins) == 1 }},
+		{map[string]string{"CORS_ALLOWED_ORIGINS": "app.example.com"}, true, nil},
+		{map[string]string{"CORS_ALLOWED_ORIGINS": "https://app.example.com/graphql"}, true, nil},
+		{map[string]string{"CORS_ALLOWED_ORIGINS": "https://app.example.com,"}, true, nil},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, false, func(c config) bool {
+			return c.OTLPEndpoint == "http://collector:4318"
+		}},
+		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://c/v1/traces", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, false, func(c config) bool {
+			return c.OTLPEndpoint == "https://c/v1/traces"
+		}},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, true, nil},
+	} {
+		c, err := loadConfig(func(k string) string { return tc.env[k] })
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%v: err = %v, wantErr %v", tc.env, err, tc.wantErr)
+		}
+		if err == nil && tc.check != nil && !tc.check(c) {
+			t.Errorf("%v: parsed %+v", tc.env, c)
+		}
+	}
+}
+
+// With tracing off there is no tracing layer: nothing is propagated.
+func TestTracingOffPropagatesNothing(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	e := newTestEnv(t, func(o *envOptions) {
+		o.upstreamHandler = func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen = append(seen, r.Header.Get("traceparent"))
+				mu.Unlock()
+				next.ServeHTTP(w, r)
+			})
+		}
+	})
+	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Demo))
+	body := `{"query":"{ workspaces { id } }"}`
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Token "+tokA)
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	if status, resp := e.do(t, req); status != 200 || len(resp.Errors) > 0 {
+		t.Fatalf("%d %+v", status, resp.Errors)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || seen[0] != "" {
+		t.Errorf("upstream saw traceparent %q with tracing off", seen)
+	}
+}
