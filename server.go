@@ -201,7 +201,7 @@ func newHandler(h handlerConfig) http.Handler {
 	handler = h.metrics.InFlight(handler)
 	handler = requestlog.Middleware(h.log)(handler)
 	if h.tracer != nil {
-		handler = tracing.Handler(h.tracer, handler, "/graphql", "/healthz", "/readyz", "/metrics", "/")
+		handler = tracing.Handler(h.tracer, handler, []string{"/graphql", "/"}, requestlog.Quiet)
 	}
 	return handler
 }

@@ -3,6 +3,7 @@ package metrics
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -65,4 +66,27 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.ObserveBatch("snapshot", 1)
 	m.CacheHit()
 	m.CacheMiss()
+}
+
+func TestInFlight(t *testing.T) {
+	m := New()
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := m.InFlight(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		entered <- struct{}{}
+		<-release
+	}))
+	done := make(chan struct{})
+	go func() {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+		close(done)
+	}()
+	<-entered
+	if g := testutil.ToFloat64(m.inFlight); g != 1 {
+		t.Errorf("in flight while serving = %v, want 1", g)
+	}
+	close(release)
+	<-done
+	if g := testutil.ToFloat64(m.inFlight); g != 0 {
+		t.Errorf("in flight after serving = %v, want 0", g)
+	}
 }

@@ -49,8 +49,9 @@ func NewOTLPProvider(ctx context.Context, serviceName string) (*sdktrace.TracerP
 
 // Handler wraps next with a server span per request, continuing a trace
 // whose traceparent the caller sent. Spans are named by method and route
-// (known routes only, so names stay few).
-func Handler(tp trace.TracerProvider, next http.Handler, routes ...string) http.Handler {
+// (only routes listed, so names stay few); requests for which untraced
+// returns true (probes, scrapes) get no span.
+func Handler(tp trace.TracerProvider, next http.Handler, routes []string, untraced func(path string) bool) http.Handler {
 	known := map[string]bool{}
 	for _, r := range routes {
 		known[r] = true
@@ -58,6 +59,7 @@ func Handler(tp trace.TracerProvider, next http.Handler, routes ...string) http.
 	return otelhttp.NewHandler(next, "http.server",
 		otelhttp.WithTracerProvider(tp),
 		otelhttp.WithPropagators(Propagator),
+		otelhttp.WithFilter(func(r *http.Request) bool { return !untraced(r.URL.Path) }),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
 			m := method(r.Method)
 			if known[r.URL.Path] {
