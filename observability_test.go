@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -631,4 +633,72 @@ func TestTracingOffPropagatesNothing(t *testing.T) {
 	if len(seen) != 1 || seen[0] != "" {
 		t.Errorf("upstream saw traceparent %q with tracing off", seen)
 	}
+}
+
+// lineWriter hands each log line to a channel, so a test can wait for one.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	select {
+	case w <- string(p):
+	default: // nobody is waiting for more lines
+	}
+	return len(p), nil
+}
+
+// The whole binary's wiring with OTEL_EXPORTER_OTLP_ENDPOINT set: a request
+// to the demo produces spans that reach the collector by the time run
+// returns (the provider is flushed on shutdown).
+func TestRunExportsTracesOverOTLP(t *testing.T) {
+	var mu sync.Mutex
+	var exports []string
+	collector := httptestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		exports = append(exports, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+	}))
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector)
+	env := map[string]string{"PORT": "0", "OTEL_EXPORTER_OTLP_ENDPOINT": collector}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := make(lineWriter, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, slog.New(slog.NewJSONHandler(lines, nil))) }()
+	var playground string
+	for playground == "" {
+		select {
+		case l := <-lines:
+			var rec struct{ Playground string }
+			_ = json.Unmarshal([]byte(l), &rec)
+			playground = rec.Playground
+		case err := <-done:
+			t.Fatalf("run returned before serving: %v", err)
+		}
+	}
+	resp, err := http.Post(playground+"graphql", "application/json", strings.NewReader(`{"query":"query Demo { workspaces { id } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(exports) == 0 || exports[0] != "POST /v1/traces" {
+		t.Errorf("collector saw %v, want POST /v1/traces", exports)
+	}
+}
+
+func httptestServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

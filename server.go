@@ -35,15 +35,17 @@ import (
 const demoToken = "demo"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
+		// No logger yet: it is configured by what failed to load.
 		fmt.Fprintln(os.Stderr, "seatable-graphql: configuration:", err)
 		os.Exit(2)
 	}
 	log := newLogger(os.Stderr, cfg)
-	if err := run(ctx, cfg, log); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err = run(ctx, cfg, log)
+	stop()
+	if err != nil {
 		log.Error("exiting", "err", err)
 		os.Exit(1)
 	}
