@@ -17,9 +17,15 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/cors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/internal/readiness"
+	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
+	"github.com/seatable-graphql/seatable-graphql/internal/tracing"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -29,21 +35,24 @@ import (
 const demoToken = "demo"
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		// No logger yet: it is configured by what failed to load.
+		fmt.Fprintln(os.Stderr, "seatable-graphql: configuration:", err)
+		os.Exit(2)
+	}
+	log := newLogger(os.Stderr, cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, log); err != nil {
+	err = run(ctx, cfg, log)
+	stop()
+	if err != nil {
 		log.Error("exiting", "err", err)
 		os.Exit(1)
 	}
 }
 
 // run serves until ctx is cancelled, then drains requests in flight.
-func run(ctx context.Context, getenv func(string) string, log *slog.Logger) error {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
+func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	seatableURL, fallbackToken := cfg.SeaTableURL, cfg.Token
 	if seatableURL == "" {
 		demo, closeDemo, err := startDemoUpstream()
@@ -57,9 +66,25 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 			fallbackToken = demoToken
 		}
 	}
-	client, err := upstream.New(seatableURL,
-		upstream.WithTimeout(cfg.UpstreamTimeout),
-		upstream.WithHTTPClient(&http.Client{Transport: newTransport()}))
+	var tracer trace.TracerProvider // nil: tracing off, no tracing layers at all
+	if cfg.OTLPEndpoint != "" {
+		tp, err := tracing.NewOTLPProvider(ctx, "seatable-graphql")
+		if err != nil {
+			return err
+		}
+		// Runs after the drain below, so the last requests' spans are sent.
+		defer func() {
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(flushCtx); err != nil {
+				log.Warn("flushing traces", "err", err)
+			}
+		}()
+		tracer = tp
+		log.Info("tracing: exporting spans over OTLP/HTTP", "endpoint", cfg.OTLPEndpoint)
+	}
+	m := metrics.New()
+	client, err := newUpstreamClient(seatableURL, cfg.UpstreamTimeout, m, tracer)
 	if err != nil {
 		return err
 	}
@@ -69,7 +94,10 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           newHandler(client, fallbackToken, log),
+		Handler: newHandler(handlerConfig{
+			client: client, fallbackToken: fallbackToken, corsOrigins: cfg.CORSOrigins,
+			log: log, metrics: m, tracer: tracer,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      cfg.UpstreamTimeout + 30*time.Second,
@@ -91,7 +119,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining requests in flight", "timeout", cfg.ShutdownTimeout)
+	log.Info("shutting down: draining requests in flight", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -103,17 +131,117 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	return nil
 }
 
-// newHandler wires the HTTP routes.
-func newHandler(client *upstream.Client, fallbackToken string, log *slog.Logger) http.Handler {
-	gql := graph.NewServer(graph.DefaultServerOptions(log))
+// newLogger logs JSON for machines and text for a person at a terminal,
+// unless LOG_FORMAT says which. Records logged with a request's context
+// carry its request id.
+func newLogger(w *os.File, cfg config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	format := cfg.LogFormat
+	if format == "" {
+		format = "json"
+		if fi, err := w.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			format = "text"
+		}
+	}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if format == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(requestlog.Handler(h))
+}
+
+// handlerConfig is what the HTTP handler is built from.
+type handlerConfig struct {
+	client        *upstream.Client
+	fallbackToken string
+	corsOrigins   []string // empty: no cross-origin access
+	log           *slog.Logger
+	metrics       *metrics.Metrics
+	tracer        trace.TracerProvider // nil: tracing off
+	ready         *readiness.Probe     // nil: a default probe pinging client
+}
+
+// newHandler wires the HTTP routes and the middleware around them.
+func newHandler(h handlerConfig) http.Handler {
+	opts := graph.DefaultServerOptions(h.log)
+	opts.Observers = []graph.Observer{func(ctx context.Context, op graph.Operation) {
+		requestlog.FromContext(ctx).SetOperation(op.Name, op.Type, op.Codes)
+		var code string
+		if len(op.Codes) > 0 {
+			code = op.Codes[0]
+		}
+		h.metrics.Operation(op.Name, op.Type != "", code, op.Duration)
+	}}
+	if h.tracer != nil {
+		opts.Extensions = append(opts.Extensions, tracing.GraphQL(h.tracer))
+	}
+	gql := graph.NewServer(opts)
+	if h.ready == nil {
+		h.ready = readiness.New(h.client.Ping)
+	}
+
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", loaders.Middleware(client, fallbackToken)(gql))
+	mux.Handle("/graphql", loaders.Middleware(h.client, h.fallbackToken, loaders.WithBatchObserver(h.metrics))(gql))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	mux.Handle("GET /readyz", h.ready)
+	mux.Handle("GET /metrics", h.metrics.Handler())
 	mux.Handle("GET /{$}", playground.Handler("seatable-graphql", "/graphql"))
-	return mux
+
+	// Middleware, outermost first:
+	//  1. tracing (when on): the server span, continuing a caller's
+	//     traceparent; outermost so that the log line can name the trace;
+	//  2. request log: request id in and out, one line per request, and the
+	//     Record that the GraphQL observer and the upstream transport fill in;
+	//  3. in-flight gauge;
+	//  4. CORS: answers preflights and adds headers, for allowed origins only;
+	//  5. the routes.
+	var handler http.Handler = mux
+	handler = withCORS(h.corsOrigins, handler)
+	handler = h.metrics.InFlight(handler)
+	handler = requestlog.Middleware(h.log)(handler)
+	if h.tracer != nil {
+		handler = tracing.Handler(h.tracer, handler, []string{"/graphql", "/"}, requestlog.Quiet)
+	}
+	return handler
+}
+
+// withCORS lets browsers on the allowed origins call the API. With no
+// origins it adds nothing, so no cross-origin request is allowed (rs/cors
+// itself would read an empty list as "any origin").
+func withCORS(origins []string, next http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return next
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"Authorization", "Content-Type", requestlog.Header},
+		ExposedHeaders: []string{requestlog.Header},
+		MaxAge:         600,
+	}).Handler(next)
+}
+
+// newUpstreamClient builds the SeaTable client. Each exchange with SeaTable
+// passes, outermost first: the client span and traceparent (when tracing is
+// on), the request's upstream-call count, the upstream metrics, the
+// connection pool. Labels and span names use client.Endpoint, a route
+// template, never the URL.
+func newUpstreamClient(baseURL string, timeout time.Duration, m *metrics.Metrics, tracer trace.TracerProvider) (*upstream.Client, error) {
+	hc := &http.Client{}
+	client, err := upstream.New(baseURL, upstream.WithTimeout(timeout), upstream.WithHTTPClient(hc))
+	if err != nil {
+		return nil, err
+	}
+	rt := m.Transport(newTransport(), client.Endpoint)
+	rt = requestlog.Transport(rt)
+	if tracer != nil {
+		rt = tracing.Transport(tracer, rt, client.Endpoint)
+	}
+	hc.Transport = rt
+	return client, nil
 }
 
 // newTransport is the upstream connection pool: keep-alive connections sized

@@ -15,6 +15,11 @@ import (
 	"sync"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/internal/readiness"
+	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -22,13 +27,23 @@ import (
 // testEnv is the facade's HTTP handler served over real HTTP, in front of the
 // fake SeaTable served over real HTTP.
 type testEnv struct {
-	fake *fakeseatable.Server
-	url  string // the facade's base URL
-	logs *bytes.Buffer
+	fake    *fakeseatable.Server
+	url     string        // the facade's base URL
+	logs    *bytes.Buffer // JSON lines
+	metrics *metrics.Metrics
+	// close stops the facade and waits for requests in flight, so that what
+	// a request leaves behind after its response (spans, log lines) is
+	// complete.
+	close func()
 }
 
 type envOptions struct {
 	fallbackToken string
+	corsOrigins   []string
+	tracer        trace.TracerProvider
+	ready         func(check func(context.Context) error) *readiness.Probe
+	// upstreamHandler, when set, wraps the fake (to observe what reaches it).
+	upstreamHandler func(http.Handler) http.Handler
 }
 
 func newTestEnv(t *testing.T, opts ...func(*envOptions)) *testEnv {
@@ -38,20 +53,30 @@ func newTestEnv(t *testing.T, opts ...func(*envOptions)) *testEnv {
 		f(&o)
 	}
 	fake := fakeseatable.New()
+	var upstreamHandler http.Handler = fake
+	if o.upstreamHandler != nil {
+		upstreamHandler = o.upstreamHandler(fake)
+	}
 	// Mounted under a base path so that a wrong absolute URL fails.
 	mux := http.NewServeMux()
-	mux.Handle("/seatable/", http.StripPrefix("/seatable", fake))
+	mux.Handle("/seatable/", http.StripPrefix("/seatable", upstreamHandler))
 	up := httptest.NewServer(mux)
 	t.Cleanup(up.Close)
-	client, err := upstream.New(up.URL + "/seatable")
+	m := metrics.New()
+	client, err := newUpstreamClient(up.URL+"/seatable", upstream.DefaultTimeout, m, o.tracer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(newHandler(client, o.fallbackToken, log))
+	log := slog.New(requestlog.Handler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	hc := handlerConfig{client: client, fallbackToken: o.fallbackToken, corsOrigins: o.corsOrigins,
+		log: log, metrics: m, tracer: o.tracer}
+	if o.ready != nil {
+		hc.ready = o.ready(client.Ping)
+	}
+	srv := httptest.NewServer(newHandler(hc))
 	t.Cleanup(srv.Close)
-	return &testEnv{fake: fake, url: srv.URL, logs: &logs.buf}
+	return &testEnv{fake: fake, url: srv.URL, logs: &logs.buf, metrics: m, close: srv.Close}
 }
 
 type syncBuffer struct {
@@ -523,9 +548,12 @@ func TestGETQueryAndRoutes(t *testing.T) {
 
 func TestRunServesAndShutsDownCleanly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	env := map[string]string{"PORT": "0"}
+	cfg, err := loadConfig(func(k string) string { return map[string]string{"PORT": "0"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- run(ctx, cfg, slog.New(slog.DiscardHandler)) }()
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)

@@ -3,6 +3,7 @@ package graph
 import (
 	"log/slog"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -20,6 +21,10 @@ type ServerOptions struct {
 	// ParserTokenLimit caps the tokens of a document, before validation,
 	// whose cost grows faster than linearly in the document's size.
 	ParserTokenLimit int
+	// Extensions are added first, so they wrap everything else (tracing).
+	Extensions []graphql.HandlerExtension
+	// Observers learn about every response (metrics, request logs).
+	Observers []Observer
 }
 
 // DefaultServerOptions are the settings used when nothing is configured.
@@ -32,6 +37,12 @@ func DefaultServerOptions(log *slog.Logger) ServerOptions {
 // loaders on each request's context (loaders.Middleware).
 func NewServer(o ServerOptions) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{}}))
+	for _, e := range o.Extensions {
+		srv.Use(e)
+	}
+	if len(o.Observers) > 0 {
+		srv.Use(observeExtension{observers: o.Observers})
+	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

@@ -81,12 +81,35 @@ type Invalidator interface {
 	Invalidate(ctx context.Context, token string)
 }
 
+// BatchObserver learns the size of every batch (metrics); loader is one of
+// "snapshot", "workspaceByID", "dtableByUUID".
+type BatchObserver interface {
+	ObserveBatch(loader string, size int)
+}
+
+// Option configures Loaders.
+type Option func(*Loaders)
+
+// WithBatchObserver reports batch sizes to o.
+func WithBatchObserver(o BatchObserver) Option { return func(l *Loaders) { l.observer = o } }
+
+// observed wraps a batch function so that its batch sizes reach the observer.
+func observed[K comparable, V any](l *Loaders, name string, fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
+	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		if l.observer != nil {
+			l.observer.ObserveBatch(name, len(keys))
+		}
+		return fn(ctx, keys)
+	}
+}
+
 // Loaders are one request's dataloaders.
 type Loaders struct {
-	fetcher Fetcher
-	token   string
-	authErr error
-	detail  bool
+	fetcher  Fetcher
+	observer BatchObserver
+	token    string
+	authErr  error
+	detail   bool
 
 	snapshots     *dataloader.Loader[bool, *Snapshot]
 	workspaceByID *dataloader.Loader[string, *upstream.Workspace]
@@ -95,17 +118,20 @@ type Loaders struct {
 
 // New builds the loaders for one request made with token. authErr, when set,
 // is what every read returns (a malformed Authorization header).
-func New(f Fetcher, token string, authErr error) *Loaders {
+func New(f Fetcher, token string, authErr error, opts ...Option) *Loaders {
 	l := &Loaders{fetcher: f, token: token, authErr: authErr, detail: true}
-	l.snapshots = dataloader.NewBatchedLoader(func(ctx context.Context, details []bool) []*dataloader.Result[*Snapshot] {
+	for _, o := range opts {
+		o(l)
+	}
+	l.snapshots = dataloader.NewBatchedLoader(observed(l, "snapshot", func(ctx context.Context, details []bool) []*dataloader.Result[*Snapshot] {
 		out := make([]*dataloader.Result[*Snapshot], len(details))
 		for i, detail := range details {
 			snap, err := l.fetch(ctx, detail)
 			out[i] = &dataloader.Result[*Snapshot]{Data: snap, Error: err}
 		}
 		return out
-	}, dataloader.WithWait[bool, *Snapshot](Wait))
-	l.workspaceByID = dataloader.NewBatchedLoader(func(ctx context.Context, ids []string) []*dataloader.Result[*upstream.Workspace] {
+	}), dataloader.WithWait[bool, *Snapshot](Wait))
+	l.workspaceByID = dataloader.NewBatchedLoader(observed(l, "workspaceByID", func(ctx context.Context, ids []string) []*dataloader.Result[*upstream.Workspace] {
 		snap, err := l.snapshot(ctx)
 		out := make([]*dataloader.Result[*upstream.Workspace], len(ids))
 		for i, id := range ids {
@@ -115,8 +141,8 @@ func New(f Fetcher, token string, authErr error) *Loaders {
 			}
 		}
 		return out
-	}, dataloader.WithWait[string, *upstream.Workspace](Wait))
-	l.dtableByUUID = dataloader.NewBatchedLoader(func(ctx context.Context, uuids []string) []*dataloader.Result[*upstream.DTable] {
+	}), dataloader.WithWait[string, *upstream.Workspace](Wait))
+	l.dtableByUUID = dataloader.NewBatchedLoader(observed(l, "dtableByUUID", func(ctx context.Context, uuids []string) []*dataloader.Result[*upstream.DTable] {
 		snap, err := l.snapshot(ctx)
 		out := make([]*dataloader.Result[*upstream.DTable], len(uuids))
 		for i, u := range uuids {
@@ -126,7 +152,7 @@ func New(f Fetcher, token string, authErr error) *Loaders {
 			}
 		}
 		return out
-	}, dataloader.WithWait[string, *upstream.DTable](Wait))
+	}), dataloader.WithWait[string, *upstream.DTable](Wait))
 	return l
 }
 
@@ -202,11 +228,11 @@ func For(ctx context.Context) *Loaders {
 
 // Middleware builds fresh loaders for each request, with the caller's token
 // (or fallbackToken when the request carries none).
-func Middleware(f Fetcher, fallbackToken string) func(http.Handler) http.Handler {
+func Middleware(f Fetcher, fallbackToken string, opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			token, err := auth.Token(r.Header, fallbackToken)
-			l := New(f, token, err)
+			l := New(f, token, err, opts...)
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), l)))
 		})
 	}

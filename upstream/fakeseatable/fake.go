@@ -127,6 +127,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hook != nil && hook(w, r) {
 		return
 	}
+	if r.URL.Path == "/api2/ping/" && r.Method == http.MethodGet {
+		writeJSON(w, http.StatusOK, "pong") // unauthenticated, like SeaTable's
+		return
+	}
 
 	token, status, msg := s.authenticate(r)
 	if status != 0 {
