@@ -230,17 +230,19 @@ func withCORS(origins []string, next http.Handler) http.Handler {
 // connection pool. Labels and span names use client.Endpoint, a route
 // template, never the URL.
 func newUpstreamClient(baseURL string, timeout time.Duration, m *metrics.Metrics, tracer trace.TracerProvider) (*upstream.Client, error) {
-	hc := &http.Client{}
-	client, err := upstream.New(baseURL, upstream.WithTimeout(timeout), upstream.WithHTTPClient(hc))
+	// The transport layers name endpoints relative to the client's base URL;
+	// they run only after the client exists.
+	var client *upstream.Client
+	endpoint := func(r *http.Request) string { return client.Endpoint(r) }
+	rt := m.Transport(newTransport(), endpoint)
+	rt = requestlog.Transport(rt)
+	if tracer != nil {
+		rt = tracing.Transport(tracer, rt, endpoint)
+	}
+	client, err := upstream.New(baseURL, upstream.WithTimeout(timeout), upstream.WithHTTPClient(&http.Client{Transport: rt}))
 	if err != nil {
 		return nil, err
 	}
-	rt := m.Transport(newTransport(), client.Endpoint)
-	rt = requestlog.Transport(rt)
-	if tracer != nil {
-		rt = tracing.Transport(tracer, rt, client.Endpoint)
-	}
-	hc.Transport = rt
 	return client, nil
 }
 

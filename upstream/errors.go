@@ -62,8 +62,11 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 		limit = maxBytes
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
-	// A server that echoes the token back must not get it into our errors.
-	upstreamMsg := strings.ReplaceAll(errorMessage(body), token, "[redacted]")
+	upstreamMsg := errorMessage(body)
+	if token != "" {
+		// A server that echoes the token back must not get it into our errors.
+		upstreamMsg = strings.ReplaceAll(upstreamMsg, token, "[redacted]")
+	}
 	e := &apperr.Error{
 		Code:           code,
 		Message:        safeMessages[code],

@@ -32,7 +32,7 @@ func (c *Client) Ping(ctx context.Context) error {
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return statusError(resp, c.maxBytes)
+		return statusError(resp, c.maxBytes, "")
 	}
 	var pong string
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<10)).Decode(&pong); err != nil || pong != "pong" {
