@@ -105,7 +105,9 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 
 // newHandler wires the HTTP routes.
 func newHandler(client *upstream.Client, fallbackToken string, log *slog.Logger) http.Handler {
-	gql := graph.NewServer(graph.DefaultServerOptions(log))
+	opts := graph.DefaultServerOptions(log)
+	opts.Writer = client
+	gql := graph.NewServer(opts)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", loaders.Middleware(client, fallbackToken)(gql))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

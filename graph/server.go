@@ -20,6 +20,8 @@ type ServerOptions struct {
 	// ParserTokenLimit caps the tokens of a document, before validation,
 	// whose cost grows faster than linearly in the document's size.
 	ParserTokenLimit int
+	// Writer performs mutations (the SeaTable client).
+	Writer Writer
 }
 
 // DefaultServerOptions are the settings used when nothing is configured.
@@ -31,7 +33,7 @@ func DefaultServerOptions(log *slog.Logger) ServerOptions {
 // and extensions (not the deprecated NewDefaultServer). The caller must put
 // loaders on each request's context (loaders.Middleware).
 func NewServer(o ServerOptions) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{}}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Writer: o.Writer}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
