@@ -1119,7 +1119,7 @@ input DTableFilter {
 
 "What to sort bases by."
 enum DTableOrderField {
-  "The base name, ignoring case (Unicode case folding), then exactly, then uuid."
+  "The base name in Unicode collation order (root locale: letters first, accents and case only break ties, so \"Ärger\" sorts among the A's and \"apple\" before \"Banana\"), then its exact bytes, then uuid."
   NAME
   "Creation time, then uuid. Bases without a creation time come last in both directions."
   CREATED_AT

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/text/cases"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
@@ -118,11 +120,18 @@ const (
 )
 
 // Order is a total order on bases: the field, then the uuid, ascending or
-// descending; bases without the field's value come last either way.
+// descending; bases without the field's value come last either way. Names
+// are compared by the Unicode Collation Algorithm with the root locale, so
+// letters decide first and accents and case only break ties ("Ärger" sorts
+// among the A's, "apple" before "Banana"), then by their bytes.
 type Order struct {
 	Field Field
 	Desc  bool
 }
+
+// collator returns a fresh collator: collate.Collator keeps buffers and is
+// not safe for concurrent use.
+func collator() *collate.Collator { return collate.New(language.Und) }
 
 func (o Order) String() string {
 	if o.Desc {
@@ -136,12 +145,12 @@ func (o Order) String() string {
 type key struct {
 	null bool
 	name string // raw name, for NAME
-	fold string // Fold(name), for NAME
+	coll string // collation key of name, for NAME
 	unix int64  // for dates
 	uuid string
 }
 
-func (o Order) keyOf(d *upstream.DTable) key {
+func (o Order) keyOf(d *upstream.DTable, c *collate.Collator) key {
 	k := key{uuid: d.UUID}
 	switch o.Field {
 	case ByCreatedAt, ByUpdatedAt:
@@ -155,7 +164,7 @@ func (o Order) keyOf(d *upstream.DTable) key {
 			k.unix = t.Unix()
 		}
 	default:
-		k.name, k.fold = d.Name, Fold(d.Name)
+		k.name, k.coll = d.Name, collKey(c, d.Name)
 	}
 	return k
 }
@@ -173,7 +182,7 @@ func (o Order) compare(a, b key) int {
 		case ByCreatedAt, ByUpdatedAt:
 			c = cmpInt(a.unix, b.unix)
 		default:
-			if c = strings.Compare(a.fold, b.fold); c == 0 {
+			if c = strings.Compare(a.coll, b.coll); c == 0 {
 				c = strings.Compare(a.name, b.name)
 			}
 		}
@@ -202,10 +211,15 @@ type keyed struct {
 	k key
 }
 
-func (o Order) sorted(ds []*upstream.DTable) []keyed {
+func collKey(c *collate.Collator, s string) string {
+	var buf collate.Buffer
+	return string(c.KeyFromString(&buf, s))
+}
+
+func (o Order) sorted(ds []*upstream.DTable, c *collate.Collator) []keyed {
 	items := make([]keyed, len(ds))
 	for i, d := range ds {
-		items[i] = keyed{d: d, k: o.keyOf(d)}
+		items[i] = keyed{d: d, k: o.keyOf(d, c)}
 	}
 	slices.SortStableFunc(items, func(a, b keyed) int { return o.compare(a.k, b.k) })
 	return items
@@ -213,7 +227,7 @@ func (o Order) sorted(ds []*upstream.DTable) []keyed {
 
 // Sort returns ds ordered by o (a new slice).
 func Sort(ds []*upstream.DTable, o Order) []*upstream.DTable {
-	items := o.sorted(ds)
+	items := o.sorted(ds, collator())
 	out := make([]*upstream.DTable, len(items))
 	for i, it := range items {
 		out[i] = it.d
@@ -253,10 +267,11 @@ func Paginate(ds []*upstream.DTable, o Order, args Args) (*Page, error) {
 		n := DefaultPageSize
 		first = &n
 	}
-	items := o.sorted(ds)
+	c := collator()
+	items := o.sorted(ds, c)
 	start, end := 0, len(items)
 	if args.After != nil {
-		k, err := decodeCursor(*args.After, o, "after")
+		k, err := decodeCursor(*args.After, o, c, "after")
 		if err != nil {
 			return nil, err
 		}
@@ -269,7 +284,7 @@ func Paginate(ds []*upstream.DTable, o Order, args Args) (*Page, error) {
 		})
 	}
 	if args.Before != nil {
-		k, err := decodeCursor(*args.Before, o, "before")
+		k, err := decodeCursor(*args.Before, o, c, "before")
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +342,7 @@ func encodeCursor(k key, o Order) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string, o Order, arg string) (key, error) {
+func decodeCursor(s string, o Order, coll *collate.Collator, arg string) (key, error) {
 	bad := apperr.New(apperr.BadUserInput, fmt.Sprintf("%s is not a valid cursor", arg))
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
@@ -346,7 +361,7 @@ func decodeCursor(s string, o Order, arg string) (key, error) {
 		if c.Name == nil {
 			return key{}, bad
 		}
-		k.name, k.fold = *c.Name, Fold(*c.Name)
+		k.name, k.coll = *c.Name, collKey(coll, *c.Name)
 	case c.Time == nil:
 		k.null = true
 	default:

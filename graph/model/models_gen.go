@@ -177,7 +177,7 @@ type WorkspaceFilter struct {
 type DTableOrderField string
 
 const (
-	// The base name, ignoring case (Unicode case folding), then exactly, then uuid.
+	// The base name in Unicode collation order (root locale: letters first, accents and case only break ties, so "Ärger" sorts among the A's and "apple" before "Banana"), then its exact bytes, then uuid.
 	DTableOrderFieldName DTableOrderField = "NAME"
 	// Creation time, then uuid. Bases without a creation time come last in both directions.
 	DTableOrderFieldCreatedAt DTableOrderField = "CREATED_AT"
