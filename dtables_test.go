@@ -483,14 +483,14 @@ func TestBasePageLookupsAndCurrentGenerationTypes(t *testing.T) {
 				Tables   []struct{ Name string }
 			}
 			SharedViews []struct {
-				ID, DtableName                         string
+				ID, DtableName                       string
 				SharedName, FromUserName, Permission *string
-				ShareType                              *string
+				ShareType                            *string
 			}
 			Tables []struct {
-				Name                                   string
-				Permission, FromUser, FromUserName     *string
-				ShareID, ShareType                     *string
+				Name                               string
+				Permission, FromUser, FromUserName *string
+				ShareID, ShareType                 *string
 			}
 		}
 	}
@@ -531,7 +531,7 @@ func TestCurrentFixtureGroupShares(t *testing.T) {
 			ID                string
 			ShareFolders      []struct{ ID, Name string }
 			GroupSharedTables []struct {
-				Name                       string
+				Name                      string
 				Permission, FromGroupName *string
 			}
 			GroupSharedViews []struct {
