@@ -1,5 +1,10 @@
 package graph
 
+// Mutation plumbing. Every mutation resolver makes at most one write and
+// then calls loaders.For(ctx).Invalidate, also when the write failed: a write
+// that timed out or got a 5xx may still have happened upstream, and a cached
+// list must not hide that.
+
 import (
 	"context"
 	"fmt"
@@ -89,10 +94,10 @@ func (r *Resolver) star(ctx context.Context, uuid string, on bool) (*model.StarD
 	} else {
 		err = w.UnstarDTable(ctx, token, u)
 	}
+	loaders.For(ctx).Invalidate(ctx)
 	if err != nil {
 		return nil, err
 	}
-	loaders.For(ctx).Invalidate(ctx)
 	return &model.StarDTablePayload{UUID: u, Starred: on}, nil
 }
 

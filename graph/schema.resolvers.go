@@ -72,10 +72,10 @@ func (r *mutationResolver) CreateDTable(ctx context.Context, input model.CreateD
 		Name: input.Name, WorkspaceID: deref(input.WorkspaceID), FolderID: deref(input.FolderID),
 		Color: deref(input.Color), TextColor: deref(input.TextColor), Icon: deref(input.Icon),
 	})
+	loaders.For(ctx).Invalidate(ctx)
 	if err != nil {
 		return nil, err
 	}
-	loaders.For(ctx).Invalidate(ctx)
 	if d == nil {
 		d, err = readBack(ctx, func(s *loaders.Snapshot) *upstream.DTable {
 			wid := deref(input.WorkspaceID)
@@ -107,10 +107,10 @@ func (r *mutationResolver) UpdateDTable(ctx context.Context, input model.UpdateD
 	d, err := w.UpdateDTable(ctx, token, before.WorkspaceID, before.Name, upstream.UpdateDTable{
 		NewName: input.NewName, Color: input.Color, TextColor: input.TextColor, Icon: input.Icon,
 	})
+	loaders.For(ctx).Invalidate(ctx)
 	if err != nil {
 		return nil, err
 	}
-	loaders.For(ctx).Invalidate(ctx)
 	if d == nil {
 		d, err = readBack(ctx, func(s *loaders.Snapshot) *upstream.DTable { return s.DTable(before.UUID) })
 		if err != nil {
@@ -132,10 +132,11 @@ func (r *mutationResolver) DeleteDTable(ctx context.Context, input model.DeleteD
 	if err != nil {
 		return nil, err
 	}
-	if err := w.DeleteDTable(ctx, token, d.WorkspaceID, d.Name); err != nil {
+	err = w.DeleteDTable(ctx, token, d.WorkspaceID, d.Name)
+	loaders.For(ctx).Invalidate(ctx)
+	if err != nil {
 		return nil, err
 	}
-	loaders.For(ctx).Invalidate(ctx)
 	return &model.DeleteDTablePayload{UUID: d.UUID, Name: d.Name, WorkspaceID: d.WorkspaceID}, nil
 }
 
@@ -153,10 +154,10 @@ func (r *mutationResolver) CopyDTable(ctx context.Context, input model.CopyDTabl
 		return nil, err
 	}
 	d, err := w.CopyDTable(ctx, token, src.WorkspaceID, input.DstWorkspaceID, src.Name)
+	loaders.For(ctx).Invalidate(ctx)
 	if err != nil {
 		return nil, err
 	}
-	loaders.For(ctx).Invalidate(ctx)
 	return &model.CopyDTablePayload{Dtable: d}, nil
 }
 
