@@ -563,3 +563,27 @@ func TestStarErrors(t *testing.T) {
 	e.fake.FailWith(http.StatusForbidden, nil, `{"error_msg":"Permission denied."}`)
 	wantError(t, e.mutate(t, `mutation { unstarDTable(input: {uuid: "`+crmUUID+`"}) { starred } }`, nil), "FORBIDDEN", "")
 }
+
+// A mutation must not run from a link or a plain cross-site form: only a
+// JSON POST (which browsers preflight) reaches the resolvers.
+func TestMutationsNeedAJSONPost(t *testing.T) {
+	e := newWriteEnv(t)
+	m := `mutation { starDTable(input: {uuid: "` + travelUUID + `"}) { starred } }`
+	get, _ := http.NewRequest(http.MethodGet, e.url+"/graphql?query="+url.QueryEscape(m), nil)
+	form, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", strings.NewReader(url.Values{"query": {m}}.Encode()))
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, req := range []*http.Request{get, form} {
+		req.Header.Set("Authorization", "Token "+tokA)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Errorf("%s %s: status %d, want a 4xx", req.Method, req.Header.Get("Content-Type"), resp.StatusCode)
+		}
+	}
+	if n := len(e.writes()); n != 0 {
+		t.Errorf("%d writes reached SeaTable", n)
+	}
+}
