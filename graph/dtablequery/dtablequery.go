@@ -34,7 +34,20 @@ const (
 // fold alike, and a decomposed "A\u0308" equals "Ä"), then NFC again because
 // folding can leave a string unnormalised.
 func Fold(s string) string {
+	if isASCII(s) {
+		// For ASCII, lower-casing is case folding and NFC is the identity.
+		return strings.ToLower(s)
+	}
 	return norm.NFC.String(cases.Fold().String(norm.NFC.String(s)))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // Filter holds the conditions on bases; nil fields are not checked.
@@ -129,9 +142,22 @@ type Order struct {
 	Desc  bool
 }
 
-// collator returns a fresh collator: collate.Collator keeps buffers and is
-// not safe for concurrent use.
-func collator() *collate.Collator { return collate.New(language.Und) }
+// nameCollator holds a collator and a key buffer: neither is safe for
+// concurrent use, so each Paginate or Sort call makes its own.
+type nameCollator struct {
+	c   *collate.Collator
+	buf collate.Buffer
+}
+
+func collator() *nameCollator { return &nameCollator{c: collate.New(language.Und)} }
+
+// key returns s's collation key. The buffer is reused (it is several KB);
+// the key is copied out of it.
+func (n *nameCollator) key(s string) string {
+	k := string(n.c.KeyFromString(&n.buf, s))
+	n.buf.Reset()
+	return k
+}
 
 func (o Order) String() string {
 	if o.Desc {
@@ -150,7 +176,7 @@ type key struct {
 	uuid string
 }
 
-func (o Order) keyOf(d *upstream.DTable, c *collate.Collator) key {
+func (o Order) keyOf(d *upstream.DTable, c *nameCollator) key {
 	k := key{uuid: d.UUID}
 	switch o.Field {
 	case ByCreatedAt, ByUpdatedAt:
@@ -164,7 +190,7 @@ func (o Order) keyOf(d *upstream.DTable, c *collate.Collator) key {
 			k.unix = t.Unix()
 		}
 	default:
-		k.name, k.coll = d.Name, collKey(c, d.Name)
+		k.name, k.coll = d.Name, c.key(d.Name)
 	}
 	return k
 }
@@ -211,17 +237,17 @@ type keyed struct {
 	k key
 }
 
-func collKey(c *collate.Collator, s string) string {
-	var buf collate.Buffer
-	return string(c.KeyFromString(&buf, s))
-}
-
-func (o Order) sorted(ds []*upstream.DTable, c *collate.Collator) []keyed {
-	items := make([]keyed, len(ds))
+func (o Order) sorted(ds []*upstream.DTable, c *nameCollator) []*keyed {
+	// Sorting pointers moves 8 bytes per swap instead of the whole key.
+	store := make([]keyed, len(ds))
+	items := make([]*keyed, len(ds))
 	for i, d := range ds {
-		items[i] = keyed{d: d, k: o.keyOf(d, c)}
+		store[i] = keyed{d: d, k: o.keyOf(d, c)}
+		items[i] = &store[i]
 	}
-	slices.SortStableFunc(items, func(a, b keyed) int { return o.compare(a.k, b.k) })
+	// The order is total (the uuid breaks ties), so an unstable sort gives
+	// the same result as a stable one, faster.
+	slices.SortFunc(items, func(a, b *keyed) int { return o.compare(a.k, b.k) })
 	return items
 }
 
@@ -275,7 +301,7 @@ func Paginate(ds []*upstream.DTable, o Order, args Args) (*Page, error) {
 		if err != nil {
 			return nil, err
 		}
-		start, _ = slices.BinarySearchFunc(items, k, func(it keyed, k key) int {
+		start, _ = slices.BinarySearchFunc(items, k, func(it *keyed, k key) int {
 			// Position of the first item strictly after k.
 			if o.compare(it.k, k) <= 0 {
 				return -1
@@ -288,7 +314,7 @@ func Paginate(ds []*upstream.DTable, o Order, args Args) (*Page, error) {
 		if err != nil {
 			return nil, err
 		}
-		end, _ = slices.BinarySearchFunc(items, k, func(it keyed, k key) int {
+		end, _ = slices.BinarySearchFunc(items, k, func(it *keyed, k key) int {
 			if o.compare(it.k, k) < 0 {
 				return -1
 			}
@@ -342,7 +368,7 @@ func encodeCursor(k key, o Order) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string, o Order, coll *collate.Collator, arg string) (key, error) {
+func decodeCursor(s string, o Order, coll *nameCollator, arg string) (key, error) {
 	bad := apperr.New(apperr.BadUserInput, fmt.Sprintf("%s is not a valid cursor", arg))
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
@@ -361,7 +387,7 @@ func decodeCursor(s string, o Order, coll *collate.Collator, arg string) (key, e
 		if c.Name == nil {
 			return key{}, bad
 		}
-		k.name, k.coll = *c.Name, collKey(coll, *c.Name)
+		k.name, k.coll = *c.Name, coll.key(*c.Name)
 	case c.Time == nil:
 		k.null = true
 	default:
