@@ -587,3 +587,61 @@ func TestMutationsNeedAJSONPost(t *testing.T) {
 		t.Errorf("%d writes reached SeaTable", n)
 	}
 }
+
+// Every error the contract documents for each write endpoint (section 2),
+// answered by SeaTable to the write itself, reaches the client with the
+// right code; 400 messages are SeaTable's own.
+func TestDocumentedUpstreamErrorsPerMutation(t *testing.T) {
+	mutations := map[string]string{
+		"create": `mutation { createDTable(input: {workspaceId: "12", name: "X"}) { dtable { uuid } } }`,
+		"update": `mutation { updateDTable(input: {uuid: "` + crmUUID + `", newName: "X"}) { dtable { uuid } } }`,
+		"delete": `mutation { deleteDTable(input: {uuid: "` + crmUUID + `"}) { uuid } }`,
+		"copy":   `mutation { copyDTable(input: {uuid: "` + crmUUID + `", dstWorkspaceId: "15"}) { dtable { uuid } } }`,
+		"star":   `mutation { starDTable(input: {uuid: "` + crmUUID + `"}) { starred } }`,
+		"unstar": `mutation { unstarDTable(input: {uuid: "` + crmUUID + `"}) { starred } }`,
+	}
+	documented := map[string][]struct {
+		status int
+		msg    string
+	}{
+		"create": {{400, "name invalid."}, {400, "Base X already exists in this workspace."}, {400, "Table X already exists in this workspace."},
+			{400, "Base name contains illegal characters"}, {400, "base exceeded."}, {403, "Permission denied."}, {404, "Workspace not found."}, {404, "Folder not found."}},
+		"update": {{400, "Base name is invalid"}, {400, "New base name is invalid"}, {400, "New base name is too long"}, {400, "X exists."},
+			{403, "Permission denied."}, {404, "Workspace 12 not found."}, {404, "Base CRM not found."}},
+		"delete": {{400, "name invalid."}, {403, "Permission denied."}, {404, "dtable CRM not found."}},
+		"copy": {{400, "src_workspace_id or dst_workspace_id is invalid"}, {400, "name is invalid"}, {403, "Permission denied"},
+			{404, "workspace: 15 not found"}, {404, "dtable: CRM not found"}},
+		"star":   {{403, "Permission denied."}, {404, "Table not found."}},
+		"unstar": {{403, "Permission denied."}},
+	}
+	codes := map[int]string{400: "BAD_USER_INPUT", 403: "FORBIDDEN", 404: "NOT_FOUND"}
+	for name, errs := range documented {
+		for _, de := range errs {
+			e := newWriteEnv(t)
+			e.fake.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method == http.MethodGet {
+					return false
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(de.status)
+				b, _ := json.Marshal(map[string]string{"error_msg": de.msg})
+				_, _ = w.Write(b)
+				return true
+			})
+			resp := e.mutate(t, mutations[name], nil)
+			want := ""
+			if de.status == 400 {
+				want = de.msg
+			}
+			if len(resp.Errors) != 1 || code(resp.Errors[0]) != codes[de.status] || want != "" && resp.Errors[0].Message != want {
+				t.Errorf("%s answering %d %q: errors %+v, want %s", name, de.status, de.msg, resp.Errors, codes[de.status])
+			}
+			if len(resp.Errors) == 1 && resp.Errors[0].Extensions["upstreamStatus"] != float64(de.status) {
+				t.Errorf("%s: upstreamStatus %v", name, resp.Errors[0].Extensions["upstreamStatus"])
+			}
+			if n := len(e.writes()); n != 1 {
+				t.Errorf("%s: %d writes, want 1", name, n)
+			}
+		}
+	}
+}
