@@ -164,6 +164,7 @@ type handlerConfig struct {
 // newHandler wires the HTTP routes and the middleware around them.
 func newHandler(h handlerConfig) http.Handler {
 	opts := graph.DefaultServerOptions(h.log)
+	opts.Writer = h.client
 	opts.Observers = []graph.Observer{func(ctx context.Context, op graph.Operation) {
 		requestlog.FromContext(ctx).SetOperation(op.Name, op.Type, op.Codes)
 		var code string

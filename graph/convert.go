@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
@@ -18,4 +19,80 @@ func workspaceType(t upstream.WorkspaceType) *model.WorkspaceType {
 		return &v
 	}
 	return nil
+}
+
+// upstreamType maps the enum back to the upstream type.
+func upstreamType(t *model.WorkspaceType) upstream.WorkspaceType {
+	if t == nil {
+		return ""
+	}
+	for u, m := range workspaceTypes {
+		if m == *t {
+			return u
+		}
+	}
+	return ""
+}
+
+// dtableFilter converts the GraphQL filter; nil stays nil (no conditions).
+func dtableFilter(f *model.DTableFilter) *dtablequery.Filter {
+	if f == nil {
+		return nil
+	}
+	return &dtablequery.Filter{
+		NameContains:  f.NameContains,
+		WorkspaceID:   f.WorkspaceID,
+		WorkspaceType: upstreamType(f.WorkspaceType),
+		Starred:       f.Starred,
+		CreatedAfter:  f.CreatedAfter,
+		CreatedBefore: f.CreatedBefore,
+		UpdatedAfter:  f.UpdatedAfter,
+		UpdatedBefore: f.UpdatedBefore,
+		Color:         f.Color,
+	}
+}
+
+var orderFields = map[model.DTableOrderField]dtablequery.Field{
+	model.DTableOrderFieldName:      dtablequery.ByName,
+	model.DTableOrderFieldCreatedAt: dtablequery.ByCreatedAt,
+	model.DTableOrderFieldUpdatedAt: dtablequery.ByUpdatedAt,
+}
+
+// dtableOrder converts orderBy; absent means NAME ascending.
+func dtableOrder(o *model.DTableOrder) dtablequery.Order {
+	if o == nil {
+		return dtablequery.Order{Field: dtablequery.ByName}
+	}
+	f, ok := orderFields[o.Field]
+	if !ok {
+		f = dtablequery.ByName
+	}
+	return dtablequery.Order{Field: f, Desc: o.Direction == model.OrderDirectionDesc}
+}
+
+// connection turns a page into the Relay shape.
+func connection(p *dtablequery.Page) *model.DTableConnection {
+	c := &model.DTableConnection{
+		Edges:      make([]*model.DTableEdge, len(p.Nodes)),
+		Nodes:      p.Nodes,
+		PageInfo:   &model.PageInfo{HasNextPage: p.HasNextPage, HasPreviousPage: p.HasPreviousPage},
+		TotalCount: p.TotalCount,
+	}
+	for i, d := range p.Nodes {
+		c.Edges[i] = &model.DTableEdge{Cursor: p.Cursors[i], Node: d}
+	}
+	if n := len(p.Cursors); n > 0 {
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &p.Cursors[0], &p.Cursors[n-1]
+	}
+	return c
+}
+
+// keepCallerView carries what a write response cannot know (the caller's
+// star, share details) from the base as it was listed before the write.
+func keepCallerView(written, before *upstream.DTable) {
+	written.Starred = before.Starred
+	if written.Permission == nil {
+		written.Permission, written.FromUser, written.FromUserName, written.FromUserAvatar = before.Permission, before.FromUser, before.FromUserName, before.FromUserAvatar
+		written.FromGroupID, written.FromGroupName, written.ShareID, written.ShareType = before.FromGroupID, before.FromGroupName, before.ShareID, before.ShareType
+	}
 }

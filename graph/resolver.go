@@ -1,10 +1,33 @@
 // Package graph is the GraphQL layer: the generated executor, the resolvers
-// and the error presenter. Resolvers never call SeaTable themselves: they read
-// through the per-request loaders in graph/loaders.
+// and the error presenter. Resolvers never read SeaTable themselves: they read
+// through the per-request loaders in graph/loaders. Mutations write through
+// Writer and then invalidate the loaders.
 package graph
+
+import (
+	"context"
+
+	"github.com/seatable-graphql/seatable-graphql/upstream"
+)
 
 //go:generate go tool gqlgen generate
 
+// Writer is the part of the SeaTable client mutations need. Its methods are
+// never retried: each mutation is one write call.
+type Writer interface {
+	CreateDTable(ctx context.Context, token string, in upstream.CreateDTable) (*upstream.DTable, error)
+	UpdateDTable(ctx context.Context, token, workspaceID, name string, in upstream.UpdateDTable) (*upstream.DTable, error)
+	DeleteDTable(ctx context.Context, token, workspaceID, name string) error
+	CopyDTable(ctx context.Context, token, src, dst, name string) (*upstream.DTable, error)
+	StarDTable(ctx context.Context, token, uuid string) error
+	UnstarDTable(ctx context.Context, token, uuid string) error
+}
+
+var _ Writer = (*upstream.Client)(nil)
+
 // Resolver is the root resolver. It holds no per-request or per-user state;
 // that lives in the loaders on the request context.
-type Resolver struct{}
+type Resolver struct {
+	// Writer performs mutations; nil makes every mutation fail as INTERNAL.
+	Writer Writer
+}

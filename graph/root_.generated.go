@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -22,7 +23,10 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	DTable() DTableResolver
+	Folder() FolderResolver
+	Mutation() MutationResolver
 	Query() QueryResolver
+	StarDTablePayload() StarDTablePayloadResolver
 	Workspace() WorkspaceResolver
 }
 
@@ -30,43 +34,153 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	CopyDTablePayload struct {
+		Dtable func(childComplexity int) int
+	}
+
+	CreateDTablePayload struct {
+		Dtable func(childComplexity int) int
+	}
+
 	DTable struct {
-		Color       func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		Creator     func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Icon        func(childComplexity int) int
-		InStorage   func(childComplexity int) int
-		IsEncrypted func(childComplexity int) int
-		Modifier    func(childComplexity int) int
+		Color          func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Creator        func(childComplexity int) int
+		Folder         func(childComplexity int) int
+		FromGroupID    func(childComplexity int) int
+		FromGroupName  func(childComplexity int) int
+		FromUser       func(childComplexity int) int
+		FromUserAvatar func(childComplexity int) int
+		FromUserName   func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Icon           func(childComplexity int) int
+		InStorage      func(childComplexity int) int
+		IsEncrypted    func(childComplexity int) int
+		Modifier       func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Permission     func(childComplexity int) int
+		ShareID        func(childComplexity int) int
+		ShareType      func(childComplexity int) int
+		SharedName     func(childComplexity int) int
+		Starred        func(childComplexity int) int
+		TextColor      func(childComplexity int) int
+		UUID           func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		ViewShareID    func(childComplexity int) int
+		Workspace      func(childComplexity int) int
+		WorkspaceID    func(childComplexity int) int
+	}
+
+	DTableConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DTableEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DeleteDTablePayload struct {
 		Name        func(childComplexity int) int
-		Starred     func(childComplexity int) int
-		TextColor   func(childComplexity int) int
 		UUID        func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
-		Workspace   func(childComplexity int) int
 		WorkspaceID func(childComplexity int) int
 	}
 
+	Folder struct {
+		ID          func(childComplexity int) int
+		Items       func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Tables      func(childComplexity int) int
+		WorkspaceID func(childComplexity int) int
+	}
+
+	FolderItem struct {
+		ItemID   func(childComplexity int) int
+		ItemType func(childComplexity int) int
+	}
+
+	Mutation struct {
+		CopyDTable   func(childComplexity int, input model.CopyDTableInput) int
+		CreateDTable func(childComplexity int, input model.CreateDTableInput) int
+		DeleteDTable func(childComplexity int, input model.DeleteDTableInput) int
+		StarDTable   func(childComplexity int, input model.StarDTableInput) int
+		UnstarDTable func(childComplexity int, input model.StarDTableInput) int
+		UpdateDTable func(childComplexity int, input model.UpdateDTableInput) int
+	}
+
+	PageInfo struct {
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
+	}
+
 	Query struct {
-		Dtable     func(childComplexity int, uuid string) int
-		Workspace  func(childComplexity int, id string) int
-		Workspaces func(childComplexity int) int
+		Dtable         func(childComplexity int, uuid string) int
+		DtableByName   func(childComplexity int, workspaceID string, name string) int
+		Dtables        func(childComplexity int, filter *model.DTableFilter, orderBy *model.DTableOrder, first *int, after *string, last *int, before *string) int
+		StarredDTables func(childComplexity int) int
+		Workspace      func(childComplexity int, id string) int
+		Workspaces     func(childComplexity int, filter *model.WorkspaceFilter) int
+	}
+
+	ShareFolder struct {
+		ID       func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Username func(childComplexity int) int
+	}
+
+	SharedView struct {
+		Color          func(childComplexity int) int
+		DTableName     func(childComplexity int) int
+		FromUser       func(childComplexity int) int
+		FromUserAvatar func(childComplexity int) int
+		FromUserName   func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Icon           func(childComplexity int) int
+		Permission     func(childComplexity int) int
+		ShareID        func(childComplexity int) int
+		ShareType      func(childComplexity int) int
+		SharedName     func(childComplexity int) int
+		TableID        func(childComplexity int) int
+		TextColor      func(childComplexity int) int
+		ToUser         func(childComplexity int) int
+		ToUserName     func(childComplexity int) int
+		ViewID         func(childComplexity int) int
+		WorkspaceID    func(childComplexity int) int
+	}
+
+	StarDTablePayload struct {
+		Dtable  func(childComplexity int) int
+		Starred func(childComplexity int) int
+		UUID    func(childComplexity int) int
+	}
+
+	UpdateDTablePayload struct {
+		Dtable func(childComplexity int) int
 	}
 
 	Workspace struct {
-		DepartmentID     func(childComplexity int) int
-		GroupAdmins      func(childComplexity int) int
-		GroupID          func(childComplexity int) int
-		GroupMemberCount func(childComplexity int) int
-		GroupOwner       func(childComplexity int) int
-		ID               func(childComplexity int) int
-		IsAdmin          func(childComplexity int) int
-		Name             func(childComplexity int) int
-		OwnerName        func(childComplexity int) int
-		RepoID           func(childComplexity int) int
-		Tables           func(childComplexity int) int
-		Type             func(childComplexity int) int
+		DepartmentID      func(childComplexity int) int
+		Folders           func(childComplexity int) int
+		GroupAdmins       func(childComplexity int) int
+		GroupID           func(childComplexity int) int
+		GroupMemberCount  func(childComplexity int) int
+		GroupOwner        func(childComplexity int) int
+		GroupSharedTables func(childComplexity int) int
+		GroupSharedViews  func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IsAdmin           func(childComplexity int) int
+		Name              func(childComplexity int) int
+		OwnerName         func(childComplexity int) int
+		RepoID            func(childComplexity int) int
+		ShareFolders      func(childComplexity int) int
+		SharedViews       func(childComplexity int) int
+		Tables            func(childComplexity int, filter *model.DTableFilter, orderBy *model.DTableOrder) int
+		Type              func(childComplexity int) int
 	}
 }
 
@@ -83,6 +197,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "CopyDTablePayload.dtable":
+		if e.ComplexityRoot.CopyDTablePayload.Dtable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyDTablePayload.Dtable(childComplexity), true
+
+	case "CreateDTablePayload.dtable":
+		if e.ComplexityRoot.CreateDTablePayload.Dtable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateDTablePayload.Dtable(childComplexity), true
 
 	case "DTable.color":
 		if e.ComplexityRoot.DTable.Color == nil {
@@ -102,6 +230,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DTable.Creator(childComplexity), true
+	case "DTable.folder":
+		if e.ComplexityRoot.DTable.Folder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.Folder(childComplexity), true
+	case "DTable.fromGroupId":
+		if e.ComplexityRoot.DTable.FromGroupID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.FromGroupID(childComplexity), true
+	case "DTable.fromGroupName":
+		if e.ComplexityRoot.DTable.FromGroupName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.FromGroupName(childComplexity), true
+	case "DTable.fromUser":
+		if e.ComplexityRoot.DTable.FromUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.FromUser(childComplexity), true
+	case "DTable.fromUserAvatar":
+		if e.ComplexityRoot.DTable.FromUserAvatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.FromUserAvatar(childComplexity), true
+	case "DTable.fromUserName":
+		if e.ComplexityRoot.DTable.FromUserName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.FromUserName(childComplexity), true
 	case "DTable.id":
 		if e.ComplexityRoot.DTable.ID == nil {
 			break
@@ -138,6 +302,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DTable.Name(childComplexity), true
+	case "DTable.permission":
+		if e.ComplexityRoot.DTable.Permission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.Permission(childComplexity), true
+	case "DTable.shareId":
+		if e.ComplexityRoot.DTable.ShareID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.ShareID(childComplexity), true
+	case "DTable.shareType":
+		if e.ComplexityRoot.DTable.ShareType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.ShareType(childComplexity), true
+	case "DTable.sharedName":
+		if e.ComplexityRoot.DTable.SharedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.SharedName(childComplexity), true
 	case "DTable.starred":
 		if e.ComplexityRoot.DTable.Starred == nil {
 			break
@@ -162,6 +350,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DTable.UpdatedAt(childComplexity), true
+	case "DTable.viewShareId":
+		if e.ComplexityRoot.DTable.ViewShareID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.ViewShareID(childComplexity), true
 	case "DTable.workspace":
 		if e.ComplexityRoot.DTable.Workspace == nil {
 			break
@@ -175,6 +369,199 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DTable.WorkspaceID(childComplexity), true
 
+	case "DTableConnection.edges":
+		if e.ComplexityRoot.DTableConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableConnection.Edges(childComplexity), true
+	case "DTableConnection.nodes":
+		if e.ComplexityRoot.DTableConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableConnection.Nodes(childComplexity), true
+	case "DTableConnection.pageInfo":
+		if e.ComplexityRoot.DTableConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableConnection.PageInfo(childComplexity), true
+	case "DTableConnection.totalCount":
+		if e.ComplexityRoot.DTableConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableConnection.TotalCount(childComplexity), true
+
+	case "DTableEdge.cursor":
+		if e.ComplexityRoot.DTableEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableEdge.Cursor(childComplexity), true
+	case "DTableEdge.node":
+		if e.ComplexityRoot.DTableEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableEdge.Node(childComplexity), true
+
+	case "DeleteDTablePayload.name":
+		if e.ComplexityRoot.DeleteDTablePayload.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteDTablePayload.Name(childComplexity), true
+	case "DeleteDTablePayload.uuid":
+		if e.ComplexityRoot.DeleteDTablePayload.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteDTablePayload.UUID(childComplexity), true
+	case "DeleteDTablePayload.workspaceId":
+		if e.ComplexityRoot.DeleteDTablePayload.WorkspaceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteDTablePayload.WorkspaceID(childComplexity), true
+
+	case "Folder.id":
+		if e.ComplexityRoot.Folder.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Folder.ID(childComplexity), true
+	case "Folder.items":
+		if e.ComplexityRoot.Folder.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Folder.Items(childComplexity), true
+	case "Folder.name":
+		if e.ComplexityRoot.Folder.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Folder.Name(childComplexity), true
+	case "Folder.tables":
+		if e.ComplexityRoot.Folder.Tables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Folder.Tables(childComplexity), true
+	case "Folder.workspaceId":
+		if e.ComplexityRoot.Folder.WorkspaceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Folder.WorkspaceID(childComplexity), true
+
+	case "FolderItem.itemId":
+		if e.ComplexityRoot.FolderItem.ItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FolderItem.ItemID(childComplexity), true
+	case "FolderItem.itemType":
+		if e.ComplexityRoot.FolderItem.ItemType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FolderItem.ItemType(childComplexity), true
+
+	case "Mutation.copyDTable":
+		if e.ComplexityRoot.Mutation.CopyDTable == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_copyDTable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CopyDTable(childComplexity, args["input"].(model.CopyDTableInput)), true
+	case "Mutation.createDTable":
+		if e.ComplexityRoot.Mutation.CreateDTable == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDTable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDTable(childComplexity, args["input"].(model.CreateDTableInput)), true
+	case "Mutation.deleteDTable":
+		if e.ComplexityRoot.Mutation.DeleteDTable == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDTable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDTable(childComplexity, args["input"].(model.DeleteDTableInput)), true
+	case "Mutation.starDTable":
+		if e.ComplexityRoot.Mutation.StarDTable == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_starDTable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StarDTable(childComplexity, args["input"].(model.StarDTableInput)), true
+	case "Mutation.unstarDTable":
+		if e.ComplexityRoot.Mutation.UnstarDTable == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unstarDTable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnstarDTable(childComplexity, args["input"].(model.StarDTableInput)), true
+	case "Mutation.updateDTable":
+		if e.ComplexityRoot.Mutation.UpdateDTable == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDTable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDTable(childComplexity, args["input"].(model.UpdateDTableInput)), true
+
+	case "PageInfo.endCursor":
+		if e.ComplexityRoot.PageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.EndCursor(childComplexity), true
+	case "PageInfo.hasNextPage":
+		if e.ComplexityRoot.PageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
 	case "Query.dtable":
 		if e.ComplexityRoot.Query.Dtable == nil {
 			break
@@ -186,7 +573,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Dtable(childComplexity, args["uuid"].(string)), true
+	case "Query.dtableByName":
+		if e.ComplexityRoot.Query.DtableByName == nil {
+			break
+		}
 
+		args, err := ec.field_Query_dtableByName_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DtableByName(childComplexity, args["workspaceId"].(string), args["name"].(string)), true
+	case "Query.dtables":
+		if e.ComplexityRoot.Query.Dtables == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dtables_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Dtables(childComplexity, args["filter"].(*model.DTableFilter), args["orderBy"].(*model.DTableOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+
+	case "Query.starredDTables":
+		if e.ComplexityRoot.Query.StarredDTables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.StarredDTables(childComplexity), true
 	case "Query.workspace":
 		if e.ComplexityRoot.Query.Workspace == nil {
 			break
@@ -203,7 +618,160 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Query.Workspaces(childComplexity), true
+		args, err := ec.field_Query_workspaces_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Workspaces(childComplexity, args["filter"].(*model.WorkspaceFilter)), true
+
+	case "ShareFolder.id":
+		if e.ComplexityRoot.ShareFolder.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareFolder.ID(childComplexity), true
+	case "ShareFolder.name":
+		if e.ComplexityRoot.ShareFolder.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareFolder.Name(childComplexity), true
+	case "ShareFolder.username":
+		if e.ComplexityRoot.ShareFolder.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareFolder.Username(childComplexity), true
+
+	case "SharedView.color":
+		if e.ComplexityRoot.SharedView.Color == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.Color(childComplexity), true
+	case "SharedView.dtableName":
+		if e.ComplexityRoot.SharedView.DTableName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.DTableName(childComplexity), true
+	case "SharedView.fromUser":
+		if e.ComplexityRoot.SharedView.FromUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.FromUser(childComplexity), true
+	case "SharedView.fromUserAvatar":
+		if e.ComplexityRoot.SharedView.FromUserAvatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.FromUserAvatar(childComplexity), true
+	case "SharedView.fromUserName":
+		if e.ComplexityRoot.SharedView.FromUserName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.FromUserName(childComplexity), true
+	case "SharedView.id":
+		if e.ComplexityRoot.SharedView.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.ID(childComplexity), true
+	case "SharedView.icon":
+		if e.ComplexityRoot.SharedView.Icon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.Icon(childComplexity), true
+	case "SharedView.permission":
+		if e.ComplexityRoot.SharedView.Permission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.Permission(childComplexity), true
+	case "SharedView.shareId":
+		if e.ComplexityRoot.SharedView.ShareID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.ShareID(childComplexity), true
+	case "SharedView.shareType":
+		if e.ComplexityRoot.SharedView.ShareType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.ShareType(childComplexity), true
+	case "SharedView.sharedName":
+		if e.ComplexityRoot.SharedView.SharedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.SharedName(childComplexity), true
+	case "SharedView.tableId":
+		if e.ComplexityRoot.SharedView.TableID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.TableID(childComplexity), true
+	case "SharedView.textColor":
+		if e.ComplexityRoot.SharedView.TextColor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.TextColor(childComplexity), true
+	case "SharedView.toUser":
+		if e.ComplexityRoot.SharedView.ToUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.ToUser(childComplexity), true
+	case "SharedView.toUserName":
+		if e.ComplexityRoot.SharedView.ToUserName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.ToUserName(childComplexity), true
+	case "SharedView.viewId":
+		if e.ComplexityRoot.SharedView.ViewID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.ViewID(childComplexity), true
+	case "SharedView.workspaceId":
+		if e.ComplexityRoot.SharedView.WorkspaceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharedView.WorkspaceID(childComplexity), true
+
+	case "StarDTablePayload.dtable":
+		if e.ComplexityRoot.StarDTablePayload.Dtable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarDTablePayload.Dtable(childComplexity), true
+	case "StarDTablePayload.starred":
+		if e.ComplexityRoot.StarDTablePayload.Starred == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarDTablePayload.Starred(childComplexity), true
+	case "StarDTablePayload.uuid":
+		if e.ComplexityRoot.StarDTablePayload.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarDTablePayload.UUID(childComplexity), true
+
+	case "UpdateDTablePayload.dtable":
+		if e.ComplexityRoot.UpdateDTablePayload.Dtable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateDTablePayload.Dtable(childComplexity), true
 
 	case "Workspace.departmentId":
 		if e.ComplexityRoot.Workspace.DepartmentID == nil {
@@ -211,6 +779,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workspace.DepartmentID(childComplexity), true
+	case "Workspace.folders":
+		if e.ComplexityRoot.Workspace.Folders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workspace.Folders(childComplexity), true
 	case "Workspace.groupAdmins":
 		if e.ComplexityRoot.Workspace.GroupAdmins == nil {
 			break
@@ -235,6 +809,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workspace.GroupOwner(childComplexity), true
+	case "Workspace.groupSharedTables":
+		if e.ComplexityRoot.Workspace.GroupSharedTables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workspace.GroupSharedTables(childComplexity), true
+	case "Workspace.groupSharedViews":
+		if e.ComplexityRoot.Workspace.GroupSharedViews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workspace.GroupSharedViews(childComplexity), true
 	case "Workspace.id":
 		if e.ComplexityRoot.Workspace.ID == nil {
 			break
@@ -265,12 +851,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workspace.RepoID(childComplexity), true
+	case "Workspace.shareFolders":
+		if e.ComplexityRoot.Workspace.ShareFolders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workspace.ShareFolders(childComplexity), true
+	case "Workspace.sharedViews":
+		if e.ComplexityRoot.Workspace.SharedViews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workspace.SharedViews(childComplexity), true
 	case "Workspace.tables":
 		if e.ComplexityRoot.Workspace.Tables == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Workspace.Tables(childComplexity), true
+		args, err := ec.field_Workspace_tables_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Workspace.Tables(childComplexity, args["filter"].(*model.DTableFilter), args["orderBy"].(*model.DTableOrder)), true
 	case "Workspace.type":
 		if e.ComplexityRoot.Workspace.Type == nil {
 			break
@@ -286,7 +889,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex()
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("CopyDTableInput", ec.unmarshalInputCopyDTableInput),
+			graphql.NewInputUnmarshaler("CreateDTableInput", ec.unmarshalInputCreateDTableInput),
+			graphql.NewInputUnmarshaler("DTableFilter", ec.unmarshalInputDTableFilter),
+			graphql.NewInputUnmarshaler("DTableOrder", ec.unmarshalInputDTableOrder),
+			graphql.NewInputUnmarshaler("DeleteDTableInput", ec.unmarshalInputDeleteDTableInput),
+			graphql.NewInputUnmarshaler("StarDTableInput", ec.unmarshalInputStarDTableInput),
+			graphql.NewInputUnmarshaler("UpdateDTableInput", ec.unmarshalInputUpdateDTableInput),
+			graphql.NewInputUnmarshaler("WorkspaceFilter", ec.unmarshalInputWorkspaceFilter),
+		)
 	}
 	first := true
 
@@ -320,6 +932,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -372,7 +999,7 @@ Every query costs at most one call to SeaTable per request, whatever its shape.
 """
 type Query {
   "Every workspace visible to the token, in SeaTable's order (starred, shared, personal, then groups on current servers)."
-  workspaces: [Workspace!]!
+  workspaces("Keeps only the workspaces that match; all when absent." filter: WorkspaceFilter): [Workspace!]!
 
   "One workspace by id: a numeric id, or \"starred\" / \"shared\" for the pseudo-workspaces. Null when not visible to the token."
   workspace("The workspace id, as returned in ` + "`" + `Workspace.id` + "`" + `." id: ID!): Workspace
@@ -384,6 +1011,326 @@ type Query {
   lists). Null when not visible to the token.
   """
   dtable("The base uuid, with or without dashes." uuid: ID!): DTable
+
+  """
+  Every base visible to the token, across all workspaces, as a Relay connection
+  that can be filtered, sorted and paged. Each base appears once, even when SeaTable
+  lists it several times (in its workspace, the starred list, a share); the entry
+  from its own workspace is used when visible. Bases shared into a group are
+  included; views shared into a group are not (see ` + "`" + `Workspace.groupSharedViews` + "`" + `).
+
+  Paging: give ` + "`" + `first` + "`" + ` (with an optional ` + "`" + `after` + "`" + ` cursor) to page forward, or ` + "`" + `last` + "`" + `
+  (with an optional ` + "`" + `before` + "`" + ` cursor) to page backward. When neither ` + "`" + `first` + "`" + ` nor
+  ` + "`" + `last` + "`" + ` is given, the first 100 bases are returned. ` + "`" + `first` + "`" + ` and ` + "`" + `last` + "`" + ` accept 0 to
+  1000. Cursors are opaque and stay valid for new queries with the same ` + "`" + `orderBy` + "`" + `;
+  a cursor from another ` + "`" + `orderBy` + "`" + `, or a malformed one, is ` + "`" + `BAD_USER_INPUT` + "`" + `.
+  """
+  dtables(
+    "Keeps only the bases that match every given condition; all when absent."
+    filter: DTableFilter
+    "Sort order; NAME ascending when absent. Ties are broken by uuid."
+    orderBy: DTableOrder
+    "Return at most this many bases from the start of the window (0 to 1000)."
+    first: Int
+    "Start after the base with this cursor (an ` + "`" + `edges.cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `)."
+    after: String
+    "Return at most this many bases from the end of the window (0 to 1000)."
+    last: Int
+    "Stop before the base with this cursor (an ` + "`" + `edges.cursor` + "`" + ` or ` + "`" + `pageInfo.startCursor` + "`" + `)."
+    before: String
+  ): DTableConnection!
+
+  """
+  The base called ` + "`" + `name` + "`" + ` (exact, case-sensitive, as SeaTable compares names) in the
+  workspace with id ` + "`" + `workspaceId` + "`" + `. Null when there is none visible to the token.
+  """
+  dtableByName(
+    "The numeric workspace id, as in ` + "`" + `Workspace.id` + "`" + `."
+    workspaceId: ID!
+    "The base name."
+    name: String!
+  ): DTable
+
+  "The bases the caller starred, each once, in the order SeaTable lists them."
+  starredDTables: [DTable!]!
+}
+
+"""
+Changes to bases. Each mutation makes exactly one write call to SeaTable and is
+never retried (a retried create or copy could make a second base). Mutations that
+address a base by uuid first read the workspace list once to find its workspace
+and name, which SeaTable's endpoints need. SeaTable's validation messages (for
+example "Base X already exists in this workspace.") come back as ` + "`" + `BAD_USER_INPUT` + "`" + `
+with SeaTable's text, permission errors as ` + "`" + `FORBIDDEN` + "`" + `, missing workspaces or bases
+as ` + "`" + `NOT_FOUND` + "`" + `. Fields of the returned payload read the state after the write.
+"""
+type Mutation {
+  "Creates a base. Answers with the new base as SeaTable returns it."
+  createDTable("What to create." input: CreateDTableInput!): CreateDTablePayload!
+  "Renames a base and/or changes its colour, text colour or icon."
+  updateDTable("Which base, and what to change." input: UpdateDTableInput!): UpdateDTablePayload!
+  "Moves a base to SeaTable's trash (SeaTable keeps it there for 30 days by default)."
+  deleteDTable("Which base." input: DeleteDTableInput!): DeleteDTablePayload!
+  """
+  Copies a base into a workspace. When the target already has a base with that name,
+  SeaTable picks a new one (for example "Plan (1)"): read the name from the payload.
+  """
+  copyDTable("Which base, and where to." input: CopyDTableInput!): CopyDTablePayload!
+  "Stars a base for the caller. Starring a starred base is not an error."
+  starDTable("Which base." input: StarDTableInput!): StarDTablePayload!
+  "Removes the caller's star from a base. Unstarring an unstarred base is not an error."
+  unstarDTable("Which base." input: StarDTableInput!): StarDTablePayload!
+}
+
+"Conditions on workspaces; all given conditions must hold."
+input WorkspaceFilter {
+  "Only workspaces of this type."
+  type: WorkspaceType
+  "Only workspaces whose name contains this text, ignoring case (Unicode case folding, so \"STRASSE\" matches \"Straße\") and Unicode normalisation form."
+  nameContains: String
+}
+
+"""
+Conditions on bases; all given conditions must hold. Date bounds are instants: an
+offset in the value is honoured, so "2026-01-01T00:00:00+01:00" and
+"2025-12-31T23:00:00Z" are the same bound. Bases without the date in question never
+match a date condition.
+"""
+input DTableFilter {
+  "Only bases whose name contains this text, ignoring case (Unicode case folding, so \"ärger\" matches \"ÄRGER\" and \"strasse\" matches \"Straße\") and Unicode normalisation form (composed and decomposed accents are equal)."
+  nameContains: String
+  "Only bases that belong to, or are listed in, the workspace with this id (a numeric id, or \"starred\" / \"shared\")."
+  workspaceId: ID
+  "Only bases listed in a workspace of this type (STARRED: in the starred list; SHARED: shared with the caller)."
+  workspaceType: WorkspaceType
+  "Only starred bases (true) or only bases that are not starred (false)."
+  starred: Boolean
+  "Only bases created at or after this instant."
+  createdAfter: DateTime
+  "Only bases created strictly before this instant."
+  createdBefore: DateTime
+  "Only bases updated at or after this instant."
+  updatedAfter: DateTime
+  "Only bases updated strictly before this instant."
+  updatedBefore: DateTime
+  "Only bases with this colour, compared ignoring case (\"#e91e63\" matches \"#E91E63\")."
+  color: String
+}
+
+"What to sort bases by."
+enum DTableOrderField {
+  "The base name in Unicode collation order (root locale: letters first, accents and case only break ties, so \"Ärger\" sorts among the A's and \"apple\" before \"Banana\"), then its exact bytes, then uuid."
+  NAME
+  "Creation time, then uuid. Bases without a creation time come last in both directions."
+  CREATED_AT
+  "Last change, then uuid. Bases without an update time come last in both directions."
+  UPDATED_AT
+}
+
+"Sort direction."
+enum OrderDirection {
+  "Smallest first (A to Z, oldest first)."
+  ASC
+  "Largest first (Z to A, newest first)."
+  DESC
+}
+
+"How to sort bases. The uuid always breaks ties, so the order is total and stable across requests."
+input DTableOrder {
+  "What to sort by."
+  field: DTableOrderField! = NAME
+  "Which way."
+  direction: OrderDirection! = ASC
+}
+
+"A page of bases, following the Relay connection specification."
+type DTableConnection {
+  "The bases on this page, each with its cursor, in the requested order."
+  edges: [DTableEdge!]!
+  "The bases on this page without cursors (the same as ` + "`" + `edges { node }` + "`" + `)."
+  nodes: [DTable!]!
+  "Where this page sits in the whole result."
+  pageInfo: PageInfo!
+  "How many bases match the filter in total, regardless of paging."
+  totalCount: Int!
+}
+
+"One base on a page, with the cursor that marks its position."
+type DTableEdge {
+  "Opaque position of this base in the requested order; pass it as ` + "`" + `after` + "`" + ` or ` + "`" + `before` + "`" + `."
+  cursor: String!
+  "The base."
+  node: DTable!
+}
+
+"Relay page information."
+type PageInfo {
+  "True when more bases follow this page in the requested order."
+  hasNextPage: Boolean!
+  "True when bases precede this page in the requested order."
+  hasPreviousPage: Boolean!
+  "Cursor of the first base on this page; null when the page is empty."
+  startCursor: String
+  "Cursor of the last base on this page; null when the page is empty."
+  endCursor: String
+}
+
+"A folder that groups bases inside a workspace (current SeaTable servers)."
+type Folder {
+  "The numeric folder id as a string."
+  id: ID!
+  "The folder name."
+  name: String!
+  "Id of the workspace the folder belongs to, when SeaTable says."
+  workspaceId: ID
+  "The folder's entries as SeaTable lists them."
+  items: [FolderItem!]!
+  "The bases in the folder that are visible to the token, in folder order."
+  tables: [DTable!]!
+}
+
+"One entry of a folder."
+type FolderItem {
+  "What the entry is: \"dtable\" for a base; other values for items shared into a group."
+  itemType: String!
+  "The entry's id: for bases, the base uuid (36 lower-case characters)."
+  itemId: ID!
+}
+
+"A view of a base shared with the caller (` + "`" + `shared_view_list` + "`" + `)."
+type SharedView {
+  "The numeric view-share id as a string."
+  id: ID!
+  "Name of the base the view belongs to."
+  dtableName: String!
+  "Id of the workspace of that base."
+  workspaceId: ID
+  "User id of the sharer."
+  fromUser: String
+  "Display name of the sharer."
+  fromUserName: String
+  "Avatar URL of the sharer."
+  fromUserAvatar: String
+  "User id of the recipient."
+  toUser: String
+  "Display name of the recipient."
+  toUserName: String
+  "Permission granted: \"r\" (read) or \"rw\" (read and write)."
+  permission: String
+  "Id of the table inside the base."
+  tableId: String
+  "Id of the view inside the table."
+  viewId: String
+  "The name the view was shared under."
+  sharedName: String
+  "Background colour of the base icon."
+  color: String
+  "Text colour of the base icon."
+  textColor: String
+  "Icon name of the base."
+  icon: String
+  "The share id."
+  shareId: ID
+  "Kind of share, \"view-share\"."
+  shareType: String
+}
+
+"A folder the caller made to sort what was shared with them (current servers)."
+type ShareFolder {
+  "The numeric folder id as a string."
+  id: ID!
+  "The folder name."
+  name: String!
+  "User id of the folder's owner."
+  username: String
+}
+
+"Input of ` + "`" + `createDTable` + "`" + `."
+input CreateDTableInput {
+  "Target workspace id (numeric); the caller's personal workspace when absent."
+  workspaceId: ID
+  "Name of the new base; unique within the workspace."
+  name: String!
+  "Folder id to place the base in, within the target workspace."
+  folderId: ID
+  "Background colour of the base icon, e.g. \"#E91E63\"."
+  color: String
+  "Text colour of the base icon."
+  textColor: String
+  "Icon name, e.g. \"icon-dollar\"."
+  icon: String
+}
+
+"Result of ` + "`" + `createDTable` + "`" + `."
+type CreateDTablePayload {
+  "The new base, as SeaTable returned it."
+  dtable: DTable
+}
+
+"Input of ` + "`" + `updateDTable` + "`" + `. At least one of ` + "`" + `newName` + "`" + `, ` + "`" + `color` + "`" + `, ` + "`" + `textColor` + "`" + `, ` + "`" + `icon` + "`" + ` must be given."
+input UpdateDTableInput {
+  "The base's uuid (32 or 36 characters)."
+  uuid: ID!
+  "The new name."
+  newName: String
+  "The new background colour."
+  color: String
+  "The new text colour."
+  textColor: String
+  "The new icon name."
+  icon: String
+}
+
+"Result of ` + "`" + `updateDTable` + "`" + `."
+type UpdateDTablePayload {
+  "The base after the change, as SeaTable returned it (with the caller's star kept)."
+  dtable: DTable
+}
+
+"Input of ` + "`" + `deleteDTable` + "`" + `."
+input DeleteDTableInput {
+  "The base's uuid (32 or 36 characters)."
+  uuid: ID!
+}
+
+"Result of ` + "`" + `deleteDTable` + "`" + `."
+type DeleteDTablePayload {
+  "The uuid of the base that went to the trash."
+  uuid: ID!
+  "Its name."
+  name: String!
+  "Id of the workspace it was in."
+  workspaceId: ID!
+}
+
+"Input of ` + "`" + `copyDTable` + "`" + `."
+input CopyDTableInput {
+  "The uuid of the base to copy (32 or 36 characters)."
+  uuid: ID!
+  "The numeric id of the workspace to copy into."
+  dstWorkspaceId: ID!
+}
+
+"Result of ` + "`" + `copyDTable` + "`" + `."
+type CopyDTablePayload {
+  "The copy, as SeaTable returned it; its name may differ from the source's."
+  dtable: DTable
+}
+
+"Input of ` + "`" + `starDTable` + "`" + ` and ` + "`" + `unstarDTable` + "`" + `."
+input StarDTableInput {
+  "The base's uuid (32 or 36 characters)."
+  uuid: ID!
+}
+
+"Result of ` + "`" + `starDTable` + "`" + ` and ` + "`" + `unstarDTable` + "`" + `."
+type StarDTablePayload {
+  "The base's uuid (36 lower-case characters)."
+  uuid: ID!
+  "Whether the base is starred now."
+  starred: Boolean!
+  "The base after the change, read from SeaTable after the write (one more read, only when selected). Null when not visible."
+  dtable: DTable
 }
 
 "A SeaTable workspace: the personal one, a group's, or one of the starred/shared pseudo-workspaces."
@@ -410,8 +1357,23 @@ type Workspace {
   isAdmin: Boolean
   "The department id for department groups, on current servers."
   departmentId: ID
-  "The bases listed in this workspace (` + "`" + `shared_table_list` + "`" + ` for SHARED); empty when the server lists none."
-  tables: [DTable!]!
+  "The bases listed in this workspace (` + "`" + `shared_table_list` + "`" + ` for SHARED); empty when the server lists none. Upstream order unless ` + "`" + `orderBy` + "`" + ` is given."
+  tables(
+    "Keeps only the bases that match every given condition; all when absent."
+    filter: DTableFilter
+    "Sort order; SeaTable's order when absent."
+    orderBy: DTableOrder
+  ): [DTable!]!
+  "The workspace's folders with their bases (current servers; empty otherwise)."
+  folders: [Folder!]!
+  "Views of bases shared with the caller (SHARED workspace on current servers; empty otherwise)."
+  sharedViews: [SharedView!]!
+  "Bases shared into this group workspace from elsewhere (` + "`" + `group_shared_dtables` + "`" + `), with share details."
+  groupSharedTables: [DTable!]!
+  "Views shared into this group workspace (` + "`" + `group_shared_views` + "`" + `): the base's fields plus ` + "`" + `viewShareId` + "`" + ` and ` + "`" + `sharedName` + "`" + `."
+  groupSharedViews: [DTable!]!
+  "Folders the caller made for shared items (SHARED workspace on current servers; empty otherwise)."
+  shareFolders: [ShareFolder!]!
 }
 
 "A SeaTable base (DTable), as listed in a workspace."
@@ -446,6 +1408,28 @@ type DTable {
   isEncrypted: Boolean
   "Whether the base is kept in SeaTable's storage server."
   inStorage: Boolean
+  "The folder of its workspace the base sits in; null when it is in no folder (or the server has no folders)."
+  folder: Folder
+  "For a base shared with the caller: the permission granted, \"r\" or \"rw\". Null when not shared."
+  permission: String
+  "For a shared base: user id of the sharer (` + "`" + `<group id>@seafile_group` + "`" + ` when a group shared it)."
+  fromUser: String
+  "For a shared base: display name of the sharing user."
+  fromUserName: String
+  "For a shared base: avatar URL of the sharing user."
+  fromUserAvatar: String
+  "For a base shared from a group: the group id."
+  fromGroupId: ID
+  "For a base shared from a group: the group name."
+  fromGroupName: String
+  "For a shared base: the share id (` + "`" + `share_id` + "`" + `, or ` + "`" + `dtable_share_id` + "`" + ` for group shares)."
+  shareId: ID
+  "For a shared base: the kind of share, e.g. \"dtable-share\"."
+  shareType: String
+  "For a view shared into a group: the view-share id."
+  viewShareId: ID
+  "For a view shared into a group: the name it was shared under."
+  sharedName: String
 }
 `, BuiltIn: false},
 }
@@ -454,6 +1438,22 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_CopyDTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dtable":
+		return ec.fieldContext_CopyDTablePayload_dtable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyDTablePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateDTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dtable":
+		return ec.fieldContext_CreateDTablePayload_dtable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateDTablePayload", field.Name)
+}
 
 func (ec *executionContext) childFields_DTable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -487,8 +1487,178 @@ func (ec *executionContext) childFields_DTable(ctx context.Context, field graphq
 		return ec.fieldContext_DTable_isEncrypted(ctx, field)
 	case "inStorage":
 		return ec.fieldContext_DTable_inStorage(ctx, field)
+	case "folder":
+		return ec.fieldContext_DTable_folder(ctx, field)
+	case "permission":
+		return ec.fieldContext_DTable_permission(ctx, field)
+	case "fromUser":
+		return ec.fieldContext_DTable_fromUser(ctx, field)
+	case "fromUserName":
+		return ec.fieldContext_DTable_fromUserName(ctx, field)
+	case "fromUserAvatar":
+		return ec.fieldContext_DTable_fromUserAvatar(ctx, field)
+	case "fromGroupId":
+		return ec.fieldContext_DTable_fromGroupId(ctx, field)
+	case "fromGroupName":
+		return ec.fieldContext_DTable_fromGroupName(ctx, field)
+	case "shareId":
+		return ec.fieldContext_DTable_shareId(ctx, field)
+	case "shareType":
+		return ec.fieldContext_DTable_shareType(ctx, field)
+	case "viewShareId":
+		return ec.fieldContext_DTable_viewShareId(ctx, field)
+	case "sharedName":
+		return ec.fieldContext_DTable_sharedName(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DTable", field.Name)
+}
+
+func (ec *executionContext) childFields_DTableConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DTableConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DTableConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DTableConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DTableConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DTableConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DTableEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DTableEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DTableEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DTableEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteDTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uuid":
+		return ec.fieldContext_DeleteDTablePayload_uuid(ctx, field)
+	case "name":
+		return ec.fieldContext_DeleteDTablePayload_name(ctx, field)
+	case "workspaceId":
+		return ec.fieldContext_DeleteDTablePayload_workspaceId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteDTablePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Folder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Folder_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Folder_name(ctx, field)
+	case "workspaceId":
+		return ec.fieldContext_Folder_workspaceId(ctx, field)
+	case "items":
+		return ec.fieldContext_Folder_items(ctx, field)
+	case "tables":
+		return ec.fieldContext_Folder_tables(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Folder", field.Name)
+}
+
+func (ec *executionContext) childFields_FolderItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "itemType":
+		return ec.fieldContext_FolderItem_itemType(ctx, field)
+	case "itemId":
+		return ec.fieldContext_FolderItem_itemId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FolderItem", field.Name)
+}
+
+func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hasNextPage":
+		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ShareFolder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ShareFolder_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ShareFolder_name(ctx, field)
+	case "username":
+		return ec.fieldContext_ShareFolder_username(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShareFolder", field.Name)
+}
+
+func (ec *executionContext) childFields_SharedView(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SharedView_id(ctx, field)
+	case "dtableName":
+		return ec.fieldContext_SharedView_dtableName(ctx, field)
+	case "workspaceId":
+		return ec.fieldContext_SharedView_workspaceId(ctx, field)
+	case "fromUser":
+		return ec.fieldContext_SharedView_fromUser(ctx, field)
+	case "fromUserName":
+		return ec.fieldContext_SharedView_fromUserName(ctx, field)
+	case "fromUserAvatar":
+		return ec.fieldContext_SharedView_fromUserAvatar(ctx, field)
+	case "toUser":
+		return ec.fieldContext_SharedView_toUser(ctx, field)
+	case "toUserName":
+		return ec.fieldContext_SharedView_toUserName(ctx, field)
+	case "permission":
+		return ec.fieldContext_SharedView_permission(ctx, field)
+	case "tableId":
+		return ec.fieldContext_SharedView_tableId(ctx, field)
+	case "viewId":
+		return ec.fieldContext_SharedView_viewId(ctx, field)
+	case "sharedName":
+		return ec.fieldContext_SharedView_sharedName(ctx, field)
+	case "color":
+		return ec.fieldContext_SharedView_color(ctx, field)
+	case "textColor":
+		return ec.fieldContext_SharedView_textColor(ctx, field)
+	case "icon":
+		return ec.fieldContext_SharedView_icon(ctx, field)
+	case "shareId":
+		return ec.fieldContext_SharedView_shareId(ctx, field)
+	case "shareType":
+		return ec.fieldContext_SharedView_shareType(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SharedView", field.Name)
+}
+
+func (ec *executionContext) childFields_StarDTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uuid":
+		return ec.fieldContext_StarDTablePayload_uuid(ctx, field)
+	case "starred":
+		return ec.fieldContext_StarDTablePayload_starred(ctx, field)
+	case "dtable":
+		return ec.fieldContext_StarDTablePayload_dtable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StarDTablePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateDTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dtable":
+		return ec.fieldContext_UpdateDTablePayload_dtable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateDTablePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Workspace(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -517,6 +1687,16 @@ func (ec *executionContext) childFields_Workspace(ctx context.Context, field gra
 		return ec.fieldContext_Workspace_departmentId(ctx, field)
 	case "tables":
 		return ec.fieldContext_Workspace_tables(ctx, field)
+	case "folders":
+		return ec.fieldContext_Workspace_folders(ctx, field)
+	case "sharedViews":
+		return ec.fieldContext_Workspace_sharedViews(ctx, field)
+	case "groupSharedTables":
+		return ec.fieldContext_Workspace_groupSharedTables(ctx, field)
+	case "groupSharedViews":
+		return ec.fieldContext_Workspace_groupSharedViews(ctx, field)
+	case "shareFolders":
+		return ec.fieldContext_Workspace_shareFolders(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Workspace", field.Name)
 }

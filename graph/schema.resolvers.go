@@ -7,9 +7,12 @@ package graph
 
 import (
 	"context"
+	"strings"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -21,9 +24,174 @@ func (r *dTableResolver) Workspace(ctx context.Context, obj *upstream.DTable) (*
 	return loaders.For(ctx).WorkspaceByID(ctx, obj.WorkspaceID)
 }
 
+// Folder is the resolver for the folder field.
+func (r *dTableResolver) Folder(ctx context.Context, obj *upstream.DTable) (*upstream.Folder, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return snap.FolderOf(obj), nil
+}
+
+// Items is the resolver for the items field.
+func (r *folderResolver) Items(ctx context.Context, obj *upstream.Folder) ([]*upstream.FolderItem, error) {
+	out := make([]*upstream.FolderItem, len(obj.Items))
+	for i := range obj.Items {
+		out[i] = &obj.Items[i]
+	}
+	return out, nil
+}
+
+// Tables is the resolver for the tables field.
+func (r *folderResolver) Tables(ctx context.Context, obj *upstream.Folder) ([]*upstream.DTable, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []*upstream.DTable{}
+	for _, it := range obj.Items {
+		if d := snap.DTable(it.ItemID); d != nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// CreateDTable is the resolver for the createDTable field.
+func (r *mutationResolver) CreateDTable(ctx context.Context, input model.CreateDTableInput) (*model.CreateDTablePayload, error) {
+	w, token, err := r.writeAccess(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if input.WorkspaceID != nil {
+		if err := workspaceIDArg("workspaceId", *input.WorkspaceID); err != nil {
+			return nil, err
+		}
+	}
+	d, err := w.CreateDTable(ctx, token, upstream.CreateDTable{
+		Name: input.Name, WorkspaceID: deref(input.WorkspaceID), FolderID: deref(input.FolderID),
+		Color: deref(input.Color), TextColor: deref(input.TextColor), Icon: deref(input.Icon),
+	})
+	loaders.For(ctx).Invalidate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		d, err = readBack(ctx, func(s *loaders.Snapshot) *upstream.DTable {
+			wid := deref(input.WorkspaceID)
+			if p := s.Personal(); wid == "" && p != nil {
+				wid = p.ID
+			}
+			return s.DTableByName(wid, input.Name)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &model.CreateDTablePayload{Dtable: d}, nil
+}
+
+// UpdateDTable is the resolver for the updateDTable field.
+func (r *mutationResolver) UpdateDTable(ctx context.Context, input model.UpdateDTableInput) (*model.UpdateDTablePayload, error) {
+	w, token, err := r.writeAccess(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if input.NewName == nil && input.Color == nil && input.TextColor == nil && input.Icon == nil {
+		return nil, apperr.New(apperr.BadUserInput, "nothing to change: give newName, color, textColor or icon")
+	}
+	before, err := visibleBase(ctx, input.UUID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := w.UpdateDTable(ctx, token, before.WorkspaceID, before.Name, upstream.UpdateDTable{
+		NewName: input.NewName, Color: input.Color, TextColor: input.TextColor, Icon: input.Icon,
+	})
+	loaders.For(ctx).Invalidate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		d, err = readBack(ctx, func(s *loaders.Snapshot) *upstream.DTable { return s.DTable(before.UUID) })
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		keepCallerView(d, before)
+	}
+	return &model.UpdateDTablePayload{Dtable: d}, nil
+}
+
+// DeleteDTable is the resolver for the deleteDTable field.
+func (r *mutationResolver) DeleteDTable(ctx context.Context, input model.DeleteDTableInput) (*model.DeleteDTablePayload, error) {
+	w, token, err := r.writeAccess(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := visibleBase(ctx, input.UUID)
+	if err != nil {
+		return nil, err
+	}
+	err = w.DeleteDTable(ctx, token, d.WorkspaceID, d.Name)
+	loaders.For(ctx).Invalidate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeleteDTablePayload{UUID: d.UUID, Name: d.Name, WorkspaceID: d.WorkspaceID}, nil
+}
+
+// CopyDTable is the resolver for the copyDTable field.
+func (r *mutationResolver) CopyDTable(ctx context.Context, input model.CopyDTableInput) (*model.CopyDTablePayload, error) {
+	w, token, err := r.writeAccess(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := workspaceIDArg("dstWorkspaceId", input.DstWorkspaceID); err != nil {
+		return nil, err
+	}
+	src, err := visibleBase(ctx, input.UUID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := w.CopyDTable(ctx, token, src.WorkspaceID, input.DstWorkspaceID, src.Name)
+	loaders.For(ctx).Invalidate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CopyDTablePayload{Dtable: d}, nil
+}
+
+// StarDTable is the resolver for the starDTable field.
+func (r *mutationResolver) StarDTable(ctx context.Context, input model.StarDTableInput) (*model.StarDTablePayload, error) {
+	return r.star(ctx, input.UUID, true)
+}
+
+// UnstarDTable is the resolver for the unstarDTable field.
+func (r *mutationResolver) UnstarDTable(ctx context.Context, input model.StarDTableInput) (*model.StarDTablePayload, error) {
+	return r.star(ctx, input.UUID, false)
+}
+
 // Workspaces is the resolver for the workspaces field.
-func (r *queryResolver) Workspaces(ctx context.Context) ([]*upstream.Workspace, error) {
-	return loaders.For(ctx).Workspaces(ctx)
+func (r *queryResolver) Workspaces(ctx context.Context, filter *model.WorkspaceFilter) ([]*upstream.Workspace, error) {
+	all, err := loaders.For(ctx).Workspaces(ctx)
+	if err != nil || filter == nil {
+		return all, err
+	}
+	var needle string
+	if filter.NameContains != nil {
+		needle = dtablequery.Fold(*filter.NameContains)
+	}
+	out := []*upstream.Workspace{}
+	for _, ws := range all {
+		if filter.Type != nil && ws.Type != upstreamType(filter.Type) {
+			continue
+		}
+		if filter.NameContains != nil && !strings.Contains(dtablequery.Fold(ws.Name), needle) {
+			continue
+		}
+		out = append(out, ws)
+	}
+	return out, nil
 }
 
 // Workspace is the resolver for the workspace field.
@@ -36,30 +204,121 @@ func (r *queryResolver) Dtable(ctx context.Context, uuid string) (*upstream.DTab
 	return loaders.For(ctx).DTableByUUID(ctx, uuid)
 }
 
+// Dtables is the resolver for the dtables field.
+func (r *queryResolver) Dtables(ctx context.Context, filter *model.DTableFilter, orderBy *model.DTableOrder, first *int, after *string, last *int, before *string) (*model.DTableConnection, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bases := dtableFilter(filter).Apply(snap.DTables(), snap.ListedIn)
+	page, err := dtablequery.Paginate(bases, dtableOrder(orderBy), dtablequery.Args{First: first, After: after, Last: last, Before: before})
+	if err != nil {
+		return nil, err
+	}
+	return connection(page), nil
+}
+
+// DtableByName is the resolver for the dtableByName field.
+func (r *queryResolver) DtableByName(ctx context.Context, workspaceID string, name string) (*upstream.DTable, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return snap.DTableByName(workspaceID, name), nil
+}
+
+// StarredDTables is the resolver for the starredDTables field.
+func (r *queryResolver) StarredDTables(ctx context.Context) ([]*upstream.DTable, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	yes := true
+	return (&dtablequery.Filter{Starred: &yes}).Apply(snap.DTables(), snap.ListedIn), nil
+}
+
+// Dtable is the resolver for the dtable field.
+func (r *starDTablePayloadResolver) Dtable(ctx context.Context, obj *model.StarDTablePayload) (*upstream.DTable, error) {
+	return loaders.For(ctx).DTableByUUID(ctx, obj.UUID)
+}
+
 // Type is the resolver for the type field.
 func (r *workspaceResolver) Type(ctx context.Context, obj *upstream.Workspace) (*model.WorkspaceType, error) {
 	return workspaceType(obj.Type), nil
 }
 
 // Tables is the resolver for the tables field.
-func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error) {
-	if obj.Tables == nil {
-		return []*upstream.DTable{}, nil
+func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace, filter *model.DTableFilter, orderBy *model.DTableOrder) ([]*upstream.DTable, error) {
+	tables := obj.Tables
+	if tables == nil {
+		tables = []*upstream.DTable{}
 	}
-	return obj.Tables, nil
+	if filter == nil && orderBy == nil {
+		return tables, nil
+	}
+	if f := dtableFilter(filter); f != nil {
+		snap, err := loaders.For(ctx).Snapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tables = f.Apply(tables, snap.ListedIn)
+	}
+	if orderBy != nil {
+		tables = dtablequery.Sort(tables, dtableOrder(orderBy))
+	}
+	return tables, nil
+}
+
+// Folders is the resolver for the folders field.
+func (r *workspaceResolver) Folders(ctx context.Context, obj *upstream.Workspace) ([]*upstream.Folder, error) {
+	return nonNil(obj.Folders), nil
+}
+
+// SharedViews is the resolver for the sharedViews field.
+func (r *workspaceResolver) SharedViews(ctx context.Context, obj *upstream.Workspace) ([]*upstream.SharedView, error) {
+	return nonNil(obj.SharedViews), nil
+}
+
+// GroupSharedTables is the resolver for the groupSharedTables field.
+func (r *workspaceResolver) GroupSharedTables(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error) {
+	return nonNil(obj.GroupSharedTables), nil
+}
+
+// GroupSharedViews is the resolver for the groupSharedViews field.
+func (r *workspaceResolver) GroupSharedViews(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error) {
+	return nonNil(obj.GroupSharedViews), nil
+}
+
+// ShareFolders is the resolver for the shareFolders field.
+func (r *workspaceResolver) ShareFolders(ctx context.Context, obj *upstream.Workspace) ([]*upstream.ShareFolder, error) {
+	return nonNil(obj.ShareFolders), nil
 }
 
 // DTable returns DTableResolver implementation.
 func (r *Resolver) DTable() DTableResolver { return &dTableResolver{r} }
 
+// Folder returns FolderResolver implementation.
+func (r *Resolver) Folder() FolderResolver { return &folderResolver{r} }
+
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+// StarDTablePayload returns StarDTablePayloadResolver implementation.
+func (r *Resolver) StarDTablePayload() StarDTablePayloadResolver {
+	return &starDTablePayloadResolver{r}
+}
 
 // Workspace returns WorkspaceResolver implementation.
 func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} }
 
 type (
-	dTableResolver    struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
-	workspaceResolver struct{ *Resolver }
+	dTableResolver            struct{ *Resolver }
+	folderResolver            struct{ *Resolver }
+	mutationResolver          struct{ *Resolver }
+	queryResolver             struct{ *Resolver }
+	starDTablePayloadResolver struct{ *Resolver }
+	workspaceResolver         struct{ *Resolver }
 )

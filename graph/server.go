@@ -25,6 +25,8 @@ type ServerOptions struct {
 	Extensions []graphql.HandlerExtension
 	// Observers learn about every response (metrics, request logs).
 	Observers []Observer
+	// Writer performs mutations (the SeaTable client).
+	Writer Writer
 }
 
 // DefaultServerOptions are the settings used when nothing is configured.
@@ -36,7 +38,7 @@ func DefaultServerOptions(log *slog.Logger) ServerOptions {
 // and extensions (not the deprecated NewDefaultServer). The caller must put
 // loaders on each request's context (loaders.Middleware).
 func NewServer(o ServerOptions) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{}}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Writer: o.Writer}}))
 	for _, e := range o.Extensions {
 		srv.Use(e)
 	}

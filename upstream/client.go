@@ -8,6 +8,7 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -89,7 +90,7 @@ func (c *Client) BaseURL() string { return c.base.String() }
 func (c *Client) ListWorkspaces(ctx context.Context, token string, detail bool) (*WorkspaceList, error) {
 	q := url.Values{"detail": {fmt.Sprint(detail)}}
 	var list *WorkspaceList
-	err := c.do(ctx, token, http.MethodGet, "api/v2.1/workspaces/", q, func(body io.Reader) error {
+	err := c.do(ctx, token, http.MethodGet, "api/v2.1/workspaces/", q, nil, func(body io.Reader) error {
 		var err error
 		list, err = DecodeWorkspaceList(body)
 		return err
@@ -101,9 +102,22 @@ func (c *Client) ListWorkspaces(ctx context.Context, token string, detail bool) 
 	return list, nil
 }
 
+// requestBody is what a write sends: encoded bytes and their content type.
+type requestBody struct {
+	contentType string
+	data        []byte
+}
+
+// formBody encodes v the way SeaTable's Django views read write parameters.
+func formBody(v url.Values) *requestBody {
+	return &requestBody{contentType: "application/x-www-form-urlencoded", data: []byte(v.Encode())}
+}
+
 // do runs one request and hands a 2xx body to decode; every failure comes
-// back as an *apperr.Error.
-func (c *Client) do(ctx context.Context, token, method, path string, query url.Values, decode func(io.Reader) error) error {
+// back as an *apperr.Error. body is nil for reads. Only GET requests may ever
+// be retried by this layer: a write that timed out may still have happened
+// upstream, and repeating a create or copy would duplicate a base.
+func (c *Client) do(ctx context.Context, token, method, path string, query url.Values, body *requestBody, decode func(io.Reader) error) error {
 	if token == "" {
 		return apperr.New(apperr.Unauthenticated, "no SeaTable token given")
 	}
@@ -118,9 +132,16 @@ func (c *Client) do(ctx context.Context, token, method, path string, query url.V
 		u.Path += "/"
 	}
 	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	var reqBody io.Reader
+	if body != nil {
+		reqBody = bytes.NewReader(body.data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "could not build upstream request", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", body.contentType)
 	}
 	req.Header.Set("Authorization", "Token "+token)
 	req.Header.Set("Accept", "application/json")
@@ -138,10 +159,10 @@ func (c *Client) do(ctx context.Context, token, method, path string, query url.V
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return statusError(resp, c.maxBytes, token)
 	}
-	body := &limitedReader{r: resp.Body, left: c.maxBytes}
-	if err := decode(body); err != nil {
+	respBody := &limitedReader{r: resp.Body, left: c.maxBytes}
+	if err := decode(respBody); err != nil {
 		switch {
-		case body.exceeded:
+		case respBody.exceeded:
 			return &apperr.Error{Code: apperr.UpstreamBadResponse, Message: "SeaTable response too large", UpstreamStatus: resp.StatusCode, Err: err}
 		case ctx.Err() != nil:
 			return transportError(ctx, err)

@@ -36,20 +36,28 @@ type Snapshot struct {
 	List   *upstream.WorkspaceList
 	byID   map[string]*upstream.Workspace
 	byUUID map[string]*upstream.DTable
+	// order is every base uuid once, in order of first appearance.
+	order []string
+	// listedIn is, per uuid, every workspace listing the base.
+	listedIn map[string][]*upstream.Workspace
 }
 
 // NewSnapshot indexes a workspace list. A base listed several times (its own
 // workspace, the starred list, a share) resolves to the entry in its own
 // workspace when there is one, otherwise to its first appearance.
 func NewSnapshot(list *upstream.WorkspaceList) *Snapshot {
-	s := &Snapshot{List: list, byID: map[string]*upstream.Workspace{}, byUUID: map[string]*upstream.DTable{}}
+	s := &Snapshot{List: list, byID: map[string]*upstream.Workspace{}, byUUID: map[string]*upstream.DTable{},
+		listedIn: map[string][]*upstream.Workspace{}}
 	home := map[string]bool{}
+	var all []*upstream.DTable
 	for _, ws := range list.Workspaces {
 		if _, dup := s.byID[ws.ID]; !dup && ws.ID != "" {
 			s.byID[ws.ID] = ws
 		}
 		pseudo := ws.Type == upstream.WorkspaceStarred || ws.Type == upstream.WorkspaceShared
 		for _, d := range ws.Tables {
+			s.list(ws, d)
+			all = append(all, d)
 			atHome := !pseudo && d.WorkspaceID == ws.ID
 			if _, seen := s.byUUID[d.UUID]; !seen || (atHome && !home[d.UUID]) {
 				s.byUUID[d.UUID] = d
@@ -61,12 +69,106 @@ func NewSnapshot(list *upstream.WorkspaceList) *Snapshot {
 	// when the caller can see their home.
 	for _, ws := range list.Workspaces {
 		for _, d := range ws.GroupSharedTables {
+			s.list(ws, d)
+			all = append(all, d)
 			if _, seen := s.byUUID[d.UUID]; !seen {
 				s.byUUID[d.UUID] = d
 			}
 		}
 	}
+	// The entry chosen for a base shared with the caller may be its starred
+	// copy, which can lack the share details the shared list carries. The
+	// list may be shared with other requests (a cache), so copy, never
+	// change, its entries.
+	for _, d := range all {
+		if chosen := s.byUUID[d.UUID]; chosen != d && chosen.Permission == nil && d.Permission != nil {
+			merged := *chosen
+			copyShare(&merged, d)
+			s.byUUID[d.UUID] = &merged
+		}
+	}
 	return s
+}
+
+func (s *Snapshot) list(ws *upstream.Workspace, d *upstream.DTable) {
+	if _, seen := s.listedIn[d.UUID]; !seen {
+		s.order = append(s.order, d.UUID)
+	}
+	s.listedIn[d.UUID] = append(s.listedIn[d.UUID], ws)
+}
+
+func copyShare(dst, src *upstream.DTable) {
+	dst.Permission, dst.FromUser, dst.FromUserName, dst.FromUserAvatar = src.Permission, src.FromUser, src.FromUserName, src.FromUserAvatar
+	dst.FromGroupID, dst.FromGroupName, dst.ShareID, dst.ShareType = src.FromGroupID, src.FromGroupName, src.ShareID, src.ShareType
+}
+
+// DTables returns every visible base once (the entry NewSnapshot prefers),
+// in order of first appearance.
+func (s *Snapshot) DTables() []*upstream.DTable {
+	out := make([]*upstream.DTable, len(s.order))
+	for i, u := range s.order {
+		out[i] = s.byUUID[u]
+	}
+	return out
+}
+
+// ListedIn returns the workspaces listing the base with uuid (its own, the
+// starred and shared pseudo-workspaces, groups it is shared into).
+func (s *Snapshot) ListedIn(uuid string) []*upstream.Workspace { return s.listedIn[uuid] }
+
+// DTableByName returns the base called name (exactly) in workspace id, or
+// nil. Bases whose workspace the caller cannot see (shared with them) are
+// found by their workspace id too.
+func (s *Snapshot) DTableByName(workspaceID, name string) *upstream.DTable {
+	if ws := s.byID[workspaceID]; ws != nil {
+		for _, d := range ws.Tables {
+			if d.Name == name {
+				return s.byUUID[d.UUID]
+			}
+		}
+	}
+	for _, u := range s.order {
+		if d := s.byUUID[u]; d.WorkspaceID == workspaceID && d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
+// Personal returns the caller's personal workspace, or nil.
+func (s *Snapshot) Personal() *upstream.Workspace {
+	for _, ws := range s.List.Workspaces {
+		if ws.Type == upstream.WorkspacePersonal {
+			return ws
+		}
+	}
+	return nil
+}
+
+// FolderOf returns the folder holding the base with uuid, looking in the
+// base's own workspace first; nil when it is in none.
+func (s *Snapshot) FolderOf(d *upstream.DTable) *upstream.Folder {
+	find := func(ws *upstream.Workspace) *upstream.Folder {
+		for _, f := range ws.Folders {
+			for _, it := range f.Items {
+				if it.ItemID == d.UUID {
+					return f
+				}
+			}
+		}
+		return nil
+	}
+	if ws := s.byID[d.WorkspaceID]; ws != nil {
+		if f := find(ws); f != nil {
+			return f
+		}
+	}
+	for _, ws := range s.List.Workspaces {
+		if f := find(ws); f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 // Workspace returns the workspace with id, or nil.
@@ -156,14 +258,24 @@ func New(f Fetcher, token string, authErr error, opts ...Option) *Loaders {
 	return l
 }
 
-func (l *Loaders) fetch(ctx context.Context, detail bool) (*Snapshot, error) {
+// Token returns the caller's SeaTable token for a write, or the error every
+// read of this request returns (no token, a malformed header).
+func (l *Loaders) Token() (string, error) {
 	if l.authErr != nil {
-		return nil, l.authErr
+		return "", l.authErr
 	}
 	if l.token == "" {
-		return nil, apperr.New(apperr.Unauthenticated, "no token: send \"Authorization: Token <your SeaTable account token>\"")
+		return "", apperr.New(apperr.Unauthenticated, "no token: send \"Authorization: Token <your SeaTable account token>\"")
 	}
-	list, err := l.fetcher.ListWorkspaces(ctx, l.token, detail)
+	return l.token, nil
+}
+
+func (l *Loaders) fetch(ctx context.Context, detail bool) (*Snapshot, error) {
+	token, err := l.Token()
+	if err != nil {
+		return nil, err
+	}
+	list, err := l.fetcher.ListWorkspaces(ctx, token, detail)
 	if err != nil {
 		return nil, fmt.Errorf("load workspaces: %w", err)
 	}
@@ -174,6 +286,10 @@ func (l *Loaders) fetch(ctx context.Context, detail bool) (*Snapshot, error) {
 func (l *Loaders) snapshot(ctx context.Context) (*Snapshot, error) {
 	return l.snapshots.Load(ctx, l.detail)()
 }
+
+// Snapshot returns this request's memoised workspace list with its indexes,
+// for resolvers that work on whole lists (search, paging, folders).
+func (l *Loaders) Snapshot(ctx context.Context) (*Snapshot, error) { return l.snapshot(ctx) }
 
 // Invalidate forgets what this request has read, and what the Fetcher keeps
 // for this token, so that reads after a write see the new state.

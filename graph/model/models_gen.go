@@ -7,7 +7,290 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
+
+	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
+
+// Input of `copyDTable`.
+type CopyDTableInput struct {
+	// The uuid of the base to copy (32 or 36 characters).
+	UUID string `json:"uuid"`
+	// The numeric id of the workspace to copy into.
+	DstWorkspaceID string `json:"dstWorkspaceId"`
+}
+
+// Result of `copyDTable`.
+type CopyDTablePayload struct {
+	// The copy, as SeaTable returned it; its name may differ from the source's.
+	Dtable *upstream.DTable `json:"dtable,omitempty"`
+}
+
+// Input of `createDTable`.
+type CreateDTableInput struct {
+	// Target workspace id (numeric); the caller's personal workspace when absent.
+	WorkspaceID *string `json:"workspaceId,omitempty"`
+	// Name of the new base; unique within the workspace.
+	Name string `json:"name"`
+	// Folder id to place the base in, within the target workspace.
+	FolderID *string `json:"folderId,omitempty"`
+	// Background colour of the base icon, e.g. "#E91E63".
+	Color *string `json:"color,omitempty"`
+	// Text colour of the base icon.
+	TextColor *string `json:"textColor,omitempty"`
+	// Icon name, e.g. "icon-dollar".
+	Icon *string `json:"icon,omitempty"`
+}
+
+// Result of `createDTable`.
+type CreateDTablePayload struct {
+	// The new base, as SeaTable returned it.
+	Dtable *upstream.DTable `json:"dtable,omitempty"`
+}
+
+// A page of bases, following the Relay connection specification.
+type DTableConnection struct {
+	// The bases on this page, each with its cursor, in the requested order.
+	Edges []*DTableEdge `json:"edges"`
+	// The bases on this page without cursors (the same as `edges { node }`).
+	Nodes []*upstream.DTable `json:"nodes"`
+	// Where this page sits in the whole result.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many bases match the filter in total, regardless of paging.
+	TotalCount int `json:"totalCount"`
+}
+
+// One base on a page, with the cursor that marks its position.
+type DTableEdge struct {
+	// Opaque position of this base in the requested order; pass it as `after` or `before`.
+	Cursor string `json:"cursor"`
+	// The base.
+	Node *upstream.DTable `json:"node"`
+}
+
+// Conditions on bases; all given conditions must hold. Date bounds are instants: an
+// offset in the value is honoured, so "2026-01-01T00:00:00+01:00" and
+// "2025-12-31T23:00:00Z" are the same bound. Bases without the date in question never
+// match a date condition.
+type DTableFilter struct {
+	// Only bases whose name contains this text, ignoring case (Unicode case folding, so "ärger" matches "ÄRGER" and "strasse" matches "Straße") and Unicode normalisation form (composed and decomposed accents are equal).
+	NameContains *string `json:"nameContains,omitempty"`
+	// Only bases that belong to, or are listed in, the workspace with this id (a numeric id, or "starred" / "shared").
+	WorkspaceID *string `json:"workspaceId,omitempty"`
+	// Only bases listed in a workspace of this type (STARRED: in the starred list; SHARED: shared with the caller).
+	WorkspaceType *WorkspaceType `json:"workspaceType,omitempty"`
+	// Only starred bases (true) or only bases that are not starred (false).
+	Starred *bool `json:"starred,omitempty"`
+	// Only bases created at or after this instant.
+	CreatedAfter *time.Time `json:"createdAfter,omitempty"`
+	// Only bases created strictly before this instant.
+	CreatedBefore *time.Time `json:"createdBefore,omitempty"`
+	// Only bases updated at or after this instant.
+	UpdatedAfter *time.Time `json:"updatedAfter,omitempty"`
+	// Only bases updated strictly before this instant.
+	UpdatedBefore *time.Time `json:"updatedBefore,omitempty"`
+	// Only bases with this colour, compared ignoring case ("#e91e63" matches "#E91E63").
+	Color *string `json:"color,omitempty"`
+}
+
+// How to sort bases. The uuid always breaks ties, so the order is total and stable across requests.
+type DTableOrder struct {
+	// What to sort by.
+	Field DTableOrderField `json:"field"`
+	// Which way.
+	Direction OrderDirection `json:"direction"`
+}
+
+// Input of `deleteDTable`.
+type DeleteDTableInput struct {
+	// The base's uuid (32 or 36 characters).
+	UUID string `json:"uuid"`
+}
+
+// Result of `deleteDTable`.
+type DeleteDTablePayload struct {
+	// The uuid of the base that went to the trash.
+	UUID string `json:"uuid"`
+	// Its name.
+	Name string `json:"name"`
+	// Id of the workspace it was in.
+	WorkspaceID string `json:"workspaceId"`
+}
+
+// Relay page information.
+type PageInfo struct {
+	// True when more bases follow this page in the requested order.
+	HasNextPage bool `json:"hasNextPage"`
+	// True when bases precede this page in the requested order.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// Cursor of the first base on this page; null when the page is empty.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// Cursor of the last base on this page; null when the page is empty.
+	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// Input of `starDTable` and `unstarDTable`.
+type StarDTableInput struct {
+	// The base's uuid (32 or 36 characters).
+	UUID string `json:"uuid"`
+}
+
+// Result of `starDTable` and `unstarDTable`.
+type StarDTablePayload struct {
+	// The base's uuid (36 lower-case characters).
+	UUID string `json:"uuid"`
+	// Whether the base is starred now.
+	Starred bool `json:"starred"`
+	// The base after the change, read from SeaTable after the write (one more read, only when selected). Null when not visible.
+	Dtable *upstream.DTable `json:"dtable,omitempty"`
+}
+
+// Input of `updateDTable`. At least one of `newName`, `color`, `textColor`, `icon` must be given.
+type UpdateDTableInput struct {
+	// The base's uuid (32 or 36 characters).
+	UUID string `json:"uuid"`
+	// The new name.
+	NewName *string `json:"newName,omitempty"`
+	// The new background colour.
+	Color *string `json:"color,omitempty"`
+	// The new text colour.
+	TextColor *string `json:"textColor,omitempty"`
+	// The new icon name.
+	Icon *string `json:"icon,omitempty"`
+}
+
+// Result of `updateDTable`.
+type UpdateDTablePayload struct {
+	// The base after the change, as SeaTable returned it (with the caller's star kept).
+	Dtable *upstream.DTable `json:"dtable,omitempty"`
+}
+
+// Conditions on workspaces; all given conditions must hold.
+type WorkspaceFilter struct {
+	// Only workspaces of this type.
+	Type *WorkspaceType `json:"type,omitempty"`
+	// Only workspaces whose name contains this text, ignoring case (Unicode case folding, so "STRASSE" matches "Straße") and Unicode normalisation form.
+	NameContains *string `json:"nameContains,omitempty"`
+}
+
+// What to sort bases by.
+type DTableOrderField string
+
+const (
+	// The base name in Unicode collation order (root locale: letters first, accents and case only break ties, so "Ärger" sorts among the A's and "apple" before "Banana"), then its exact bytes, then uuid.
+	DTableOrderFieldName DTableOrderField = "NAME"
+	// Creation time, then uuid. Bases without a creation time come last in both directions.
+	DTableOrderFieldCreatedAt DTableOrderField = "CREATED_AT"
+	// Last change, then uuid. Bases without an update time come last in both directions.
+	DTableOrderFieldUpdatedAt DTableOrderField = "UPDATED_AT"
+)
+
+var AllDTableOrderField = []DTableOrderField{
+	DTableOrderFieldName,
+	DTableOrderFieldCreatedAt,
+	DTableOrderFieldUpdatedAt,
+}
+
+func (e DTableOrderField) IsValid() bool {
+	switch e {
+	case DTableOrderFieldName, DTableOrderFieldCreatedAt, DTableOrderFieldUpdatedAt:
+		return true
+	}
+	return false
+}
+
+func (e DTableOrderField) String() string {
+	return string(e)
+}
+
+func (e *DTableOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DTableOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DTableOrderField", str)
+	}
+	return nil
+}
+
+func (e DTableOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DTableOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DTableOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Sort direction.
+type OrderDirection string
+
+const (
+	// Smallest first (A to Z, oldest first).
+	OrderDirectionAsc OrderDirection = "ASC"
+	// Largest first (Z to A, newest first).
+	OrderDirectionDesc OrderDirection = "DESC"
+)
+
+var AllOrderDirection = []OrderDirection{
+	OrderDirectionAsc,
+	OrderDirectionDesc,
+}
+
+func (e OrderDirection) IsValid() bool {
+	switch e {
+	case OrderDirectionAsc, OrderDirectionDesc:
+		return true
+	}
+	return false
+}
+
+func (e OrderDirection) String() string {
+	return string(e)
+}
+
+func (e *OrderDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderDirection", str)
+	}
+	return nil
+}
+
+func (e OrderDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
 
 // What kind of entry a workspace is.
 type WorkspaceType string

@@ -1,9 +1,14 @@
 // Package fakeseatable is an in-process stand-in for a SeaTable server: it
 // serves recorded response fixtures of every known generation, checks the
 // Authorization header the way SeaTable does, counts calls and can be told to
-// fail. Tests mount it with httptest; the demo mode of the server runs it
-// in-process. It is not a SeaTable implementation and must never face users'
-// real tokens.
+// fail. It also implements the base write endpoints (create, update, delete,
+// copy, star, unstar) with SeaTable's status codes and messages, changing the
+// token's document so that a following list shows the change. Tests mount it
+// with httptest; the demo mode of the server runs it in-process. It is not a
+// SeaTable implementation and must never face users' real tokens.
+//
+// Layout: fake.go routes and authenticates, state.go holds each token's
+// document, writes.go implements the write endpoints.
 package fakeseatable
 
 import (
@@ -11,10 +16,14 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 //go:embed fixtures/*.json
@@ -46,31 +55,44 @@ type Request struct {
 	Path          string
 	RawQuery      string
 	Authorization string
+	// ContentType is the request's Content-Type header.
+	ContentType string
+	// Body is the raw request body (up to 1 MiB).
+	Body string
+	// Form holds the body's fields when it is form-encoded (urlencoded or
+	// multipart) or a flat JSON object; nil otherwise.
+	Form url.Values
 }
+
+// maxBody caps what the fake reads of a request body.
+const maxBody = 1 << 20
 
 // Server is the fake. The zero value is not usable; call New.
 type Server struct {
 	mu       sync.Mutex
-	data     map[string][]byte // token -> workspace list (detail=true)
+	data     map[string]*state // token -> its workspace list (detail=true)
 	anyToken []byte            // served for every token when set (demo)
 	hook     func(http.ResponseWriter, *http.Request) bool
 	requests []Request
+	now      func() time.Time
 
 	calls atomic.Int64
 }
 
 // New returns an empty fake: every token is unknown until added.
-func New() *Server { return &Server{data: map[string][]byte{}} }
+func New() *Server { return &Server{data: map[string]*state{}, now: time.Now} }
 
 // SetToken makes token valid and serves body (a detail=true workspace list)
-// to it.
+// to it. Writes made with token change this copy only.
 func (s *Server) SetToken(token string, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.data[token] = body
+	s.data[token] = &state{raw: body}
 }
 
-// AcceptAnyToken serves body to any well-formed token (the demo).
+// AcceptAnyToken serves body to any well-formed token (the demo). A token's
+// first write gives it its own copy, so one demo user's writes never show up
+// for another.
 func (s *Server) AcceptAnyToken(body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -120,8 +142,12 @@ func (s *Server) ResetCounts() {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.calls.Add(1)
+	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form := parseForm(r.Header.Get("Content-Type"), body)
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Authorization: r.Header.Get("Authorization")})
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
+		Authorization: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"), Body: string(body), Form: form})
 	hook := s.hook
 	s.mu.Unlock()
 	if hook != nil && hook(w, r) {
@@ -137,15 +163,63 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, status, map[string]string{"detail": msg})
 		return
 	}
+	if form == nil {
+		form = url.Values{}
+	}
+	p := r.URL.Path
 	switch {
-	case r.URL.Path == "/api/v2.1/workspaces/" && r.Method == http.MethodGet:
+	case p == "/api/v2.1/workspaces/" && r.Method == http.MethodGet:
 		s.listWorkspaces(w, r, token)
-	case r.URL.Path == "/api/v2.1/workspaces" || strings.HasSuffix(r.URL.Path, "workspaces"):
+	case p == "/api/v2.1/dtables/" && r.Method == http.MethodPost:
+		s.write(w, token, func(doc *document) (int, any) { return doc.createDTable(form, s.now()) })
+	case workspaceDTablePath.MatchString(p) && (r.Method == http.MethodPut || r.Method == http.MethodDelete):
+		wid := workspaceDTablePath.FindStringSubmatch(p)[1]
+		if r.Method == http.MethodPut {
+			s.write(w, token, func(doc *document) (int, any) { return doc.updateDTable(wid, form, s.now()) })
+		} else {
+			s.write(w, token, func(doc *document) (int, any) { return doc.deleteDTable(wid, form) })
+		}
+	case p == "/api/v2.1/dtable-copy/" && r.Method == http.MethodPost:
+		s.write(w, token, func(doc *document) (int, any) { return doc.copyDTable(form, s.now()) })
+	case p == "/api/v2.1/starred-dtables/" && r.Method == http.MethodPost:
+		s.write(w, token, func(doc *document) (int, any) { return doc.star(form.Get("dtable_uuid"), true) })
+	case p == "/api/v2.1/starred-dtables/" && r.Method == http.MethodDelete:
+		uuid := r.URL.Query().Get("dtable_uuid")
+		s.write(w, token, func(doc *document) (int, any) { return doc.star(uuid, false) })
+	case p == "/api/v2.1/workspaces" || strings.HasSuffix(p, "workspaces"):
 		// Django's APPEND_SLASH answers a missing slash with a redirect.
 		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error_msg": "Not found."})
 	}
+}
+
+// workspaceDTablePath is the update/delete route; its group is the
+// workspace id (SeaTable's route accepts digits only).
+var workspaceDTablePath = regexp.MustCompile(`^/api/v2\.1/workspace/(\d+)/dtable/$`)
+
+// write runs op on token's document under the lock and answers with its
+// status and body. A token served through AcceptAnyToken gets its own copy
+// first.
+func (s *Server) write(w http.ResponseWriter, token string, op func(*document) (int, any)) {
+	s.mu.Lock()
+	st, ok := s.data[token]
+	if !ok {
+		st = &state{raw: s.anyToken}
+		s.data[token] = st
+	}
+	doc, err := st.document()
+	var status int
+	var body any
+	if err == nil {
+		status, body = op(doc)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error_msg": "Internal Server Error"})
+		return
+	}
+	writeJSON(w, status, body)
 }
 
 // authenticate mirrors DRF TokenAuthentication: no header is 403, a malformed
@@ -187,13 +261,17 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request, token st
 		return
 	}
 	s.mu.Lock()
-	body, ok := s.data[token]
-	if !ok {
-		body = s.anyToken
+	body := s.anyToken
+	var err error
+	if st, ok := s.data[token]; ok {
+		body, err = st.body()
 	}
 	s.mu.Unlock()
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error_msg": "Internal Server Error"})
+		return
+	}
 	if !detail {
-		var err error
 		if body, err = stripDetail(body); err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error_msg": "Internal Server Error"})
 			return

@@ -1,0 +1,111 @@
+package graph
+
+// Mutation plumbing. Every mutation resolver makes at most one write and
+// then calls loaders.For(ctx).Invalidate, also when the write failed: a write
+// that timed out or got a 5xx may still have happened upstream, and a cached
+// list must not hide that.
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/graph/model"
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/upstream"
+)
+
+// writeAccess returns the writer and the caller's token, or why a write
+// cannot be made. It makes no upstream call.
+func (r *Resolver) writeAccess(ctx context.Context) (Writer, string, error) {
+	if r.Writer == nil {
+		return nil, "", apperr.New(apperr.Internal, "mutations are not configured")
+	}
+	token, err := loaders.For(ctx).Token()
+	if err != nil {
+		return nil, "", err
+	}
+	return r.Writer, token, nil
+}
+
+// visibleBase resolves a uuid argument to the base as listed (one read):
+// SeaTable's write endpoints address bases by workspace id and name.
+func visibleBase(ctx context.Context, uuid string) (*upstream.DTable, error) {
+	d, err := loaders.For(ctx).DTableByUUID(ctx, uuid)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, apperr.New(apperr.NotFound, fmt.Sprintf("no base with uuid %s is visible to this token", upstream.NormalizeUUID(uuid)))
+	}
+	if _, err := strconv.ParseUint(d.WorkspaceID, 10, 64); err != nil {
+		return nil, apperr.New(apperr.NotFound, fmt.Sprintf("the workspace of base %s is not known", d.UUID))
+	}
+	return d, nil
+}
+
+// uuidArg normalises a uuid argument without reading anything.
+func uuidArg(uuid string) (string, error) {
+	u := upstream.NormalizeUUID(uuid)
+	if u == "" {
+		return "", apperr.New(apperr.BadUserInput, "uuid must be 32 hex characters, or 36 with dashes")
+	}
+	return u, nil
+}
+
+// workspaceIDArg checks a numeric workspace id argument.
+func workspaceIDArg(name, id string) error {
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return apperr.New(apperr.BadUserInput, fmt.Sprintf("%s must be a numeric workspace id", name))
+	}
+	return nil
+}
+
+// readBack finds a base after a write whose answer carried none usable:
+// one read of the fresh workspace list.
+func readBack(ctx context.Context, find func(*loaders.Snapshot) *upstream.DTable) (*upstream.DTable, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read back after write: %w", err)
+	}
+	return find(snap), nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// star stars or unstars without reading first: the endpoint takes the uuid.
+func (r *Resolver) star(ctx context.Context, uuid string, on bool) (*model.StarDTablePayload, error) {
+	w, token, err := r.writeAccess(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := uuidArg(uuid)
+	if err != nil {
+		return nil, err
+	}
+	if on {
+		err = w.StarDTable(ctx, token, u)
+	} else {
+		err = w.UnstarDTable(ctx, token, u)
+	}
+	loaders.For(ctx).Invalidate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.StarDTablePayload{UUID: u, Starred: on}, nil
+}
+
+// nonNil turns an absent upstream list into the empty list the schema
+// promises.
+func nonNil[T any](l []*T) []*T {
+	if l == nil {
+		return []*T{}
+	}
+	return l
+}
