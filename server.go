@@ -20,6 +20,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -57,9 +58,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 			fallbackToken = demoToken
 		}
 	}
-	client, err := upstream.New(seatableURL,
-		upstream.WithTimeout(cfg.UpstreamTimeout),
-		upstream.WithHTTPClient(&http.Client{Transport: newTransport()}))
+	client, err := newUpstreamClient(cfg, seatableURL, log)
 	if err != nil {
 		return err
 	}
@@ -68,22 +67,20 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           newHandler(client, fallbackToken, log),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cfg.UpstreamTimeout + 30*time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(cfg, newHandler(cfg, client, fallbackToken, log), log)
 	playgroundURL := fmt.Sprintf("http://localhost:%d/", ln.Addr().(*net.TCPAddr).Port)
 	if cfg.SeaTableURL == "" {
 		log.Info("demo mode: serving an embedded fake SeaTable with sample data (set SEATABLE_URL for a real server); open the playground", "playground", playgroundURL)
 	} else {
 		log.Info("serving", "playground", playgroundURL, "seatable", client.BaseURL())
 	}
+	return serve(ctx, srv, ln, cfg.ShutdownTimeout, log)
+}
 
+// serve runs srv on ln until ctx is cancelled (SIGINT/SIGTERM in main), then
+// stops accepting connections and waits up to shutdownTimeout for requests
+// in flight to finish.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeout time.Duration, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -91,8 +88,8 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining requests in flight", "timeout", cfg.ShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	log.Info("shutting down: draining requests in flight", "timeout", shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -103,11 +100,48 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	return nil
 }
 
-// newHandler wires the HTTP routes.
-func newHandler(client *upstream.Client, fallbackToken string, log *slog.Logger) http.Handler {
-	gql := graph.NewServer(graph.DefaultServerOptions(log))
+// newHTTPServer sets every server timeout: a client that trickles headers
+// or a body, or holds an idle connection, cannot hold a goroutine forever.
+func newHTTPServer(cfg config, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// newUpstreamClient builds the SeaTable client with cfg's timeouts, retries,
+// body cap and circuit breaker.
+func newUpstreamClient(cfg config, seatableURL string, log *slog.Logger) (*upstream.Client, error) {
+	return upstream.New(seatableURL,
+		upstream.WithTimeout(cfg.UpstreamTimeout),
+		upstream.WithRetries(cfg.UpstreamRetries),
+		upstream.WithMaxBytes(cfg.UpstreamMaxBytes),
+		upstream.WithBreaker(cfg.BreakerFailures, cfg.BreakerOpenTimeout),
+		upstream.WithBreakerStateHook(func(from, to string) {
+			log.Warn("SeaTable circuit breaker changed state", "from", from, "to", to)
+		}),
+		upstream.WithHTTPClient(&http.Client{Transport: newTransport()}))
+}
+
+// newHandler wires the HTTP routes. f is the SeaTable client, or anything
+// wrapping it (a cache) with the same contract.
+func newHandler(cfg config, f loaders.Fetcher, fallbackToken string, log *slog.Logger) http.Handler {
+	opts := graph.DefaultServerOptions(log)
+	opts.Introspection = cfg.Introspection
+	opts.QueryCacheSize = cfg.QueryCacheSize
+	opts.ParserTokenLimit = cfg.MaxTokens
+	opts.MaxDepth = cfg.MaxDepth
+	opts.MaxAliases = cfg.MaxAliases
+	opts.ComplexityLimit = cfg.MaxComplexity
+	opts.ListSize = cfg.ListSize
+	gql := loaders.Middleware(f, fallbackToken)(graph.NewServer(opts))
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", loaders.Middleware(client, fallbackToken)(gql))
+	mux.Handle("/graphql", gqlhttp.Handler(gql, gqlhttp.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -20,22 +20,42 @@ import (
 )
 
 // testEnv is the facade's HTTP handler served over real HTTP, in front of the
-// fake SeaTable served over real HTTP.
+// fake SeaTable served over real HTTP, wired exactly as run wires them from a
+// configuration (envOptions.env), so features switched on by configuration
+// are under test too.
 type testEnv struct {
-	fake *fakeseatable.Server
-	url  string // the facade's base URL
-	logs *bytes.Buffer
+	fake     *fakeseatable.Server
+	upstream *httptest.Server // the fake's HTTP server
+	url      string           // the facade's base URL
+	logs     *syncBuffer
 }
 
 type envOptions struct {
 	fallbackToken string
+	env           map[string]string // as loadConfig reads it from the environment
 }
 
-func newTestEnv(t *testing.T, opts ...func(*envOptions)) *testEnv {
+// withEnv sets configuration variables, as key, value pairs.
+func withEnv(kv ...string) func(*envOptions) {
+	return func(o *envOptions) {
+		if o.env == nil {
+			o.env = map[string]string{}
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			o.env[kv[i]] = kv[i+1]
+		}
+	}
+}
+
+func newTestEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 	t.Helper()
 	var o envOptions
 	for _, f := range opts {
 		f(&o)
+	}
+	cfg, err := loadConfig(func(k string) string { return o.env[k] })
+	if err != nil {
+		t.Fatal(err)
 	}
 	fake := fakeseatable.New()
 	// Mounted under a base path so that a wrong absolute URL fails.
@@ -43,15 +63,15 @@ func newTestEnv(t *testing.T, opts ...func(*envOptions)) *testEnv {
 	mux.Handle("/seatable/", http.StripPrefix("/seatable", fake))
 	up := httptest.NewServer(mux)
 	t.Cleanup(up.Close)
-	client, err := upstream.New(up.URL + "/seatable")
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	client, err := newUpstreamClient(cfg, up.URL+"/seatable", log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(newHandler(client, o.fallbackToken, log))
+	srv := httptest.NewServer(newHandler(cfg, client, o.fallbackToken, log))
 	t.Cleanup(srv.Close)
-	return &testEnv{fake: fake, url: srv.URL, logs: &logs.buf}
+	return &testEnv{fake: fake, upstream: up, url: srv.URL, logs: logs}
 }
 
 type syncBuffer struct {
@@ -63,6 +83,12 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type gqlError struct {
@@ -481,17 +507,33 @@ func TestBadArgumentsAndDocuments(t *testing.T) {
 	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
 	cases := []struct {
 		query, wantCode string
-		wantHTTP        int
+		requestError    bool // never executed: no data entry, 400 with graphql-response+json
 	}{
-		{`{ dtable(uuid: "not-a-uuid") { id } }`, "BAD_USER_INPUT", 200},
-		{`{ workspaces { id `, "GRAPHQL_PARSE_FAILED", 422},
-		{`{ workspaces { nope } }`, "GRAPHQL_VALIDATION_FAILED", 422},
-		{`query($id: ID!) { workspace(id: $id) { id } }`, "GRAPHQL_VALIDATION_FAILED", 422},
+		{`{ dtable(uuid: "not-a-uuid") { id } }`, "BAD_USER_INPUT", false},
+		{`{ workspaces { id `, "GRAPHQL_PARSE_FAILED", true},
+		{`{ workspaces { nope } }`, "GRAPHQL_VALIDATION_FAILED", true},
+		{`query($id: ID!) { workspace(id: $id) { id } }`, "GRAPHQL_VALIDATION_FAILED", true},
 	}
 	for _, tc := range cases {
-		status, resp := e.post(t, "Token "+tokA, tc.query, nil)
-		if status != tc.wantHTTP || len(resp.Errors) == 0 || code(resp.Errors[0]) != tc.wantCode {
-			t.Errorf("%s: status %d errors %+v, want %d %s", tc.query, status, resp.Errors, tc.wantHTTP, tc.wantCode)
+		for _, accept := range []string{"application/json", "application/graphql-response+json"} {
+			body, _ := json.Marshal(map[string]any{"query": tc.query})
+			req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", accept)
+			req.Header.Set("Authorization", "Token "+tokA)
+			status, resp := e.do(t, req)
+			// The GraphQL-over-HTTP spec: a well-formed request gets 200 as
+			// application/json; request errors get 400 as graphql-response+json.
+			wantHTTP := 200
+			if tc.requestError && accept != "application/json" {
+				wantHTTP = 400
+			}
+			if status != wantHTTP || len(resp.Errors) == 0 || code(resp.Errors[0]) != tc.wantCode {
+				t.Errorf("%s (%s): status %d errors %+v, want %d %s", tc.query, accept, status, resp.Errors, wantHTTP, tc.wantCode)
+			}
+			if hasData := resp.Data != nil; hasData == tc.requestError {
+				t.Errorf("%s (%s): data entry present=%v, want %v", tc.query, accept, hasData, !tc.requestError)
+			}
 		}
 	}
 }

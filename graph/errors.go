@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -40,6 +41,15 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// gqlgen's own: parse, validation, coercion and limit errors.
 			if gqlErr.Extensions == nil {
 				gqlErr.Extensions = map[string]any{}
+			}
+			// gqlgen's transports echo the whole request body (and read
+			// errors) in these messages; gqlhttp rejects such bodies first,
+			// this keeps an echo from ever reaching a client.
+			for _, prefix := range []string{"json request body could not be decoded", "could not read request body", "variables could not be decoded"} {
+				if strings.HasPrefix(gqlErr.Message, prefix) {
+					gqlErr.Message = prefix
+					gqlErr.Extensions[extCode] = string(apperr.BadUserInput)
+				}
 			}
 			if _, ok := gqlErr.Extensions[extCode]; !ok {
 				gqlErr.Extensions[extCode] = string(apperr.Internal)
