@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime/debug"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 )
 
@@ -30,7 +32,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if ae, ok := apperr.As(err); ok {
 			if ae.Code == apperr.Internal {
-				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", loaders.For(ctx).Redact(err.Error()))
 			}
 			gqlErr.Message = ae.Message
 			gqlErr.Extensions = appExtensions(gqlErr.Extensions, ae)
@@ -56,7 +58,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr
 		}
-		log.ErrorContext(ctx, "unclassified error", "path", gqlErr.Path.String(), "err", err)
+		log.ErrorContext(ctx, "unclassified error", "path", gqlErr.Path.String(), "err", loaders.For(ctx).Redact(err.Error()))
 		gqlErr.Message = "internal error"
 		gqlErr.Extensions = map[string]any{extCode: string(apperr.Internal)}
 		return gqlErr
@@ -77,11 +79,13 @@ func appExtensions(ext map[string]any, ae *apperr.Error) map[string]any {
 	return ext
 }
 
-// Recover turns a resolver panic into an INTERNAL error, logging the value
-// (never a token: panics carry resolver values, which do not include it).
+// Recover turns a resolver panic into an INTERNAL error and logs the value
+// and stack through slog, with the request's token redacted in case the
+// panic value quotes it.
 func Recover(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
+		l := loaders.For(ctx)
+		log.ErrorContext(ctx, "panic in resolver", "panic", l.Redact(fmt.Sprint(p)), "stack", l.Redact(string(debug.Stack())))
 		return apperr.New(apperr.Internal, "internal error")
 	}
 }

@@ -8,8 +8,10 @@ package loaders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -130,18 +132,35 @@ func New(f Fetcher, token string, authErr error) *Loaders {
 	return l
 }
 
-func (l *Loaders) fetch(ctx context.Context, detail bool) (*Snapshot, error) {
+func (l *Loaders) fetch(ctx context.Context, detail bool) (snap *Snapshot, err error) {
 	if l.authErr != nil {
 		return nil, l.authErr
 	}
 	if l.token == "" {
 		return nil, apperr.New(apperr.Unauthenticated, "no token: send \"Authorization: Token <your SeaTable account token>\"")
 	}
+	// A panic here would be caught by the dataloader, which prints it with
+	// the standard logger; turn it into an INTERNAL error instead, so it is
+	// logged once, through slog, with the token redacted.
+	defer func() {
+		if p := recover(); p != nil {
+			snap, err = nil, apperr.Wrap(apperr.Internal, "internal error", errors.New(l.Redact(fmt.Sprintf("panic while reading SeaTable: %v", p))))
+		}
+	}()
 	list, err := l.fetcher.ListWorkspaces(ctx, l.token, detail)
 	if err != nil {
 		return nil, fmt.Errorf("load workspaces: %w", err)
 	}
 	return NewSnapshot(list), nil
+}
+
+// Redact replaces this request's token in s, for text about to be logged
+// that may quote it (a panic value, a third-party error).
+func (l *Loaders) Redact(s string) string {
+	if l.token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, l.token, "[REDACTED]")
 }
 
 // snapshot returns this request's memoised workspace list.
