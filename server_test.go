@@ -28,6 +28,8 @@ type testEnv struct {
 	upstream *httptest.Server // the fake's HTTP server
 	url      string           // the facade's base URL
 	logs     *syncBuffer
+	cfg      config
+	handler  http.Handler // the facade's handler, also served at url
 }
 
 type envOptions struct {
@@ -69,9 +71,10 @@ func newTestEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newHandler(cfg, client, o.fallbackToken, log))
+	h := newHandler(cfg, client, o.fallbackToken, log)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testEnv{fake: fake, upstream: up, url: srv.URL, logs: logs}
+	return &testEnv{fake: fake, upstream: up, url: srv.URL, logs: logs, cfg: cfg, handler: h}
 }
 
 type syncBuffer struct {

@@ -275,7 +275,7 @@ func (c *Client) attempt(ctx context.Context, token, method, target string, deco
 		_ = resp.Body.Close()
 	}()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return statusError(resp, c.maxBytes)
+		return statusError(resp, c.maxBytes, token)
 	}
 	tooLarge := &apperr.Error{Code: apperr.UpstreamBadResponse, Message: "SeaTable response too large", UpstreamStatus: resp.StatusCode}
 	if c.maxBytes > 0 && resp.ContentLength > c.maxBytes {

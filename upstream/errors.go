@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -54,14 +55,19 @@ func classify(status int) apperr.Code {
 }
 
 // statusError turns a non-2xx response into an *apperr.Error. Only a short
-// prefix of the body is read; an HTML or empty body is fine.
-func statusError(resp *http.Response, maxBytes int64) error {
+// prefix of the body is read; an HTML or empty body is fine. token is
+// redacted from SeaTable's message, in case a server or proxy echoes it.
+func statusError(resp *http.Response, maxBytes int64, token string) error {
 	code := classify(resp.StatusCode)
 	limit := int64(64 << 10)
 	if maxBytes > 0 && maxBytes < limit {
 		limit = maxBytes
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if token != "" {
+		// Before parsing: a message cut short must not keep half a token.
+		body = bytes.ReplaceAll(body, []byte(token), []byte("[REDACTED]"))
+	}
 	upstreamMsg := errorMessage(body)
 	e := &apperr.Error{
 		Code:           code,
