@@ -70,7 +70,7 @@ func NewServer(o ServerOptions) *handler.Server {
 	if o.ParserTokenLimit > 0 {
 		srv.SetParserTokenLimit(o.ParserTokenLimit)
 	}
-	srv.SetValidationRulesFn(limits.Rules(limits.Shape{MaxDepth: o.MaxDepth, MaxAliases: o.MaxAliases, MaxFields: o.ComplexityLimit}))
+	srv.SetValidationRulesFn(limits.Rules(limits.Shape{MaxDepth: o.MaxDepth, MaxAliases: o.MaxAliases, MaxFields: o.ComplexityLimit, NoIntrospection: !o.Introspection}))
 	if o.ComplexityLimit > 0 {
 		srv.Use(&limits.Complexity{Limit: o.ComplexityLimit})
 	}

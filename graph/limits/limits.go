@@ -37,6 +37,10 @@ type Shape struct {
 	// at least 1 in complexity, so setting it to the complexity limit
 	// rejects nothing the complexity limit would accept.
 	MaxFields int
+	// NoIntrospection rejects __schema and __type during validation. (With
+	// introspection off gqlgen would otherwise fail them at execution, as
+	// an unclassified field error.) __typename stays allowed.
+	NoIntrospection bool
 }
 
 // RuleName is the validation rule's name in gqlparser's rule set.
@@ -48,7 +52,7 @@ const RuleName = "OperationShapeLimits"
 func Rules(s Shape) func() *rules.Rules {
 	return func() *rules.Rules {
 		r := rules.NewDefaultRules()
-		if s.MaxDepth > 0 || s.MaxAliases > 0 || s.MaxFields > 0 {
+		if s.MaxDepth > 0 || s.MaxAliases > 0 || s.MaxFields > 0 || s.NoIntrospection {
 			r.AddRule(RuleName, s.rule)
 		}
 		return r
@@ -56,6 +60,13 @@ func Rules(s Shape) func() *rules.Rules {
 }
 
 func (s Shape) rule(ev *core.Events, addError core.AddErrFunc) {
+	if s.NoIntrospection {
+		ev.OnField(func(_ *core.Walker, f *ast.Field) {
+			if f.Name == "__schema" || f.Name == "__type" {
+				addError(core.Message("introspection is disabled on this server"), core.At(f.Position))
+			}
+		})
+	}
 	ev.OnOperation(func(w *core.Walker, op *ast.OperationDefinition) {
 		m := measurer{fragments: w.Document.Fragments, memo: map[string]cost{}, visiting: map[string]bool{}, cap: max(s.MaxDepth, s.MaxAliases, s.MaxFields) + 1}
 		c := m.selectionSet(op.SelectionSet)

@@ -94,3 +94,16 @@ func TestRulesAreFresh(t *testing.T) {
 		t.Fatal("removing from one set changed the other")
 	}
 }
+
+func TestNoIntrospection(t *testing.T) {
+	s := Shape{NoIntrospection: true}
+	if got := strings.Join(validate(t, s, `{ __schema { types { name } } }`), "; "); !strings.Contains(got, "introspection is disabled") {
+		t.Fatalf("__schema: %q", got)
+	}
+	if got := strings.Join(validate(t, s, `{ __type(name: "Node") { name } }`), "; "); !strings.Contains(got, "introspection is disabled") {
+		t.Fatalf("__type: %q", got)
+	}
+	if got := validate(t, s, `{ __typename node { __typename id } }`); len(got) != 0 {
+		t.Fatalf("__typename must stay allowed: %q", got)
+	}
+}
