@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
@@ -592,6 +594,15 @@ func TestLoadConfig(t *testing.T) {
 		{map[string]string{"PORT": "70000"}, true},
 		{map[string]string{"UPSTREAM_TIMEOUT": "10"}, true},
 		{map[string]string{"UPSTREAM_TIMEOUT": "-1s"}, true},
+		{map[string]string{"UPSTREAM_RETRIES": "3"}, true},
+		{map[string]string{"UPSTREAM_MAX_BYTES": "12"}, true},
+		{map[string]string{"MAX_BODY_BYTES": "1 MB"}, true},
+		{map[string]string{"MAX_DEPTH": "-1"}, true},
+		{map[string]string{"COMPLEXITY_LIST_SIZE": "0"}, true},
+		{map[string]string{"INTROSPECTION": "maybe"}, true},
+		{map[string]string{"MAX_HEADER_BYTES": "100"}, true},
+		{map[string]string{"REQUEST_TIMEOUT": "1m", "WRITE_TIMEOUT": "30s"}, true},
+		{map[string]string{"REQUEST_TIMEOUT": "1m"}, false},
 	} {
 		c, err := loadConfig(func(k string) string { return tc.env[k] })
 		if (err != nil) != tc.wantErr {
@@ -600,9 +611,63 @@ func TestLoadConfig(t *testing.T) {
 		if err == nil && tc.env["PORT"] == "9090" && (c.Port != 9090 || c.UpstreamTimeout.String() != "2s") {
 			t.Errorf("%v: parsed %+v", tc.env, c)
 		}
-		if err == nil && len(tc.env) == 0 && (c.Port != 8080 || c.UpstreamTimeout != upstream.DefaultTimeout) {
+		if err == nil && len(tc.env) == 0 && (c.Port != 8080 || c.UpstreamTimeout != upstream.DefaultTimeout || c.MaxBodyBytes != 1<<20 ||
+			c.UpstreamMaxBytes != 64<<20 || c.MaxDepth != 12 || !c.Introspection || c.WriteTimeout != 40*time.Second) {
 			t.Errorf("defaults: %+v", c)
 		}
+		if err == nil && tc.env["REQUEST_TIMEOUT"] == "1m" && c.WriteTimeout != 70*time.Second {
+			t.Errorf("WRITE_TIMEOUT follows REQUEST_TIMEOUT: %v", c.WriteTimeout)
+		}
+	}
+	c, err := loadConfig(func(k string) string {
+		return map[string]string{"UPSTREAM_MAX_BYTES": "8MiB", "MAX_BODY_BYTES": "65536", "MAX_HEADER_BYTES": "16KiB",
+			"INTROSPECTION": "false", "MAX_TOKENS": "0", "READ_HEADER_TIMEOUT": "3s", "IDLE_TIMEOUT": "1m"}[k]
+	})
+	if err != nil || c.UpstreamMaxBytes != 8<<20 || c.MaxBodyBytes != 65536 || c.MaxHeaderBytes != 16<<10 || c.Introspection || c.MaxTokens != 0 {
+		t.Fatalf("sizes and switches: %v %+v", err, c)
+	}
+	srv := newHTTPServer(c, http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	if srv.ReadHeaderTimeout != 3*time.Second || srv.IdleTimeout != time.Minute || srv.ReadTimeout != 30*time.Second ||
+		srv.WriteTimeout != 40*time.Second || srv.MaxHeaderBytes != 16<<10 {
+		t.Fatalf("server not configured from config: %+v", srv)
+	}
+}
+
+// TestSlowAndOversizedHeaders: a client that trickles its headers is cut off
+// after READ_HEADER_TIMEOUT, and an oversized header block gets 431.
+func TestSlowAndOversizedHeaders(t *testing.T) {
+	e := newTestEnv(t, withEnv("READ_HEADER_TIMEOUT", "300ms", "MAX_HEADER_BYTES", "8KiB"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newHTTPServer(e.cfg, e.handler, slog.New(slog.DiscardHandler))
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = conn.Write([]byte("POST /graphql HTTP/1.1\r\nHost: x\r\nX-Slow: "))
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = io.ReadAll(conn)
+	if elapsed := time.Since(start); err != nil || elapsed > 3*time.Second {
+		t.Fatalf("slow headers: connection open for %v (err %v), want closed after ~300ms", elapsed, err)
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Big", strings.Repeat("x", 16<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("oversized headers: %d, want 431", resp.StatusCode)
 	}
 }
 
