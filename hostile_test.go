@@ -63,7 +63,7 @@ func TestHostileInput(t *testing.T) {
 	}{
 		{"malformed JSON", "POST", "application/json", []byte(`{"query": "{ workspaces { id } }"`), false, 400, "BAD_USER_INPUT", "not valid JSON"},
 		{"JSON array (batch)", "POST", "application/json", []byte(`[{"query":"{ __typename }"}]`), false, 400, "BAD_USER_INPUT", "must be a JSON object"},
-		{"query is not a string", "POST", "application/json", []byte(`{"query": {"a": 1}}`), false, 400, "BAD_USER_INPUT", "query must be a non-empty string"},
+		{"query is not a string", "POST", "application/json", []byte(`{"query": {"a": 1}}`), false, 400, "BAD_USER_INPUT", "query must be a string"},
 		{"trailing garbage", "POST", "application/json", []byte(`{"query":"{ __typename }"} {"x":1}`), false, 400, "BAD_USER_INPUT", "data after the JSON object"},
 		{"non-UTF-8", "POST", "application/json", []byte("{\"query\":\"{ workspace(id: \\\"\xff\xfe\\\") { id } }\"}"), false, 400, "BAD_USER_INPUT", "not valid UTF-8"},
 		{"30 KB of repeated fields", "POST", "application/json", q(repeated), false, 400, "GRAPHQL_PARSE_FAILED", "token limit"},

@@ -77,13 +77,13 @@ func Handler(next http.Handler, o Options) http.Handler {
 // checkGET validates the URL parameters of a GET request.
 func checkGET(r *http.Request) string {
 	q := r.URL.Query()
-	if strings.TrimSpace(q.Get("query")) == "" {
-		return "missing query parameter"
-	}
 	for _, k := range []string{"variables", "extensions"} {
 		if v := q.Get(k); v != "" && !isJSONObject([]byte(v)) {
 			return k + " must be a JSON object"
 		}
+	}
+	if strings.TrimSpace(q.Get("query")) == "" && !persisted([]byte(q.Get("extensions"))) {
+		return "missing query parameter"
 	}
 	return ""
 }
@@ -151,17 +151,35 @@ func checkParams(raw []byte) string {
 	if _, err := dec.Token(); err != io.EOF {
 		return "request body has data after the JSON object"
 	}
-	var query string
-	if json.Unmarshal(p.Query, &query) != nil || strings.TrimSpace(query) == "" {
-		return "query must be a non-empty string"
-	}
 	if !isNullOr(p.OperationName, '"') {
 		return "operationName must be a string"
 	}
 	if !isNullOr(p.Variables, '{') || !isNullOr(p.Extensions, '{') {
 		return "variables and extensions must be JSON objects"
 	}
+	if !isNullOr(p.Query, '"') {
+		return "query must be a string"
+	}
+	var query string
+	_ = json.Unmarshal(p.Query, &query) // absent or null leaves it empty
+	if strings.TrimSpace(query) == "" && !persisted(p.Extensions) {
+		return "query must be a non-empty string"
+	}
 	return ""
+}
+
+// persisted reports whether extensions name a persisted query (APQ), which
+// may come without its query text.
+func persisted(extensions []byte) bool {
+	var ext struct {
+		PersistedQuery json.RawMessage `json:"persistedQuery"`
+	}
+	return json.Unmarshal(extensions, &ext) == nil && isObject(ext.PersistedQuery)
+}
+
+func isObject(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 0 && v[0] == '{'
 }
 
 // isNullOr reports whether a (syntactically valid) JSON value is absent,

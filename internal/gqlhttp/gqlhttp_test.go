@@ -74,22 +74,40 @@ func TestCheckParams(t *testing.T) {
 		`{"query":"{a}"}`: "",
 		`{"query":"{a}","operationName":null,"variables":null,"extensions":null}`: "",
 		`{"query":"{a}","operationName":"A","variables":{"x":1},"extensions":{}}`: "",
-		`{"query":""}`:                        "query must be a non-empty string",
-		`{"qeury":"{a}"}`:                     "query must be a non-empty string",
-		`{"query":1}`:                         "query must be a non-empty string",
-		`{"query":"{a}","variables":[1]}`:     "variables and extensions must be JSON objects",
-		`{"query":"{a}","extensions":"x"}`:    "variables and extensions must be JSON objects",
-		`{"query":"{a}","operationName":1}`:   "operationName must be a string",
-		`"query"`:                             "request body must be a JSON object",
-		`{"query":"{a}"`:                      "request body is not valid JSON",
-		"  ":                                  "empty request body",
-		"{\"query\":\"\xc3\x28\"}":            "not valid UTF-8",
-		`{"query":"{a}"}` + "\n":              "",
-		`{"query":"{a}"}{"query":"{b}"}`:      "request body has data after the JSON object",
-		`{"query":"{a}","variables":{"x":1}}`: "",
+		`{"query":""}`:    "query must be a non-empty string",
+		`{"qeury":"{a}"}`: "query must be a non-empty string",
+		`{"query":1}`:     "query must be a string",
+		`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"ab"}}}`: "",
+		`{"query":null,"extensions":{"persistedQuery":{"version":1}}}`:      "",
+		`{"extensions":{"persistedQuery":true}}`:                            "query must be a non-empty string",
+		`{"query":"{a}","variables":[1]}`:                                   "variables and extensions must be JSON objects",
+		`{"query":"{a}","extensions":"x"}`:                                  "variables and extensions must be JSON objects",
+		`{"query":"{a}","operationName":1}`:                                 "operationName must be a string",
+		`"query"`:                                                           "request body must be a JSON object",
+		`{"query":"{a}"`:                                                    "request body is not valid JSON",
+		"  ":                                                                "empty request body",
+		"{\"query\":\"\xc3\x28\"}":                                          "not valid UTF-8",
+		`{"query":"{a}"}` + "\n":                                            "",
+		`{"query":"{a}"}{"query":"{b}"}`:                                    "request body has data after the JSON object",
+		`{"query":"{a}","variables":{"x":1}}`:                               "",
 	} {
 		if got := checkParams([]byte(body)); !strings.Contains(got, want) || (want == "" && got != "") {
 			t.Errorf("%q: %q, want %q", body, got, want)
+		}
+	}
+}
+
+func TestGETParams(t *testing.T) {
+	h := Handler(fixed(200, MediaJSON, `{"data":{}}`), Options{})
+	for target, want := range map[string]int{
+		"/graphql?query=%7Ba%7D": 200,
+		"/graphql":               400,
+		"/graphql?query=%7Ba%7D&variables=%5B1%5D":                                         400,
+		"/graphql?extensions=%7B%22persistedQuery%22%3A%7B%22version%22%3A1%7D%7D":         200,
+		"/graphql?query=%7Ba%7D&extensions=%7B%22persistedQuery%22%3A%7B%22version%22%3A1": 400,
+	} {
+		if rec := serve(h, "GET", target, "", ""); rec.Code != want {
+			t.Errorf("GET %s: %d %s, want %d", target, rec.Code, rec.Body, want)
 		}
 	}
 }
