@@ -8,15 +8,33 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
 // config is everything read from the environment (see README).
 type config struct {
-	SeaTableURL     string        // SEATABLE_URL; empty runs the embedded demo
-	Token           string        // SEATABLE_TOKEN; fallback for requests without one
-	Port            int           // PORT
-	UpstreamTimeout time.Duration // UPSTREAM_TIMEOUT
+	SeaTableURL string // SEATABLE_URL; empty runs the embedded demo
+	Token       string // SEATABLE_TOKEN; fallback for requests without one
+	Port        int    // PORT
+
+	// Upstream resilience.
+	UpstreamTimeout    time.Duration // UPSTREAM_TIMEOUT: one attempt
+	UpstreamRetries    int           // UPSTREAM_RETRIES
+	UpstreamMaxBytes   int64         // UPSTREAM_MAX_BYTES
+	BreakerFailures    int           // BREAKER_FAILURES; 0 disables the breaker
+	BreakerOpenTimeout time.Duration // BREAKER_OPEN_TIMEOUT
+
+	// GraphQL limits.
+	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
+	MaxBodyBytes    int64         // MAX_BODY_BYTES
+	MaxTokens       int           // MAX_TOKENS
+	MaxDepth        int           // MAX_DEPTH
+	MaxAliases      int           // MAX_ALIASES
+	MaxComplexity   int           // MAX_COMPLEXITY
+	ListSize        int           // COMPLEXITY_LIST_SIZE
+	Introspection   bool          // INTROSPECTION
+	QueryCacheSize  int           // fixed; not configurable
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // LOG_FORMAT: json, text, or "" (json unless stderr is a terminal)
@@ -25,16 +43,44 @@ type config struct {
 	// OTEL_EXPORTER_OTLP_ENDPOINT) turns tracing on; the exporter reads the
 	// other OTEL_* variables itself.
 	OTLPEndpoint string
+
+	// HTTP server.
+	ReadHeaderTimeout time.Duration // READ_HEADER_TIMEOUT
+	ReadTimeout       time.Duration // READ_TIMEOUT
+	WriteTimeout      time.Duration // WRITE_TIMEOUT
+	IdleTimeout       time.Duration // IDLE_TIMEOUT
+	MaxHeaderBytes    int           // MAX_HEADER_BYTES
+}
+
+func defaultConfig() config {
+	return config{
+		Port:               8080,
+		UpstreamTimeout:    upstream.DefaultTimeout,
+		UpstreamRetries:    upstream.DefaultRetries,
+		UpstreamMaxBytes:   upstream.DefaultMaxBytes,
+		BreakerFailures:    upstream.DefaultBreakerFailures,
+		BreakerOpenTimeout: upstream.DefaultBreakerOpen,
+		RequestTimeout:     30 * time.Second,
+		MaxBodyBytes:       1 << 20,
+		MaxTokens:          graph.DefaultParserTokenLimit,
+		MaxDepth:           graph.DefaultMaxDepth,
+		MaxAliases:         graph.DefaultMaxAliases,
+		MaxComplexity:      graph.DefaultComplexityLimit,
+		ListSize:           graph.DefaultListSize,
+		Introspection:      true,
+		QueryCacheSize:     1000,
+		ShutdownTimeout:    15 * time.Second,
+		ReadHeaderTimeout:  10 * time.Second,
+		ReadTimeout:        30 * time.Second,
+		IdleTimeout:        120 * time.Second,
+		MaxHeaderBytes:     64 << 10,
+	}
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{
-		SeaTableURL:     getenv("SEATABLE_URL"),
-		Token:           getenv("SEATABLE_TOKEN"),
-		Port:            8080,
-		UpstreamTimeout: upstream.DefaultTimeout,
-		ShutdownTimeout: 15 * time.Second,
-	}
+	c := defaultConfig()
+	c.SeaTableURL = getenv("SEATABLE_URL")
+	c.Token = getenv("SEATABLE_TOKEN")
 	if v := getenv("PORT"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil || p < 0 || p > 65535 {
@@ -45,7 +91,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"UPSTREAM_TIMEOUT", &c.UpstreamTimeout}, {"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}} {
+	}{
+		{"UPSTREAM_TIMEOUT", &c.UpstreamTimeout}, {"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
+		{"REQUEST_TIMEOUT", &c.RequestTimeout}, {"BREAKER_OPEN_TIMEOUT", &c.BreakerOpenTimeout},
+		{"READ_HEADER_TIMEOUT", &c.ReadHeaderTimeout}, {"READ_TIMEOUT", &c.ReadTimeout},
+		{"WRITE_TIMEOUT", &c.WriteTimeout}, {"IDLE_TIMEOUT", &c.IdleTimeout},
+	} {
 		if v := getenv(d.name); v != "" {
 			dur, err := time.ParseDuration(v)
 			if err != nil || dur <= 0 {
@@ -91,7 +142,78 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 		}
 	}
+	// Zero turns these limits off; negative numbers are mistakes.
+	for _, n := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{
+		{"UPSTREAM_RETRIES", &c.UpstreamRetries, 0, 2}, {"BREAKER_FAILURES", &c.BreakerFailures, 0, 1 << 20},
+		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
+		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
+		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20},
+	} {
+		if v := getenv(n.name); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < n.min || i > n.max {
+				return c, fmt.Errorf("%s=%q: want an integer %d-%d", n.name, v, n.min, n.max)
+			}
+			*n.dst = i
+		}
+	}
+	for _, b := range []struct {
+		name string
+		dst  *int64
+		min  int64
+	}{{"UPSTREAM_MAX_BYTES", &c.UpstreamMaxBytes, 1 << 10}, {"MAX_BODY_BYTES", &c.MaxBodyBytes, 1 << 10}} {
+		if v := getenv(b.name); v != "" {
+			n, err := parseBytes(v)
+			if err != nil || n < b.min {
+				return c, fmt.Errorf("%s=%q: want a size of at least 1KiB, such as 1048576 or 1MiB", b.name, v)
+			}
+			*b.dst = n
+		}
+	}
+	if v := getenv("MAX_HEADER_BYTES"); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n < 4<<10 || n > 16<<20 {
+			return c, fmt.Errorf("MAX_HEADER_BYTES=%q: want a size from 4KiB to 16MiB", v)
+		}
+		c.MaxHeaderBytes = int(n)
+	}
+	if v := getenv("INTROSPECTION"); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("INTROSPECTION=%q: want true or false", v)
+		}
+		c.Introspection = on
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = c.RequestTimeout + 10*time.Second
+	}
+	if c.WriteTimeout <= c.RequestTimeout {
+		// The answer to a request that uses its whole deadline would be cut off.
+		return c, fmt.Errorf("WRITE_TIMEOUT (%v) must be longer than REQUEST_TIMEOUT (%v)", c.WriteTimeout, c.RequestTimeout)
+	}
 	return c, nil
+}
+
+// parseBytes reads a byte count: a plain integer or one with a KiB, MiB or
+// GiB suffix.
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if strings.HasSuffix(s, suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, suffix)), m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<50)/mult {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
 }
 
 // checkOrigin accepts "*" (any origin) or scheme://host[:port], where host

@@ -22,6 +22,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
 	"github.com/seatable-graphql/seatable-graphql/internal/readiness"
 	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
@@ -84,7 +85,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Info("tracing: exporting spans over OTLP/HTTP", "endpoint", cfg.OTLPEndpoint)
 	}
 	m := metrics.New()
-	client, err := newUpstreamClient(seatableURL, cfg.UpstreamTimeout, m, tracer)
+	client, err := newUpstreamClient(cfg, seatableURL, m, tracer, log)
 	if err != nil {
 		return err
 	}
@@ -93,25 +94,24 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler: newHandler(handlerConfig{
-			client: client, fallbackToken: fallbackToken, corsOrigins: cfg.CORSOrigins,
-			log: log, metrics: m, tracer: tracer,
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cfg.UpstreamTimeout + 30*time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	h := newHandler(handlerConfig{
+		cfg: cfg, client: client, fallbackToken: fallbackToken,
+		log: log, metrics: m, tracer: tracer,
+	})
+	srv := newHTTPServer(cfg, h, log)
 	playgroundURL := fmt.Sprintf("http://localhost:%d/", ln.Addr().(*net.TCPAddr).Port)
 	if cfg.SeaTableURL == "" {
 		log.Info("demo mode: serving an embedded fake SeaTable with sample data (set SEATABLE_URL for a real server); open the playground", "playground", playgroundURL)
 	} else {
 		log.Info("serving", "playground", playgroundURL, "seatable", client.BaseURL())
 	}
+	return serve(ctx, srv, ln, cfg.ShutdownTimeout, log)
+}
 
+// serve runs srv on ln until ctx is cancelled (SIGINT/SIGTERM in main), then
+// stops accepting connections and waits up to shutdownTimeout for requests
+// in flight to finish.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeout time.Duration, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -119,8 +119,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining requests in flight", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	log.Info("shutting down: draining requests in flight", "timeout", shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -129,6 +129,20 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// newHTTPServer sets every server timeout: a client that trickles headers
+// or a body, or holds an idle connection, cannot hold a goroutine forever.
+func newHTTPServer(cfg config, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // newLogger logs JSON for machines and text for a person at a terminal,
@@ -152,9 +166,12 @@ func newLogger(w *os.File, cfg config) *slog.Logger {
 
 // handlerConfig is what the HTTP handler is built from.
 type handlerConfig struct {
-	client        *upstream.Client
+	cfg    config
+	client *upstream.Client
+	// fetcher reads workspace lists; nil means client. A cache or request
+	// coalescing wraps the client here with the same contract.
+	fetcher       loaders.Fetcher
 	fallbackToken string
-	corsOrigins   []string // empty: no cross-origin access
 	log           *slog.Logger
 	metrics       *metrics.Metrics
 	tracer        trace.TracerProvider // nil: tracing off
@@ -165,6 +182,13 @@ type handlerConfig struct {
 func newHandler(h handlerConfig) http.Handler {
 	opts := graph.DefaultServerOptions(h.log)
 	opts.Writer = h.client
+	opts.Introspection = h.cfg.Introspection
+	opts.QueryCacheSize = h.cfg.QueryCacheSize
+	opts.ParserTokenLimit = h.cfg.MaxTokens
+	opts.MaxDepth = h.cfg.MaxDepth
+	opts.MaxAliases = h.cfg.MaxAliases
+	opts.ComplexityLimit = h.cfg.MaxComplexity
+	opts.ListSize = h.cfg.ListSize
 	opts.Observers = []graph.Observer{func(ctx context.Context, op graph.Operation) {
 		requestlog.FromContext(ctx).SetOperation(op.Name, op.Type, op.Codes)
 		var code string
@@ -180,9 +204,13 @@ func newHandler(h handlerConfig) http.Handler {
 	if h.ready == nil {
 		h.ready = readiness.New(h.client.Ping)
 	}
+	if h.fetcher == nil {
+		h.fetcher = h.client
+	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", loaders.Middleware(h.client, h.fallbackToken, loaders.WithBatchObserver(h.metrics))(gql))
+	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken, loaders.WithBatchObserver(h.metrics))(gql)
+	mux.Handle("/graphql", gqlhttp.Handler(withLoaders, gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes, RequestTimeout: h.cfg.RequestTimeout}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -200,7 +228,7 @@ func newHandler(h handlerConfig) http.Handler {
 	//  4. CORS: answers preflights and adds headers, for allowed origins only;
 	//  5. the routes.
 	var handler http.Handler = mux
-	handler = withCORS(h.corsOrigins, handler)
+	handler = withCORS(h.cfg.CORSOrigins, handler)
 	handler = h.metrics.InFlight(handler)
 	handler = requestlog.Middleware(h.log)(handler)
 	if h.tracer != nil {
@@ -230,7 +258,7 @@ func withCORS(origins []string, next http.Handler) http.Handler {
 // on), the request's upstream-call count, the upstream metrics, the
 // connection pool. Labels and span names use client.Endpoint, a route
 // template, never the URL.
-func newUpstreamClient(baseURL string, timeout time.Duration, m *metrics.Metrics, tracer trace.TracerProvider) (*upstream.Client, error) {
+func newUpstreamClient(cfg config, baseURL string, m *metrics.Metrics, tracer trace.TracerProvider, log *slog.Logger) (*upstream.Client, error) {
 	// The transport layers name endpoints relative to the client's base URL;
 	// they run only after the client exists.
 	var client *upstream.Client
@@ -240,7 +268,15 @@ func newUpstreamClient(baseURL string, timeout time.Duration, m *metrics.Metrics
 	if tracer != nil {
 		rt = tracing.Transport(tracer, rt, endpoint)
 	}
-	client, err := upstream.New(baseURL, upstream.WithTimeout(timeout), upstream.WithHTTPClient(&http.Client{Transport: rt}))
+	client, err := upstream.New(baseURL,
+		upstream.WithTimeout(cfg.UpstreamTimeout),
+		upstream.WithRetries(cfg.UpstreamRetries),
+		upstream.WithMaxBytes(cfg.UpstreamMaxBytes),
+		upstream.WithBreaker(cfg.BreakerFailures, cfg.BreakerOpenTimeout),
+		upstream.WithBreakerStateHook(func(from, to string) {
+			log.Warn("SeaTable circuit breaker changed state", "from", from, "to", to)
+		}),
+		upstream.WithHTTPClient(&http.Client{Transport: rt}))
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -25,12 +27,17 @@ import (
 )
 
 // testEnv is the facade's HTTP handler served over real HTTP, in front of the
-// fake SeaTable served over real HTTP.
+// fake SeaTable served over real HTTP, wired exactly as run wires them from a
+// configuration (envOptions.env), so features switched on by configuration
+// are under test too.
 type testEnv struct {
-	fake    *fakeseatable.Server
-	url     string        // the facade's base URL
-	logs    *bytes.Buffer // JSON lines
-	metrics *metrics.Metrics
+	fake     *fakeseatable.Server
+	upstream *httptest.Server // the fake's HTTP server
+	url      string           // the facade's base URL
+	logs     *syncBuffer      // JSON lines
+	cfg      config
+	handler  http.Handler // the facade's handler, also served at url
+	metrics  *metrics.Metrics
 	// close stops the facade and waits for requests in flight, so that what
 	// a request leaves behind after its response (spans, log lines) is
 	// complete.
@@ -39,6 +46,7 @@ type testEnv struct {
 
 type envOptions struct {
 	fallbackToken string
+	env           map[string]string // as loadConfig reads it from the environment
 	corsOrigins   []string
 	tracer        trace.TracerProvider
 	ready         func(check func(context.Context) error) *readiness.Probe
@@ -46,11 +54,27 @@ type envOptions struct {
 	upstreamHandler func(http.Handler) http.Handler
 }
 
-func newTestEnv(t *testing.T, opts ...func(*envOptions)) *testEnv {
+// withEnv sets configuration variables, as key, value pairs.
+func withEnv(kv ...string) func(*envOptions) {
+	return func(o *envOptions) {
+		if o.env == nil {
+			o.env = map[string]string{}
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			o.env[kv[i]] = kv[i+1]
+		}
+	}
+}
+
+func newTestEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 	t.Helper()
 	var o envOptions
 	for _, f := range opts {
 		f(&o)
+	}
+	cfg, err := loadConfig(func(k string) string { return o.env[k] })
+	if err != nil {
+		t.Fatal(err)
 	}
 	fake := fakeseatable.New()
 	var upstreamHandler http.Handler = fake
@@ -62,21 +86,24 @@ func newTestEnv(t *testing.T, opts ...func(*envOptions)) *testEnv {
 	mux.Handle("/seatable/", http.StripPrefix("/seatable", upstreamHandler))
 	up := httptest.NewServer(mux)
 	t.Cleanup(up.Close)
+	if o.corsOrigins != nil {
+		cfg.CORSOrigins = o.corsOrigins
+	}
 	m := metrics.New()
-	client, err := newUpstreamClient(up.URL+"/seatable", upstream.DefaultTimeout, m, o.tracer)
+	logs := &syncBuffer{}
+	log := slog.New(requestlog.Handler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	client, err := newUpstreamClient(cfg, up.URL+"/seatable", m, o.tracer, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	log := slog.New(requestlog.Handler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	hc := handlerConfig{client: client, fallbackToken: o.fallbackToken, corsOrigins: o.corsOrigins,
-		log: log, metrics: m, tracer: o.tracer}
+	hc := handlerConfig{cfg: cfg, client: client, fallbackToken: o.fallbackToken, log: log, metrics: m, tracer: o.tracer}
 	if o.ready != nil {
 		hc.ready = o.ready(client.Ping)
 	}
-	srv := httptest.NewServer(newHandler(hc))
+	h := newHandler(hc)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testEnv{fake: fake, url: srv.URL, logs: &logs.buf, metrics: m, close: srv.Close}
+	return &testEnv{fake: fake, upstream: up, url: srv.URL, logs: logs, cfg: cfg, handler: h, metrics: m, close: srv.Close}
 }
 
 type syncBuffer struct {
@@ -88,6 +115,12 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type gqlError struct {
@@ -487,8 +520,12 @@ func TestUpstreamErrorsMapToCodes(t *testing.T) {
 					}
 				}
 			}
-			if n := e.fake.Calls(); n != 1 {
-				t.Errorf("%d upstream calls for a failing request, want 1", n)
+			wantCalls := int64(1)
+			if tc.status == 502 { // transient: retried twice
+				wantCalls = 3
+			}
+			if n := e.fake.Calls(); n != wantCalls {
+				t.Errorf("%d upstream calls for a failing request, want %d", n, wantCalls)
 			}
 			if strings.Contains(e.logs.String(), tokA) {
 				t.Errorf("logs contain the token")
@@ -502,17 +539,33 @@ func TestBadArgumentsAndDocuments(t *testing.T) {
 	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
 	cases := []struct {
 		query, wantCode string
-		wantHTTP        int
+		requestError    bool // never executed: no data entry, 400 with graphql-response+json
 	}{
-		{`{ dtable(uuid: "not-a-uuid") { id } }`, "BAD_USER_INPUT", 200},
-		{`{ workspaces { id `, "GRAPHQL_PARSE_FAILED", 422},
-		{`{ workspaces { nope } }`, "GRAPHQL_VALIDATION_FAILED", 422},
-		{`query($id: ID!) { workspace(id: $id) { id } }`, "GRAPHQL_VALIDATION_FAILED", 422},
+		{`{ dtable(uuid: "not-a-uuid") { id } }`, "BAD_USER_INPUT", false},
+		{`{ workspaces { id `, "GRAPHQL_PARSE_FAILED", true},
+		{`{ workspaces { nope } }`, "GRAPHQL_VALIDATION_FAILED", true},
+		{`query($id: ID!) { workspace(id: $id) { id } }`, "GRAPHQL_VALIDATION_FAILED", true},
 	}
 	for _, tc := range cases {
-		status, resp := e.post(t, "Token "+tokA, tc.query, nil)
-		if status != tc.wantHTTP || len(resp.Errors) == 0 || code(resp.Errors[0]) != tc.wantCode {
-			t.Errorf("%s: status %d errors %+v, want %d %s", tc.query, status, resp.Errors, tc.wantHTTP, tc.wantCode)
+		for _, accept := range []string{"application/json", "application/graphql-response+json"} {
+			body, _ := json.Marshal(map[string]any{"query": tc.query})
+			req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", accept)
+			req.Header.Set("Authorization", "Token "+tokA)
+			status, resp := e.do(t, req)
+			// The GraphQL-over-HTTP spec: a well-formed request gets 200 as
+			// application/json; request errors get 400 as graphql-response+json.
+			wantHTTP := 200
+			if tc.requestError && accept != "application/json" {
+				wantHTTP = 400
+			}
+			if status != wantHTTP || len(resp.Errors) == 0 || code(resp.Errors[0]) != tc.wantCode {
+				t.Errorf("%s (%s): status %d errors %+v, want %d %s", tc.query, accept, status, resp.Errors, wantHTTP, tc.wantCode)
+			}
+			if hasData := resp.Data != nil; hasData == tc.requestError {
+				t.Errorf("%s (%s): data entry present=%v, want %v", tc.query, accept, hasData, !tc.requestError)
+			}
 		}
 	}
 }
@@ -571,6 +624,15 @@ func TestLoadConfig(t *testing.T) {
 		{map[string]string{"PORT": "70000"}, true},
 		{map[string]string{"UPSTREAM_TIMEOUT": "10"}, true},
 		{map[string]string{"UPSTREAM_TIMEOUT": "-1s"}, true},
+		{map[string]string{"UPSTREAM_RETRIES": "3"}, true},
+		{map[string]string{"UPSTREAM_MAX_BYTES": "12"}, true},
+		{map[string]string{"MAX_BODY_BYTES": "1 MB"}, true},
+		{map[string]string{"MAX_DEPTH": "-1"}, true},
+		{map[string]string{"COMPLEXITY_LIST_SIZE": "0"}, true},
+		{map[string]string{"INTROSPECTION": "maybe"}, true},
+		{map[string]string{"MAX_HEADER_BYTES": "100"}, true},
+		{map[string]string{"REQUEST_TIMEOUT": "1m", "WRITE_TIMEOUT": "30s"}, true},
+		{map[string]string{"REQUEST_TIMEOUT": "1m"}, false},
 	} {
 		c, err := loadConfig(func(k string) string { return tc.env[k] })
 		if (err != nil) != tc.wantErr {
@@ -579,9 +641,63 @@ func TestLoadConfig(t *testing.T) {
 		if err == nil && tc.env["PORT"] == "9090" && (c.Port != 9090 || c.UpstreamTimeout.String() != "2s") {
 			t.Errorf("%v: parsed %+v", tc.env, c)
 		}
-		if err == nil && len(tc.env) == 0 && (c.Port != 8080 || c.UpstreamTimeout != upstream.DefaultTimeout) {
+		if err == nil && len(tc.env) == 0 && (c.Port != 8080 || c.UpstreamTimeout != upstream.DefaultTimeout || c.MaxBodyBytes != 1<<20 ||
+			c.UpstreamMaxBytes != 64<<20 || c.MaxDepth != 12 || !c.Introspection || c.WriteTimeout != 40*time.Second) {
 			t.Errorf("defaults: %+v", c)
 		}
+		if err == nil && tc.env["REQUEST_TIMEOUT"] == "1m" && c.WriteTimeout != 70*time.Second {
+			t.Errorf("WRITE_TIMEOUT follows REQUEST_TIMEOUT: %v", c.WriteTimeout)
+		}
+	}
+	c, err := loadConfig(func(k string) string {
+		return map[string]string{"UPSTREAM_MAX_BYTES": "8MiB", "MAX_BODY_BYTES": "65536", "MAX_HEADER_BYTES": "16KiB",
+			"INTROSPECTION": "false", "MAX_TOKENS": "0", "READ_HEADER_TIMEOUT": "3s", "IDLE_TIMEOUT": "1m"}[k]
+	})
+	if err != nil || c.UpstreamMaxBytes != 8<<20 || c.MaxBodyBytes != 65536 || c.MaxHeaderBytes != 16<<10 || c.Introspection || c.MaxTokens != 0 {
+		t.Fatalf("sizes and switches: %v %+v", err, c)
+	}
+	srv := newHTTPServer(c, http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	if srv.ReadHeaderTimeout != 3*time.Second || srv.IdleTimeout != time.Minute || srv.ReadTimeout != 30*time.Second ||
+		srv.WriteTimeout != 40*time.Second || srv.MaxHeaderBytes != 16<<10 {
+		t.Fatalf("server not configured from config: %+v", srv)
+	}
+}
+
+// TestSlowAndOversizedHeaders: a client that trickles its headers is cut off
+// after READ_HEADER_TIMEOUT, and an oversized header block gets 431.
+func TestSlowAndOversizedHeaders(t *testing.T) {
+	e := newTestEnv(t, withEnv("READ_HEADER_TIMEOUT", "300ms", "MAX_HEADER_BYTES", "8KiB"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newHTTPServer(e.cfg, e.handler, slog.New(slog.DiscardHandler))
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = conn.Write([]byte("POST /graphql HTTP/1.1\r\nHost: x\r\nX-Slow: "))
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = io.ReadAll(conn)
+	if elapsed := time.Since(start); err != nil || elapsed > 3*time.Second {
+		t.Fatalf("slow headers: connection open for %v (err %v), want closed after ~300ms", elapsed, err)
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Big", strings.Repeat("x", 16<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("oversized headers: %d, want 431", resp.StatusCode)
 	}
 }
 

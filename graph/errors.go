@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 )
 
@@ -29,7 +32,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if ae, ok := apperr.As(err); ok {
 			if ae.Code == apperr.Internal {
-				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", loaders.For(ctx).Redact(err.Error()))
 			}
 			gqlErr.Message = ae.Message
 			gqlErr.Extensions = appExtensions(gqlErr.Extensions, ae)
@@ -41,12 +44,21 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if gqlErr.Extensions == nil {
 				gqlErr.Extensions = map[string]any{}
 			}
+			// gqlgen's transports echo the whole request body (and read
+			// errors) in these messages; gqlhttp rejects such bodies first,
+			// this keeps an echo from ever reaching a client.
+			for _, prefix := range []string{"json request body could not be decoded", "could not read request body", "variables could not be decoded"} {
+				if strings.HasPrefix(gqlErr.Message, prefix) {
+					gqlErr.Message = prefix
+					gqlErr.Extensions[extCode] = string(apperr.BadUserInput)
+				}
+			}
 			if _, ok := gqlErr.Extensions[extCode]; !ok {
 				gqlErr.Extensions[extCode] = string(apperr.Internal)
 			}
 			return gqlErr
 		}
-		log.ErrorContext(ctx, "unclassified error", "path", gqlErr.Path.String(), "err", err)
+		log.ErrorContext(ctx, "unclassified error", "path", gqlErr.Path.String(), "err", loaders.For(ctx).Redact(err.Error()))
 		gqlErr.Message = "internal error"
 		gqlErr.Extensions = map[string]any{extCode: string(apperr.Internal)}
 		return gqlErr
@@ -67,11 +79,13 @@ func appExtensions(ext map[string]any, ae *apperr.Error) map[string]any {
 	return ext
 }
 
-// Recover turns a resolver panic into an INTERNAL error, logging the value
-// (never a token: panics carry resolver values, which do not include it).
+// Recover turns a resolver panic into an INTERNAL error and logs the value
+// and stack through slog, with the request's token redacted in case the
+// panic value quotes it.
 func Recover(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
+		l := loaders.For(ctx)
+		log.ErrorContext(ctx, "panic in resolver", "panic", l.Redact(fmt.Sprint(p)), "stack", l.Redact(string(debug.Stack())))
 		return apperr.New(apperr.Internal, "internal error")
 	}
 }

@@ -9,17 +9,24 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
+	"github.com/seatable-graphql/seatable-graphql/graph/model"
+
+	"github.com/seatable-graphql/seatable-graphql/graph/limits"
 )
 
-// ServerOptions configure the GraphQL handler.
+// ServerOptions configure the GraphQL handler. Zero limits are unlimited.
 type ServerOptions struct {
 	Logger *slog.Logger
-	// Introspection enables __schema/__type queries (the playground needs it).
+	// Introspection enables __schema/__type queries (the playground needs
+	// it). Without it, validation errors also stop suggesting field names.
 	Introspection bool
 	// QueryCacheSize is the number of parsed, validated documents kept.
 	QueryCacheSize int
-	// ParserTokenLimit caps the tokens of a document, before validation,
-	// whose cost grows faster than linearly in the document's size.
+	// ParserTokenLimit caps the tokens of a document before it is parsed
+	// and validated: validation cost grows faster than linearly in the
+	// document's size (gqlparser's overlapping-fields check).
 	ParserTokenLimit int
 	// Extensions are added first, so they wrap everything else (tracing).
 	Extensions []graphql.HandlerExtension
@@ -27,18 +34,43 @@ type ServerOptions struct {
 	Observers []Observer
 	// Writer performs mutations (the SeaTable client).
 	Writer Writer
+	// MaxDepth caps field nesting.
+	MaxDepth int
+	// MaxAliases caps aliased fields per operation.
+	MaxAliases int
+	// ComplexityLimit caps an operation's complexity: each field costs 1
+	// plus its children, list fields multiply their children by ListSize.
+	ComplexityLimit int
+	// ListSize is the assumed length of a list for complexity.
+	ListSize int
 }
+
+// Default limits (see the README's "Limits and errors").
+const (
+	DefaultParserTokenLimit = 2000
+	DefaultMaxDepth         = 12
+	DefaultMaxAliases       = 50
+	DefaultComplexityLimit  = 20000
+	DefaultListSize         = 10
+)
 
 // DefaultServerOptions are the settings used when nothing is configured.
 func DefaultServerOptions(log *slog.Logger) ServerOptions {
-	return ServerOptions{Logger: log, Introspection: true, QueryCacheSize: 1000, ParserTokenLimit: 15000}
+	return ServerOptions{
+		Logger: log, Introspection: true, QueryCacheSize: 1000,
+		ParserTokenLimit: DefaultParserTokenLimit, MaxDepth: DefaultMaxDepth, MaxAliases: DefaultMaxAliases,
+		ComplexityLimit: DefaultComplexityLimit, ListSize: DefaultListSize,
+	}
 }
 
 // NewServer assembles the gqlgen handler with explicit transports, caches
 // and extensions (not the deprecated NewDefaultServer). The caller must put
-// loaders on each request's context (loaders.Middleware).
+// loaders on each request's context (loaders.Middleware) and should wrap it
+// in gqlhttp.Handler for body limits and GraphQL-over-HTTP status codes.
 func NewServer(o ServerOptions) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Writer: o.Writer}}))
+	cfg := Config{Resolvers: &Resolver{Writer: o.Writer}}
+	listComplexity(&cfg.Complexity, max(o.ListSize, 1))
+	srv := handler.New(NewExecutableSchema(cfg))
 	for _, e := range o.Extensions {
 		srv.Use(e)
 	}
@@ -54,10 +86,48 @@ func NewServer(o ServerOptions) *handler.Server {
 	if o.ParserTokenLimit > 0 {
 		srv.SetParserTokenLimit(o.ParserTokenLimit)
 	}
+	srv.SetValidationRulesFn(limits.Rules(limits.Shape{MaxDepth: o.MaxDepth, MaxAliases: o.MaxAliases, MaxFields: o.ComplexityLimit, NoIntrospection: !o.Introspection}))
+	if o.ComplexityLimit > 0 {
+		srv.Use(&limits.Complexity{Limit: o.ComplexityLimit})
+	}
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		// "Did you mean …" hints would reveal the schema introspection hides.
+		srv.SetDisableSuggestion(true)
 	}
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(Recover(o.Logger))
 	return srv
+}
+
+// listComplexity makes list fields cost their children times n: SeaTable
+// sends whole lists, and a query's work grows with what it asks of each
+// element. A dtables page costs its children times its page size. Fields
+// added to the schema later default to 1 + children.
+func listComplexity(c *ComplexityRoot, n int) {
+	list := func(child int) int { return 1 + n*child }
+	c.Query.Workspaces = func(child int, _ *model.WorkspaceFilter) int { return list(child) }
+	c.Query.StarredDTables = list
+	c.Query.Dtables = func(child int, _ *model.DTableFilter, _ *model.DTableOrder, first *int, _ *string, last *int, _ *string) int {
+		size := dtablequery.DefaultPageSize
+		switch {
+		case first != nil:
+			size = *first
+		case last != nil:
+			size = *last
+		}
+		// Out-of-range sizes are rejected by the resolver; cap the cost here
+		// so the limit check stays meaningful.
+		size = min(max(size, 1), dtablequery.MaxPageSize)
+		return 1 + size*child
+	}
+	c.Workspace.Tables = func(child int, _ *model.DTableFilter, _ *model.DTableOrder) int { return list(child) }
+	c.Workspace.Folders = list
+	c.Workspace.SharedViews = list
+	c.Workspace.ShareFolders = list
+	c.Workspace.GroupSharedTables = list
+	c.Workspace.GroupSharedViews = list
+	c.Folder.Tables = list
+	c.Folder.Items = list
 }

@@ -13,10 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 )
@@ -25,16 +28,33 @@ import (
 const (
 	DefaultTimeout  = 10 * time.Second
 	DefaultMaxBytes = 64 << 20
-	userAgent       = "seatable-graphql"
+	// DefaultRetries is how many times an idempotent call is repeated after
+	// a connection error or a 502/503/504.
+	DefaultRetries = 2
+	// DefaultBreakerFailures consecutive failures open the circuit.
+	DefaultBreakerFailures = 5
+	// DefaultBreakerOpen is how long an open circuit fails fast before one
+	// probe call is let through.
+	DefaultBreakerOpen = 15 * time.Second
+	userAgent          = "seatable-graphql"
 )
 
 // Client talks to one SeaTable server. It is safe for concurrent use and holds
-// no per-user state: every call takes the caller's token.
+// no per-user state: every call takes the caller's token. Its circuit breaker
+// is per server, shared by all tokens: a SeaTable that is down is down for
+// everyone.
 type Client struct {
 	base     *url.URL
 	http     *http.Client
 	timeout  time.Duration
 	maxBytes int64
+	retries  int
+	backoff  func(retry int) time.Duration
+
+	breakerFailures uint32
+	breakerOpen     time.Duration
+	onStateChange   func(from, to string)
+	breaker         *gobreaker.CircuitBreaker[struct{}]
 }
 
 // Option configures a Client.
@@ -44,11 +64,35 @@ type Option func(*Client)
 // zero, since the per-call timeout is applied through the context.
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
 
-// WithTimeout bounds each upstream call.
+// WithTimeout bounds each upstream attempt; the caller's context bounds the
+// whole call, retries included.
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
 // WithMaxBytes caps the size of a response body.
 func WithMaxBytes(n int64) Option { return func(c *Client) { c.maxBytes = n } }
+
+// WithRetries sets how many times an idempotent call is retried (0 = never).
+func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
+
+// WithBackoff replaces the wait before retry number retry (0-based); tests
+// use it to make retries instant or deliberately longer than a deadline.
+func WithBackoff(f func(retry int) time.Duration) Option { return func(c *Client) { c.backoff = f } }
+
+// WithBreaker sets the circuit breaker: after failures consecutive failed
+// attempts (5xx, timeouts, connection errors) calls fail fast for open, then
+// one probe decides. failures 0 disables the breaker.
+func WithBreaker(failures int, open time.Duration) Option {
+	return func(c *Client) {
+		c.breakerFailures = uint32(max(failures, 0))
+		c.breakerOpen = open
+	}
+}
+
+// WithBreakerStateHook is told about every breaker state change ("closed",
+// "open", "half-open"), for logs and metrics.
+func WithBreakerStateHook(f func(from, to string)) Option {
+	return func(c *Client) { c.onStateChange = f }
+}
 
 // New returns a client for the SeaTable server at baseURL (for example
 // https://cloud.seatable.io or https://host/seatable/).
@@ -68,9 +112,29 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		u.Path += "/"
 	}
 	u.RawQuery, u.Fragment = "", ""
-	c := &Client{base: u, http: http.DefaultClient, timeout: DefaultTimeout, maxBytes: DefaultMaxBytes}
+	c := &Client{
+		base: u, http: http.DefaultClient, timeout: DefaultTimeout, maxBytes: DefaultMaxBytes,
+		retries: DefaultRetries, backoff: JitteredBackoff(100*time.Millisecond, 2*time.Second),
+		breakerFailures: DefaultBreakerFailures, breakerOpen: DefaultBreakerOpen,
+	}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.breakerFailures > 0 {
+		c.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+			Name:         u.Host,
+			MaxRequests:  1,
+			Timeout:      c.breakerOpen,
+			ReadyToTrip:  func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= c.breakerFailures },
+			IsSuccessful: func(err error) bool { return err == nil || !breakerFailure(err) },
+			// A caller that went away says nothing about SeaTable's health.
+			IsExcluded: func(err error) bool { return errors.Is(err, errCancelled) },
+			OnStateChange: func(_ string, from, to gobreaker.State) {
+				if c.onStateChange != nil {
+					c.onStateChange(from.String(), to.String())
+				}
+			},
+		})
 	}
 	// Never follow redirects: Go keeps the Authorization header on a redirect
 	// to the same host name (any port or scheme), so following one could hand
@@ -80,6 +144,18 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.http = &hc
 	return c, nil
+}
+
+// JitteredBackoff waits base*2^retry, capped at limit, scaled by a random
+// factor in [0.5, 1) so that many clients retrying together spread out.
+func JitteredBackoff(base, limit time.Duration) func(retry int) time.Duration {
+	return func(retry int) time.Duration {
+		d := base << min(retry, 30)
+		if d > limit || d <= 0 {
+			d = limit
+		}
+		return d/2 + rand.N(d/2+1)
+	}
 }
 
 // BaseURL returns the server's base URL.
@@ -102,6 +178,14 @@ func (c *Client) ListWorkspaces(ctx context.Context, token string, detail bool) 
 	return list, nil
 }
 
+var (
+	// errUnreachable marks failures to get any response (refused, reset,
+	// closed before the status line): safe to retry for an idempotent call.
+	errUnreachable = errors.New("no response from SeaTable")
+	// errCancelled marks calls abandoned by our own caller.
+	errCancelled = errors.New("call cancelled by the client")
+)
+
 // requestBody is what a write sends: encoded bytes and their content type.
 type requestBody struct {
 	contentType string
@@ -113,37 +197,108 @@ func formBody(v url.Values) *requestBody {
 	return &requestBody{contentType: "application/x-www-form-urlencoded", data: []byte(v.Encode())}
 }
 
-// do runs one request and hands a 2xx body to decode; every failure comes
-// back as an *apperr.Error. body is nil for reads. Only GET requests may ever
-// be retried by this layer: a write that timed out may still have happened
-// upstream, and repeating a create or copy would duplicate a base.
+// do runs one logical call made with the caller's token; see send.
 func (c *Client) do(ctx context.Context, token, method, path string, query url.Values, body *requestBody, decode func(io.Reader) error) error {
 	if token == "" {
 		return apperr.New(apperr.Unauthenticated, "no SeaTable token given")
 	}
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
+	// Only GET and HEAD are ever retried: a write that timed out may still
+	// have happened upstream, and repeating a create or copy would duplicate
+	// a base.
+	retry := method == http.MethodGet || method == http.MethodHead
+	return c.send(ctx, token, method, path, query, body, retry, decode)
+}
+
+// send runs one logical call: attempts through the circuit breaker, retried
+// with backoff while retry is set, the failure is transient and the caller's
+// deadline leaves room. decode gets a 2xx body; every failure comes back as
+// an *apperr.Error. body is nil for reads; token "" sends no Authorization
+// header (ping).
+func (c *Client) send(ctx context.Context, token, method, path string, query url.Values, body *requestBody, retry bool, decode func(io.Reader) error) error {
 	u := c.base.JoinPath(path)
 	// JoinPath drops the trailing slash SeaTable's routes require.
 	if strings.HasSuffix(path, "/") && !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
 	u.RawQuery = query.Encode()
+	for n := 0; ; n++ {
+		err := c.guarded(func() error { return c.attempt(ctx, token, method, u.String(), body, decode) })
+		if err == nil || !retry || n >= c.retries || !transient(err) {
+			return err
+		}
+		wait := c.backoff(n)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+			return err // a retry could not finish in time; answer now
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// guarded runs one attempt through the circuit breaker, if there is one.
+func (c *Client) guarded(attempt func() error) error {
+	if c.breaker == nil {
+		return attempt()
+	}
+	_, err := c.breaker.Execute(func() (struct{}, error) { return struct{}{}, attempt() })
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unavailable (circuit open)", err)
+	}
+	return err
+}
+
+// transient reports whether a failed attempt may succeed if repeated: no
+// response at all, or a 502/503/504 from SeaTable or a proxy in front of it.
+// Our own per-attempt timeout is not retried: it already took the full time.
+func transient(err error) bool {
+	ae, ok := apperr.As(err)
+	if !ok {
+		return false
+	}
+	switch ae.UpstreamStatus {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return errors.Is(err, errUnreachable)
+}
+
+// breakerFailure reports whether an attempt's failure says SeaTable is
+// unhealthy. 4xx (a bad token, a rate limit) and unreadable bodies do not:
+// one user's bad token must not cut off everyone.
+func breakerFailure(err error) bool {
+	switch apperr.CodeOf(err) {
+	case apperr.UpstreamTimeout, apperr.UpstreamUnavailable:
+		return !errors.Is(err, errCancelled)
+	}
+	return false
+}
+
+// attempt makes one HTTP request, bounded by the per-attempt timeout.
+func (c *Client) attempt(ctx context.Context, token, method, target string, body *requestBody, decode func(io.Reader) error) error {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
 	var reqBody io.Reader
 	if body != nil {
 		reqBody = bytes.NewReader(body.data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
+	req, err := http.NewRequestWithContext(ctx, method, target, reqBody)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "could not build upstream request", err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", body.contentType)
 	}
-	req.Header.Set("Authorization", "Token "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "Token "+token)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 
@@ -159,11 +314,21 @@ func (c *Client) do(ctx context.Context, token, method, path string, query url.V
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return statusError(resp, c.maxBytes, token)
 	}
-	respBody := &limitedReader{r: resp.Body, left: c.maxBytes}
+	tooLarge := &apperr.Error{Code: apperr.UpstreamBadResponse, Message: "SeaTable response too large", UpstreamStatus: resp.StatusCode}
+	if c.maxBytes > 0 && resp.ContentLength > c.maxBytes {
+		tooLarge.Err = fmt.Errorf("Content-Length %d: %w", resp.ContentLength, errTooLarge)
+		return tooLarge
+	}
+	respBody := io.Reader(resp.Body)
+	lr := &limitedReader{r: resp.Body, left: c.maxBytes}
+	if c.maxBytes > 0 {
+		respBody = lr
+	}
 	if err := decode(respBody); err != nil {
 		switch {
-		case respBody.exceeded:
-			return &apperr.Error{Code: apperr.UpstreamBadResponse, Message: "SeaTable response too large", UpstreamStatus: resp.StatusCode, Err: err}
+		case lr.exceeded:
+			tooLarge.Err = err
+			return tooLarge
 		case ctx.Err() != nil:
 			return transportError(ctx, err)
 		}
@@ -172,15 +337,16 @@ func (c *Client) do(ctx context.Context, token, method, path string, query url.V
 	return nil
 }
 
-// transportError classifies a failure to get a response at all.
+// transportError classifies a failure to get (or finish reading) a response.
+// ctx is the attempt's context, whose deadline is the per-attempt timeout.
 func transportError(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		return apperr.Wrap(apperr.UpstreamTimeout, "SeaTable did not answer in time", err)
 	case errors.Is(ctx.Err(), context.Canceled):
-		return apperr.Wrap(apperr.UpstreamUnavailable, "request cancelled", err)
+		return apperr.Wrap(apperr.UpstreamUnavailable, "request cancelled", fmt.Errorf("%w: %w", errCancelled, err))
 	}
-	return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unreachable", err)
+	return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unreachable", fmt.Errorf("%w: %w", errUnreachable, err))
 }
 
 // limitedReader fails once more than left bytes are read, and remembers it,

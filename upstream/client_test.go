@@ -51,7 +51,10 @@ func newHarness(t *testing.T, opts ...upstream.Option) *harness {
 	}))
 	t.Cleanup(h.srv.Close)
 	h.baseURL = h.srv.URL + basePath
-	c, err := upstream.New(h.baseURL, opts...)
+	// Retries without waiting: these tests are about classification; the
+	// retry timing is tested in resilience_test.go on a fake clock.
+	noWait := upstream.WithBackoff(func(int) time.Duration { return 0 })
+	c, err := upstream.New(h.baseURL, append([]upstream.Option{noWait}, opts...)...)
 	if err != nil {
 		t.Fatalf("upstream.New(%q): %v", h.baseURL, err)
 	}
@@ -429,8 +432,15 @@ func TestListWorkspacesErrors(t *testing.T) {
 					t.Errorf("StatusError.Message %q, want %q", se.Message, tt.upstreamMsg)
 				}
 			}
-			if got := h.fake.Calls(); got != 1 {
-				t.Errorf("fake saw %d calls, want exactly 1 (no retries, no redirects followed)", got)
+			// Only 502/503/504 are transient and retried; nothing else is,
+			// and redirects are never followed.
+			want := int64(1)
+			switch tt.wantStatus {
+			case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+				want += upstream.DefaultRetries
+			}
+			if got := h.fake.Calls(); got != want {
+				t.Errorf("fake saw %d calls, want exactly %d", got, want)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -54,7 +55,8 @@ func classify(status int) apperr.Code {
 }
 
 // statusError turns a non-2xx response into an *apperr.Error. Only a short
-// prefix of the body is read; an HTML or empty body is fine.
+// prefix of the body is read; an HTML or empty body is fine. token is
+// redacted from SeaTable's message, in case a server or proxy echoes it.
 func statusError(resp *http.Response, maxBytes int64, token string) error {
 	code := classify(resp.StatusCode)
 	limit := int64(64 << 10)
@@ -62,11 +64,11 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 		limit = maxBytes
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
-	upstreamMsg := errorMessage(body)
 	if token != "" {
-		// A server that echoes the token back must not get it into our errors.
-		upstreamMsg = strings.ReplaceAll(upstreamMsg, token, "[redacted]")
+		// Before parsing: a message cut short must not keep half a token.
+		body = bytes.ReplaceAll(body, []byte(token), []byte("[REDACTED]"))
 	}
+	upstreamMsg := errorMessage(body)
 	e := &apperr.Error{
 		Code:           code,
 		Message:        safeMessages[code],

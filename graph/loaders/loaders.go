@@ -8,8 +8,10 @@ package loaders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -270,16 +272,33 @@ func (l *Loaders) Token() (string, error) {
 	return l.token, nil
 }
 
-func (l *Loaders) fetch(ctx context.Context, detail bool) (*Snapshot, error) {
+func (l *Loaders) fetch(ctx context.Context, detail bool) (snap *Snapshot, err error) {
 	token, err := l.Token()
 	if err != nil {
 		return nil, err
 	}
+	// A panic here would be caught by the dataloader, which prints it with
+	// the standard logger; turn it into an INTERNAL error instead, so it is
+	// logged once, through slog, with the token redacted.
+	defer func() {
+		if p := recover(); p != nil {
+			snap, err = nil, apperr.Wrap(apperr.Internal, "internal error", errors.New(l.Redact(fmt.Sprintf("panic while reading SeaTable: %v", p))))
+		}
+	}()
 	list, err := l.fetcher.ListWorkspaces(ctx, token, detail)
 	if err != nil {
 		return nil, fmt.Errorf("load workspaces: %w", err)
 	}
 	return NewSnapshot(list), nil
+}
+
+// Redact replaces this request's token in s, for text about to be logged
+// that may quote it (a panic value, a third-party error).
+func (l *Loaders) Redact(s string) string {
+	if l.token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, l.token, "[REDACTED]")
 }
 
 // snapshot returns this request's memoised workspace list.

@@ -1,0 +1,143 @@
+package gqlhttp
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fixed is a stand-in for gqlgen: it answers with a given status and body.
+func fixed(status int, contentType, body string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", contentType)
+		if status != 200 {
+			w.WriteHeader(status)
+		}
+		_, _ = io.WriteString(w, body)
+	})
+}
+
+func serve(h http.Handler, method, target, contentType, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestStatusRewrites(t *testing.T) {
+	const reqErr = `{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}],"data":null}`
+	cases := []struct {
+		name                 string
+		next                 http.Handler
+		method, target, body string
+		wantStatus           int
+		wantBody, wantAllow  string
+	}{
+		{"request error as application/json -> 200", fixed(422, MediaJSON, reqErr), "POST", "/graphql", `{"query":"{"}`, 200, `{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}]}`, ""},
+		{"request error as graphql-response+json stays 400", fixed(400, MediaGraphQLResponse, reqErr), "POST", "/graphql", `{"query":"{"}`, 400, `{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}]}`, ""},
+		{"mutation over GET -> 405", fixed(406, MediaJSON, `{"errors":[{"message":"GET requests only allow query operations"}],"data":null}`), "GET", "/graphql?query=mutation%7Bx%7D", "", 405, `{"errors":[{"message":"GET requests only allow query operations"}]}`, "POST"},
+		{"success passes through untouched", fixed(200, MediaJSON, `{"data":null,"errors":[]}`), "POST", "/graphql", `{"query":"{a}"}`, 200, `{"data":null,"errors":[]}`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := serve(Handler(tc.next, Options{}), tc.method, tc.target, MediaJSON, tc.body)
+			if rec.Code != tc.wantStatus || strings.TrimSpace(rec.Body.String()) != tc.wantBody || rec.Header().Get("Allow") != tc.wantAllow {
+				t.Fatalf("got %d %q Allow=%q, want %d %q Allow=%q", rec.Code, rec.Body, rec.Header().Get("Allow"), tc.wantStatus, tc.wantBody, tc.wantAllow)
+			}
+		})
+	}
+}
+
+func TestRequestDeadline(t *testing.T) {
+	var left time.Duration
+	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, ok := r.Context().Deadline()
+		if ok {
+			left = time.Until(d)
+		}
+	}), Options{RequestTimeout: time.Minute})
+	serve(h, "POST", "/graphql", MediaJSON, `{"query":"{a}"}`)
+	if left <= 50*time.Second || left > time.Minute {
+		t.Fatalf("deadline in %v, want about a minute", left)
+	}
+}
+
+func TestCheckParams(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"query":"{a}"}`: "",
+		`{"query":"{a}","operationName":null,"variables":null,"extensions":null}`: "",
+		`{"query":"{a}","operationName":"A","variables":{"x":1},"extensions":{}}`: "",
+		`{"query":""}`:    "query must be a non-empty string",
+		`{"qeury":"{a}"}`: "query must be a non-empty string",
+		`{"query":1}`:     "query must be a string",
+		`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"ab"}}}`: "",
+		`{"query":null,"extensions":{"persistedQuery":{"version":1}}}`:      "",
+		`{"extensions":{"persistedQuery":true}}`:                            "query must be a non-empty string",
+		`{"query":"{a}","variables":[1]}`:                                   "variables and extensions must be JSON objects",
+		`{"query":"{a}","extensions":"x"}`:                                  "variables and extensions must be JSON objects",
+		`{"query":"{a}","operationName":1}`:                                 "operationName must be a string",
+		`"query"`:                                                           "request body must be a JSON object",
+		`{"query":"{a}"`:                                                    "request body is not valid JSON",
+		"  ":                                                                "empty request body",
+		"{\"query\":\"\xc3\x28\"}":                                          "not valid UTF-8",
+		`{"query":"{a}"}` + "\n":                                            "",
+		`{"query":"{a}"}{"query":"{b}"}`:                                    "request body has data after the JSON object",
+		`{"query":"{a}","variables":{"x":1}}`:                               "",
+	} {
+		if got := checkParams([]byte(body)); !strings.Contains(got, want) || (want == "" && got != "") {
+			t.Errorf("%q: %q, want %q", body, got, want)
+		}
+	}
+}
+
+func TestGETParams(t *testing.T) {
+	h := Handler(fixed(200, MediaJSON, `{"data":{}}`), Options{})
+	for target, want := range map[string]int{
+		"/graphql?query=%7Ba%7D": 200,
+		"/graphql":               400,
+		"/graphql?query=%7Ba%7D&variables=%5B1%5D":                                         400,
+		"/graphql?extensions=%7B%22persistedQuery%22%3A%7B%22version%22%3A1%7D%7D":         200,
+		"/graphql?query=%7Ba%7D&extensions=%7B%22persistedQuery%22%3A%7B%22version%22%3A1": 400,
+	} {
+		if rec := serve(h, "GET", target, "", ""); rec.Code != want {
+			t.Errorf("GET %s: %d %s, want %d", target, rec.Code, rec.Body, want)
+		}
+	}
+}
+
+func TestResponseType(t *testing.T) {
+	for accept, want := range map[string]string{
+		"":                                  MediaJSON,
+		"*/*":                               MediaJSON,
+		"application/graphql-response+json": MediaGraphQLResponse,
+		"application/graphql-response+json, application/json;q=0.9": MediaGraphQLResponse,
+		"application/json, application/graphql-response+json":       MediaJSON,
+		"text/html": MediaGraphQLResponse,
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		if accept != "" {
+			r.Header.Set("Accept", accept)
+		}
+		if got := ResponseType(r); got != want {
+			t.Errorf("Accept %q: %s, want %s", accept, got, want)
+		}
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	h := Handler(fixed(200, MediaJSON, `{"data":{}}`), Options{MaxBodyBytes: 1024})
+	body := `{"query":"{a}","variables":{"pad":"` + strings.Repeat("x", 990) + `"}}`
+	if rec := serve(h, "POST", "/graphql", MediaJSON, body); rec.Code != 413 || !strings.Contains(rec.Body.String(), "exceeds the limit of 1024 bytes") {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if rec := serve(h, "POST", "/graphql", MediaJSON, body[:len(body)-30]+`"}}`); rec.Code != 200 {
+		t.Fatalf("under the limit: %d %s", rec.Code, rec.Body)
+	}
+}
