@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -25,6 +26,9 @@ type config struct {
 	// OTEL_EXPORTER_OTLP_ENDPOINT) turns tracing on; the exporter reads the
 	// other OTEL_* variables itself.
 	OTLPEndpoint string
+	// PLAYGROUND_ASSETS_DIR: the npm install of web/playground; relative
+	// paths are tried in the working directory, then next to the executable.
+	PlaygroundAssetsDir string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -34,6 +38,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Port:            8080,
 		UpstreamTimeout: upstream.DefaultTimeout,
 		ShutdownTimeout: 15 * time.Second,
+
+		PlaygroundAssetsDir: playground.DefaultAssetsDir,
+	}
+	if v := getenv("PLAYGROUND_ASSETS_DIR"); v != "" {
+		c.PlaygroundAssetsDir = v
 	}
 	if v := getenv("PORT"); v != "" {
 		p, err := strconv.Atoi(v)

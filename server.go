@@ -16,13 +16,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/readiness"
 	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
 	"github.com/seatable-graphql/seatable-graphql/internal/tracing"
@@ -89,6 +89,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 
+	pg, err := playground.New(playground.Options{
+		AssetsDir: cfg.PlaygroundAssetsDir, Endpoint: "/graphql", Title: "seatable-graphql", Log: log,
+	})
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -96,7 +103,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler: newHandler(handlerConfig{
 			client: client, fallbackToken: fallbackToken, corsOrigins: cfg.CORSOrigins,
-			log: log, metrics: m, tracer: tracer,
+			log: log, metrics: m, tracer: tracer, playground: pg,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -159,6 +166,7 @@ type handlerConfig struct {
 	metrics       *metrics.Metrics
 	tracer        trace.TracerProvider // nil: tracing off
 	ready         *readiness.Probe     // nil: a default probe pinging client
+	playground    http.Handler         // nil: GraphiQL from playground.DefaultAssetsDir
 }
 
 // newHandler wires the HTTP routes and the middleware around them.
@@ -180,6 +188,14 @@ func newHandler(h handlerConfig) http.Handler {
 	if h.ready == nil {
 		h.ready = readiness.New(h.client.Ping)
 	}
+	if h.playground == nil {
+		h.playground = http.NotFoundHandler()
+		if pg, err := playground.New(playground.Options{Endpoint: "/graphql", Title: "seatable-graphql", Log: h.log}); err != nil {
+			h.log.Error("playground disabled", "err", err)
+		} else {
+			h.playground = pg
+		}
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", loaders.Middleware(h.client, h.fallbackToken, loaders.WithBatchObserver(h.metrics))(gql))
@@ -189,7 +205,9 @@ func newHandler(h handlerConfig) http.Handler {
 	})
 	mux.Handle("GET /readyz", h.ready)
 	mux.Handle("GET /metrics", h.metrics.Handler())
-	mux.Handle("GET /{$}", playground.Handler("seatable-graphql", "/graphql"))
+	mux.Handle("GET /{$}", h.playground)
+	mux.Handle("GET /playground", h.playground)
+	mux.Handle("GET /playground/", h.playground)
 
 	// Middleware, outermost first:
 	//  1. tracing (when on): the server span, continuing a caller's
