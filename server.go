@@ -35,6 +35,15 @@ import (
 const demoToken = "demo"
 
 func main() {
+	if done, err := handleFlags(os.Args[1:], os.Stdout, os.Stderr); done {
+		if err != nil {
+			if !errors.Is(err, errUsage) {
+				fmt.Fprintln(os.Stderr, err)
+			}
+			os.Exit(2)
+		}
+		return
+	}
 	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
 		// No logger yet: it is configured by what failed to load.
