@@ -14,7 +14,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -229,7 +228,7 @@ func loadVendor(dir string) (string, map[string][]byte, error) {
 			candidates = append(candidates, filepath.Join(filepath.Dir(exe), dir))
 		}
 	}
-	var errs []error
+	var first error
 	for _, d := range candidates {
 		files := map[string][]byte{}
 		var err error
@@ -243,9 +242,14 @@ func loadVendor(dir string) (string, map[string][]byte, error) {
 		if err == nil {
 			return d, files, nil
 		}
-		errs = append(errs, err)
+		if first == nil {
+			first = err
+		}
 	}
-	return "", nil, errors.Join(errs...)
+	if len(candidates) > 1 {
+		return "", nil, fmt.Errorf("%w (also looked in %s)", first, strings.Join(candidates[1:], ", "))
+	}
+	return "", nil, first
 }
 
 func newAsset(name string, b []byte) *asset {
