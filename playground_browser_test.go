@@ -154,6 +154,13 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		t.Errorf("docs pane does not show the descriptions of Query: %v", err)
 	}
 
+	// The token in the header editor must not reach localStorage (nor through
+	// the history of runs).
+	stored, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(localStorage)`))
+	if err != nil || !strings.Contains(stored, "WorkspacesWithBases") || strings.Contains(stored, "your-token") {
+		t.Errorf("localStorage (err %v) should hold the query but not the headers: %s", err, stored)
+	}
+
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
