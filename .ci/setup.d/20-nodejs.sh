@@ -8,5 +8,5 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   exit 0
 fi
 apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm
+DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm
 node --version

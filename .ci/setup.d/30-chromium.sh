@@ -6,5 +6,5 @@ if command -v chromium >/dev/null; then
   exit 0
 fi
 apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 chromium --version
