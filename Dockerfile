@@ -4,8 +4,8 @@
 #   docker build --build-arg VERSION=$(git describe --tags --always --dirty) -t seatable-graphql .
 #   docker run --rm -p 8080:8080 -e SEATABLE_URL=https://cloud.seatable.io seatable-graphql
 # The final image has no shell and no curl, hence no HEALTHCHECK: probe
-# GET /healthz from the orchestrator (Kubernetes httpGet, Compose with a
-# sidecar) instead.
+# GET /healthz (liveness) and GET /readyz (readiness) from the orchestrator
+# (Kubernetes httpGet, a load balancer) instead.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
