@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
+	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -44,6 +45,10 @@ type config struct {
 	// other OTEL_* variables itself.
 	OTLPEndpoint string
 
+	// PLAYGROUND_ASSETS_DIR: the npm install of web/playground; relative
+	// paths are tried in the working directory, then next to the executable.
+	PlaygroundAssetsDir string
+
 	// HTTP server.
 	ReadHeaderTimeout time.Duration // READ_HEADER_TIMEOUT
 	ReadTimeout       time.Duration // READ_TIMEOUT
@@ -74,6 +79,8 @@ func defaultConfig() config {
 		ReadTimeout:        30 * time.Second,
 		IdleTimeout:        120 * time.Second,
 		MaxHeaderBytes:     64 << 10,
+
+		PlaygroundAssetsDir: playground.DefaultAssetsDir,
 	}
 }
 
@@ -81,6 +88,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := defaultConfig()
 	c.SeaTableURL = getenv("SEATABLE_URL")
 	c.Token = getenv("SEATABLE_TOKEN")
+	if v := getenv("PLAYGROUND_ASSETS_DIR"); v != "" {
+		c.PlaygroundAssetsDir = v
+	}
 	if v := getenv("PORT"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil || p < 0 || p > 65535 {

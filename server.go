@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"go.opentelemetry.io/otel/trace"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/readiness"
 	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
 	"github.com/seatable-graphql/seatable-graphql/internal/tracing"
@@ -36,6 +36,15 @@ import (
 const demoToken = "demo"
 
 func main() {
+	if done, err := handleFlags(os.Args[1:], os.Stdout, os.Stderr); done {
+		if err != nil {
+			if !errors.Is(err, errUsage) {
+				fmt.Fprintln(os.Stderr, err)
+			}
+			os.Exit(2)
+		}
+		return
+	}
 	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
 		// No logger yet: it is configured by what failed to load.
@@ -90,13 +99,20 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 
+	pg, err := playground.New(playground.Options{
+		AssetsDir: cfg.PlaygroundAssetsDir, Endpoint: "/graphql", Title: "seatable-graphql", Log: log,
+	})
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	h := newHandler(handlerConfig{
 		cfg: cfg, client: client, fallbackToken: fallbackToken,
-		log: log, metrics: m, tracer: tracer,
+		log: log, metrics: m, tracer: tracer, playground: pg,
 	})
 	srv := newHTTPServer(cfg, h, log)
 	playgroundURL := fmt.Sprintf("http://localhost:%d/", ln.Addr().(*net.TCPAddr).Port)
@@ -176,6 +192,7 @@ type handlerConfig struct {
 	metrics       *metrics.Metrics
 	tracer        trace.TracerProvider // nil: tracing off
 	ready         *readiness.Probe     // nil: a default probe pinging client
+	playground    http.Handler         // nil: GraphiQL from playground.DefaultAssetsDir
 }
 
 // newHandler wires the HTTP routes and the middleware around them.
@@ -207,6 +224,14 @@ func newHandler(h handlerConfig) http.Handler {
 	if h.fetcher == nil {
 		h.fetcher = h.client
 	}
+	if h.playground == nil {
+		h.playground = http.NotFoundHandler()
+		if pg, err := playground.New(playground.Options{Endpoint: "/graphql", Title: "seatable-graphql", Log: h.log}); err != nil {
+			h.log.Error("playground disabled", "err", err)
+		} else {
+			h.playground = pg
+		}
+	}
 
 	mux := http.NewServeMux()
 	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken, loaders.WithBatchObserver(h.metrics))(gql)
@@ -217,7 +242,9 @@ func newHandler(h handlerConfig) http.Handler {
 	})
 	mux.Handle("GET /readyz", h.ready)
 	mux.Handle("GET /metrics", h.metrics.Handler())
-	mux.Handle("GET /{$}", playground.Handler("seatable-graphql", "/graphql"))
+	mux.Handle("GET /{$}", h.playground)
+	mux.Handle("GET /playground", h.playground)
+	mux.Handle("GET /playground/", h.playground)
 
 	// Middleware, outermost first:
 	//  1. tracing (when on): the server span, continuing a caller's
@@ -232,7 +259,7 @@ func newHandler(h handlerConfig) http.Handler {
 	handler = h.metrics.InFlight(handler)
 	handler = requestlog.Middleware(h.log)(handler)
 	if h.tracer != nil {
-		handler = tracing.Handler(h.tracer, handler, []string{"/graphql", "/"}, requestlog.Quiet)
+		handler = tracing.Handler(h.tracer, handler, []string{"/graphql", "/", "/playground"}, requestlog.Quiet)
 	}
 	return handler
 }

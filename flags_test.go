@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/seatable-graphql/seatable-graphql/graph"
+)
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		done       bool
+		usageErr   bool
+		otherErr   bool
+		wantStdout string
+	}{
+		{args: nil},
+		{args: []string{"-version"}, done: true, wantStdout: "seatable-graphql "},
+		{args: []string{"--version"}, done: true, wantStdout: runtime.Version()},
+		{args: []string{"-print-schema"}, done: true, wantStdout: schemaSDL},
+		{args: []string{"-h"}, done: true},
+		{args: []string{"-bogus"}, done: true, usageErr: true},
+		{args: []string{"serve"}, done: true, otherErr: true},
+	} {
+		var stdout, stderr bytes.Buffer
+		done, err := handleFlags(tc.args, &stdout, &stderr)
+		if done != tc.done || errors.Is(err, errUsage) != tc.usageErr || (err != nil && !errors.Is(err, errUsage)) != tc.otherErr {
+			t.Errorf("%q: done=%v err=%v", tc.args, done, err)
+		}
+		if !strings.Contains(stdout.String(), tc.wantStdout) || (tc.wantStdout == "" && stdout.Len() > 0) {
+			t.Errorf("%q: stdout %.80q, want it to contain %.80q", tc.args, stdout.String(), tc.wantStdout)
+		}
+		if tc.usageErr && !strings.Contains(stderr.String(), "-print-schema") {
+			t.Errorf("%q: usage not printed: %q", tc.args, stderr.String())
+		}
+	}
+}
+
+func TestBuildVersion(t *testing.T) {
+	vcs := func(rev, modified string) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: modified}}}
+	}
+	for _, tc := range []struct {
+		ldflags string
+		info    *debug.BuildInfo
+		want    string
+	}{
+		{"v1.2.3", vcs("0123456789abcdef0123", "true"), "v1.2.3"},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "v0.4.0"}}, "v0.4.0"},
+		{"", vcs("0123456789abcdef0123", "false"), "devel-0123456789ab"},
+		{"", vcs("0123456789abcdef0123", "true"), "devel-0123456789ab-dirty"},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "devel"},
+		{"", nil, "unknown"},
+	} {
+		if got := buildVersion(tc.ldflags, tc.info); got != tc.want {
+			t.Errorf("buildVersion(%q, %+v) = %q, want %q", tc.ldflags, tc.info, got, tc.want)
+		}
+	}
+}
+
+// The printed schema must be the one the server executes: if the schema is
+// ever split over several files, the embed must follow.
+func TestPrintedSchemaIsTheServedSchema(t *testing.T) {
+	printed, err := gqlparser.LoadSchema(&ast.Source{Name: "printed", Input: schemaSDL})
+	if err != nil {
+		t.Fatalf("printed schema does not parse: %v", err)
+	}
+	served := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema()
+	shape := func(s *ast.Schema) []string {
+		var out []string
+		for name, def := range s.Types {
+			if def.BuiltIn {
+				continue
+			}
+			out = append(out, name)
+			for _, f := range def.Fields {
+				out = append(out, name+"."+f.Name+":"+f.Type.String())
+			}
+			for _, v := range def.EnumValues {
+				out = append(out, name+"."+v.Name)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	if p, s := shape(printed), shape(served); !slices.Equal(p, s) {
+		t.Errorf("-print-schema differs from the executable schema:\nprinted %v\nserved  %v", p, s)
+	}
+}
+
+// TestVersionLdflags builds the binary as the Dockerfile does and runs both
+// flags, so the -X main.version contract cannot rot.
+func TestVersionLdflags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "seatable-graphql")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath",
+		"-ldflags", "-s -w -X main.version=v9.9.9-test", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "-version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "seatable-graphql v9.9.9-test (go") {
+		t.Errorf("-version: %q %v", out, err)
+	}
+	out, err = exec.Command(bin, "-print-schema").Output()
+	if err != nil || string(out) != schemaSDL {
+		t.Errorf("-print-schema: %v, %d bytes, want the %d bytes of schema.graphqls", err, len(out), len(schemaSDL))
+	}
+}
