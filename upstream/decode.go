@@ -16,7 +16,11 @@ var ErrUnknownShape = errors.New("not a SeaTable workspace list")
 // generation. It fails only when the body is not JSON or has no
 // workspace_list array; odd fields and odd entries are tolerated.
 func DecodeWorkspaceList(r io.Reader) (*WorkspaceList, error) {
-	body, err := readBody(r, 0)
+	var hint int64
+	if h, ok := r.(interface{ SizeHint() int64 }); ok {
+		hint = h.SizeHint()
+	}
+	body, err := readBody(r, hint)
 	if err != nil {
 		return nil, fmt.Errorf("decode workspace list: %w", err)
 	}
@@ -33,7 +37,9 @@ func DecodeWorkspaceListBytes(body []byte) (*WorkspaceList, error) {
 	if !found {
 		return nil, fmt.Errorf("decode workspace list: workspace_list missing or not an array: %w", ErrUnknownShape)
 	}
-	return normalize(entries, starred), nil
+	list := normalize(entries, starred)
+	list.BodyBytes = len(body)
+	return list, nil
 }
 
 // readBody reads r to the end into one buffer, sized up front when the

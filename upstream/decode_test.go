@@ -86,6 +86,9 @@ func decodeForGolden(body []byte) goldenResult {
 	if err != nil {
 		return goldenResult{Error: true, UnknownShape: errors.Is(err, upstream.ErrUnknownShape)}
 	}
+	if list.BodyBytes != len(body) {
+		panic(fmt.Sprintf("BodyBytes = %d, want %d", list.BodyBytes, len(body)))
+	}
 	return goldenResult{List: list}
 }
 
