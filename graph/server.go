@@ -44,6 +44,8 @@ func NewServer(o ServerOptions) *handler.Server {
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	// Decide detail=true/false before resolvers run (see detail.go).
+	srv.AroundOperations(fetchDetail)
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(Recover(o.Logger))
 	return srv

@@ -144,6 +144,11 @@ func (l *Loaders) fetch(ctx context.Context, detail bool) (*Snapshot, error) {
 	return NewSnapshot(list), nil
 }
 
+// SetDetail chooses whether this request's upstream call asks for base
+// lists. The GraphQL layer sets it once per operation, before any resolver
+// reads, from the fields the operation selects; the default is true.
+func (l *Loaders) SetDetail(detail bool) { l.detail = detail }
+
 // snapshot returns this request's memoised workspace list.
 func (l *Loaders) snapshot(ctx context.Context) (*Snapshot, error) {
 	return l.snapshots.Load(ctx, l.detail)()
