@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
@@ -15,7 +18,19 @@ type config struct {
 	Port            int           // PORT
 	UpstreamTimeout time.Duration // UPSTREAM_TIMEOUT
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+
+	Coalesce      bool          // COALESCE; share concurrent identical upstream calls per token
+	CacheTTL      time.Duration // CACHE_TTL; 0 turns the response cache off
+	CacheMaxBytes int64         // CACHE_MAX_BYTES
+	RedisURL      string        // REDIS_URL; shared APQ store and response cache
+	APQCacheSize  int           // APQ_CACHE_SIZE; persisted queries kept in process, 0 turns APQ off
 }
+
+// Defaults of the performance settings.
+const (
+	defaultCacheMaxBytes = 64 << 20
+	defaultAPQCacheSize  = 1000
+)
 
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
@@ -24,6 +39,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Port:            8080,
 		UpstreamTimeout: upstream.DefaultTimeout,
 		ShutdownTimeout: 15 * time.Second,
+		Coalesce:        true,
+		CacheMaxBytes:   defaultCacheMaxBytes,
+		RedisURL:        getenv("REDIS_URL"),
+		APQCacheSize:    defaultAPQCacheSize,
 	}
 	if v := getenv("PORT"); v != "" {
 		p, err := strconv.Atoi(v)
@@ -42,6 +61,40 @@ func loadConfig(getenv func(string) string) (config, error) {
 				return c, fmt.Errorf("%s=%q: want a positive duration such as 10s", d.name, v)
 			}
 			*d.dst = dur
+		}
+	}
+	if v := getenv("CACHE_TTL"); v != "" {
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur < 0 {
+			return c, fmt.Errorf("CACHE_TTL=%q: want a duration such as 5s, or 0 for no cache", v)
+		}
+		c.CacheTTL = dur
+	}
+	if v := getenv("CACHE_MAX_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("CACHE_MAX_BYTES=%q: want a positive number of bytes", v)
+		}
+		c.CacheMaxBytes = n
+	}
+	if v := getenv("APQ_CACHE_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("APQ_CACHE_SIZE=%q: want a number of queries, or 0 to turn APQ off", v)
+		}
+		c.APQCacheSize = n
+	}
+	if v := getenv("COALESCE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("COALESCE=%q: want true or false", v)
+		}
+		c.Coalesce = b
+	}
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			// The URL may hold a password: say what is wrong, not what it is.
+			return c, errors.New("REDIS_URL: want redis://[user:password@]host:port[/db] or rediss://...")
 		}
 	}
 	return c, nil

@@ -13,13 +13,17 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/cache"
+	"github.com/seatable-graphql/seatable-graphql/internal/coalesce"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -68,8 +72,23 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	perf := perfOptions{
+		Coalesce:        cfg.Coalesce,
+		UpstreamTimeout: cfg.UpstreamTimeout,
+		CacheTTL:        cfg.CacheTTL,
+		CacheMaxBytes:   cfg.CacheMaxBytes,
+		APQCacheSize:    cfg.APQCacheSize,
+	}
+	if cfg.RedisURL != "" {
+		rc, err := newRedisClient(cfg.RedisURL)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		perf.Redis = rc
+	}
 	srv := &http.Server{
-		Handler:           newHandler(client, fallbackToken, log),
+		Handler:           buildHandler(client, fallbackToken, log, perf),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      cfg.UpstreamTimeout + 30*time.Second,
@@ -83,6 +102,8 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	} else {
 		log.Info("serving", "playground", playgroundURL, "seatable", client.BaseURL())
 	}
+	log.Info("performance settings", "coalesce", perf.Coalesce, "cache_ttl", perf.CacheTTL,
+		"cache_max_bytes", perf.CacheMaxBytes, "redis", perf.Redis != nil, "apq_cache_size", perf.APQCacheSize)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -103,17 +124,100 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	return nil
 }
 
-// newHandler wires the HTTP routes.
+// newHandler wires the HTTP routes with the default performance settings
+// (coalescing on, no response cache, in-process APQ).
 func newHandler(client *upstream.Client, fallbackToken string, log *slog.Logger) http.Handler {
-	gql := graph.NewServer(graph.DefaultServerOptions(log))
+	return buildHandler(client, fallbackToken, log, defaultPerfOptions())
+}
+
+// perfOptions are the settings that trade memory or shared state for
+// fewer upstream calls (see README, Performance and scaling).
+type perfOptions struct {
+	Coalesce        bool
+	UpstreamTimeout time.Duration
+	CacheTTL        time.Duration // 0: no response cache
+	CacheMaxBytes   int64
+	APQCacheSize    int           // 0: no persisted queries
+	Redis           *redis.Client // nil: everything in process
+	CacheStats      cache.Stats   // nil: not observed
+}
+
+func defaultPerfOptions() perfOptions {
+	return perfOptions{Coalesce: true, UpstreamTimeout: upstream.DefaultTimeout,
+		CacheMaxBytes: defaultCacheMaxBytes, APQCacheSize: defaultAPQCacheSize}
+}
+
+// buildHandler wires the HTTP routes. Reads go loaders -> coalescing ->
+// response cache -> SeaTable client: the cache sits inside coalescing so a
+// burst of identical requests makes one cache lookup and one store.
+func buildHandler(client *upstream.Client, fallbackToken string, log *slog.Logger, perf perfOptions) http.Handler {
+	var fetcher loaders.Fetcher = client
+	if perf.CacheTTL > 0 {
+		fetcher = cache.New(fetcher, cache.Options{TTL: perf.CacheTTL, MaxBytes: perf.CacheMaxBytes,
+			Redis: perf.Redis, Stats: perf.CacheStats})
+	}
+	if perf.Coalesce {
+		fetcher = coalesce.New(fetcher, perf.UpstreamTimeout, coalesce.WithPartition(func(ctx context.Context) string {
+			if cache.Bypassed(ctx) {
+				return "fresh"
+			}
+			return ""
+		}))
+	}
+	opts := graph.DefaultServerOptions(log)
+	opts.PersistedQueries = nil
+	if perf.APQCacheSize > 0 {
+		opts.PersistedQueries = cache.NewPersistedQueries(perf.APQCacheSize, perf.Redis)
+	}
+	gql := graph.NewServer(opts)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", loaders.Middleware(client, fallbackToken)(gql))
+	mux.Handle("/graphql", cacheControl(loaders.Middleware(fetcher, fallbackToken)(gql)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /{$}", playground.Handler("seatable-graphql", "/graphql"))
 	return mux
+}
+
+// cacheControl honours a client's Cache-Control: no-cache (or Pragma:
+// no-cache) by having the request skip the response cache.
+func cacheControl(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hasToken(r.Header.Values("Cache-Control"), "no-cache") || hasToken(r.Header.Values("Pragma"), "no-cache") {
+			r = r.WithContext(cache.WithBypass(r.Context()))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hasToken reports whether a comma-separated header lists tok.
+func hasToken(values []string, tok string) bool {
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// newRedisClient connects lazily with short timeouts: Redis holds only
+// what can be fetched again, so a slow or absent Redis must cost requests
+// milliseconds, never fail them.
+func newRedisClient(url string) (*redis.Client, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, errors.New("REDIS_URL: cannot parse")
+	}
+	o.DialTimeout = 250 * time.Millisecond
+	o.ReadTimeout = 250 * time.Millisecond
+	o.WriteTimeout = 250 * time.Millisecond
+	o.PoolTimeout = 250 * time.Millisecond
+	o.MaxRetries = 1
+	o.DisableIdentity = true
+	return redis.NewClient(o), nil
 }
 
 // newTransport is the upstream connection pool: keep-alive connections sized

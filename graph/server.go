@@ -3,6 +3,7 @@ package graph
 import (
 	"log/slog"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -17,6 +18,9 @@ type ServerOptions struct {
 	Introspection bool
 	// QueryCacheSize is the number of parsed, validated documents kept.
 	QueryCacheSize int
+	// PersistedQueries stores automatic persisted queries (APQ); nil turns
+	// APQ off.
+	PersistedQueries graphql.Cache[string]
 	// ParserTokenLimit caps the tokens of a document, before validation,
 	// whose cost grows faster than linearly in the document's size.
 	ParserTokenLimit int
@@ -24,7 +28,8 @@ type ServerOptions struct {
 
 // DefaultServerOptions are the settings used when nothing is configured.
 func DefaultServerOptions(log *slog.Logger) ServerOptions {
-	return ServerOptions{Logger: log, Introspection: true, QueryCacheSize: 1000, ParserTokenLimit: 15000}
+	return ServerOptions{Logger: log, Introspection: true, QueryCacheSize: 1000, ParserTokenLimit: 15000,
+		PersistedQueries: lru.New[string](1000)}
 }
 
 // NewServer assembles the gqlgen handler with explicit transports, caches
@@ -43,6 +48,9 @@ func NewServer(o ServerOptions) *handler.Server {
 	}
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
+	}
+	if o.PersistedQueries != nil {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: o.PersistedQueries})
 	}
 	// Decide detail=true/false before resolvers run (see detail.go).
 	srv.AroundOperations(fetchDetail)
