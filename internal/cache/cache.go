@@ -61,6 +61,8 @@ type Options struct {
 	// in-process store then only saves decoding a body again.
 	Redis *redis.Client
 	Stats Stats
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
 }
 
 // Cache is a response cache wrapping an Upstream; it implements the
@@ -69,6 +71,7 @@ type Cache struct {
 	next  Upstream
 	ttl   time.Duration
 	stats Stats
+	now   func() time.Time
 	local *byteLRU
 	// processKey keys the in-process entries; the shared store uses a key
 	// kept in Redis, so that replicas find each other's entries.
@@ -86,6 +89,10 @@ func New(next Upstream, o Options) *Cache {
 	c := &Cache{next: next, ttl: o.TTL, stats: o.Stats, local: newByteLRU(o.MaxBytes), processKey: key}
 	if c.stats == nil {
 		c.stats = &Counters{}
+	}
+	c.now = o.Now
+	if c.now == nil {
+		c.now = time.Now
 	}
 	if o.Redis != nil {
 		c.shared = newRedisStore(o.Redis, o.MaxBytes)
@@ -119,7 +126,7 @@ func (c *Cache) ListWorkspaces(ctx context.Context, token string, detail bool) (
 	epoch := c.epoch.Load()
 	key := c.localKey(token, detail)
 	if !Bypassed(ctx) {
-		if l, ok := c.local.get(key, time.Now()); ok {
+		if l, ok := c.local.get(key, c.now()); ok {
 			c.stats.Hit()
 			return l, nil
 		}
@@ -130,7 +137,7 @@ func (c *Cache) ListWorkspaces(ctx context.Context, token string, detail bool) (
 		return nil, err
 	}
 	if c.epoch.Load() == epoch {
-		c.local.add(key, l, estimatedSize(l), time.Now().Add(c.ttl))
+		c.local.add(key, l, estimatedSize(l), c.now().Add(c.ttl))
 	}
 	return l, nil
 }
@@ -143,14 +150,14 @@ func (c *Cache) listShared(ctx context.Context, token string, detail bool) (*ups
 		return c.next.ListWorkspaces(ctx, token, detail)
 	}
 	if !Bypassed(ctx) {
-		if l, ok := c.local.get(key, time.Now()); ok {
+		if l, ok := c.local.get(key, c.now()); ok {
 			c.stats.Hit()
 			return l, nil
 		}
 		if body, ttl, ok := c.shared.get(ctx, key); ok {
 			if l, err := upstream.DecodeWorkspaceListBytes(body); err == nil {
 				l.Detail = detail
-				c.local.add(key, l, estimatedSize(l), time.Now().Add(ttl))
+				c.local.add(key, l, estimatedSize(l), c.now().Add(ttl))
 				c.stats.Hit()
 				return l, nil
 			}
@@ -168,7 +175,7 @@ func (c *Cache) listShared(ctx context.Context, token string, detail bool) (*ups
 	// The key carries the token's generation as read before the call, so an
 	// answer that raced a write lands under a generation no one reads.
 	c.shared.set(ctx, key, body, c.ttl)
-	c.local.add(key, l, estimatedSize(l), time.Now().Add(c.ttl))
+	c.local.add(key, l, estimatedSize(l), c.now().Add(c.ttl))
 	return l, nil
 }
 
