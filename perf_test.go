@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seatable-graphql/seatable-graphql/internal/cache"
+	"github.com/seatable-graphql/seatable-graphql/internal/redistest"
+	"github.com/seatable-graphql/seatable-graphql/upstream"
+	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
+)
+
+// newPerfEnv is newTestEnv with explicit performance settings, in front of
+// the given fake (so that several replicas can share one upstream).
+func newPerfEnv(t *testing.T, fake *fakeseatable.Server, perf perfOptions) *testEnv {
+	t.Helper()
+	up := httptest.NewServer(fake)
+	t.Cleanup(up.Close)
+	client, err := upstream.New(up.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := httptest.NewServer(buildHandler(client, "", log, perf))
+	t.Cleanup(srv.Close)
+	return &testEnv{fake: fake, url: srv.URL, logs: &logs.buf}
+}
+
+func cachedPerf(ttl time.Duration) perfOptions {
+	p := defaultPerfOptions()
+	p.CacheTTL = ttl
+	return p
+}
+
+// postJSON sends a raw GraphQL request body with extra headers.
+func (e *testEnv) postJSON(t *testing.T, body any, header http.Header) gqlResponse {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	_, resp := e.do(t, req)
+	return resp
+}
+
+func TestResponseCacheOverHTTP(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	fake.SetToken("tok-b", fakeseatable.Fixture(fakeseatable.Current))
+	e := newPerfEnv(t, fake, cachedPerf(time.Minute))
+	auth := http.Header{"Authorization": {"Token " + tokA}}
+	q := map[string]any{"query": `{ workspaces { name tables { name } } }`}
+
+	first := e.postJSON(t, q, auth)
+	second := e.postJSON(t, q, auth)
+	if string(first.Data) != string(second.Data) || len(first.Errors) > 0 {
+		t.Fatalf("cached answer differs: %s vs %s", first.Data, second.Data)
+	}
+	if n := fake.Calls(); n != 1 {
+		t.Fatalf("%d upstream calls for two identical requests, want 1", n)
+	}
+	// Another token is never served tokA's entry.
+	other := e.postJSON(t, q, http.Header{"Authorization": {"Token tok-b"}})
+	if string(other.Data) == string(first.Data) || fake.Calls() != 2 {
+		t.Fatalf("tok-b got tokA's answer or no call: %s", other.Data)
+	}
+	// Cache-Control: no-cache goes upstream.
+	for _, h := range []http.Header{{"Cache-Control": {"no-cache"}}, {"Cache-Control": {"max-age=0, No-Cache"}}, {"Pragma": {"no-cache"}}} {
+		before := fake.Calls()
+		h.Set("Authorization", "Token "+tokA)
+		if r := e.postJSON(t, q, h); string(r.Data) != string(first.Data) {
+			t.Fatalf("bypass answered %s", r.Data)
+		}
+		if fake.Calls() != before+1 {
+			t.Errorf("%v did not bypass the cache", h)
+		}
+	}
+	// Upstream errors are not cached.
+	fake.SetToken("tok-c", fakeseatable.Fixture(fakeseatable.Seed))
+	authC := http.Header{"Authorization": {"Token tok-c"}}
+	fake.FailWith(http.StatusBadGateway, nil, "")
+	if r := e.postJSON(t, q, authC); len(r.Errors) == 0 {
+		t.Fatal("want the upstream error")
+	}
+	fake.SetHook(nil)
+	before := fake.Calls()
+	if r := e.postJSON(t, q, authC); len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"group one"`) {
+		t.Fatalf("after recovery: %s %+v", r.Data, r.Errors)
+	}
+	if fake.Calls() != before+1 {
+		t.Errorf("the error was served from the cache")
+	}
+}
+
+// TestIsolationWithCoalescingAndCache runs many concurrent requests for
+// several tokens with distinct data through coalescing and the cache, and
+// checks that every answer is its own token's.
+func TestIsolationWithCoalescingAndCache(t *testing.T) {
+	for _, perf := range []struct {
+		name string
+		opts perfOptions
+	}{{"coalescing", defaultPerfOptions()}, {"coalescing+cache", cachedPerf(time.Minute)}} {
+		t.Run(perf.name, func(t *testing.T) {
+			fake := fakeseatable.New()
+			const tokens = 5
+			want := map[string]string{}
+			for i := 0; i < tokens; i++ {
+				tok := fmt.Sprintf("iso-token-%d", i)
+				fake.SetToken(tok, []byte(fmt.Sprintf(`{"workspace_list":[{"id":%d,"name":"ws-of-%s","type":"personal","table_list":[{"id":1,"uuid":"00000000-0000-4000-8000-%012d","name":"base-of-%s"}]}]}`, i+1, tok, i, tok)))
+				want[tok] = fmt.Sprintf(`{"workspaces":[{"id":"%d","name":"ws-of-%s","tables":[{"name":"base-of-%s"}]}],"w":{"name":"ws-of-%s"}}`, i+1, tok, tok, tok)
+			}
+			e := newPerfEnv(t, fake, perf.opts)
+			var wg sync.WaitGroup
+			errs := make(chan string, 50*4)
+			for g := 0; g < 50; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for r := 0; r < 4; r++ {
+						tok := fmt.Sprintf("iso-token-%d", (g+r)%tokens)
+						id := fmt.Sprint((g+r)%tokens + 1)
+						body, _ := json.Marshal(map[string]any{"query": `{ workspaces { id name tables { name } } w: workspace(id: "` + id + `") { name } }`})
+						req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
+						req.Header.Set("Content-Type", "application/json")
+						req.Header.Set("Authorization", "Token "+tok)
+						resp, err := http.DefaultClient.Do(req)
+						if err != nil {
+							errs <- err.Error()
+							return
+						}
+						var out gqlResponse
+						_ = json.NewDecoder(resp.Body).Decode(&out)
+						resp.Body.Close()
+						if string(out.Data) != want[tok] {
+							errs <- fmt.Sprintf("%s got %s", tok, out.Data)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Error(e)
+			}
+			if n := fake.Calls(); n > 200 {
+				t.Errorf("%d upstream calls for 200 requests", n)
+			}
+		})
+	}
+}
+
+func apqRequest(query string, withQuery bool) map[string]any {
+	sum := sha256.Sum256([]byte(query))
+	body := map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}}
+	if withQuery {
+		body["query"] = query
+	}
+	return body
+}
+
+func TestPersistedQueriesInProcess(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	e := newPerfEnv(t, fake, defaultPerfOptions())
+	auth := http.Header{"Authorization": {"Token " + tokA}}
+	q := `{ workspaces { id name } }`
+	if r := e.postJSON(t, apqRequest(q, false), auth); len(r.Errors) != 1 || code(r.Errors[0]) != "PERSISTED_QUERY_NOT_FOUND" {
+		t.Fatalf("unknown hash: %+v", r.Errors)
+	}
+	if r := e.postJSON(t, apqRequest(q, true), auth); len(r.Errors) != 0 {
+		t.Fatalf("register: %+v", r.Errors)
+	}
+	if r := e.postJSON(t, apqRequest(q, false), auth); len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"group one"`) {
+		t.Fatalf("by hash: %s %+v", r.Data, r.Errors)
+	}
+}
+
+// TestTwoReplicasShareRedis runs two server instances against one Redis and
+// one upstream: a query persisted through one is served by the other, and
+// an answer cached through one is served by the other without an upstream
+// call. With Redis stopped both keep answering from upstream.
+func TestTwoReplicasShareRedis(t *testing.T) {
+	rs := redistest.Start(t)
+	newReplica := func(fake *fakeseatable.Server, stats cache.Stats) *testEnv {
+		rc, err := newRedisClient(rs.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = rc.Close() })
+		p := cachedPerf(time.Minute)
+		p.Redis, p.CacheStats = rc, stats
+		return newPerfEnv(t, fake, p)
+	}
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Current))
+	statsA, statsB := &cache.Counters{}, &cache.Counters{}
+	a, b := newReplica(fake, statsA), newReplica(fake, statsB)
+	auth := http.Header{"Authorization": {"Token " + tokA}}
+	q := `{ workspaces { id name tables { name updatedAt } } }`
+
+	if r := a.postJSON(t, apqRequest(q, true), auth); len(r.Errors) != 0 {
+		t.Fatalf("a: %+v", r.Errors)
+	}
+	if fake.Calls() != 1 {
+		t.Fatalf("%d upstream calls, want 1", fake.Calls())
+	}
+	r := b.postJSON(t, apqRequest(q, false), auth)
+	if len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"Marketing"`) {
+		t.Fatalf("b did not serve a's persisted query: %s %+v", r.Data, r.Errors)
+	}
+	if fake.Calls() != 1 || statsB.Hits() != 1 {
+		t.Fatalf("b made %d upstream calls (hits %d), want its answer from a's cache entry", fake.Calls()-1, statsB.Hits())
+	}
+
+	rs.Stop()
+	for _, env := range []*testEnv{a, b} {
+		r := env.postJSON(t, map[string]any{"query": `{ workspaces { id name } }`}, auth)
+		if len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"Marketing"`) {
+			t.Fatalf("with Redis down: %s %+v", r.Data, r.Errors)
+		}
+	}
+}
