@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/cache"
 	"github.com/seatable-graphql/seatable-graphql/internal/redistest"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
@@ -233,6 +235,102 @@ func TestTwoReplicasShareRedis(t *testing.T) {
 		r := env.postJSON(t, map[string]any{"query": `{ workspaces { id name } }`}, auth)
 		if len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"Marketing"`) {
 			t.Fatalf("with Redis down: %s %+v", r.Data, r.Errors)
+		}
+	}
+}
+
+// TestWritesInvalidateThroughLoaders checks the contract with mutations:
+// loaders.Invalidate after a write reaches the cache behind coalescing, so
+// the next read of that token goes upstream, while other tokens keep theirs.
+func TestWritesInvalidateThroughLoaders(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	fake.SetToken("tok-b", fakeseatable.Fixture(fakeseatable.Seed))
+	up := httptest.NewServer(fake)
+	t.Cleanup(up.Close)
+	client, err := upstream.New(up.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFetcher(client, cachedPerf(time.Minute))
+	read := func(token string) {
+		t.Helper()
+		if _, err := loaders.New(f, token, nil).Workspaces(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read(tokA)
+	read("tok-b")
+	read(tokA)
+	if fake.Calls() != 2 {
+		t.Fatalf("%d upstream calls, want 2 (one per token)", fake.Calls())
+	}
+	loaders.New(f, tokA, nil).Invalidate(context.Background())
+	read(tokA)
+	read("tok-b")
+	if fake.Calls() != 3 {
+		t.Fatalf("%d upstream calls, want 3: only tokA's entry goes", fake.Calls())
+	}
+}
+
+// TestUpstreamTransport checks the connection pool: sized for concurrency,
+// and HTTP/2 when the upstream offers it over TLS.
+func TestUpstreamTransport(t *testing.T) {
+	tr := newTransport()
+	if tr.MaxIdleConnsPerHost < 64 || !tr.ForceAttemptHTTP2 || tr.DisableCompression {
+		t.Fatalf("transport: idle/host %d, HTTP/2 %v, compression off %v", tr.MaxIdleConnsPerHost, tr.ForceAttemptHTTP2, tr.DisableCompression)
+	}
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	var proto string
+	var mu sync.Mutex
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		proto = r.Proto
+		mu.Unlock()
+		fake.ServeHTTP(w, r)
+	}))
+	up.EnableHTTP2 = true
+	up.StartTLS()
+	t.Cleanup(up.Close)
+	tr.TLSClientConfig = up.Client().Transport.(*http.Transport).TLSClientConfig
+	client, err := upstream.New(up.URL, upstream.WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.ListWorkspaces(context.Background(), tokA, true); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if proto != "HTTP/2.0" {
+		t.Fatalf("upstream saw %s, want HTTP/2.0", proto)
+	}
+}
+
+func TestLoadPerfConfig(t *testing.T) {
+	c, err := loadConfig(func(string) string { return "" })
+	if err != nil || !c.Coalesce || c.CacheTTL != 0 || c.CacheMaxBytes != defaultCacheMaxBytes || c.APQCacheSize != defaultAPQCacheSize || c.RedisURL != "" {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	env := map[string]string{"CACHE_TTL": "5s", "CACHE_MAX_BYTES": "1048576", "COALESCE": "false",
+		"APQ_CACHE_SIZE": "0", "REDIS_URL": "redis://:secret@127.0.0.1:6379/2"}
+	c, err = loadConfig(func(k string) string { return env[k] })
+	if err != nil || c.Coalesce || c.CacheTTL != 5*time.Second || c.CacheMaxBytes != 1<<20 || c.APQCacheSize != 0 || c.RedisURL == "" {
+		t.Fatalf("parsed %+v %v", c, err)
+	}
+	for k, v := range map[string]string{"CACHE_TTL": "5", "CACHE_MAX_BYTES": "0", "COALESCE": "maybe",
+		"APQ_CACHE_SIZE": "-1", "REDIS_URL": "http://:secret@host"} {
+		_, err := loadConfig(func(key string) string {
+			if key == k {
+				return v
+			}
+			return ""
+		})
+		if err == nil {
+			t.Errorf("%s=%s accepted", k, v)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("error leaks the Redis password: %v", err)
 		}
 	}
 }

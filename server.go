@@ -151,19 +151,7 @@ func defaultPerfOptions() perfOptions {
 // response cache -> SeaTable client: the cache sits inside coalescing so a
 // burst of identical requests makes one cache lookup and one store.
 func buildHandler(client *upstream.Client, fallbackToken string, log *slog.Logger, perf perfOptions) http.Handler {
-	var fetcher loaders.Fetcher = client
-	if perf.CacheTTL > 0 {
-		fetcher = cache.New(fetcher, cache.Options{TTL: perf.CacheTTL, MaxBytes: perf.CacheMaxBytes,
-			Redis: perf.Redis, Stats: perf.CacheStats})
-	}
-	if perf.Coalesce {
-		fetcher = coalesce.New(fetcher, perf.UpstreamTimeout, coalesce.WithPartition(func(ctx context.Context) string {
-			if cache.Bypassed(ctx) {
-				return "fresh"
-			}
-			return ""
-		}))
-	}
+	fetcher := newFetcher(client, perf)
 	opts := graph.DefaultServerOptions(log)
 	opts.PersistedQueries = nil
 	if perf.APQCacheSize > 0 {
@@ -178,6 +166,25 @@ func buildHandler(client *upstream.Client, fallbackToken string, log *slog.Logge
 	})
 	mux.Handle("GET /{$}", playground.Handler("seatable-graphql", "/graphql"))
 	return mux
+}
+
+// newFetcher stacks what the loaders read through: coalescing, then the
+// response cache, then the client.
+func newFetcher(client loaders.Fetcher, perf perfOptions) loaders.Fetcher {
+	fetcher := client
+	if perf.CacheTTL > 0 {
+		fetcher = cache.New(fetcher, cache.Options{TTL: perf.CacheTTL, MaxBytes: perf.CacheMaxBytes,
+			Redis: perf.Redis, Stats: perf.CacheStats})
+	}
+	if perf.Coalesce {
+		fetcher = coalesce.New(fetcher, perf.UpstreamTimeout, coalesce.WithPartition(func(ctx context.Context) string {
+			if cache.Bypassed(ctx) {
+				return "fresh"
+			}
+			return ""
+		}))
+	}
+	return fetcher
 }
 
 // cacheControl honours a client's Cache-Control: no-cache (or Pragma:
