@@ -20,6 +20,7 @@ type config struct {
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 
 	Coalesce      bool          // COALESCE; share concurrent identical upstream calls per token
+	ShareQueries  bool          // SHARE_QUERIES; run concurrent identical queries per token once
 	CacheTTL      time.Duration // CACHE_TTL; 0 turns the response cache off
 	CacheMaxBytes int64         // CACHE_MAX_BYTES
 	RedisURL      string        // REDIS_URL; shared APQ store and response cache
@@ -40,6 +41,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		UpstreamTimeout: upstream.DefaultTimeout,
 		ShutdownTimeout: 15 * time.Second,
 		Coalesce:        true,
+		ShareQueries:    true,
 		CacheMaxBytes:   defaultCacheMaxBytes,
 		RedisURL:        getenv("REDIS_URL"),
 		APQCacheSize:    defaultAPQCacheSize,
@@ -84,12 +86,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.APQCacheSize = n
 	}
-	if v := getenv("COALESCE"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("COALESCE=%q: want true or false", v)
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"COALESCE", &c.Coalesce}, {"SHARE_QUERIES", &c.ShareQueries}} {
+		if v := getenv(b.name); v != "" {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, fmt.Errorf("%s=%q: want true or false", b.name, v)
+			}
+			*b.dst = on
 		}
-		c.Coalesce = b
 	}
 	if c.RedisURL != "" {
 		if _, err := redis.ParseURL(c.RedisURL); err != nil {

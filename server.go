@@ -74,6 +74,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	}
 	perf := perfOptions{
 		Coalesce:        cfg.Coalesce,
+		ShareQueries:    cfg.ShareQueries,
 		UpstreamTimeout: cfg.UpstreamTimeout,
 		CacheTTL:        cfg.CacheTTL,
 		CacheMaxBytes:   cfg.CacheMaxBytes,
@@ -102,7 +103,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	} else {
 		log.Info("serving", "playground", playgroundURL, "seatable", client.BaseURL())
 	}
-	log.Info("performance settings", "coalesce", perf.Coalesce, "cache_ttl", perf.CacheTTL,
+	log.Info("performance settings", "coalesce", perf.Coalesce, "share_queries", perf.ShareQueries, "cache_ttl", perf.CacheTTL,
 		"cache_max_bytes", perf.CacheMaxBytes, "redis", perf.Redis != nil, "apq_cache_size", perf.APQCacheSize)
 
 	errc := make(chan error, 1)
@@ -134,6 +135,7 @@ func newHandler(client *upstream.Client, fallbackToken string, log *slog.Logger)
 // fewer upstream calls (see README, Performance and scaling).
 type perfOptions struct {
 	Coalesce        bool
+	ShareQueries    bool // run identical concurrent queries of one caller once
 	UpstreamTimeout time.Duration
 	CacheTTL        time.Duration // 0: no response cache
 	CacheMaxBytes   int64
@@ -143,7 +145,7 @@ type perfOptions struct {
 }
 
 func defaultPerfOptions() perfOptions {
-	return perfOptions{Coalesce: true, UpstreamTimeout: upstream.DefaultTimeout,
+	return perfOptions{Coalesce: true, ShareQueries: true, UpstreamTimeout: upstream.DefaultTimeout,
 		CacheMaxBytes: defaultCacheMaxBytes, APQCacheSize: defaultAPQCacheSize}
 }
 
@@ -153,6 +155,8 @@ func defaultPerfOptions() perfOptions {
 func buildHandler(client *upstream.Client, fallbackToken string, log *slog.Logger, perf perfOptions) http.Handler {
 	fetcher := newFetcher(client, perf)
 	opts := graph.DefaultServerOptions(log)
+	opts.ShareIdenticalQueries = perf.ShareQueries
+	opts.SharePartition = cachePartition
 	opts.PersistedQueries = nil
 	if perf.APQCacheSize > 0 {
 		opts.PersistedQueries = cache.NewPersistedQueries(perf.APQCacheSize, perf.Redis)
@@ -177,14 +181,18 @@ func newFetcher(client loaders.Fetcher, perf perfOptions) loaders.Fetcher {
 			Redis: perf.Redis, Stats: perf.CacheStats})
 	}
 	if perf.Coalesce {
-		fetcher = coalesce.New(fetcher, perf.UpstreamTimeout, coalesce.WithPartition(func(ctx context.Context) string {
-			if cache.Bypassed(ctx) {
-				return "fresh"
-			}
-			return ""
-		}))
+		fetcher = coalesce.New(fetcher, perf.UpstreamTimeout, coalesce.WithPartition(cachePartition))
 	}
 	return fetcher
+}
+
+// cachePartition keeps requests that bypass the cache from sharing work
+// with requests that read it.
+func cachePartition(ctx context.Context) string {
+	if cache.Bypassed(ctx) {
+		return "fresh"
+	}
+	return ""
 }
 
 // cacheControl honours a client's Cache-Control: no-cache (or Pragma:

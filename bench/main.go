@@ -213,6 +213,9 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 	}
 	wg.Wait()
 	callsEnd := fake.Calls()
+	if n := firstErr.Swap(nil); n != nil {
+		fmt.Fprintf(os.Stderr, "  first error: %v status %d body %q\n", n.err, n.status, n.head)
+	}
 	res.requests, res.errors = int64(len(latencies)), errCount.Load()
 	res.rps = float64(len(latencies)) / duration.Seconds()
 	slices.Sort(latencies)
@@ -255,7 +258,9 @@ func loadLoop(ctx context.Context, addr string, req []byte, measureFrom time.Tim
 			conn, br = c, bufio.NewReaderSize(c, 64<<10)
 		}
 		if deadline, ok := ctx.Deadline(); ok {
-			_ = conn.SetDeadline(deadline)
+			// Past the end of the run: a request in flight then finishes
+			// and is dropped, rather than failing on the deadline.
+			_ = conn.SetDeadline(deadline.Add(30 * time.Second))
 		}
 		t0 := time.Now()
 		_, err := conn.Write(req)
@@ -275,6 +280,13 @@ func loadLoop(ctx context.Context, addr string, req []byte, measureFrom time.Tim
 		}
 		if !ok {
 			errs++
+			if firstErr.CompareAndSwap(nil, &errNote{}) {
+				note := &errNote{err: err}
+				if resp != nil {
+					note.status, note.head = resp.StatusCode, string(head)
+				}
+				firstErr.Store(note)
+			}
 			if err != nil {
 				conn.Close()
 				conn = nil
@@ -287,6 +299,15 @@ func loadLoop(ctx context.Context, addr string, req []byte, measureFrom time.Tim
 	}
 	return lat, errs
 }
+
+// errNote is the first failed request of a run, printed to help debugging.
+type errNote struct {
+	err    error
+	status int
+	head   string
+}
+
+var firstErr atomic.Pointer[errNote]
 
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

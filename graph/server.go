@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -21,6 +22,12 @@ type ServerOptions struct {
 	// PersistedQueries stores automatic persisted queries (APQ); nil turns
 	// APQ off.
 	PersistedQueries graphql.Cache[string]
+	// ShareIdenticalQueries runs identical queries of one caller that are in
+	// flight together once (see shared.go); SharePartition, if set, keeps
+	// requests apart that differ in a way the document does not show (a
+	// cache bypass).
+	ShareIdenticalQueries bool
+	SharePartition        func(ctx context.Context) string
 	// ParserTokenLimit caps the tokens of a document, before validation,
 	// whose cost grows faster than linearly in the document's size.
 	ParserTokenLimit int
@@ -54,6 +61,9 @@ func NewServer(o ServerOptions) *handler.Server {
 	}
 	// Decide detail=true/false before resolvers run (see detail.go).
 	srv.AroundOperations(fetchDetail)
+	if o.ShareIdenticalQueries {
+		srv.AroundOperations(newSharedQueries(o.SharePartition, nil).around)
+	}
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(Recover(o.Logger))
 	return srv

@@ -8,6 +8,9 @@ package loaders
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"time"
@@ -142,6 +145,18 @@ func (l *Loaders) fetch(ctx context.Context, detail bool) (*Snapshot, error) {
 		return nil, fmt.Errorf("load workspaces: %w", err)
 	}
 	return NewSnapshot(list), nil
+}
+
+// CallerHash returns an HMAC of the request's token under key, so that work
+// can be shared between requests of the same caller without keeping the
+// token; ok is false when the request has no usable token.
+func (l *Loaders) CallerHash(key []byte) (string, bool) {
+	if l.authErr != nil || l.token == "" {
+		return "", false
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(l.token))
+	return hex.EncodeToString(m.Sum(nil)), true
 }
 
 // SetDetail chooses whether this request's upstream call asks for base
