@@ -334,3 +334,29 @@ func TestLoadPerfConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestReusedResultsFollowTheCache checks that a reused GraphQL result never
+// outlives the cached upstream answer it came from: after a no-cache
+// request refreshes the cache, plain requests see the new data too.
+func TestReusedResultsFollowTheCache(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	e := newPerfEnv(t, fake, cachedPerf(time.Minute))
+	auth := http.Header{"Authorization": {"Token " + tokA}}
+	q := map[string]any{"query": `{ workspaces { name } }`}
+	before := e.postJSON(t, q, auth)
+	if again := e.postJSON(t, q, auth); string(again.Data) != string(before.Data) || fake.Calls() != 1 {
+		t.Fatalf("second read: %s after %d calls", again.Data, fake.Calls())
+	}
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Current))
+	if stale := e.postJSON(t, q, auth); string(stale.Data) != string(before.Data) {
+		t.Fatalf("within the TTL the cached answer is expected, got %s", stale.Data)
+	}
+	fresh := e.postJSON(t, q, http.Header{"Authorization": {"Token " + tokA}, "Cache-Control": {"no-cache"}})
+	if string(fresh.Data) == string(before.Data) {
+		t.Fatal("no-cache served the old data")
+	}
+	if after := e.postJSON(t, q, auth); string(after.Data) != string(fresh.Data) {
+		t.Fatalf("after the refresh a plain request got %s, want %s", after.Data, fresh.Data)
+	}
+}

@@ -157,6 +157,9 @@ func buildHandler(client *upstream.Client, fallbackToken string, log *slog.Logge
 	opts := graph.DefaultServerOptions(log)
 	opts.ShareIdenticalQueries = perf.ShareQueries
 	opts.SharePartition = cachePartition
+	if perf.CacheTTL > 0 && perf.ShareQueries {
+		opts.ReuseResults, opts.ResultTTL, opts.ResultMaxBytes = true, perf.CacheTTL, perf.CacheMaxBytes
+	}
 	opts.PersistedQueries = nil
 	if perf.APQCacheSize > 0 {
 		opts.PersistedQueries = cache.NewPersistedQueries(perf.APQCacheSize, perf.Redis)

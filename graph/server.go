@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -28,6 +29,13 @@ type ServerOptions struct {
 	// cache bypass).
 	ShareIdenticalQueries bool
 	SharePartition        func(ctx context.Context) string
+	// ReuseResults keeps the responses of queries that read only the
+	// workspace list for as long as the same upstream answer is current
+	// (ResultTTL at most), bounded by ResultMaxBytes. Only useful with a
+	// response cache below the loaders; requires ShareIdenticalQueries.
+	ReuseResults   bool
+	ResultTTL      time.Duration
+	ResultMaxBytes int64
 	// ParserTokenLimit caps the tokens of a document, before validation,
 	// whose cost grows faster than linearly in the document's size.
 	ParserTokenLimit int
@@ -62,7 +70,11 @@ func NewServer(o ServerOptions) *handler.Server {
 	// Decide detail=true/false before resolvers run (see detail.go).
 	srv.AroundOperations(fetchDetail)
 	if o.ShareIdenticalQueries {
-		srv.AroundOperations(newSharedQueries(o.SharePartition, nil).around)
+		sq := newSharedQueries(o.SharePartition, nil)
+		if o.ReuseResults {
+			sq.results = newResultStore(o.ResultMaxBytes, o.ResultTTL)
+		}
+		srv.AroundOperations(sq.around)
 	}
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(Recover(o.Logger))
