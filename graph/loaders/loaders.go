@@ -30,24 +30,45 @@ type Fetcher interface {
 	ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error)
 }
 
-// Snapshot is one upstream workspace list with its lookup indexes, built
-// once per request.
+// Snapshot is one upstream workspace list with its lookup indexes. Each
+// index is built on first use: a query that only lists workspaces (most of
+// them) never pays for indexing tens of thousands of bases.
 type Snapshot struct {
-	List   *upstream.WorkspaceList
-	byID   map[string]*upstream.Workspace
-	byUUID map[string]*upstream.DTable
+	List *upstream.WorkspaceList
+
+	idOnce, uuidOnce sync.Once
+	byID             map[string]*upstream.Workspace
+	byUUID           map[string]*upstream.DTable
 }
 
-// NewSnapshot indexes a workspace list. A base listed several times (its own
+// NewSnapshot wraps a workspace list. A base listed several times (its own
 // workspace, the starred list, a share) resolves to the entry in its own
 // workspace when there is one, otherwise to its first appearance.
-func NewSnapshot(list *upstream.WorkspaceList) *Snapshot {
-	s := &Snapshot{List: list, byID: map[string]*upstream.Workspace{}, byUUID: map[string]*upstream.DTable{}}
-	home := map[string]bool{}
-	for _, ws := range list.Workspaces {
-		if _, dup := s.byID[ws.ID]; !dup && ws.ID != "" {
-			s.byID[ws.ID] = ws
+func NewSnapshot(list *upstream.WorkspaceList) *Snapshot { return &Snapshot{List: list} }
+
+// Workspace returns the workspace with id, or nil.
+func (s *Snapshot) Workspace(id string) *upstream.Workspace {
+	s.idOnce.Do(func() {
+		s.byID = make(map[string]*upstream.Workspace, len(s.List.Workspaces))
+		for _, ws := range s.List.Workspaces {
+			if _, dup := s.byID[ws.ID]; !dup && ws.ID != "" {
+				s.byID[ws.ID] = ws
+			}
 		}
+	})
+	return s.byID[id]
+}
+
+// DTable returns the base with the (normalised) uuid, or nil.
+func (s *Snapshot) DTable(uuid string) *upstream.DTable {
+	s.uuidOnce.Do(s.indexDTables)
+	return s.byUUID[uuid]
+}
+
+func (s *Snapshot) indexDTables() {
+	s.byUUID = map[string]*upstream.DTable{}
+	home := map[string]bool{}
+	for _, ws := range s.List.Workspaces {
 		pseudo := ws.Type == upstream.WorkspaceStarred || ws.Type == upstream.WorkspaceShared
 		for _, d := range ws.Tables {
 			atHome := !pseudo && d.WorkspaceID == ws.ID
@@ -59,21 +80,14 @@ func NewSnapshot(list *upstream.WorkspaceList) *Snapshot {
 	}
 	// Bases shared into a group come last: they are listed in full elsewhere
 	// when the caller can see their home.
-	for _, ws := range list.Workspaces {
+	for _, ws := range s.List.Workspaces {
 		for _, d := range ws.GroupSharedTables {
 			if _, seen := s.byUUID[d.UUID]; !seen {
 				s.byUUID[d.UUID] = d
 			}
 		}
 	}
-	return s
 }
-
-// Workspace returns the workspace with id, or nil.
-func (s *Snapshot) Workspace(id string) *upstream.Workspace { return s.byID[id] }
-
-// DTable returns the base with the (normalised) uuid, or nil.
-func (s *Snapshot) DTable(uuid string) *upstream.DTable { return s.byUUID[uuid] }
 
 // Invalidator is implemented by Fetchers that keep data across requests (a
 // cache): after a write, the token's entries must go.
