@@ -17,8 +17,11 @@ var ErrUnknownShape = errors.New("not a SeaTable workspace list")
 // workspace_list array; odd fields and odd entries are tolerated.
 func DecodeWorkspaceList(r io.Reader) (*WorkspaceList, error) {
 	var hint int64
-	if h, ok := r.(interface{ SizeHint() int64 }); ok {
+	switch h := r.(type) {
+	case interface{ SizeHint() int64 }: // the client's body
 		hint = h.SizeHint()
+	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
+		hint = int64(h.Len())
 	}
 	body, err := readBody(r, hint)
 	if err != nil {
