@@ -24,6 +24,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/cache"
 	"github.com/seatable-graphql/seatable-graphql/internal/coalesce"
+	"github.com/seatable-graphql/seatable-graphql/internal/resultcache"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -157,16 +158,18 @@ func buildHandler(client *upstream.Client, fallbackToken string, log *slog.Logge
 	opts := graph.DefaultServerOptions(log)
 	opts.ShareIdenticalQueries = perf.ShareQueries
 	opts.SharePartition = cachePartition
-	if perf.CacheTTL > 0 && perf.ShareQueries {
-		opts.ReuseResults, opts.ResultTTL, opts.ResultMaxBytes = true, perf.CacheTTL, perf.CacheMaxBytes
-	}
+	opts.ReportReplayable = perf.CacheTTL > 0
 	opts.PersistedQueries = nil
 	if perf.APQCacheSize > 0 {
 		opts.PersistedQueries = cache.NewPersistedQueries(perf.APQCacheSize, perf.Redis)
 	}
 	gql := graph.NewServer(opts)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", cacheControl(loaders.Middleware(fetcher, fallbackToken)(gql)))
+	var api http.Handler = gql
+	if perf.CacheTTL > 0 {
+		api = resultcache.New(perf.CacheMaxBytes, perf.CacheTTL, cachePartition).Middleware(api)
+	}
+	mux.Handle("/graphql", cacheControl(loaders.Middleware(fetcher, fallbackToken)(api)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -29,13 +28,9 @@ type ServerOptions struct {
 	// cache bypass).
 	ShareIdenticalQueries bool
 	SharePartition        func(ctx context.Context) string
-	// ReuseResults keeps the responses of queries that read only the
-	// workspace list for as long as the same upstream answer is current
-	// (ResultTTL at most), bounded by ResultMaxBytes. Only useful with a
-	// response cache below the loaders; requires ShareIdenticalQueries.
-	ReuseResults   bool
-	ResultTTL      time.Duration
-	ResultMaxBytes int64
+	// ReportReplayable tells internal/resultcache which responses came
+	// from the workspace list alone (see replay.go); on with the cache.
+	ReportReplayable bool
 	// ParserTokenLimit caps the tokens of a document, before validation,
 	// whose cost grows faster than linearly in the document's size.
 	ParserTokenLimit int
@@ -69,12 +64,11 @@ func NewServer(o ServerOptions) *handler.Server {
 	}
 	// Decide detail=true/false before resolvers run (see detail.go).
 	srv.AroundOperations(fetchDetail)
+	if o.ReportReplayable {
+		srv.AroundOperations(reportReplayable)
+	}
 	if o.ShareIdenticalQueries {
-		sq := newSharedQueries(o.SharePartition, nil)
-		if o.ReuseResults {
-			sq.results = newResultStore(o.ResultMaxBytes, o.ResultTTL)
-		}
-		srv.AroundOperations(sq.around)
+		srv.AroundOperations(newSharedQueries(o.SharePartition, nil).around)
 	}
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(Recover(o.Logger))

@@ -10,7 +10,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
-	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
 // sharedQueries runs identical queries that are in flight at the same time
@@ -24,9 +23,6 @@ type sharedQueries struct {
 	hashKey   []byte
 	partition func(ctx context.Context) string
 	onJoin    func()
-	// results, when set, also keeps finished responses of list-only
-	// queries (see results.go); nil shares in-flight runs only.
-	results *resultStore
 
 	mu      sync.Mutex
 	flights map[string]*queryFlight
@@ -48,17 +44,6 @@ func (s *sharedQueries) around(ctx context.Context, next graphql.OperationHandle
 	if !ok {
 		return next(ctx)
 	}
-	var from *upstream.WorkspaceList
-	if s.results != nil && readsOnlyList(graphql.GetOperationContext(ctx).Operation) {
-		// Reading the list first costs nothing extra: the query needs it
-		// anyway and the loaders memoise it for the run below.
-		if l, err := loaders.For(ctx).List(ctx); err == nil {
-			if resp, ok := s.results.get(key, l); ok {
-				return graphql.OneShot(resp)
-			}
-			from = l
-		}
-	}
 	s.mu.Lock()
 	f, joined := s.flights[key]
 	if !joined {
@@ -74,7 +59,7 @@ func (s *sharedQueries) around(ctx context.Context, next graphql.OperationHandle
 		// Detached from the leader's cancellation (values are kept): a
 		// leader that goes away must not fail the requests sharing its run.
 		// The upstream call inside is bounded by its own timeout.
-		go s.run(context.WithoutCancel(ctx), key, f, next, from)
+		go s.run(context.WithoutCancel(ctx), key, f, next)
 	}
 	select {
 	case <-f.done:
@@ -84,7 +69,7 @@ func (s *sharedQueries) around(ctx context.Context, next graphql.OperationHandle
 	}
 }
 
-func (s *sharedQueries) run(ctx context.Context, key string, f *queryFlight, next graphql.OperationHandler, from *upstream.WorkspaceList) {
+func (s *sharedQueries) run(ctx context.Context, key string, f *queryFlight, next graphql.OperationHandler) {
 	defer func() {
 		if r := recover(); r != nil {
 			f.resp = graphql.ErrorResponse(ctx, "internal system error")
@@ -97,9 +82,6 @@ func (s *sharedQueries) run(ctx context.Context, key string, f *queryFlight, nex
 	f.resp = next(ctx)(ctx)
 	if f.resp == nil {
 		f.resp = &graphql.Response{}
-	}
-	if from != nil {
-		s.results.put(key, from, f.resp)
 	}
 }
 

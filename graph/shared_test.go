@@ -3,19 +3,14 @@ package graph
 import (
 	"context"
 	"encoding/json"
-	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
-	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
 type waiters struct {
@@ -120,66 +115,4 @@ func TestSharedQueriesKeepApart(t *testing.T) {
 	for range ctxs {
 		<-done
 	}
-}
-
-// listFetcher answers with whatever list is current.
-type listFetcher struct {
-	mu   sync.Mutex
-	list *upstream.WorkspaceList
-}
-
-func (f *listFetcher) set(l *upstream.WorkspaceList) { f.mu.Lock(); f.list = l; f.mu.Unlock() }
-func (f *listFetcher) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.list, nil
-}
-
-func TestResultsReusedWhileTheirListIsCurrent(t *testing.T) {
-	s := newSharedQueries(nil, nil)
-	s.results = newResultStore(1<<20, time.Hour)
-	f := &listFetcher{}
-	first := &upstream.WorkspaceList{}
-	f.set(first)
-	var runs atomic.Int64
-	respond := func(errs bool) graphql.OperationHandler {
-		return func(ctx context.Context) graphql.ResponseHandler {
-			n := runs.Add(1)
-			r := &graphql.Response{Data: json.RawMessage(`{"run":` + strconv.FormatInt(n, 10) + `}`)}
-			if errs {
-				r.Errors = gqlerror.List{{Message: "boom"}}
-			}
-			return graphql.OneShot(r)
-		}
-	}
-	query := func(token, doc string, root string, h graphql.OperationHandler) string {
-		ctx := loaders.NewContext(context.Background(), loaders.New(f, token, nil))
-		ctx = graphql.WithOperationContext(ctx, &graphql.OperationContext{RawQuery: doc, Variables: map[string]any{},
-			Operation: &ast.OperationDefinition{Operation: ast.Query, SelectionSet: ast.SelectionSet{&ast.Field{Name: root}}}})
-		return string(s.around(ctx, h)(ctx).Data)
-	}
-	if got := query("a", "{ workspaces { id } }", "workspaces", respond(false)); got != `{"run":1}` {
-		t.Fatal(got)
-	}
-	if got := query("a", "{ workspaces { id } }", "workspaces", respond(false)); got != `{"run":1}` {
-		t.Fatalf("same list, same query: got %s, want the stored result", got)
-	}
-	if got := query("b", "{ workspaces { id } }", "workspaces", respond(false)); got != `{"run":2}` {
-		t.Fatalf("another caller got %s", got)
-	}
-	f.set(&upstream.WorkspaceList{}) // the cache below moved on (TTL, or a write)
-	if got := query("a", "{ workspaces { id } }", "workspaces", respond(false)); got != `{"run":3}` {
-		t.Fatalf("after the list changed: %s", got)
-	}
-	if got := query("a", "{ other }", "other", respond(false)); got != `{"run":4}` {
-		t.Fatal(got)
-	}
-	if got := query("a", "{ other }", "other", respond(false)); got != `{"run":5}` {
-		t.Fatalf("a query reading more than the list must not be reused: %s", got)
-	}
-	query("a", "{ dtable }", "dtable", respond(true))
-	if got := query("a", "{ dtable }", "dtable", respond(false)); got != `{"run":7}` {
-		t.Fatalf("an error response was reused: %s", got)
-	}
-	runtime.KeepAlive(first)
 }
