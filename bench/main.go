@@ -190,6 +190,7 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 		latencies []time.Duration
 		errCount  atomic.Int64
 		callsAt   atomic.Int64
+		firstErr  atomic.Pointer[errNote]
 	)
 	callsAt.Store(-1)
 	go func() {
@@ -204,7 +205,7 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lat, errs := loadLoop(ctx, addr, req.Bytes(), measureFrom, sc.target != "direct")
+			lat, errs := loadLoop(ctx, addr, req.Bytes(), measureFrom, sc.target != "direct", &firstErr)
 			errCount.Add(errs)
 			mu.Lock()
 			latencies = append(latencies, lat...)
@@ -213,7 +214,7 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 	}
 	wg.Wait()
 	callsEnd := fake.Calls()
-	if n := firstErr.Swap(nil); n != nil {
+	if n := firstErr.Load(); n != nil {
 		fmt.Fprintf(os.Stderr, "  first error: %v status %d body %q\n", n.err, n.status, n.head)
 	}
 	res.requests, res.errors = int64(len(latencies)), errCount.Load()
@@ -235,7 +236,7 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 // ctx ends, and returns the latencies of those started after measureFrom.
 // A response is an error unless it is a 200 (and, for GraphQL, has no
 // top-level errors; gqlgen writes "errors" first).
-func loadLoop(ctx context.Context, addr string, req []byte, measureFrom time.Time, graphql bool) ([]time.Duration, int64) {
+func loadLoop(ctx context.Context, addr string, req []byte, measureFrom time.Time, graphql bool, firstErr *atomic.Pointer[errNote]) ([]time.Duration, int64) {
 	var (
 		lat  []time.Duration
 		errs int64
@@ -280,13 +281,11 @@ func loadLoop(ctx context.Context, addr string, req []byte, measureFrom time.Tim
 		}
 		if !ok {
 			errs++
-			if firstErr.CompareAndSwap(nil, &errNote{}) {
-				note := &errNote{err: err}
-				if resp != nil {
-					note.status, note.head = resp.StatusCode, string(head)
-				}
-				firstErr.Store(note)
+			note := &errNote{err: err}
+			if resp != nil {
+				note.status, note.head = resp.StatusCode, string(head)
 			}
+			firstErr.CompareAndSwap(nil, note)
 			if err != nil {
 				conn.Close()
 				conn = nil
@@ -306,8 +305,6 @@ type errNote struct {
 	status int
 	head   string
 }
-
-var firstErr atomic.Pointer[errNote]
 
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

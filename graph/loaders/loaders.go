@@ -168,7 +168,8 @@ func (l *Loaders) snapshot(ctx context.Context) (*Snapshot, error) {
 	if !started {
 		func() {
 			defer close(c.done)
-			c.err = apperr.New(apperr.Internal, "loading workspaces failed") // replaced unless fetch panics
+			// Should fetch panic, waiters get this error, never a nil snapshot.
+			c.err = apperr.New(apperr.Internal, "loading workspaces failed")
 			c.snap, c.err = l.fetch(ctx, detail)
 		}()
 		return c.snap, c.err
