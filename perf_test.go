@@ -115,10 +115,20 @@ func TestResponseCacheOverHTTP(t *testing.T) {
 // checks that every answer is its own token's.
 func TestIsolationWithCoalescingAndCache(t *testing.T) {
 	for _, perf := range []struct {
-		name string
-		opts perfOptions
-	}{{"coalescing", defaultPerfOptions()}, {"coalescing+cache", cachedPerf(time.Minute)}} {
+		name  string
+		opts  perfOptions
+		redis bool
+	}{{"coalescing", defaultPerfOptions(), false}, {"coalescing+cache", cachedPerf(time.Minute), false},
+		{"coalescing+cache+redis", cachedPerf(time.Minute), true}} {
 		t.Run(perf.name, func(t *testing.T) {
+			if perf.redis {
+				rc, err := newRedisClient(redistest.Start(t).URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = rc.Close() })
+				perf.opts.Redis = rc
+			}
 			fake := fakeseatable.New()
 			const tokens = 5
 			want := map[string]string{}
