@@ -133,7 +133,7 @@ func (s *scanner) nextMember(closing byte) bool {
 }
 
 // key reads a member name and its colon. Names match case-insensitively
-// (ASCII), as encoding/json matches struct fields. Callers switch on
+// as encoding/json matches struct fields. Callers switch on
 // string(key), which Go compares without allocating.
 func (s *scanner) key() []byte {
 	if s.peek() != '"' {
@@ -153,23 +153,40 @@ func (s *scanner) key() []byte {
 		s.fail("want ':' after member name")
 	}
 	s.i++
-	return asciiLower(k)
+	return foldKey(k)
 }
 
-// asciiLower returns b lower-cased, copying only when it has to.
-func asciiLower(b []byte) []byte {
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			out := append([]byte(nil), b...)
-			for j := i; j < len(out); j++ {
-				if c := out[j]; c >= 'A' && c <= 'Z' {
-					out[j] = c + 'a' - 'A'
-				}
-			}
-			return out
+// foldKey returns b case-folded the way encoding/json matches member names
+// to fields (bytes.EqualFold), copying only when it has to. Besides ASCII,
+// exactly two runes fold to ASCII letters: the Kelvin sign (k) and the long
+// s (s); every other rune cannot match one of our all-ASCII names anyway.
+func foldKey(b []byte) []byte {
+	plain := true
+	for _, c := range b {
+		if c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
+			plain = false
+			break
 		}
 	}
-	return b
+	if plain {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		switch {
+		case r >= 'A' && r <= 'Z':
+			out = append(out, byte(r)+'a'-'A')
+		case r == '\u212a': // KELVIN SIGN
+			out = append(out, 'k')
+		case r == '\u017f': // LATIN SMALL LETTER LONG S
+			out = append(out, 's')
+		default:
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }
 
 // str consumes a string and reports whether it is plain: no escapes and
