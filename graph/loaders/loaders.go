@@ -2,13 +2,14 @@
 // resolver reads SeaTable. A Loaders value belongs to one HTTP request and one
 // token: it is built in Middleware, kept on the request context, and dropped
 // with the request, so data read with one token can never reach another
-// request. All lookups read one memoised upstream response, so any query
+// request. All loaders read one memoised upstream response, so any query
 // shape costs at most one upstream call per request.
 //
-// Lookups by id and uuid are map reads on that response's indexes, so they
-// need no batching window: concurrent resolvers wait on the one memoised
-// fetch instead of a dataloader's timer (which measured as 250 µs of added
-// latency per level and a few goroutines per request, for nothing).
+// The response itself is memoised without a batching window (concurrent
+// readers wait on the one fetch): a dataloader window added 250 µs and a few
+// goroutines to every request for a single key. Its indexes are built on
+// first use, because the list may be shared by many requests (coalescing, a
+// cache) and most queries only walk it.
 package loaders
 
 import (
@@ -16,61 +17,68 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
+// Wait is how long a loader collects keys before running its batch. Batches
+// here read an in-memory snapshot, so a long window buys nothing and would
+// add to every request's latency; 16 ms (the library default) measured as
+// 16 ms of pure overhead per loader level.
+const Wait = 250 * time.Microsecond
+
 // Fetcher is the part of the SeaTable client the loaders need.
 type Fetcher interface {
 	ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error)
 }
 
-// Snapshot is one upstream workspace list with its lookup indexes. Each
-// index is built on first use: a query that only lists workspaces (most of
-// them) never pays for indexing tens of thousands of bases.
+// Snapshot is one upstream workspace list with its lookup indexes, built on
+// first use.
 type Snapshot struct {
 	List *upstream.WorkspaceList
 
-	idOnce, uuidOnce sync.Once
-	byID             map[string]*upstream.Workspace
-	byUUID           map[string]*upstream.DTable
+	indexOnce sync.Once
+	byID      map[string]*upstream.Workspace
+	byUUID    map[string]*upstream.DTable
+	// order is every base uuid once, in order of first appearance.
+	order []string
+	// listedIn is, per uuid, every workspace listing the base.
+	listedIn map[string][]*upstream.Workspace
 }
 
-// NewSnapshot wraps a workspace list. A base listed several times (its own
-// workspace, the starred list, a share) resolves to the entry in its own
-// workspace when there is one, otherwise to its first appearance.
+// NewSnapshot wraps a workspace list; its indexes are built on first use. A
+// base listed several times (its own workspace, the starred list, a share)
+// resolves to the entry in its own workspace when there is one, otherwise
+// to its first appearance.
 func NewSnapshot(list *upstream.WorkspaceList) *Snapshot { return &Snapshot{List: list} }
 
-// Workspace returns the workspace with id, or nil.
-func (s *Snapshot) Workspace(id string) *upstream.Workspace {
-	s.idOnce.Do(func() {
-		s.byID = make(map[string]*upstream.Workspace, len(s.List.Workspaces))
-		for _, ws := range s.List.Workspaces {
-			if _, dup := s.byID[ws.ID]; !dup && ws.ID != "" {
-				s.byID[ws.ID] = ws
-			}
-		}
-	})
-	return s.byID[id]
-}
+// index builds the lookup indexes once; every lookup calls it first.
+func (s *Snapshot) index() { s.indexOnce.Do(s.build) }
 
-// DTable returns the base with the (normalised) uuid, or nil.
-func (s *Snapshot) DTable(uuid string) *upstream.DTable {
-	s.uuidOnce.Do(s.indexDTables)
-	return s.byUUID[uuid]
-}
-
-func (s *Snapshot) indexDTables() {
-	s.byUUID = map[string]*upstream.DTable{}
+func (s *Snapshot) build() {
+	list := s.List
+	s.byID, s.byUUID = map[string]*upstream.Workspace{}, map[string]*upstream.DTable{}
+	s.listedIn = map[string][]*upstream.Workspace{}
 	home := map[string]bool{}
-	for _, ws := range s.List.Workspaces {
+	var all []*upstream.DTable
+	for _, ws := range list.Workspaces {
+		if _, dup := s.byID[ws.ID]; !dup && ws.ID != "" {
+			s.byID[ws.ID] = ws
+		}
 		pseudo := ws.Type == upstream.WorkspaceStarred || ws.Type == upstream.WorkspaceShared
 		for _, d := range ws.Tables {
+			s.list(ws, d)
+			all = append(all, d)
 			atHome := !pseudo && d.WorkspaceID == ws.ID
 			if _, seen := s.byUUID[d.UUID]; !seen || (atHome && !home[d.UUID]) {
 				s.byUUID[d.UUID] = d
@@ -80,13 +88,125 @@ func (s *Snapshot) indexDTables() {
 	}
 	// Bases shared into a group come last: they are listed in full elsewhere
 	// when the caller can see their home.
-	for _, ws := range s.List.Workspaces {
+	for _, ws := range list.Workspaces {
 		for _, d := range ws.GroupSharedTables {
+			s.list(ws, d)
+			all = append(all, d)
 			if _, seen := s.byUUID[d.UUID]; !seen {
 				s.byUUID[d.UUID] = d
 			}
 		}
 	}
+	// The entry chosen for a base shared with the caller may be its starred
+	// copy, which can lack the share details the shared list carries. The
+	// list may be shared with other requests (a cache), so copy, never
+	// change, its entries.
+	for _, d := range all {
+		if chosen := s.byUUID[d.UUID]; chosen != d && chosen.Permission == nil && d.Permission != nil {
+			merged := *chosen
+			copyShare(&merged, d)
+			s.byUUID[d.UUID] = &merged
+		}
+	}
+}
+
+func (s *Snapshot) list(ws *upstream.Workspace, d *upstream.DTable) {
+	if _, seen := s.listedIn[d.UUID]; !seen {
+		s.order = append(s.order, d.UUID)
+	}
+	s.listedIn[d.UUID] = append(s.listedIn[d.UUID], ws)
+}
+
+func copyShare(dst, src *upstream.DTable) {
+	dst.Permission, dst.FromUser, dst.FromUserName, dst.FromUserAvatar = src.Permission, src.FromUser, src.FromUserName, src.FromUserAvatar
+	dst.FromGroupID, dst.FromGroupName, dst.ShareID, dst.ShareType = src.FromGroupID, src.FromGroupName, src.ShareID, src.ShareType
+}
+
+// DTables returns every visible base once (the entry NewSnapshot prefers),
+// in order of first appearance.
+func (s *Snapshot) DTables() []*upstream.DTable {
+	s.index()
+	out := make([]*upstream.DTable, len(s.order))
+	for i, u := range s.order {
+		out[i] = s.byUUID[u]
+	}
+	return out
+}
+
+// ListedIn returns the workspaces listing the base with uuid (its own, the
+// starred and shared pseudo-workspaces, groups it is shared into).
+func (s *Snapshot) ListedIn(uuid string) []*upstream.Workspace {
+	s.index()
+	return s.listedIn[uuid]
+}
+
+// DTableByName returns the base called name (exactly) in workspace id, or
+// nil. Bases whose workspace the caller cannot see (shared with them) are
+// found by their workspace id too.
+func (s *Snapshot) DTableByName(workspaceID, name string) *upstream.DTable {
+	s.index()
+	if ws := s.byID[workspaceID]; ws != nil {
+		for _, d := range ws.Tables {
+			if d.Name == name {
+				return s.byUUID[d.UUID]
+			}
+		}
+	}
+	for _, u := range s.order {
+		if d := s.byUUID[u]; d.WorkspaceID == workspaceID && d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
+// Personal returns the caller's personal workspace, or nil.
+func (s *Snapshot) Personal() *upstream.Workspace {
+	for _, ws := range s.List.Workspaces {
+		if ws.Type == upstream.WorkspacePersonal {
+			return ws
+		}
+	}
+	return nil
+}
+
+// FolderOf returns the folder holding the base with uuid, looking in the
+// base's own workspace first; nil when it is in none.
+func (s *Snapshot) FolderOf(d *upstream.DTable) *upstream.Folder {
+	s.index()
+	find := func(ws *upstream.Workspace) *upstream.Folder {
+		for _, f := range ws.Folders {
+			for _, it := range f.Items {
+				if it.ItemID == d.UUID {
+					return f
+				}
+			}
+		}
+		return nil
+	}
+	if ws := s.byID[d.WorkspaceID]; ws != nil {
+		if f := find(ws); f != nil {
+			return f
+		}
+	}
+	for _, ws := range s.List.Workspaces {
+		if f := find(ws); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// Workspace returns the workspace with id, or nil.
+func (s *Snapshot) Workspace(id string) *upstream.Workspace {
+	s.index()
+	return s.byID[id]
+}
+
+// DTable returns the base with the (normalised) uuid, or nil.
+func (s *Snapshot) DTable(uuid string) *upstream.DTable {
+	s.index()
+	return s.byUUID[uuid]
 }
 
 // Invalidator is implemented by Fetchers that keep data across requests (a
@@ -95,15 +215,115 @@ type Invalidator interface {
 	Invalidate(ctx context.Context, token string)
 }
 
-// Loaders are one request's loaders.
-type Loaders struct {
-	fetcher Fetcher
-	token   string
-	authErr error
-	detail  bool
+// BatchObserver learns the size of every batch (metrics); loader is one of
+// "snapshot" (one fetch of the memoised response: always 1),
+// "workspaceByID", "dtableByUUID".
+type BatchObserver interface {
+	ObserveBatch(loader string, size int)
+}
 
-	mu    sync.Mutex
-	snaps map[bool]*snapshotCall // by detail
+// Option configures Loaders.
+type Option func(*Loaders)
+
+// WithBatchObserver reports batch sizes to o.
+func WithBatchObserver(o BatchObserver) Option { return func(l *Loaders) { l.observer = o } }
+
+// observed wraps a batch function so that its batch sizes reach the observer.
+func observed[K comparable, V any](l *Loaders, name string, fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
+	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		if l.observer != nil {
+			l.observer.ObserveBatch(name, len(keys))
+		}
+		return fn(ctx, keys)
+	}
+}
+
+// Loaders are one request's dataloaders.
+type Loaders struct {
+	fetcher  Fetcher
+	observer BatchObserver
+	token    string
+	authErr  error
+
+	mu     sync.Mutex
+	detail bool
+	snaps  map[bool]*snapshotCall // by detail
+
+	workspaceByID *dataloader.Loader[string, *upstream.Workspace]
+	dtableByUUID  *dataloader.Loader[string, *upstream.DTable]
+}
+
+// New builds the loaders for one request made with token. authErr, when set,
+// is what every read returns (a malformed Authorization header).
+func New(f Fetcher, token string, authErr error, opts ...Option) *Loaders {
+	l := &Loaders{fetcher: f, token: token, authErr: authErr, detail: true, snaps: map[bool]*snapshotCall{}}
+	for _, o := range opts {
+		o(l)
+	}
+	l.workspaceByID = dataloader.NewBatchedLoader(observed(l, "workspaceByID", func(ctx context.Context, ids []string) []*dataloader.Result[*upstream.Workspace] {
+		snap, err := l.snapshot(ctx)
+		out := make([]*dataloader.Result[*upstream.Workspace], len(ids))
+		for i, id := range ids {
+			out[i] = &dataloader.Result[*upstream.Workspace]{Error: err}
+			if err == nil {
+				out[i].Data = snap.Workspace(id)
+			}
+		}
+		return out
+	}), dataloader.WithWait[string, *upstream.Workspace](Wait))
+	l.dtableByUUID = dataloader.NewBatchedLoader(observed(l, "dtableByUUID", func(ctx context.Context, uuids []string) []*dataloader.Result[*upstream.DTable] {
+		snap, err := l.snapshot(ctx)
+		out := make([]*dataloader.Result[*upstream.DTable], len(uuids))
+		for i, u := range uuids {
+			out[i] = &dataloader.Result[*upstream.DTable]{Error: err}
+			if err == nil {
+				out[i].Data = snap.DTable(u)
+			}
+		}
+		return out
+	}), dataloader.WithWait[string, *upstream.DTable](Wait))
+	return l
+}
+
+// Token returns the caller's SeaTable token for a write, or the error every
+// read of this request returns (no token, a malformed header).
+func (l *Loaders) Token() (string, error) {
+	if l.authErr != nil {
+		return "", l.authErr
+	}
+	if l.token == "" {
+		return "", apperr.New(apperr.Unauthenticated, "no token: send \"Authorization: Token <your SeaTable account token>\"")
+	}
+	return l.token, nil
+}
+
+func (l *Loaders) fetch(ctx context.Context, detail bool) (snap *Snapshot, err error) {
+	token, err := l.Token()
+	if err != nil {
+		return nil, err
+	}
+	// A panic here would be caught by the dataloader, which prints it with
+	// the standard logger; turn it into an INTERNAL error instead, so it is
+	// logged once, through slog, with the token redacted.
+	defer func() {
+		if p := recover(); p != nil {
+			snap, err = nil, apperr.Wrap(apperr.Internal, "internal error", errors.New(l.Redact(fmt.Sprintf("panic while reading SeaTable: %v", p))))
+		}
+	}()
+	list, err := l.fetcher.ListWorkspaces(ctx, token, detail)
+	if err != nil {
+		return nil, fmt.Errorf("load workspaces: %w", err)
+	}
+	return NewSnapshot(list), nil
+}
+
+// Redact replaces this request's token in s, for text about to be logged
+// that may quote it (a panic value, a third-party error).
+func (l *Loaders) Redact(s string) string {
+	if l.token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, l.token, "[REDACTED]")
 }
 
 // snapshotCall is one memoised fetch; done is closed once snap/err are set.
@@ -111,47 +331,6 @@ type snapshotCall struct {
 	done chan struct{}
 	snap *Snapshot
 	err  error
-}
-
-// New builds the loaders for one request made with token. authErr, when set,
-// is what every read returns (a malformed Authorization header).
-func New(f Fetcher, token string, authErr error) *Loaders {
-	return &Loaders{fetcher: f, token: token, authErr: authErr, detail: true, snaps: map[bool]*snapshotCall{}}
-}
-
-func (l *Loaders) fetch(ctx context.Context, detail bool) (*Snapshot, error) {
-	if l.authErr != nil {
-		return nil, l.authErr
-	}
-	if l.token == "" {
-		return nil, apperr.New(apperr.Unauthenticated, "no token: send \"Authorization: Token <your SeaTable account token>\"")
-	}
-	list, err := l.fetcher.ListWorkspaces(ctx, l.token, detail)
-	if err != nil {
-		return nil, fmt.Errorf("load workspaces: %w", err)
-	}
-	return NewSnapshot(list), nil
-}
-
-// CallerHash returns an HMAC of the request's token under key, so that work
-// can be shared between requests of the same caller without keeping the
-// token; ok is false when the request has no usable token.
-func (l *Loaders) CallerHash(key []byte) (string, bool) {
-	if l.authErr != nil || l.token == "" {
-		return "", false
-	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(l.token))
-	return hex.EncodeToString(m.Sum(nil)), true
-}
-
-// SetDetail chooses whether this request's upstream call asks for base
-// lists. The GraphQL layer sets it once per operation, before any resolver
-// reads, from the fields the operation selects; the default is true.
-func (l *Loaders) SetDetail(detail bool) {
-	l.mu.Lock()
-	l.detail = detail
-	l.mu.Unlock()
 }
 
 // snapshot returns this request's memoised workspace list: the first caller
@@ -166,12 +345,11 @@ func (l *Loaders) snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	l.mu.Unlock()
 	if !started {
-		func() {
-			defer close(c.done)
-			// Should fetch panic, waiters get this error, never a nil snapshot.
-			c.err = apperr.New(apperr.Internal, "loading workspaces failed")
-			c.snap, c.err = l.fetch(ctx, detail)
-		}()
+		if l.observer != nil {
+			l.observer.ObserveBatch("snapshot", 1)
+		}
+		c.snap, c.err = l.fetch(ctx, detail) // fetch turns panics into errors
+		close(c.done)
 		return c.snap, c.err
 	}
 	select {
@@ -179,17 +357,6 @@ func (l *Loaders) snapshot(ctx context.Context) (*Snapshot, error) {
 		return c.snap, c.err
 	case <-ctx.Done():
 		return nil, fmt.Errorf("load workspaces: %w", ctx.Err())
-	}
-}
-
-// Invalidate forgets what this request has read, and what the Fetcher keeps
-// for this token, so that reads after a write see the new state.
-func (l *Loaders) Invalidate(ctx context.Context) {
-	l.mu.Lock()
-	l.snaps = map[bool]*snapshotCall{}
-	l.mu.Unlock()
-	if inv, ok := l.fetcher.(Invalidator); ok && l.token != "" {
-		inv.Invalidate(ctx, l.token)
 	}
 }
 
@@ -203,6 +370,44 @@ func (l *Loaders) List(ctx context.Context) (*upstream.WorkspaceList, error) {
 	return snap.List, nil
 }
 
+// SetDetail chooses whether this request's upstream call asks for base
+// lists. The GraphQL layer sets it once per operation, before any resolver
+// reads, from the fields the operation selects; the default is true.
+func (l *Loaders) SetDetail(detail bool) {
+	l.mu.Lock()
+	l.detail = detail
+	l.mu.Unlock()
+}
+
+// CallerHash returns an HMAC of the request's token under key, so that work
+// can be shared between requests of the same caller without keeping the
+// token; ok is false when the request has no usable token.
+func (l *Loaders) CallerHash(key []byte) (string, bool) {
+	if l.authErr != nil || l.token == "" {
+		return "", false
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(l.token))
+	return hex.EncodeToString(m.Sum(nil)), true
+}
+
+// Snapshot returns this request's memoised workspace list with its indexes,
+// for resolvers that work on whole lists (search, paging, folders).
+func (l *Loaders) Snapshot(ctx context.Context) (*Snapshot, error) { return l.snapshot(ctx) }
+
+// Invalidate forgets what this request has read, and what the Fetcher keeps
+// for this token, so that reads after a write see the new state.
+func (l *Loaders) Invalidate(ctx context.Context) {
+	l.mu.Lock()
+	l.snaps = map[bool]*snapshotCall{}
+	l.mu.Unlock()
+	l.workspaceByID.ClearAll()
+	l.dtableByUUID.ClearAll()
+	if inv, ok := l.fetcher.(Invalidator); ok && l.token != "" {
+		inv.Invalidate(ctx, l.token)
+	}
+}
+
 // Workspaces returns every visible workspace in upstream order.
 func (l *Loaders) Workspaces(ctx context.Context) ([]*upstream.Workspace, error) {
 	snap, err := l.snapshot(ctx)
@@ -214,11 +419,7 @@ func (l *Loaders) Workspaces(ctx context.Context) ([]*upstream.Workspace, error)
 
 // WorkspaceByID returns the workspace with id, or nil when not visible.
 func (l *Loaders) WorkspaceByID(ctx context.Context, id string) (*upstream.Workspace, error) {
-	snap, err := l.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return snap.Workspace(id), nil
+	return l.workspaceByID.Load(ctx, id)()
 }
 
 // DTableByUUID returns the base with uuid (32 or 36 characters), or nil when
@@ -228,11 +429,7 @@ func (l *Loaders) DTableByUUID(ctx context.Context, uuid string) (*upstream.DTab
 	if u == "" {
 		return nil, apperr.New(apperr.BadUserInput, "uuid must be 32 hex characters, or 36 with dashes")
 	}
-	snap, err := l.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return snap.DTable(u), nil
+	return l.dtableByUUID.Load(ctx, u)()
 }
 
 type ctxKey struct{}
@@ -253,11 +450,11 @@ func For(ctx context.Context) *Loaders {
 
 // Middleware builds fresh loaders for each request, with the caller's token
 // (or fallbackToken when the request carries none).
-func Middleware(f Fetcher, fallbackToken string) func(http.Handler) http.Handler {
+func Middleware(f Fetcher, fallbackToken string, opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			token, err := auth.Token(r.Header, fallbackToken)
-			l := New(f, token, err)
+			l := New(f, token, err, opts...)
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), l)))
 		})
 	}
