@@ -94,7 +94,7 @@ func (c *Client) ListWorkspacesWithBody(ctx context.Context, token string, detai
 	)
 	err := c.do(ctx, token, http.MethodGet, "api/v2.1/workspaces/", q, func(r io.Reader) error {
 		var err error
-		if body, err = readBody(r, r.(*limitedReader).SizeHint()); err != nil {
+		if body, err = readBody(r, sizeHint(r)); err != nil {
 			return err
 		}
 		list, err = DecodeWorkspaceListBytes(body)

@@ -16,14 +16,7 @@ var ErrUnknownShape = errors.New("not a SeaTable workspace list")
 // generation. It fails only when the body is not JSON or has no
 // workspace_list array; odd fields and odd entries are tolerated.
 func DecodeWorkspaceList(r io.Reader) (*WorkspaceList, error) {
-	var hint int64
-	switch h := r.(type) {
-	case interface{ SizeHint() int64 }: // the client's body
-		hint = h.SizeHint()
-	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
-		hint = int64(h.Len())
-	}
-	body, err := readBody(r, hint)
+	body, err := readBody(r, sizeHint(r))
 	if err != nil {
 		return nil, fmt.Errorf("decode workspace list: %w", err)
 	}
@@ -43,6 +36,17 @@ func DecodeWorkspaceListBytes(body []byte) (*WorkspaceList, error) {
 	list := normalize(entries, starred)
 	list.BodyBytes = len(body)
 	return list, nil
+}
+
+// sizeHint returns how many bytes r will yield when it can tell, else 0.
+func sizeHint(r io.Reader) int64 {
+	switch h := r.(type) {
+	case interface{ SizeHint() int64 }: // the client's response body
+		return h.SizeHint()
+	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
+		return int64(h.Len())
+	}
+	return 0
 }
 
 // readBody reads r to the end into one buffer, sized up front when the
