@@ -13,18 +13,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
-	"github.com/seatable-graphql/seatable-graphql/internal/cache"
-	"github.com/seatable-graphql/seatable-graphql/internal/coalesce"
-	"github.com/seatable-graphql/seatable-graphql/internal/resultcache"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -73,22 +68,11 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	perf := perfOptions{
-		Coalesce:        cfg.Coalesce,
-		ShareQueries:    cfg.ShareQueries,
-		UpstreamTimeout: cfg.UpstreamTimeout,
-		CacheTTL:        cfg.CacheTTL,
-		CacheMaxBytes:   cfg.CacheMaxBytes,
-		APQCacheSize:    cfg.APQCacheSize,
+	perf, closePerf, err := perfOptionsFrom(cfg)
+	if err != nil {
+		return err
 	}
-	if cfg.RedisURL != "" {
-		rc, err := newRedisClient(cfg.RedisURL)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		perf.Redis = rc
-	}
+	defer closePerf()
 	srv := &http.Server{
 		Handler:           buildHandler(client, fallbackToken, log, perf),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -104,8 +88,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	} else {
 		log.Info("serving", "playground", playgroundURL, "seatable", client.BaseURL())
 	}
-	log.Info("performance settings", "coalesce", perf.Coalesce, "share_queries", perf.ShareQueries, "cache_ttl", perf.CacheTTL,
-		"cache_max_bytes", perf.CacheMaxBytes, "redis", perf.Redis != nil, "apq_cache_size", perf.APQCacheSize)
+	perf.log(log)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -132,113 +115,19 @@ func newHandler(client *upstream.Client, fallbackToken string, log *slog.Logger)
 	return buildHandler(client, fallbackToken, log, defaultPerfOptions())
 }
 
-// perfOptions are the settings that trade memory or shared state for
-// fewer upstream calls (see README, Performance and scaling).
-type perfOptions struct {
-	Coalesce        bool
-	ShareQueries    bool // run identical concurrent queries of one caller once
-	UpstreamTimeout time.Duration
-	CacheTTL        time.Duration // 0: no response cache
-	CacheMaxBytes   int64
-	APQCacheSize    int           // 0: no persisted queries
-	Redis           *redis.Client // nil: everything in process
-	CacheStats      cache.Stats   // nil: not observed
-}
-
-func defaultPerfOptions() perfOptions {
-	return perfOptions{Coalesce: true, ShareQueries: true, UpstreamTimeout: upstream.DefaultTimeout,
-		CacheMaxBytes: defaultCacheMaxBytes, APQCacheSize: defaultAPQCacheSize}
-}
-
-// buildHandler wires the HTTP routes. Reads go loaders -> coalescing ->
-// response cache -> SeaTable client: the cache sits inside coalescing so a
-// burst of identical requests makes one cache lookup and one store.
+// buildHandler wires the HTTP routes.
 func buildHandler(client *upstream.Client, fallbackToken string, log *slog.Logger, perf perfOptions) http.Handler {
-	fetcher := newFetcher(client, perf)
 	opts := graph.DefaultServerOptions(log)
-	opts.ShareIdenticalQueries = perf.ShareQueries
-	opts.SharePartition = cachePartition
-	opts.ReportReplayable = perf.CacheTTL > 0
-	opts.PersistedQueries = nil
-	if perf.APQCacheSize > 0 {
-		opts.PersistedQueries = cache.NewPersistedQueries(perf.APQCacheSize, perf.Redis)
-	}
+	perf.configureGraph(&opts)
 	gql := graph.NewServer(opts)
 	mux := http.NewServeMux()
-	var api http.Handler = gql
-	if perf.CacheTTL > 0 {
-		api = resultcache.New(perf.CacheMaxBytes, perf.CacheTTL, cachePartition).Middleware(api)
-	}
-	mux.Handle("/graphql", cacheControl(loaders.Middleware(fetcher, fallbackToken)(api)))
+	mux.Handle("/graphql", cacheControl(loaders.Middleware(newFetcher(client, perf), fallbackToken)(perf.replay(gql))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /{$}", playground.Handler("seatable-graphql", "/graphql"))
 	return mux
-}
-
-// newFetcher stacks what the loaders read through: coalescing, then the
-// response cache, then the client.
-func newFetcher(client loaders.Fetcher, perf perfOptions) loaders.Fetcher {
-	fetcher := client
-	if perf.CacheTTL > 0 {
-		fetcher = cache.New(fetcher, cache.Options{TTL: perf.CacheTTL, MaxBytes: perf.CacheMaxBytes,
-			Redis: perf.Redis, Stats: perf.CacheStats})
-	}
-	if perf.Coalesce {
-		fetcher = coalesce.New(fetcher, perf.UpstreamTimeout, coalesce.WithPartition(cachePartition))
-	}
-	return fetcher
-}
-
-// cachePartition keeps requests that bypass the cache from sharing work
-// with requests that read it.
-func cachePartition(ctx context.Context) string {
-	if cache.Bypassed(ctx) {
-		return "fresh"
-	}
-	return ""
-}
-
-// cacheControl honours a client's Cache-Control: no-cache (or Pragma:
-// no-cache) by having the request skip the response cache.
-func cacheControl(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hasToken(r.Header.Values("Cache-Control"), "no-cache") || hasToken(r.Header.Values("Pragma"), "no-cache") {
-			r = r.WithContext(cache.WithBypass(r.Context()))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// hasToken reports whether a comma-separated header lists tok.
-func hasToken(values []string, tok string) bool {
-	for _, v := range values {
-		for _, part := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(part), tok) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// newRedisClient connects lazily with short timeouts: Redis holds only
-// what can be fetched again, so a slow or absent Redis must cost requests
-// milliseconds, never fail them.
-func newRedisClient(url string) (*redis.Client, error) {
-	o, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, errors.New("REDIS_URL: cannot parse")
-	}
-	o.DialTimeout = 250 * time.Millisecond
-	o.ReadTimeout = 250 * time.Millisecond
-	o.WriteTimeout = 250 * time.Millisecond
-	o.PoolTimeout = 250 * time.Millisecond
-	o.MaxRetries = 1
-	o.DisableIdentity = true
-	return redis.NewClient(o), nil
 }
 
 // newTransport is the upstream connection pool: keep-alive connections sized
