@@ -31,6 +31,9 @@ type sharedQueries struct {
 type queryFlight struct {
 	done chan struct{}
 	resp *graphql.Response
+
+	waiters int                // requests waiting for it; guarded by sharedQueries.mu
+	cancel  context.CancelFunc // ends the run once no request waits any more
 }
 
 func newSharedQueries(partition func(ctx context.Context) string, onJoin func()) *sharedQueries {
@@ -48,34 +51,45 @@ func (s *sharedQueries) around(ctx context.Context, next graphql.OperationHandle
 	f, joined := s.flights[key]
 	if !joined {
 		f = &queryFlight{done: make(chan struct{})}
-		s.flights[key] = f
-	}
-	s.mu.Unlock()
-	if joined {
-		if s.onJoin != nil {
-			s.onJoin()
-		}
-	} else {
 		// Detached from the leader's cancellation (values are kept): a
 		// leader that goes away must not fail the requests sharing its run.
-		// The upstream call inside is bounded by its own timeout.
-		go s.run(context.WithoutCancel(ctx), key, f, next)
+		// When all of them have gone, the run is cancelled.
+		var runCtx context.Context
+		runCtx, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
+		s.flights[key] = f
+		go s.run(runCtx, key, f, next)
+	}
+	f.waiters++
+	s.mu.Unlock()
+	if joined && s.onJoin != nil {
+		s.onJoin()
 	}
 	select {
 	case <-f.done:
 		return graphql.OneShot(f.resp)
 	case <-ctx.Done():
+		s.mu.Lock()
+		if f.waiters--; f.waiters == 0 {
+			f.cancel()
+			if s.flights[key] == f {
+				delete(s.flights, key)
+			}
+		}
+		s.mu.Unlock()
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "request cancelled"))
 	}
 }
 
 func (s *sharedQueries) run(ctx context.Context, key string, f *queryFlight, next graphql.OperationHandler) {
+	defer f.cancel()
 	defer func() {
 		if r := recover(); r != nil {
 			f.resp = graphql.ErrorResponse(ctx, "internal system error")
 		}
 		s.mu.Lock()
-		delete(s.flights, key)
+		if s.flights[key] == f {
+			delete(s.flights, key)
+		}
 		s.mu.Unlock()
 		close(f.done)
 	}()

@@ -116,3 +116,25 @@ func TestSharedQueriesKeepApart(t *testing.T) {
 		<-done
 	}
 }
+
+// TestSharedRunEndsWhenEveryWaiterHasGone: a run nobody waits for any more
+// is cancelled, so a client that went away does not keep SeaTable busy.
+func TestSharedRunEndsWhenEveryWaiterHasGone(t *testing.T) {
+	s := newSharedQueries(nil, nil)
+	started, ended := make(chan struct{}), make(chan error, 1)
+	op := func(ctx context.Context) graphql.ResponseHandler {
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return graphql.OneShot(&graphql.Response{})
+	}
+	ctx, cancel := context.WithCancel(opCtx("tok", ast.Query, "{ a }"))
+	done := make(chan struct{})
+	go func() { s.around(ctx, op)(ctx); close(done) }()
+	<-started
+	cancel()
+	<-done
+	if err := <-ended; err == nil {
+		t.Fatal("the run was not cancelled")
+	}
+}

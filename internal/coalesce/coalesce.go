@@ -48,6 +48,9 @@ type call struct {
 	done chan struct{}
 	list *upstream.WorkspaceList
 	err  error
+
+	waiters int                // requests waiting for it; guarded by Coalescer.mu
+	cancel  context.CancelFunc // ends the call once no request waits any more
 }
 
 // WithJoinHook calls f each time a request joins a call already in flight
@@ -61,7 +64,8 @@ func WithPartition(f func(ctx context.Context) string) Option {
 
 // New wraps next. timeout bounds a shared call, which runs detached from
 // its leader's cancellation: a leader that goes away must not fail the
-// requests waiting on it.
+// requests waiting on it. Once every waiting request has gone away, the
+// call is cancelled: nobody is left to use its answer.
 func New(next Fetcher, timeout time.Duration, opts ...Option) *Coalescer {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -80,32 +84,38 @@ func (c *Coalescer) ListWorkspaces(ctx context.Context, token string, detail boo
 	cl, joined := c.calls[key]
 	if !joined {
 		cl = &call{done: make(chan struct{})}
+		var shared context.Context
+		shared, cl.cancel = context.WithCancel(context.WithoutCancel(ctx))
 		c.calls[key] = cl
+		go c.run(shared, key, cl, token, detail)
 	}
+	cl.waiters++
 	c.mu.Unlock()
-	if joined {
-		if c.onJoin != nil {
-			c.onJoin()
-		}
-	} else {
-		go c.run(ctx, key, cl, token, detail)
+	if joined && c.onJoin != nil {
+		c.onJoin()
 	}
 	select {
 	case <-cl.done:
 		return cl.list, cl.err
 	case <-ctx.Done():
+		c.mu.Lock()
+		if cl.waiters--; cl.waiters == 0 {
+			cl.cancel()
+			if c.calls[key] == cl {
+				delete(c.calls, key)
+			}
+		}
+		c.mu.Unlock()
 		return nil, cancelled(ctx)
 	}
 }
 
-// run makes the shared call under a context detached from the leader's
-// cancellation (but bounded by the timeout), so that a leader that goes away
-// does not fail its followers.
+// run makes the shared call, bounded by the timeout.
 func (c *Coalescer) run(ctx context.Context, key string, cl *call, token string, detail bool) {
-	shared := context.WithoutCancel(ctx)
+	defer cl.cancel()
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
-		shared, cancel = context.WithTimeout(shared, c.timeout)
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
 	defer func() {
@@ -122,7 +132,7 @@ func (c *Coalescer) run(ctx context.Context, key string, cl *call, token string,
 			cl.list, cl.err = nil, apperr.New(apperr.Internal, "upstream call panicked")
 		}
 	}()
-	cl.list, cl.err = c.next.ListWorkspaces(shared, token, detail)
+	cl.list, cl.err = c.next.ListWorkspaces(ctx, token, detail)
 }
 
 // Invalidate forgets the token's calls in flight, so requests after a write

@@ -202,3 +202,37 @@ type upstreamFunc func(ctx context.Context) (*upstream.WorkspaceList, error)
 func (f upstreamFunc) ListWorkspaces(ctx context.Context, _ string, _ bool) (*upstream.WorkspaceList, error) {
 	return f(ctx)
 }
+
+// TestCallEndsWhenEveryWaiterHasGone: once no request waits for a shared
+// call any more, its context is cancelled (a client that went away must not
+// keep a SeaTable call running), and the next request starts afresh.
+func TestCallEndsWhenEveryWaiterHasGone(t *testing.T) {
+	ended := make(chan error, 1)
+	entered := make(chan struct{}, 2)
+	j := newJoined()
+	c := coalesce.New(upstreamFunc(func(ctx context.Context) (*upstream.WorkspaceList, error) {
+		entered <- struct{}{}
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return nil, ctx.Err()
+	}), time.Minute, coalesce.WithJoinHook(j.hook))
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	errs := make(chan error, 2)
+	go func() { _, err := c.ListWorkspaces(ctx1, "tok", true); errs <- err }()
+	<-entered
+	go func() { _, err := c.ListWorkspaces(ctx2, "tok", true); errs <- err }()
+	j.wait(1)
+	cancel1()
+	<-errs
+	select {
+	case err := <-ended:
+		t.Fatalf("the call ended (%v) while a request still waited", err)
+	default:
+	}
+	cancel2()
+	<-errs
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Fatalf("shared call ended with %v, want cancellation", err)
+	}
+}
