@@ -201,6 +201,11 @@ func TestPersistedQueriesInProcess(t *testing.T) {
 	if r := e.postJSON(t, apqRequest(q, false), auth); len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"group one"`) {
 		t.Fatalf("by hash: %s %+v", r.Data, r.Errors)
 	}
+	wrong := apqRequest(q, true)
+	wrong["query"] = `{ workspaces { id } }`
+	if r := e.postJSON(t, wrong, auth); len(r.Errors) != 1 || code(r.Errors[0]) != "BAD_USER_INPUT" {
+		t.Fatalf("hash of another query: %+v, want BAD_USER_INPUT", r.Errors)
+	}
 }
 
 // TestTwoReplicasShareRedis runs two server instances against one Redis and

@@ -60,7 +60,7 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	if o.PersistedQueries != nil {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: o.PersistedQueries})
+		srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: o.PersistedQueries}})
 	}
 	// Decide detail=true/false before resolvers run (see detail.go).
 	srv.AroundOperations(fetchDetail)
