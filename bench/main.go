@@ -5,6 +5,7 @@
 // request for each query, dataset and upstream latency.
 //
 //	go run ./bench                 # full run, ~4 minutes
+//	go run ./bench -only small     # scenarios whose label contains "small"
 //	go run ./bench -duration 2s    # quick look
 //
 // Everything listens on 127.0.0.1 only, and every scenario is bounded in
@@ -121,6 +122,8 @@ func run(duration time.Duration, conns int, only string) error {
 		}
 		scenarios = append(scenarios, scenario{dataset: ds, latency: 20 * time.Millisecond, target: "Q1", env: []string{"CACHE_TTL=5s"}})
 	}
+	// What shared execution of identical queries buys (it is on by default).
+	scenarios = append(scenarios, scenario{dataset: "small", target: "Q1", env: []string{"SHARE_QUERIES=false"}})
 	var results []result
 	for _, sc := range scenarios {
 		sc.label = fmt.Sprintf("%s %s latency=%s", sc.target, sc.dataset, sc.latency)
