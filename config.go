@@ -49,6 +49,9 @@ type config struct {
 	// paths are tried in the working directory, then next to the executable.
 	PlaygroundAssetsDir string
 
+	// Caching, coalescing, persisted queries, Redis (perfconfig.go).
+	perfConfig
+
 	// HTTP server.
 	ReadHeaderTimeout time.Duration // READ_HEADER_TIMEOUT
 	ReadTimeout       time.Duration // READ_TIMEOUT
@@ -81,6 +84,7 @@ func defaultConfig() config {
 		MaxHeaderBytes:     64 << 10,
 
 		PlaygroundAssetsDir: playground.DefaultAssetsDir,
+		perfConfig:          defaultPerfConfig(),
 	}
 }
 
@@ -204,6 +208,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.WriteTimeout <= c.RequestTimeout {
 		// The answer to a request that uses its whole deadline would be cut off.
 		return c, fmt.Errorf("WRITE_TIMEOUT (%v) must be longer than REQUEST_TIMEOUT (%v)", c.WriteTimeout, c.RequestTimeout)
+	}
+	if err := c.perfConfig.load(getenv); err != nil {
+		return c, err
 	}
 	return c, nil
 }

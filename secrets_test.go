@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )

@@ -110,9 +110,16 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	perf, closePerf, err := perfOptionsFrom(cfg)
+	if err != nil {
+		return err
+	}
+	// Closed after the drain below: requests in flight may still use Redis.
+	defer closePerf()
+	perf.CacheStats = cacheMetrics{m}
 	h := newHandler(handlerConfig{
 		cfg: cfg, client: client, fallbackToken: fallbackToken,
-		log: log, metrics: m, tracer: tracer, playground: pg,
+		log: log, metrics: m, tracer: tracer, playground: pg, perf: &perf,
 	})
 	srv := newHTTPServer(cfg, h, log)
 	playgroundURL := fmt.Sprintf("http://localhost:%d/", ln.Addr().(*net.TCPAddr).Port)
@@ -121,6 +128,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	} else {
 		log.Info("serving", "playground", playgroundURL, "seatable", client.BaseURL())
 	}
+	perf.log(log)
 	return serve(ctx, srv, ln, cfg.ShutdownTimeout, log)
 }
 
@@ -193,6 +201,7 @@ type handlerConfig struct {
 	tracer        trace.TracerProvider // nil: tracing off
 	ready         *readiness.Probe     // nil: a default probe pinging client
 	playground    http.Handler         // nil: GraphiQL from playground.DefaultAssetsDir
+	perf          *perfOptions         // nil: defaultPerfOptions
 }
 
 // newHandler wires the HTTP routes and the middleware around them.
@@ -206,6 +215,11 @@ func newHandler(h handlerConfig) http.Handler {
 	opts.MaxAliases = h.cfg.MaxAliases
 	opts.ComplexityLimit = h.cfg.MaxComplexity
 	opts.ListSize = h.cfg.ListSize
+	if h.perf == nil {
+		p := defaultPerfOptions()
+		h.perf = &p
+	}
+	h.perf.configureGraph(&opts)
 	opts.Observers = []graph.Observer{func(ctx context.Context, op graph.Operation) {
 		requestlog.FromContext(ctx).SetOperation(op.Name, op.Type, op.Codes)
 		var code string
@@ -222,7 +236,7 @@ func newHandler(h handlerConfig) http.Handler {
 		h.ready = readiness.New(h.client.Ping)
 	}
 	if h.fetcher == nil {
-		h.fetcher = h.client
+		h.fetcher = newFetcher(h.client, *h.perf)
 	}
 	if h.playground == nil {
 		h.playground = http.NotFoundHandler()
@@ -234,8 +248,8 @@ func newHandler(h handlerConfig) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken, loaders.WithBatchObserver(h.metrics))(gql)
-	mux.Handle("/graphql", gqlhttp.Handler(withLoaders, gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes, RequestTimeout: h.cfg.RequestTimeout}))
+	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken, loaders.WithBatchObserver(h.metrics))(h.perf.replay(gql))
+	mux.Handle("/graphql", gqlhttp.Handler(cacheControl(withLoaders), gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes, RequestTimeout: h.cfg.RequestTimeout}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -406,7 +406,7 @@ func TestTokenForwarding(t *testing.T) {
 			t.Fatalf("%q: %d upstream requests, want 1", header, len(reqs))
 		}
 		r := reqs[0]
-		if r.Authorization != "Token "+tokA || r.Path != "/api/v2.1/workspaces/" || !strings.Contains(r.RawQuery, "detail=true") {
+		if r.Authorization != "Token "+tokA || r.Path != "/api/v2.1/workspaces/" || r.RawQuery != "detail=false" {
 			t.Errorf("%q: upstream got %+v", header, r)
 		}
 		if len(data.Workspaces) != 2 || data.Workspaces[0].Name != "one" {

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -24,6 +25,18 @@ type ServerOptions struct {
 	Introspection bool
 	// QueryCacheSize is the number of parsed, validated documents kept.
 	QueryCacheSize int
+	// PersistedQueries stores automatic persisted queries (APQ); nil turns
+	// APQ off.
+	PersistedQueries graphql.Cache[string]
+	// ShareIdenticalQueries runs identical queries of one caller that are in
+	// flight together once (see shared.go); SharePartition, if set, keeps
+	// requests apart that differ in a way the document does not show (a
+	// cache bypass).
+	ShareIdenticalQueries bool
+	SharePartition        func(ctx context.Context) string
+	// ReportReplayable tells internal/resultcache which responses came
+	// from the workspace list alone (see replay.go); on with the cache.
+	ReportReplayable bool
 	// ParserTokenLimit caps the tokens of a document before it is parsed
 	// and validated: validation cost grows faster than linearly in the
 	// document's size (gqlparser's overlapping-fields check).
@@ -60,6 +73,7 @@ func DefaultServerOptions(log *slog.Logger) ServerOptions {
 		Logger: log, Introspection: true, QueryCacheSize: 1000,
 		ParserTokenLimit: DefaultParserTokenLimit, MaxDepth: DefaultMaxDepth, MaxAliases: DefaultMaxAliases,
 		ComplexityLimit: DefaultComplexityLimit, ListSize: DefaultListSize,
+		PersistedQueries: lru.New[string](1000),
 	}
 }
 
@@ -95,6 +109,17 @@ func NewServer(o ServerOptions) *handler.Server {
 	} else {
 		// "Did you mean …" hints would reveal the schema introspection hides.
 		srv.SetDisableSuggestion(true)
+	}
+	if o.PersistedQueries != nil {
+		srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: o.PersistedQueries}})
+	}
+	// Decide detail=true/false before resolvers run (see detail.go).
+	srv.AroundOperations(fetchDetail)
+	if o.ReportReplayable {
+		srv.AroundOperations(reportReplayable)
+	}
+	if o.ShareIdenticalQueries {
+		srv.AroundOperations(newSharedQueries(o.SharePartition, nil).around)
 	}
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(Recover(o.Logger))

@@ -164,18 +164,31 @@ func (c *Client) BaseURL() string { return c.base.String() }
 // ListWorkspaces calls GET /api/v2.1/workspaces/ with the caller's token.
 // With detail false SeaTable omits base lists, which is much cheaper.
 func (c *Client) ListWorkspaces(ctx context.Context, token string, detail bool) (*WorkspaceList, error) {
+	list, _, err := c.ListWorkspacesWithBody(ctx, token, detail)
+	return list, err
+}
+
+// ListWorkspacesWithBody is ListWorkspaces that also returns the raw
+// (uncompressed) body, for a cache that shares bodies between replicas.
+func (c *Client) ListWorkspacesWithBody(ctx context.Context, token string, detail bool) (*WorkspaceList, []byte, error) {
 	q := url.Values{"detail": {fmt.Sprint(detail)}}
-	var list *WorkspaceList
-	err := c.do(ctx, token, http.MethodGet, "api/v2.1/workspaces/", q, nil, func(body io.Reader) error {
+	var (
+		list *WorkspaceList
+		body []byte
+	)
+	err := c.do(ctx, token, http.MethodGet, "api/v2.1/workspaces/", q, nil, func(r io.Reader) error {
 		var err error
-		list, err = DecodeWorkspaceList(body)
+		if body, err = readBody(r, sizeHint(r)); err != nil {
+			return err
+		}
+		list, err = DecodeWorkspaceListBytes(body)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list workspaces: %w", err)
+		return nil, nil, fmt.Errorf("list workspaces: %w", err)
 	}
 	list.Detail = detail
-	return list, nil
+	return list, body, nil
 }
 
 var (
@@ -320,7 +333,7 @@ func (c *Client) attempt(ctx context.Context, token, method, target string, body
 		return tooLarge
 	}
 	respBody := io.Reader(resp.Body)
-	lr := &limitedReader{r: resp.Body, left: c.maxBytes}
+	lr := &limitedReader{r: resp.Body, left: c.maxBytes, sizeHint: resp.ContentLength}
 	if c.maxBytes > 0 {
 		respBody = lr
 	}
@@ -355,7 +368,13 @@ type limitedReader struct {
 	r        io.Reader
 	left     int64
 	exceeded bool
+	// sizeHint is the body's announced length (-1 when unknown, as for a
+	// gzipped body), so a decoder can size its buffer once.
+	sizeHint int64
 }
+
+// SizeHint returns the announced body length, or -1.
+func (l *limitedReader) SizeHint() int64 { return min(l.sizeHint, l.left+1) }
 
 var errTooLarge = errors.New("response body exceeds size limit")
 

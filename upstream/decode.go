@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,24 +16,52 @@ var ErrUnknownShape = errors.New("not a SeaTable workspace list")
 // generation. It fails only when the body is not JSON or has no
 // workspace_list array; odd fields and odd entries are tolerated.
 func DecodeWorkspaceList(r io.Reader) (*WorkspaceList, error) {
-	var wire wireWorkspaceList
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&wire); err != nil {
+	body, err := readBody(r, sizeHint(r))
+	if err != nil {
 		return nil, fmt.Errorf("decode workspace list: %w", err)
 	}
-	// Trailing garbage after the object means a broken or lying upstream.
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("decode workspace list: trailing data after JSON value")
+	return DecodeWorkspaceListBytes(body)
+}
+
+// DecodeWorkspaceListBytes is DecodeWorkspaceList over a body already in
+// memory. The result does not refer to body, which may be reused.
+func DecodeWorkspaceListBytes(body []byte) (*WorkspaceList, error) {
+	entries, starred, found, err := scanWorkspaceList(body)
+	if err != nil {
+		return nil, fmt.Errorf("decode workspace list: %w", err)
 	}
-	raw := bytes.TrimSpace(wire.WorkspaceList)
-	if len(raw) == 0 || raw[0] != '[' {
+	if !found {
 		return nil, fmt.Errorf("decode workspace list: workspace_list missing or not an array: %w", ErrUnknownShape)
 	}
-	var entries looseList[wireWorkspace]
-	if err := entries.UnmarshalJSON(raw); err != nil {
-		return nil, fmt.Errorf("decode workspace list: %w", err)
+	list := normalize(entries, starred)
+	list.BodyBytes = len(body)
+	return list, nil
+}
+
+// sizeHint returns how many bytes r will yield when it can tell, else 0.
+func sizeHint(r io.Reader) int64 {
+	switch h := r.(type) {
+	case interface{ SizeHint() int64 }: // the client's response body
+		return h.SizeHint()
+	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
+		return int64(h.Len())
 	}
-	return normalize(entries, wire.Starred), nil
+	return 0
+}
+
+// readBody reads r to the end into one buffer, sized up front when the
+// length is known (sizeHint > 0), so a large body is not copied while the
+// buffer grows.
+func readBody(r io.Reader, sizeHint int64) ([]byte, error) {
+	const maxHint = 256 << 20
+	if sizeHint <= 0 || sizeHint > maxHint {
+		sizeHint = 32 << 10
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, sizeHint+bytes.MinRead))
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func normalize(entries []wireWorkspace, starredTop []wireDTable) *WorkspaceList {
@@ -232,6 +259,10 @@ func normalizeFolder(w *wireFolder) *Folder {
 // the 32-hex form older servers and JWTs use. It returns "" when u is not a
 // UUID in either form.
 func NormalizeUUID(u string) string {
+	if isCanonicalUUID(u) {
+		// What current servers send: no work, no allocation.
+		return u
+	}
 	u = strings.ToLower(strings.TrimSpace(u))
 	u = strings.TrimSuffix(strings.TrimPrefix(u, "{"), "}")
 	hex := strings.ReplaceAll(u, "-", "")
@@ -247,4 +278,26 @@ func NormalizeUUID(u string) string {
 		return ""
 	}
 	return hex[0:8] + "-" + hex[8:12] + "-" + hex[12:16] + "-" + hex[16:20] + "-" + hex[20:32]
+}
+
+// isCanonicalUUID reports whether u is already 36 lower-case characters with
+// dashes in place.
+func isCanonicalUUID(u string) bool {
+	if len(u) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := u[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }

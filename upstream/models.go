@@ -15,11 +15,18 @@ const (
 )
 
 // WorkspaceList is one normalised GET /api/v2.1/workspaces/ response.
+//
+// A WorkspaceList and everything it points to is read-only once decoded:
+// in-flight coalescing and the response cache hand the same value to many
+// requests at once, so code that needs a different order or subset must copy.
 type WorkspaceList struct {
 	// Workspaces are in upstream order.
 	Workspaces []*Workspace
 	// Detail reports whether base lists were requested (detail=true).
 	Detail bool
+	// BodyBytes is the length of the body it was decoded from; caches use
+	// it to estimate its size in memory.
+	BodyBytes int `json:"-"`
 }
 
 // Workspace is one entry of workspace_list, normalised across generations.

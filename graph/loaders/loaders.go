@@ -1,17 +1,27 @@
-// Package loaders holds the per-request dataloaders through which every
+// Package loaders holds the per-request loaders through which every
 // resolver reads SeaTable. A Loaders value belongs to one HTTP request and one
 // token: it is built in Middleware, kept on the request context, and dropped
 // with the request, so data read with one token can never reach another
 // request. All loaders read one memoised upstream response, so any query
 // shape costs at most one upstream call per request.
+//
+// The response itself is memoised without a batching window (concurrent
+// readers wait on the one fetch): a dataloader window added 250 µs and a few
+// goroutines to every request for a single key. Its indexes are built on
+// first use, because the list may be shared by many requests (coalescing, a
+// cache) and most queries only walk it.
 package loaders
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -32,24 +42,33 @@ type Fetcher interface {
 	ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error)
 }
 
-// Snapshot is one upstream workspace list with its lookup indexes, built
-// once per request.
+// Snapshot is one upstream workspace list with its lookup indexes, built on
+// first use.
 type Snapshot struct {
-	List   *upstream.WorkspaceList
-	byID   map[string]*upstream.Workspace
-	byUUID map[string]*upstream.DTable
+	List *upstream.WorkspaceList
+
+	indexOnce sync.Once
+	byID      map[string]*upstream.Workspace
+	byUUID    map[string]*upstream.DTable
 	// order is every base uuid once, in order of first appearance.
 	order []string
 	// listedIn is, per uuid, every workspace listing the base.
 	listedIn map[string][]*upstream.Workspace
 }
 
-// NewSnapshot indexes a workspace list. A base listed several times (its own
-// workspace, the starred list, a share) resolves to the entry in its own
-// workspace when there is one, otherwise to its first appearance.
-func NewSnapshot(list *upstream.WorkspaceList) *Snapshot {
-	s := &Snapshot{List: list, byID: map[string]*upstream.Workspace{}, byUUID: map[string]*upstream.DTable{},
-		listedIn: map[string][]*upstream.Workspace{}}
+// NewSnapshot wraps a workspace list; its indexes are built on first use. A
+// base listed several times (its own workspace, the starred list, a share)
+// resolves to the entry in its own workspace when there is one, otherwise
+// to its first appearance.
+func NewSnapshot(list *upstream.WorkspaceList) *Snapshot { return &Snapshot{List: list} }
+
+// index builds the lookup indexes once; every lookup calls it first.
+func (s *Snapshot) index() { s.indexOnce.Do(s.build) }
+
+func (s *Snapshot) build() {
+	list := s.List
+	s.byID, s.byUUID = map[string]*upstream.Workspace{}, map[string]*upstream.DTable{}
+	s.listedIn = map[string][]*upstream.Workspace{}
 	home := map[string]bool{}
 	var all []*upstream.DTable
 	for _, ws := range list.Workspaces {
@@ -89,7 +108,6 @@ func NewSnapshot(list *upstream.WorkspaceList) *Snapshot {
 			s.byUUID[d.UUID] = &merged
 		}
 	}
-	return s
 }
 
 func (s *Snapshot) list(ws *upstream.Workspace, d *upstream.DTable) {
@@ -107,6 +125,7 @@ func copyShare(dst, src *upstream.DTable) {
 // DTables returns every visible base once (the entry NewSnapshot prefers),
 // in order of first appearance.
 func (s *Snapshot) DTables() []*upstream.DTable {
+	s.index()
 	out := make([]*upstream.DTable, len(s.order))
 	for i, u := range s.order {
 		out[i] = s.byUUID[u]
@@ -116,12 +135,16 @@ func (s *Snapshot) DTables() []*upstream.DTable {
 
 // ListedIn returns the workspaces listing the base with uuid (its own, the
 // starred and shared pseudo-workspaces, groups it is shared into).
-func (s *Snapshot) ListedIn(uuid string) []*upstream.Workspace { return s.listedIn[uuid] }
+func (s *Snapshot) ListedIn(uuid string) []*upstream.Workspace {
+	s.index()
+	return s.listedIn[uuid]
+}
 
 // DTableByName returns the base called name (exactly) in workspace id, or
 // nil. Bases whose workspace the caller cannot see (shared with them) are
 // found by their workspace id too.
 func (s *Snapshot) DTableByName(workspaceID, name string) *upstream.DTable {
+	s.index()
 	if ws := s.byID[workspaceID]; ws != nil {
 		for _, d := range ws.Tables {
 			if d.Name == name {
@@ -150,6 +173,7 @@ func (s *Snapshot) Personal() *upstream.Workspace {
 // FolderOf returns the folder holding the base with uuid, looking in the
 // base's own workspace first; nil when it is in none.
 func (s *Snapshot) FolderOf(d *upstream.DTable) *upstream.Folder {
+	s.index()
 	find := func(ws *upstream.Workspace) *upstream.Folder {
 		for _, f := range ws.Folders {
 			for _, it := range f.Items {
@@ -174,10 +198,16 @@ func (s *Snapshot) FolderOf(d *upstream.DTable) *upstream.Folder {
 }
 
 // Workspace returns the workspace with id, or nil.
-func (s *Snapshot) Workspace(id string) *upstream.Workspace { return s.byID[id] }
+func (s *Snapshot) Workspace(id string) *upstream.Workspace {
+	s.index()
+	return s.byID[id]
+}
 
 // DTable returns the base with the (normalised) uuid, or nil.
-func (s *Snapshot) DTable(uuid string) *upstream.DTable { return s.byUUID[uuid] }
+func (s *Snapshot) DTable(uuid string) *upstream.DTable {
+	s.index()
+	return s.byUUID[uuid]
+}
 
 // Invalidator is implemented by Fetchers that keep data across requests (a
 // cache): after a write, the token's entries must go.
@@ -186,7 +216,8 @@ type Invalidator interface {
 }
 
 // BatchObserver learns the size of every batch (metrics); loader is one of
-// "snapshot", "workspaceByID", "dtableByUUID".
+// "snapshot" (one fetch of the memoised response: always 1),
+// "workspaceByID", "dtableByUUID".
 type BatchObserver interface {
 	ObserveBatch(loader string, size int)
 }
@@ -213,9 +244,11 @@ type Loaders struct {
 	observer BatchObserver
 	token    string
 	authErr  error
-	detail   bool
 
-	snapshots     *dataloader.Loader[bool, *Snapshot]
+	mu     sync.Mutex
+	detail bool
+	snaps  map[bool]*snapshotCall // by detail
+
 	workspaceByID *dataloader.Loader[string, *upstream.Workspace]
 	dtableByUUID  *dataloader.Loader[string, *upstream.DTable]
 }
@@ -223,18 +256,10 @@ type Loaders struct {
 // New builds the loaders for one request made with token. authErr, when set,
 // is what every read returns (a malformed Authorization header).
 func New(f Fetcher, token string, authErr error, opts ...Option) *Loaders {
-	l := &Loaders{fetcher: f, token: token, authErr: authErr, detail: true}
+	l := &Loaders{fetcher: f, token: token, authErr: authErr, detail: true, snaps: map[bool]*snapshotCall{}}
 	for _, o := range opts {
 		o(l)
 	}
-	l.snapshots = dataloader.NewBatchedLoader(observed(l, "snapshot", func(ctx context.Context, details []bool) []*dataloader.Result[*Snapshot] {
-		out := make([]*dataloader.Result[*Snapshot], len(details))
-		for i, detail := range details {
-			snap, err := l.fetch(ctx, detail)
-			out[i] = &dataloader.Result[*Snapshot]{Data: snap, Error: err}
-		}
-		return out
-	}), dataloader.WithWait[bool, *Snapshot](Wait))
 	l.workspaceByID = dataloader.NewBatchedLoader(observed(l, "workspaceByID", func(ctx context.Context, ids []string) []*dataloader.Result[*upstream.Workspace] {
 		snap, err := l.snapshot(ctx)
 		out := make([]*dataloader.Result[*upstream.Workspace], len(ids))
@@ -301,9 +326,69 @@ func (l *Loaders) Redact(s string) string {
 	return strings.ReplaceAll(s, l.token, "[REDACTED]")
 }
 
-// snapshot returns this request's memoised workspace list.
+// snapshotCall is one memoised fetch; done is closed once snap/err are set.
+type snapshotCall struct {
+	done chan struct{}
+	snap *Snapshot
+	err  error
+}
+
+// snapshot returns this request's memoised workspace list: the first caller
+// fetches it, concurrent callers wait for that fetch, errors included.
 func (l *Loaders) snapshot(ctx context.Context) (*Snapshot, error) {
-	return l.snapshots.Load(ctx, l.detail)()
+	l.mu.Lock()
+	detail := l.detail
+	c, started := l.snaps[detail]
+	if !started {
+		c = &snapshotCall{done: make(chan struct{})}
+		l.snaps[detail] = c
+	}
+	l.mu.Unlock()
+	if !started {
+		if l.observer != nil {
+			l.observer.ObserveBatch("snapshot", 1)
+		}
+		c.snap, c.err = l.fetch(ctx, detail) // fetch turns panics into errors
+		close(c.done)
+		return c.snap, c.err
+	}
+	select {
+	case <-c.done:
+		return c.snap, c.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("load workspaces: %w", ctx.Err())
+	}
+}
+
+// List returns the request's memoised upstream answer itself; its identity
+// tells whether a result computed from it earlier is still current.
+func (l *Loaders) List(ctx context.Context) (*upstream.WorkspaceList, error) {
+	snap, err := l.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return snap.List, nil
+}
+
+// SetDetail chooses whether this request's upstream call asks for base
+// lists. The GraphQL layer sets it once per operation, before any resolver
+// reads, from the fields the operation selects; the default is true.
+func (l *Loaders) SetDetail(detail bool) {
+	l.mu.Lock()
+	l.detail = detail
+	l.mu.Unlock()
+}
+
+// CallerHash returns an HMAC of the request's token under key, so that work
+// can be shared between requests of the same caller without keeping the
+// token; ok is false when the request has no usable token.
+func (l *Loaders) CallerHash(key []byte) (string, bool) {
+	if l.authErr != nil || l.token == "" {
+		return "", false
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(l.token))
+	return hex.EncodeToString(m.Sum(nil)), true
 }
 
 // Snapshot returns this request's memoised workspace list with its indexes,
@@ -313,7 +398,9 @@ func (l *Loaders) Snapshot(ctx context.Context) (*Snapshot, error) { return l.sn
 // Invalidate forgets what this request has read, and what the Fetcher keeps
 // for this token, so that reads after a write see the new state.
 func (l *Loaders) Invalidate(ctx context.Context) {
-	l.snapshots.ClearAll()
+	l.mu.Lock()
+	l.snaps = map[bool]*snapshotCall{}
+	l.mu.Unlock()
 	l.workspaceByID.ClearAll()
 	l.dtableByUUID.ClearAll()
 	if inv, ok := l.fetcher.(Invalidator); ok && l.token != "" {

@@ -13,6 +13,7 @@ package fakeseatable
 
 import (
 	"bytes"
+	"compress/gzip"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,6 +64,8 @@ type Request struct {
 	// Form holds the body's fields when it is form-encoded (urlencoded or
 	// multipart) or a flat JSON object; nil otherwise.
 	Form url.Values
+	// AcceptEncoding is the Accept-Encoding header the client sent.
+	AcceptEncoding string
 }
 
 // maxBody caps what the fake reads of a request body.
@@ -75,8 +79,29 @@ type Server struct {
 	hook     func(http.ResponseWriter, *http.Request) bool
 	requests []Request
 	now      func() time.Time
+	tuning   tuning
+	derived  map[derivedKey]derivedBody
 
 	calls atomic.Int64
+}
+
+// tuning is how the fake serves, for benchmarks and transport tests.
+type tuning struct {
+	latency  time.Duration
+	gzip     bool
+	noRecord bool
+}
+
+// derivedKey names a body derived from a token's data (detail=false,
+// gzipped); derivedBody remembers which data it came from, so that new data
+// set for the token is never answered from a stale derivation.
+type derivedKey struct {
+	token        string
+	detail, gzip bool
+}
+
+type derivedBody struct {
+	src, body []byte
 }
 
 // New returns an empty fake: every token is unknown until added.
@@ -122,6 +147,29 @@ func (s *Server) FailWith(status int, header http.Header, body string) {
 	})
 }
 
+// SetLatency delays every answer by d (an upstream far away).
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tuning.latency = d
+}
+
+// SetGzip makes workspace lists gzip-compressed for clients that accept it,
+// as SeaTable's nginx does.
+func (s *Server) SetGzip(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tuning.gzip = on
+}
+
+// SetRecordRequests turns the log behind Requests on (the default) or off;
+// load runs turn it off so it does not grow without bound. Calls still counts.
+func (s *Server) SetRecordRequests(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tuning.noRecord = !on
+}
+
 // Calls is the number of requests the fake has received.
 func (s *Server) Calls() int64 { return s.calls.Load() }
 
@@ -146,10 +194,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	form := parseForm(r.Header.Get("Content-Type"), body)
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-		Authorization: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"), Body: string(body), Form: form})
-	hook := s.hook
+	if !s.tuning.noRecord {
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
+			Authorization: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"), Body: string(body), Form: form,
+			AcceptEncoding: r.Header.Get("Accept-Encoding")})
+	}
+	hook, latency := s.hook, s.tuning.latency
 	s.mu.Unlock()
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if hook != nil && hook(w, r) {
 		return
 	}
@@ -260,25 +318,66 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request, token st
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error_msg": "detail invalid"})
 		return
 	}
-	s.mu.Lock()
-	body := s.anyToken
-	var err error
-	if st, ok := s.data[token]; ok {
-		body, err = st.body()
-	}
-	s.mu.Unlock()
+	gz := strings.Contains(r.Header.Get("Accept-Encoding"), "gzip")
+	body, gzipped, err := s.body(token, detail, gz)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error_msg": "Internal Server Error"})
 		return
 	}
-	if !detail {
-		if body, err = stripDetail(body); err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error_msg": "Internal Server Error"})
-			return
+	w.Header().Set("Content-Type", "application/json")
+	if gzipped {
+		w.Header().Set("Content-Encoding", "gzip")
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}
+
+// body returns what to send token: its data, stripped for detail=false and
+// compressed when the client accepts gzip and the fake is told to. Derived
+// bodies are computed once per data, so that serving a large dataset costs
+// the fake next to nothing and a load run measures the facade.
+func (s *Server) body(token string, detail, acceptGzip bool) (body []byte, gzipped bool, err error) {
+	s.mu.Lock()
+	src := s.anyToken
+	if st, ok := s.data[token]; ok {
+		// A document changed by writes is encoded anew on every call, so
+		// its derivations below never match a stale one.
+		if src, err = st.body(); err != nil {
+			s.mu.Unlock()
+			return nil, false, err
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(body)
+	key := derivedKey{token: token, detail: detail, gzip: acceptGzip && s.tuning.gzip}
+	d, cached := s.derived[key]
+	s.mu.Unlock()
+	if detail && !key.gzip {
+		return src, false, nil
+	}
+	if cached && len(d.src) == len(src) && (len(src) == 0 || &d.src[0] == &src[0]) {
+		return d.body, key.gzip, nil
+	}
+	body = src
+	if !detail {
+		if body, err = stripDetail(body); err != nil {
+			return nil, false, err
+		}
+	}
+	if key.gzip {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write(body)
+		if err := zw.Close(); err != nil {
+			return nil, false, fmt.Errorf("gzip: %w", err)
+		}
+		body = buf.Bytes()
+	}
+	s.mu.Lock()
+	if s.derived == nil {
+		s.derived = map[derivedKey]derivedBody{}
+	}
+	s.derived[key] = derivedBody{src: src, body: body}
+	s.mu.Unlock()
+	return body, key.gzip, nil
 }
 
 // detailKeys are the per-entry keys SeaTable omits with detail=false.

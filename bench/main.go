@@ -1,0 +1,391 @@
+// Command bench is the load script: it builds the server from this
+// repository, starts the fake SeaTable in process, and measures the
+// upstream's own GET and the server side by side in one run, printing
+// req/s, p50/p99 latency, the server's peak RSS and upstream calls per
+// request for each query, dataset and upstream latency.
+//
+//	go run ./bench                 # full run, ~4 minutes
+//	go run ./bench -only small     # scenarios whose label contains "small"
+//	go run ./bench -duration 2s    # quick look
+//
+// Everything listens on 127.0.0.1 only, and every scenario is bounded in
+// time. The server runs as its own process so that its RSS is its own; the
+// fake and the load generator share this process (and, on a small machine,
+// the cores with the server).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
+)
+
+// The queries of the issue. Q2 looks up ten workspaces by id, with their
+// bases, so it needs detail=true like Q1.
+const (
+	q1 = `{ workspaces { id ownerName tables { name updatedAt } } }`
+	q3 = `{ workspaces { id name } }`
+)
+
+func q2() string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, id := range []string{"starred", "shared", "1000", "1001", "1002", "1003", "1004", "1005", "1006", "404"} {
+		fmt.Fprintf(&b, ` w%d: workspace(id: %q) { id name tables { name } }`, i, id)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+type scenario struct {
+	dataset string // token in the fake: "small" or "large"
+	latency time.Duration
+	target  string // "direct", "Q1", "Q2", "Q3"
+	env     []string
+	label   string
+}
+
+type result struct {
+	scenario
+	requests, errors int64
+	rps              float64
+	p50, p99         time.Duration
+	peakRSS          int64 // bytes, server process
+	upstreamPerReq   float64
+}
+
+func main() {
+	duration := flag.Duration("duration", 10*time.Second, "measured time per scenario (after a 1s warm-up)")
+	conns := flag.Int("conns", 32, "concurrent connections")
+	only := flag.String("only", "", "run only scenarios whose label contains this")
+	flag.Parse()
+	if err := run(*duration, *conns, *only); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(duration time.Duration, conns int, only string) error {
+	tmp, err := os.MkdirTemp("", "seatable-graphql-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "seatable-graphql")
+	fmt.Fprintln(os.Stderr, "building the server ...")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build (run from the repository root): %w", err)
+	}
+
+	fake := fakeseatable.New()
+	fake.SetRecordRequests(false)
+	small, large := fakeseatable.Generate(20, 10), fakeseatable.Generate(500, 50)
+	fake.SetToken("small", small)
+	fake.SetToken("large", large)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	up := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = up.Serve(ln) }()
+	defer up.Close()
+	upURL := "http://" + ln.Addr().String()
+
+	var scenarios []scenario
+	for _, ds := range []string{"small", "large"} {
+		for _, lat := range []time.Duration{0, 20 * time.Millisecond} {
+			for _, target := range []string{"direct", "Q1", "Q2", "Q3"} {
+				scenarios = append(scenarios, scenario{dataset: ds, latency: lat, target: target})
+			}
+		}
+		scenarios = append(scenarios, scenario{dataset: ds, latency: 20 * time.Millisecond, target: "Q1", env: []string{"CACHE_TTL=5s"}})
+	}
+	// What shared execution of identical queries buys (it is on by default).
+	scenarios = append(scenarios, scenario{dataset: "small", target: "Q1", env: []string{"SHARE_QUERIES=false"}})
+	var results []result
+	for _, sc := range scenarios {
+		sc.label = fmt.Sprintf("%s %s latency=%s", sc.target, sc.dataset, sc.latency)
+		if len(sc.env) > 0 {
+			sc.label += " " + strings.Join(sc.env, " ")
+		}
+		if only != "" && !strings.Contains(sc.label, only) {
+			continue
+		}
+		fmt.Fprintln(os.Stderr, "running", sc.label, "...")
+		r, err := runScenario(sc, bin, upURL, fake, duration, conns)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sc.label, err)
+		}
+		results = append(results, r)
+	}
+	printResults(os.Stdout, results, duration, conns, len(small), len(large))
+	return nil
+}
+
+func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, duration time.Duration, conns int) (result, error) {
+	fake.SetLatency(sc.latency)
+	res := result{scenario: sc}
+	var (
+		addr, path string
+		reqBody    []byte
+		method     = "GET"
+		srv        *exec.Cmd
+	)
+	if sc.target == "direct" {
+		addr, path = strings.TrimPrefix(upURL, "http://"), "/api/v2.1/workspaces/?detail=true"
+	} else {
+		port, err := freePort()
+		if err != nil {
+			return res, err
+		}
+		srv = exec.Command(bin)
+		srv.Env = append(os.Environ(), "SEATABLE_URL="+upURL, "PORT="+strconv.Itoa(port))
+		srv.Env = append(srv.Env, sc.env...)
+		if err := srv.Start(); err != nil {
+			return res, err
+		}
+		defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+		addr, path, method = fmt.Sprintf("127.0.0.1:%d", port), "/graphql", "POST"
+		if err := waitHealthy("http://" + addr + "/healthz"); err != nil {
+			return res, err
+		}
+		q := map[string]string{"Q1": q1, "Q2": q2(), "Q3": q3}[sc.target]
+		reqBody, _ = json.Marshal(map[string]string{"query": q})
+	}
+	var req bytes.Buffer
+	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Token %s\r\n", method, path, addr, sc.dataset)
+	if reqBody != nil {
+		fmt.Fprintf(&req, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(reqBody))
+	}
+	req.WriteString("\r\n")
+	req.Write(reqBody)
+
+	warmup := time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), warmup+duration)
+	defer cancel()
+	start := time.Now()
+	measureFrom := start.Add(warmup)
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		latencies []time.Duration
+		errCount  atomic.Int64
+		callsAt   atomic.Int64
+		firstErr  atomic.Pointer[errNote]
+	)
+	callsAt.Store(-1)
+	go func() {
+		// Count upstream calls over the measured window only.
+		select {
+		case <-time.After(warmup):
+			callsAt.Store(fake.Calls())
+		case <-ctx.Done():
+		}
+	}()
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat, errs := loadLoop(ctx, addr, req.Bytes(), measureFrom, sc.target != "direct", &firstErr)
+			errCount.Add(errs)
+			mu.Lock()
+			latencies = append(latencies, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	callsEnd := fake.Calls()
+	if n := firstErr.Load(); n != nil {
+		fmt.Fprintf(os.Stderr, "  first error: %v status %d body %q\n", n.err, n.status, n.head)
+	}
+	res.requests, res.errors = int64(len(latencies)), errCount.Load()
+	res.rps = float64(len(latencies)) / duration.Seconds()
+	slices.Sort(latencies)
+	if n := len(latencies); n > 0 {
+		res.p50, res.p99 = latencies[n/2], latencies[min(n-1, n*99/100)]
+		if c := callsAt.Load(); c >= 0 {
+			res.upstreamPerReq = float64(callsEnd-c) / float64(n)
+		}
+	}
+	if srv != nil {
+		res.peakRSS = peakRSS(srv.Process.Pid)
+	}
+	return res, nil
+}
+
+// loadLoop sends requests back to back on one keep-alive connection until
+// ctx ends, and returns the latencies of those started after measureFrom.
+// A response is an error unless it is a 200 (and, for GraphQL, has no
+// top-level errors; gqlgen writes "errors" first).
+func loadLoop(ctx context.Context, addr string, req []byte, measureFrom time.Time, graphql bool, firstErr *atomic.Pointer[errNote]) ([]time.Duration, int64) {
+	var (
+		lat  []time.Duration
+		errs int64
+		conn net.Conn
+		br   *bufio.Reader
+	)
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	head := make([]byte, 16)
+	for ctx.Err() == nil {
+		if conn == nil {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				errs++
+				continue
+			}
+			conn, br = c, bufio.NewReaderSize(c, 64<<10)
+		}
+		if deadline, ok := ctx.Deadline(); ok {
+			// Past the end of the run: a request in flight then finishes
+			// and is dropped, rather than failing on the deadline.
+			_ = conn.SetDeadline(deadline.Add(30 * time.Second))
+		}
+		t0 := time.Now()
+		_, err := conn.Write(req)
+		var resp *http.Response
+		if err == nil {
+			resp, err = http.ReadResponse(br, nil)
+		}
+		ok := false
+		if err == nil {
+			n, _ := io.ReadFull(resp.Body, head)
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			ok = err == nil && resp.StatusCode == 200 && !(graphql && bytes.HasPrefix(head[:n], []byte(`{"errors"`)))
+		}
+		if ctx.Err() != nil {
+			break // cut off by the end of the run: not an error
+		}
+		if !ok {
+			errs++
+			note := &errNote{err: err}
+			if resp != nil {
+				note.status, note.head = resp.StatusCode, string(head)
+			}
+			firstErr.CompareAndSwap(nil, note)
+			if err != nil {
+				conn.Close()
+				conn = nil
+			}
+			continue
+		}
+		if t0.After(measureFrom) {
+			lat = append(lat, time.Since(t0))
+		}
+	}
+	return lat, errs
+}
+
+// errNote is the first failed request of a run, printed to help debugging.
+type errNote struct {
+	err    error
+	status int
+	head   string
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitHealthy(url string) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return errors.New("server did not become healthy in 15s")
+}
+
+// peakRSS reads the process's high-water resident set size (VmHWM).
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
+}
+
+func printResults(w io.Writer, results []result, duration time.Duration, conns, smallBytes, largeBytes int) {
+	direct := map[string]float64{}
+	for _, r := range results {
+		if r.target == "direct" {
+			direct[fmt.Sprint(r.dataset, r.latency)] = r.rps
+		}
+	}
+	fmt.Fprintf(w, "\nmachine: %s, %d CPUs (GOMAXPROCS %d), %s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Fprintf(w, "settings: %d connections, %s per scenario after 1s warm-up; small = 20x10 (%d KB), large = 500x50 (%.1f MB); server as a separate process, fake upstream and load generator in this one\n\n",
+		conns, duration, smallBytes>>10, float64(largeBytes)/1e6)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "| scenario\t| req/s\t| % of direct GET\t| p50\t| p99\t| peak RSS\t| upstream calls/req\t| errors\t|")
+	fmt.Fprintln(tw, "|---\t|---:\t|---:\t|---:\t|---:\t|---:\t|---:\t|---:\t|")
+	for _, r := range results {
+		pct, rss, calls := "", "", ""
+		if r.target != "direct" {
+			if d := direct[fmt.Sprint(r.dataset, r.latency)]; d > 0 {
+				pct = fmt.Sprintf("%.1f%%", 100*r.rps/d)
+			}
+			rss = fmt.Sprintf("%.0f MiB", float64(r.peakRSS)/(1<<20))
+			calls = fmt.Sprintf("%.4f", r.upstreamPerReq)
+		}
+		fmt.Fprintf(tw, "| %s\t| %.0f\t| %s\t| %s\t| %s\t| %s\t| %s\t| %d\t|\n", r.label, r.rps, pct, ms(r.p50), ms(r.p99), rss, calls, r.errors)
+	}
+	tw.Flush()
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}

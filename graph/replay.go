@@ -1,0 +1,59 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/resultcache"
+)
+
+// listRootFields are the Query fields that read nothing but the workspace
+// list. A query made only of these is a pure function of that list, so its
+// response may be replayed for as long as the same list is current; any
+// other root field (including fields added later) opts the query out.
+var listRootFields = map[string]bool{"workspaces": true, "workspace": true, "dtable": true}
+
+// readsOnlyList reports whether op reads the workspace list and nothing else.
+func readsOnlyList(op *ast.OperationDefinition) bool {
+	if op == nil || op.Operation != ast.Query {
+		return false
+	}
+	reads, other := false, false
+	walkFields(op.SelectionSet, map[string]bool{}, func(f *ast.Field) {
+		switch {
+		case f.Name == "__typename":
+		case listRootFields[f.Name]:
+			reads = true
+		default:
+			other = true
+		}
+	})
+	return reads && !other
+}
+
+// reportReplayable tells the HTTP layer (internal/resultcache) which
+// successful responses came from the workspace list alone, and from which
+// list. Reading the list first costs nothing extra: the query needs it
+// anyway and the loaders memoise it for the run.
+func reportReplayable(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if !graphql.HasOperationContext(ctx) || !readsOnlyList(graphql.GetOperationContext(ctx).Operation) {
+		return next(ctx)
+	}
+	l := loaders.For(ctx)
+	list, err := l.List(ctx)
+	if err != nil {
+		return next(ctx)
+	}
+	detail := list.Detail
+	h := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		if resp != nil && len(resp.Errors) == 0 {
+			resultcache.Report(ctx, list, detail)
+		}
+		return resp
+	}
+}

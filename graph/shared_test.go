@@ -1,0 +1,140 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+)
+
+type waiters struct {
+	mu sync.Mutex
+	n  int
+	c  *sync.Cond
+}
+
+func newWaiters() *waiters { w := &waiters{}; w.c = sync.NewCond(&w.mu); return w }
+func (w *waiters) join() {
+	w.mu.Lock()
+	w.n++
+	w.mu.Unlock()
+	w.c.Broadcast()
+}
+func (w *waiters) wait(n int) {
+	w.mu.Lock()
+	for w.n < n {
+		w.c.Wait()
+	}
+	w.mu.Unlock()
+}
+
+func opCtx(token string, op ast.Operation, query string) context.Context {
+	ctx := loaders.NewContext(context.Background(), loaders.New(nil, token, nil))
+	return graphql.WithOperationContext(ctx, &graphql.OperationContext{
+		RawQuery: query, Variables: map[string]any{"a": 1}, Operation: &ast.OperationDefinition{Operation: op},
+	})
+}
+
+// blockingOp is an operation that blocks until released and answers with
+// the token's name and a run number.
+type blockingOp struct {
+	runs    atomic.Int64
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingOp) handler(ctx context.Context) graphql.ResponseHandler {
+	n := b.runs.Add(1)
+	b.started <- struct{}{}
+	<-b.release
+	if ctx.Err() != nil {
+		return graphql.OneShot(graphql.ErrorResponse(ctx, "leader context leaked into the shared run"))
+	}
+	data, _ := json.Marshal(map[string]int64{"run": n})
+	return graphql.OneShot(&graphql.Response{Data: data})
+}
+
+func TestSharedQueriesRunOnceAndSurviveTheLeader(t *testing.T) {
+	w := newWaiters()
+	s := newSharedQueries(nil, w.join)
+	op := &blockingOp{started: make(chan struct{}, 10), release: make(chan struct{})}
+
+	leaderCtx, cancel := context.WithCancel(opCtx("tok", ast.Query, "{ a }"))
+	leader := make(chan *graphql.Response, 1)
+	go func() { leader <- s.around(leaderCtx, op.handler)(leaderCtx) }()
+	<-op.started
+	followers := make(chan *graphql.Response, 3)
+	for i := 0; i < 3; i++ {
+		go func() {
+			ctx := opCtx("tok", ast.Query, "{ a }")
+			followers <- s.around(ctx, op.handler)(ctx)
+		}()
+	}
+	w.wait(3)
+	cancel()
+	if r := <-leader; len(r.Errors) == 0 {
+		t.Fatalf("the cancelled leader should get an error, got %s", r.Data)
+	}
+	close(op.release)
+	for i := 0; i < 3; i++ {
+		if r := <-followers; len(r.Errors) != 0 || string(r.Data) != `{"run":1}` {
+			t.Fatalf("follower got %s %v", r.Data, r.Errors)
+		}
+	}
+	if op.runs.Load() != 1 {
+		t.Fatalf("%d runs, want 1", op.runs.Load())
+	}
+}
+
+func TestSharedQueriesKeepApart(t *testing.T) {
+	s := newSharedQueries(nil, func() { t.Error("nothing here may be shared") })
+	op := &blockingOp{started: make(chan struct{}, 10), release: make(chan struct{})}
+	ctxs := []context.Context{
+		opCtx("tok-a", ast.Query, "{ a }"),
+		opCtx("tok-b", ast.Query, "{ a }"),    // another caller
+		opCtx("tok-a", ast.Query, "{ b }"),    // another document
+		opCtx("tok-a", ast.Mutation, "{ a }"), // a mutation, twice
+		opCtx("tok-a", ast.Mutation, "{ a }"),
+		opCtx("", ast.Query, "{ a }"), // no token
+		opCtx("", ast.Query, "{ a }"),
+	}
+	done := make(chan struct{}, len(ctxs))
+	for _, ctx := range ctxs {
+		go func() { s.around(ctx, op.handler)(ctx); done <- struct{}{} }()
+	}
+	for range ctxs {
+		<-op.started // every one runs on its own
+	}
+	close(op.release)
+	for range ctxs {
+		<-done
+	}
+}
+
+// TestSharedRunEndsWhenEveryWaiterHasGone: a run nobody waits for any more
+// is cancelled, so a client that went away does not keep SeaTable busy.
+func TestSharedRunEndsWhenEveryWaiterHasGone(t *testing.T) {
+	s := newSharedQueries(nil, nil)
+	started, ended := make(chan struct{}), make(chan error, 1)
+	op := func(ctx context.Context) graphql.ResponseHandler {
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return graphql.OneShot(&graphql.Response{})
+	}
+	ctx, cancel := context.WithCancel(opCtx("tok", ast.Query, "{ a }"))
+	done := make(chan struct{})
+	go func() { s.around(ctx, op)(ctx); close(done) }()
+	<-started
+	cancel()
+	<-done
+	if err := <-ended; err == nil {
+		t.Fatal("the run was not cancelled")
+	}
+}

@@ -1,0 +1,238 @@
+package coalesce_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/coalesce"
+	"github.com/seatable-graphql/seatable-graphql/upstream"
+)
+
+// gate is an upstream that blocks every call until released and answers
+// each token with a list naming that token.
+type gate struct {
+	calls   atomic.Int64
+	entered chan string
+	release chan struct{}
+	ctxErr  atomic.Value
+}
+
+func newGate() *gate {
+	return &gate{entered: make(chan string, 100), release: make(chan struct{})}
+}
+
+func (g *gate) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
+	g.calls.Add(1)
+	g.entered <- token
+	<-g.release
+	if err := ctx.Err(); err != nil {
+		g.ctxErr.Store(err)
+		return nil, err
+	}
+	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: token}}, Detail: detail}, nil
+}
+
+// joined counts followers and lets a test wait for n of them.
+type joined struct {
+	mu sync.Mutex
+	n  int
+	c  *sync.Cond
+}
+
+func newJoined() *joined { j := &joined{}; j.c = sync.NewCond(&j.mu); return j }
+func (j *joined) hook() {
+	j.mu.Lock()
+	j.n++
+	j.mu.Unlock()
+	j.c.Broadcast()
+}
+func (j *joined) wait(n int) {
+	j.mu.Lock()
+	for j.n < n {
+		j.c.Wait()
+	}
+	j.mu.Unlock()
+}
+
+func TestConcurrentCallsWithOneTokenShareOneCall(t *testing.T) {
+	g, j := newGate(), newJoined()
+	c := coalesce.New(g, time.Minute, coalesce.WithJoinHook(j.hook))
+	const n = 20
+	results := make(chan *upstream.WorkspaceList, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			l, err := c.ListWorkspaces(context.Background(), "tok", true)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- l
+		}()
+	}
+	<-g.entered
+	j.wait(n - 1)
+	close(g.release)
+	first := <-results
+	for i := 1; i < n; i++ {
+		if l := <-results; l != first {
+			t.Fatal("followers must share the leader's decoded result")
+		}
+	}
+	if got := g.calls.Load(); got != 1 {
+		t.Fatalf("%d upstream calls, want 1", got)
+	}
+}
+
+func TestDifferentTokensAndDetailNeverShare(t *testing.T) {
+	g := newGate()
+	c := coalesce.New(g, time.Minute)
+	type res struct {
+		token  string
+		detail bool
+		list   *upstream.WorkspaceList
+	}
+	out := make(chan res, 4)
+	for _, tok := range []string{"a", "b"} {
+		for _, detail := range []bool{true, false} {
+			go func() {
+				l, err := c.ListWorkspaces(context.Background(), tok, detail)
+				if err != nil {
+					t.Error(err)
+				}
+				out <- res{tok, detail, l}
+			}()
+		}
+	}
+	for i := 0; i < 4; i++ {
+		<-g.entered // four distinct calls in flight at once
+	}
+	close(g.release)
+	for i := 0; i < 4; i++ {
+		r := <-out
+		if r.list.Workspaces[0].ID != r.token || r.list.Detail != r.detail {
+			t.Errorf("token %s detail %v got %s/%v", r.token, r.detail, r.list.Workspaces[0].ID, r.list.Detail)
+		}
+	}
+}
+
+func TestCancelledLeaderDoesNotFailFollowers(t *testing.T) {
+	g, j := newGate(), newJoined()
+	c := coalesce.New(g, time.Minute, coalesce.WithJoinHook(j.hook))
+	leaderCtx, cancelLeader := context.WithCancel(context.Background())
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := c.ListWorkspaces(leaderCtx, "tok", true)
+		leaderErr <- err
+	}()
+	<-g.entered
+	followerRes := make(chan error, 1)
+	go func() {
+		l, err := c.ListWorkspaces(context.Background(), "tok", true)
+		if err == nil && l.Workspaces[0].ID != "tok" {
+			err = errors.New("wrong list")
+		}
+		followerRes <- err
+	}()
+	j.wait(1)
+	cancelLeader()
+	err := <-leaderErr
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled leader got %v, want a classified cancellation", err)
+	}
+	close(g.release)
+	if err := <-followerRes; err != nil {
+		t.Fatalf("follower failed with its leader: %v", err)
+	}
+	if e := g.ctxErr.Load(); e != nil {
+		t.Fatalf("shared call saw a cancelled context: %v", e)
+	}
+}
+
+func TestSharedCallIsBoundedByTimeout(t *testing.T) {
+	c := coalesce.New(upstreamFunc(func(ctx context.Context) (*upstream.WorkspaceList, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}), 20*time.Millisecond)
+	_, err := c.ListWorkspaces(context.Background(), "tok", true)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want the shared call's deadline", err)
+	}
+}
+
+func TestErrorsAreSharedButNotKept(t *testing.T) {
+	var calls atomic.Int64
+	c := coalesce.New(upstreamFunc(func(ctx context.Context) (*upstream.WorkspaceList, error) {
+		if calls.Add(1) == 1 {
+			return nil, apperr.New(apperr.UpstreamUnavailable, "down")
+		}
+		return &upstream.WorkspaceList{}, nil
+	}), time.Minute)
+	if _, err := c.ListWorkspaces(context.Background(), "tok", true); err == nil {
+		t.Fatal("first call should fail")
+	}
+	if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil {
+		t.Fatalf("an error must not outlive its call: %v", err)
+	}
+}
+
+func TestInvalidateStartsAFreshCall(t *testing.T) {
+	g, j := newGate(), newJoined()
+	c := coalesce.New(g, time.Minute, coalesce.WithJoinHook(j.hook))
+	done := make(chan struct{}, 2)
+	go func() { _, _ = c.ListWorkspaces(context.Background(), "tok", true); done <- struct{}{} }()
+	<-g.entered
+	c.Invalidate(context.Background(), "tok")
+	go func() { _, _ = c.ListWorkspaces(context.Background(), "tok", true); done <- struct{}{} }()
+	<-g.entered // a second call started instead of joining the first
+	close(g.release)
+	<-done
+	<-done
+	if g.calls.Load() != 2 {
+		t.Fatalf("%d calls, want 2", g.calls.Load())
+	}
+}
+
+type upstreamFunc func(ctx context.Context) (*upstream.WorkspaceList, error)
+
+func (f upstreamFunc) ListWorkspaces(ctx context.Context, _ string, _ bool) (*upstream.WorkspaceList, error) {
+	return f(ctx)
+}
+
+// TestCallEndsWhenEveryWaiterHasGone: once no request waits for a shared
+// call any more, its context is cancelled (a client that went away must not
+// keep a SeaTable call running), and the next request starts afresh.
+func TestCallEndsWhenEveryWaiterHasGone(t *testing.T) {
+	ended := make(chan error, 1)
+	entered := make(chan struct{}, 2)
+	j := newJoined()
+	c := coalesce.New(upstreamFunc(func(ctx context.Context) (*upstream.WorkspaceList, error) {
+		entered <- struct{}{}
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return nil, ctx.Err()
+	}), time.Minute, coalesce.WithJoinHook(j.hook))
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	errs := make(chan error, 2)
+	go func() { _, err := c.ListWorkspaces(ctx1, "tok", true); errs <- err }()
+	<-entered
+	go func() { _, err := c.ListWorkspaces(ctx2, "tok", true); errs <- err }()
+	j.wait(1)
+	cancel1()
+	<-errs
+	select {
+	case err := <-ended:
+		t.Fatalf("the call ended (%v) while a request still waited", err)
+	default:
+	}
+	cancel2()
+	<-errs
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Fatalf("shared call ended with %v, want cancellation", err)
+	}
+}

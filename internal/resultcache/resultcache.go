@@ -1,0 +1,222 @@
+// Package resultcache replays whole GraphQL HTTP responses of queries that
+// read nothing but the caller's workspace list, for as long as the upstream
+// answer they were computed from is still the current one. It is on only
+// with the response cache (CACHE_TTL): the cache below hands out the same
+// decoded list until its TTL ends or a write invalidates it, so a replayed
+// response can never be older than what a fresh run would read, and needs
+// no invalidation of its own. The tie to the list is a weak pointer, so a
+// stored response never keeps an expired list in memory.
+//
+// A replay skips GraphQL parsing, execution and encoding altogether: for a
+// repeated query it costs a hash, a map lookup and a write. Entries are keyed
+// by an HMAC of the caller's token plus everything in the request that can
+// change the response (method, URL query, body, content negotiation), so
+// they are only ever replayed to the same token for the same request.
+package resultcache
+
+import (
+	"bytes"
+	"container/list"
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+	"weak"
+
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/upstream"
+)
+
+// maxRequestBytes bounds the request bodies considered for replay; larger
+// ones pass through untouched.
+const maxRequestBytes = 64 << 10
+
+// Store holds replayable responses, bounded by bytes.
+type Store struct {
+	maxBytes  int64
+	ttl       time.Duration
+	hashKey   []byte
+	partition func(ctx context.Context) string
+
+	mu    sync.Mutex
+	used  int64
+	order *list.List // front = most recently used
+	items map[string]*list.Element
+}
+
+type entry struct {
+	key         string
+	from        weak.Pointer[upstream.WorkspaceList]
+	detail      bool
+	contentType string
+	body        []byte
+	expires     time.Time
+}
+
+// New returns a store of at most maxBytes of responses, each kept at most
+// ttl. partition, if set, separates requests that differ in a way the
+// request line and body do not show (a cache bypass).
+func New(maxBytes int64, ttl time.Duration, partition func(ctx context.Context) string) *Store {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &Store{maxBytes: maxBytes, ttl: ttl, hashKey: key, partition: partition,
+		order: list.New(), items: map[string]*list.Element{}}
+}
+
+// outcome is filled in by the GraphQL layer for a response worth keeping.
+type outcome struct {
+	mu     sync.Mutex
+	from   *upstream.WorkspaceList
+	detail bool
+}
+
+type outcomeKey struct{}
+
+// Report marks the request's response as replayable: it was computed,
+// without errors, from list alone (fetched with detail). The GraphQL layer
+// calls it; outside Middleware it does nothing.
+func Report(ctx context.Context, list *upstream.WorkspaceList, detail bool) {
+	if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
+		o.mu.Lock()
+		o.from, o.detail = list, detail
+		o.mu.Unlock()
+	}
+}
+
+// Middleware replays stored responses and stores replayable ones. It must
+// run inside loaders.Middleware (it needs the request's loaders).
+func (s *Store) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodGet {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := r.Context()
+		l := loaders.For(ctx)
+		caller, ok := l.CallerHash(s.hashKey)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, whole := readBody(r)
+		if !whole {
+			next.ServeHTTP(w, r)
+			return
+		}
+		key := caller + "\x00" + r.Method + "\x00" + r.URL.RawQuery + "\x00" + r.Header.Get("Content-Type") +
+			"\x00" + r.Header.Get("Accept") + "\x00" + string(body)
+		if s.partition != nil {
+			key += "\x00" + s.partition(ctx)
+		}
+		if e, ok := s.get(key); ok {
+			l.SetDetail(e.detail)
+			if cur, err := l.List(ctx); err == nil && cur == e.from.Value() {
+				w.Header().Set("Content-Type", e.contentType)
+				w.WriteHeader(http.StatusOK)
+				_, _ = w.Write(e.body)
+				return
+			}
+		}
+		o := &outcome{}
+		tw := &teeWriter{ResponseWriter: w, limit: s.maxBytes}
+		next.ServeHTTP(tw, r.WithContext(context.WithValue(ctx, outcomeKey{}, o)))
+		o.mu.Lock()
+		from, detail := o.from, o.detail
+		o.mu.Unlock()
+		if from != nil && tw.status == http.StatusOK && !tw.overflow {
+			s.put(&entry{key: key, from: weak.Make(from), detail: detail,
+				contentType: w.Header().Get("Content-Type"), body: tw.buf.Bytes()})
+		}
+	})
+}
+
+// readBody reads a small POST body and puts it back for the next handler;
+// whole is false when the body is too large to consider.
+func readBody(r *http.Request) (body []byte, whole bool) {
+	if r.Method != http.MethodPost || r.Body == nil {
+		return nil, true
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	rest := r.Body
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), rest), rest}
+	return b, err == nil && len(b) <= maxRequestBytes
+}
+
+// teeWriter passes a response through and keeps a copy (up to limit).
+type teeWriter struct {
+	http.ResponseWriter
+	limit    int64
+	status   int
+	buf      bytes.Buffer
+	overflow bool
+}
+
+func (t *teeWriter) WriteHeader(code int) {
+	if t.status == 0 {
+		t.status = code
+	}
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *teeWriter) Write(p []byte) (int, error) {
+	if t.status == 0 {
+		t.status = http.StatusOK
+	}
+	if !t.overflow {
+		if int64(t.buf.Len()+len(p)) > t.limit {
+			t.overflow = true
+			t.buf = bytes.Buffer{}
+		} else {
+			t.buf.Write(p)
+		}
+	}
+	return t.ResponseWriter.Write(p)
+}
+
+func (s *Store) get(key string) (*entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	el, ok := s.items[key]
+	if !ok {
+		return nil, false
+	}
+	e := el.Value.(*entry)
+	if !time.Now().Before(e.expires) || e.from.Value() == nil {
+		s.drop(el)
+		return nil, false
+	}
+	s.order.MoveToFront(el)
+	return e, true
+}
+
+func (s *Store) put(e *entry) {
+	size := s.size(e)
+	if size > s.maxBytes {
+		return
+	}
+	e.expires = time.Now().Add(s.ttl)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el, ok := s.items[e.key]; ok {
+		s.drop(el)
+	}
+	s.items[e.key] = s.order.PushFront(e)
+	s.used += size
+	for s.used > s.maxBytes {
+		s.drop(s.order.Back())
+	}
+}
+
+func (s *Store) size(e *entry) int64 { return int64(len(e.body)+len(e.key)) + 256 }
+
+func (s *Store) drop(el *list.Element) {
+	e := el.Value.(*entry)
+	s.order.Remove(el)
+	delete(s.items, e.key)
+	s.used -= s.size(e)
+}

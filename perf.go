@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/seatable-graphql/seatable-graphql/graph"
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/cache"
+	"github.com/seatable-graphql/seatable-graphql/internal/coalesce"
+	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/internal/resultcache"
+	"github.com/seatable-graphql/seatable-graphql/upstream"
+)
+
+// perfOptions are the settings that trade memory or shared state for
+// fewer upstream calls (see README, Performance and scaling), with the Redis
+// client they use. The handler takes them in four places: newFetcher (what
+// the loaders read through), configureGraph (GraphQL options), replay
+// (around the GraphQL handler, inside the loaders) and cacheControl (around
+// the loaders).
+type perfOptions struct {
+	Coalesce        bool
+	ShareQueries    bool // run identical concurrent queries of one caller once
+	UpstreamTimeout time.Duration
+	CacheTTL        time.Duration // 0: no response cache
+	CacheMaxBytes   int64
+	APQCacheSize    int           // 0: no persisted queries
+	Redis           *redis.Client // nil: everything in process
+	CacheStats      cache.Stats   // nil: not observed
+}
+
+func defaultPerfOptions() perfOptions {
+	return perfOptions{Coalesce: true, ShareQueries: true, UpstreamTimeout: upstream.DefaultTimeout,
+		CacheMaxBytes: defaultCacheMaxBytes, APQCacheSize: defaultAPQCacheSize}
+}
+
+// perfOptionsFrom turns the configuration into perfOptions, connecting to
+// Redis (lazily) when REDIS_URL is set; close releases that connection.
+func perfOptionsFrom(cfg config) (p perfOptions, close func(), err error) {
+	p = perfOptions{
+		Coalesce:        cfg.Coalesce,
+		ShareQueries:    cfg.ShareQueries,
+		UpstreamTimeout: cfg.UpstreamTimeout,
+		CacheTTL:        cfg.CacheTTL,
+		CacheMaxBytes:   cfg.CacheMaxBytes,
+		APQCacheSize:    cfg.APQCacheSize,
+	}
+	close = func() {}
+	if cfg.RedisURL != "" {
+		rc, err := newRedisClient(cfg.RedisURL)
+		if err != nil {
+			return p, close, err
+		}
+		p.Redis, close = rc, func() { _ = rc.Close() }
+	}
+	return p, close, nil
+}
+
+func (p perfOptions) log(log *slog.Logger) {
+	log.Info("performance settings", "coalesce", p.Coalesce, "share_queries", p.ShareQueries, "cache_ttl", p.CacheTTL,
+		"cache_max_bytes", p.CacheMaxBytes, "redis", p.Redis != nil, "apq_cache_size", p.APQCacheSize)
+}
+
+// newFetcher stacks what the loaders read through: coalescing, then the
+// response cache, then the client. The cache sits inside coalescing so a
+// burst of identical requests makes one cache lookup and one store.
+func newFetcher(client loaders.Fetcher, p perfOptions) loaders.Fetcher {
+	fetcher := client
+	if p.CacheTTL > 0 {
+		fetcher = cache.New(fetcher, cache.Options{TTL: p.CacheTTL, MaxBytes: p.CacheMaxBytes,
+			Redis: p.Redis, Stats: p.CacheStats})
+	}
+	if p.Coalesce {
+		fetcher = coalesce.New(fetcher, p.UpstreamTimeout, coalesce.WithPartition(cachePartition))
+	}
+	return fetcher
+}
+
+// configureGraph sets the GraphQL options these settings need: shared
+// execution, replay reports, persisted queries.
+func (p perfOptions) configureGraph(o *graph.ServerOptions) {
+	o.ShareIdenticalQueries = p.ShareQueries
+	o.SharePartition = cachePartition
+	o.ReportReplayable = p.CacheTTL > 0
+	o.PersistedQueries = nil
+	if p.APQCacheSize > 0 {
+		o.PersistedQueries = cache.NewPersistedQueries(p.APQCacheSize, p.Redis)
+	}
+}
+
+// replay wraps the GraphQL handler (inside loaders.Middleware) so that, with
+// the cache on, responses of list-only queries are replayed while their
+// upstream answer is current (internal/resultcache).
+func (p perfOptions) replay(gql http.Handler) http.Handler {
+	if p.CacheTTL <= 0 {
+		return gql
+	}
+	return resultcache.New(p.CacheMaxBytes, p.CacheTTL, cachePartition).Middleware(gql)
+}
+
+// cachePartition keeps requests that bypass the cache from sharing work
+// with requests that read it.
+func cachePartition(ctx context.Context) string {
+	if cache.Bypassed(ctx) {
+		return "fresh"
+	}
+	return ""
+}
+
+// cacheControl honours a client's Cache-Control: no-cache (or Pragma:
+// no-cache) by having the request skip the response cache. It goes around
+// loaders.Middleware.
+func cacheControl(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hasToken(r.Header.Values("Cache-Control"), "no-cache") || hasToken(r.Header.Values("Pragma"), "no-cache") {
+			r = r.WithContext(cache.WithBypass(r.Context()))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hasToken reports whether a comma-separated header lists tok.
+func hasToken(values []string, tok string) bool {
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// newRedisClient connects lazily with short timeouts: Redis holds only
+// what can be fetched again, so a slow or absent Redis must cost requests
+// milliseconds, never fail them.
+func newRedisClient(url string) (*redis.Client, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, errors.New("REDIS_URL: cannot parse")
+	}
+	o.DialTimeout = 250 * time.Millisecond
+	o.ReadTimeout = 250 * time.Millisecond
+	o.WriteTimeout = 250 * time.Millisecond
+	o.PoolTimeout = 250 * time.Millisecond
+	o.MaxRetries = 1
+	o.DisableIdentity = true
+	return redis.NewClient(o), nil
+}
+
+// cacheMetrics counts response cache hits and misses in the metrics.
+type cacheMetrics struct{ m *metrics.Metrics }
+
+func (c cacheMetrics) Hit()  { c.m.CacheHit() }
+func (c cacheMetrics) Miss() { c.m.CacheMiss() }

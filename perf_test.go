@@ -1,0 +1,385 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/cache"
+	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/internal/redistest"
+	"github.com/seatable-graphql/seatable-graphql/upstream"
+	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
+)
+
+// newPerfEnv is newTestEnv with explicit performance settings, in front of
+// the given fake (so that several replicas can share one upstream).
+func newPerfEnv(t *testing.T, fake *fakeseatable.Server, perf perfOptions) *testEnv {
+	t.Helper()
+	up := httptest.NewServer(fake)
+	t.Cleanup(up.Close)
+	client, err := upstream.New(up.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := httptest.NewServer(buildHandler(client, "", log, perf))
+	t.Cleanup(srv.Close)
+	return &testEnv{fake: fake, url: srv.URL, logs: logs}
+}
+
+// buildHandler is the production handler with default configuration and the
+// given performance settings.
+func buildHandler(client *upstream.Client, fallbackToken string, log *slog.Logger, perf perfOptions) http.Handler {
+	return newHandler(handlerConfig{cfg: defaultConfig(), client: client, fallbackToken: fallbackToken,
+		log: log, metrics: metrics.New(), perf: &perf})
+}
+
+func cachedPerf(ttl time.Duration) perfOptions {
+	p := defaultPerfOptions()
+	p.CacheTTL = ttl
+	return p
+}
+
+// postJSON sends a raw GraphQL request body with extra headers.
+func (e *testEnv) postJSON(t *testing.T, body any, header http.Header) gqlResponse {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	_, resp := e.do(t, req)
+	return resp
+}
+
+func TestResponseCacheOverHTTP(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	fake.SetToken("tok-b", fakeseatable.Fixture(fakeseatable.Current))
+	e := newPerfEnv(t, fake, cachedPerf(time.Minute))
+	auth := http.Header{"Authorization": {"Token " + tokA}}
+	q := map[string]any{"query": `{ workspaces { name tables { name } } }`}
+
+	first := e.postJSON(t, q, auth)
+	second := e.postJSON(t, q, auth)
+	if string(first.Data) != string(second.Data) || len(first.Errors) > 0 {
+		t.Fatalf("cached answer differs: %s vs %s", first.Data, second.Data)
+	}
+	if n := fake.Calls(); n != 1 {
+		t.Fatalf("%d upstream calls for two identical requests, want 1", n)
+	}
+	// Another token is never served tokA's entry.
+	other := e.postJSON(t, q, http.Header{"Authorization": {"Token tok-b"}})
+	if string(other.Data) == string(first.Data) || fake.Calls() != 2 {
+		t.Fatalf("tok-b got tokA's answer or no call: %s", other.Data)
+	}
+	// Cache-Control: no-cache goes upstream.
+	for _, h := range []http.Header{{"Cache-Control": {"no-cache"}}, {"Cache-Control": {"max-age=0, No-Cache"}}, {"Pragma": {"no-cache"}}} {
+		before := fake.Calls()
+		h.Set("Authorization", "Token "+tokA)
+		if r := e.postJSON(t, q, h); string(r.Data) != string(first.Data) {
+			t.Fatalf("bypass answered %s", r.Data)
+		}
+		if fake.Calls() != before+1 {
+			t.Errorf("%v did not bypass the cache", h)
+		}
+	}
+	// Upstream errors are not cached.
+	fake.SetToken("tok-c", fakeseatable.Fixture(fakeseatable.Seed))
+	authC := http.Header{"Authorization": {"Token tok-c"}}
+	fake.FailWith(http.StatusBadGateway, nil, "")
+	if r := e.postJSON(t, q, authC); len(r.Errors) == 0 {
+		t.Fatal("want the upstream error")
+	}
+	fake.SetHook(nil)
+	before := fake.Calls()
+	if r := e.postJSON(t, q, authC); len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"group one"`) {
+		t.Fatalf("after recovery: %s %+v", r.Data, r.Errors)
+	}
+	if fake.Calls() != before+1 {
+		t.Errorf("the error was served from the cache")
+	}
+}
+
+// TestIsolationWithCoalescingAndCache runs many concurrent requests for
+// several tokens with distinct data through coalescing and the cache, and
+// checks that every answer is its own token's.
+func TestIsolationWithCoalescingAndCache(t *testing.T) {
+	for _, perf := range []struct {
+		name  string
+		opts  perfOptions
+		redis bool
+	}{{"coalescing", defaultPerfOptions(), false}, {"coalescing+cache", cachedPerf(time.Minute), false},
+		{"coalescing+cache+redis", cachedPerf(time.Minute), true}} {
+		t.Run(perf.name, func(t *testing.T) {
+			if perf.redis {
+				rc, err := newRedisClient(redistest.Start(t).URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = rc.Close() })
+				perf.opts.Redis = rc
+			}
+			fake := fakeseatable.New()
+			const tokens = 5
+			want := map[string]string{}
+			for i := 0; i < tokens; i++ {
+				tok := fmt.Sprintf("iso-token-%d", i)
+				fake.SetToken(tok, []byte(fmt.Sprintf(`{"workspace_list":[{"id":%d,"name":"ws-of-%s","type":"personal","table_list":[{"id":1,"uuid":"00000000-0000-4000-8000-%012d","name":"base-of-%s"}]}]}`, i+1, tok, i, tok)))
+				want[tok] = fmt.Sprintf(`{"workspaces":[{"id":"%d","name":"ws-of-%s","tables":[{"name":"base-of-%s"}]}],"w":{"name":"ws-of-%s"}}`, i+1, tok, tok, tok)
+			}
+			e := newPerfEnv(t, fake, perf.opts)
+			var wg sync.WaitGroup
+			errs := make(chan string, 50*4)
+			for g := 0; g < 50; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for r := 0; r < 4; r++ {
+						tok := fmt.Sprintf("iso-token-%d", (g+r)%tokens)
+						id := fmt.Sprint((g+r)%tokens + 1)
+						body, _ := json.Marshal(map[string]any{"query": `{ workspaces { id name tables { name } } w: workspace(id: "` + id + `") { name } }`})
+						req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
+						req.Header.Set("Content-Type", "application/json")
+						req.Header.Set("Authorization", "Token "+tok)
+						resp, err := http.DefaultClient.Do(req)
+						if err != nil {
+							errs <- err.Error()
+							return
+						}
+						var out gqlResponse
+						_ = json.NewDecoder(resp.Body).Decode(&out)
+						resp.Body.Close()
+						if string(out.Data) != want[tok] {
+							errs <- fmt.Sprintf("%s got %s", tok, out.Data)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Error(e)
+			}
+			if n := fake.Calls(); n > 200 {
+				t.Errorf("%d upstream calls for 200 requests", n)
+			}
+		})
+	}
+}
+
+func apqRequest(query string, withQuery bool) map[string]any {
+	sum := sha256.Sum256([]byte(query))
+	body := map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}}
+	if withQuery {
+		body["query"] = query
+	}
+	return body
+}
+
+func TestPersistedQueriesInProcess(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	e := newPerfEnv(t, fake, defaultPerfOptions())
+	auth := http.Header{"Authorization": {"Token " + tokA}}
+	q := `{ workspaces { id name } }`
+	if r := e.postJSON(t, apqRequest(q, false), auth); len(r.Errors) != 1 || code(r.Errors[0]) != "PERSISTED_QUERY_NOT_FOUND" {
+		t.Fatalf("unknown hash: %+v", r.Errors)
+	}
+	if r := e.postJSON(t, apqRequest(q, true), auth); len(r.Errors) != 0 {
+		t.Fatalf("register: %+v", r.Errors)
+	}
+	if r := e.postJSON(t, apqRequest(q, false), auth); len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"group one"`) {
+		t.Fatalf("by hash: %s %+v", r.Data, r.Errors)
+	}
+	wrong := apqRequest(q, true)
+	wrong["query"] = `{ workspaces { id } }`
+	if r := e.postJSON(t, wrong, auth); len(r.Errors) != 1 || code(r.Errors[0]) != "BAD_USER_INPUT" {
+		t.Fatalf("hash of another query: %+v, want BAD_USER_INPUT", r.Errors)
+	}
+}
+
+// TestTwoReplicasShareRedis runs two server instances against one Redis and
+// one upstream: a query persisted through one is served by the other, and
+// an answer cached through one is served by the other without an upstream
+// call. With Redis stopped both keep answering from upstream.
+func TestTwoReplicasShareRedis(t *testing.T) {
+	rs := redistest.Start(t)
+	newReplica := func(fake *fakeseatable.Server, stats cache.Stats) *testEnv {
+		rc, err := newRedisClient(rs.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = rc.Close() })
+		p := cachedPerf(time.Minute)
+		p.Redis, p.CacheStats = rc, stats
+		return newPerfEnv(t, fake, p)
+	}
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Current))
+	statsA, statsB := &cache.Counters{}, &cache.Counters{}
+	a, b := newReplica(fake, statsA), newReplica(fake, statsB)
+	auth := http.Header{"Authorization": {"Token " + tokA}}
+	q := `{ workspaces { id name tables { name updatedAt } } }`
+
+	if r := a.postJSON(t, apqRequest(q, true), auth); len(r.Errors) != 0 {
+		t.Fatalf("a: %+v", r.Errors)
+	}
+	if fake.Calls() != 1 {
+		t.Fatalf("%d upstream calls, want 1", fake.Calls())
+	}
+	r := b.postJSON(t, apqRequest(q, false), auth)
+	if len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"Marketing"`) {
+		t.Fatalf("b did not serve a's persisted query: %s %+v", r.Data, r.Errors)
+	}
+	if fake.Calls() != 1 || statsB.Hits() != 1 {
+		t.Fatalf("b made %d upstream calls (hits %d), want its answer from a's cache entry", fake.Calls()-1, statsB.Hits())
+	}
+
+	rs.Stop()
+	for _, env := range []*testEnv{a, b} {
+		r := env.postJSON(t, map[string]any{"query": `{ workspaces { id name } }`}, auth)
+		if len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"Marketing"`) {
+			t.Fatalf("with Redis down: %s %+v", r.Data, r.Errors)
+		}
+	}
+}
+
+// TestWritesInvalidateThroughLoaders checks the contract with mutations:
+// loaders.Invalidate after a write reaches the cache behind coalescing, so
+// the next read of that token goes upstream, while other tokens keep theirs.
+func TestWritesInvalidateThroughLoaders(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	fake.SetToken("tok-b", fakeseatable.Fixture(fakeseatable.Seed))
+	up := httptest.NewServer(fake)
+	t.Cleanup(up.Close)
+	client, err := upstream.New(up.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFetcher(client, cachedPerf(time.Minute))
+	read := func(token string) {
+		t.Helper()
+		if _, err := loaders.New(f, token, nil).Workspaces(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read(tokA)
+	read("tok-b")
+	read(tokA)
+	if fake.Calls() != 2 {
+		t.Fatalf("%d upstream calls, want 2 (one per token)", fake.Calls())
+	}
+	loaders.New(f, tokA, nil).Invalidate(context.Background())
+	read(tokA)
+	read("tok-b")
+	if fake.Calls() != 3 {
+		t.Fatalf("%d upstream calls, want 3: only tokA's entry goes", fake.Calls())
+	}
+}
+
+// TestUpstreamTransport checks the connection pool: sized for concurrency,
+// and HTTP/2 when the upstream offers it over TLS.
+func TestUpstreamTransport(t *testing.T) {
+	tr := newTransport()
+	if tr.MaxIdleConnsPerHost < 64 || !tr.ForceAttemptHTTP2 || tr.DisableCompression {
+		t.Fatalf("transport: idle/host %d, HTTP/2 %v, compression off %v", tr.MaxIdleConnsPerHost, tr.ForceAttemptHTTP2, tr.DisableCompression)
+	}
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	var proto string
+	var mu sync.Mutex
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		proto = r.Proto
+		mu.Unlock()
+		fake.ServeHTTP(w, r)
+	}))
+	up.EnableHTTP2 = true
+	up.StartTLS()
+	t.Cleanup(up.Close)
+	tr.TLSClientConfig = up.Client().Transport.(*http.Transport).TLSClientConfig
+	client, err := upstream.New(up.URL, upstream.WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.ListWorkspaces(context.Background(), tokA, true); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if proto != "HTTP/2.0" {
+		t.Fatalf("upstream saw %s, want HTTP/2.0", proto)
+	}
+}
+
+func TestLoadPerfConfig(t *testing.T) {
+	c, err := loadConfig(func(string) string { return "" })
+	if err != nil || !c.Coalesce || c.CacheTTL != 0 || c.CacheMaxBytes != defaultCacheMaxBytes || c.APQCacheSize != defaultAPQCacheSize || c.RedisURL != "" {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	env := map[string]string{"CACHE_TTL": "5s", "CACHE_MAX_BYTES": "1048576", "COALESCE": "false",
+		"APQ_CACHE_SIZE": "0", "REDIS_URL": "redis://:secret@127.0.0.1:6379/2"}
+	c, err = loadConfig(func(k string) string { return env[k] })
+	if err != nil || c.Coalesce || c.CacheTTL != 5*time.Second || c.CacheMaxBytes != 1<<20 || c.APQCacheSize != 0 || c.RedisURL == "" {
+		t.Fatalf("parsed %+v %v", c, err)
+	}
+	for k, v := range map[string]string{"CACHE_TTL": "5", "CACHE_MAX_BYTES": "0", "COALESCE": "maybe",
+		"APQ_CACHE_SIZE": "-1", "REDIS_URL": "http://:secret@host"} {
+		_, err := loadConfig(func(key string) string {
+			if key == k {
+				return v
+			}
+			return ""
+		})
+		if err == nil {
+			t.Errorf("%s=%s accepted", k, v)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("error leaks the Redis password: %v", err)
+		}
+	}
+}
+
+// TestReusedResultsFollowTheCache checks that a reused GraphQL result never
+// outlives the cached upstream answer it came from: after a no-cache
+// request refreshes the cache, plain requests see the new data too.
+func TestReusedResultsFollowTheCache(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	e := newPerfEnv(t, fake, cachedPerf(time.Minute))
+	auth := http.Header{"Authorization": {"Token " + tokA}}
+	q := map[string]any{"query": `{ workspaces { name } }`}
+	before := e.postJSON(t, q, auth)
+	if again := e.postJSON(t, q, auth); string(again.Data) != string(before.Data) || fake.Calls() != 1 {
+		t.Fatalf("second read: %s after %d calls", again.Data, fake.Calls())
+	}
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Current))
+	if stale := e.postJSON(t, q, auth); string(stale.Data) != string(before.Data) {
+		t.Fatalf("within the TTL the cached answer is expected, got %s", stale.Data)
+	}
+	fresh := e.postJSON(t, q, http.Header{"Authorization": {"Token " + tokA}, "Cache-Control": {"no-cache"}})
+	if string(fresh.Data) == string(before.Data) {
+		t.Fatal("no-cache served the old data")
+	}
+	if after := e.postJSON(t, q, auth); string(after.Data) != string(fresh.Data) {
+		t.Fatalf("after the refresh a plain request got %s, want %s", after.Data, fresh.Data)
+	}
+}

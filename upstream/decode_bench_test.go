@@ -1,0 +1,37 @@
+package upstream_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/seatable-graphql/seatable-graphql/upstream"
+	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
+)
+
+// BenchmarkDecodeWorkspaceList decodes one body of each response generation
+// and the generated small and large datasets the load script uses.
+func BenchmarkDecodeWorkspaceList(b *testing.B) {
+	cases := []struct {
+		name string
+		body []byte
+	}{
+		{"seed", fakeseatable.Fixture(fakeseatable.Seed)},
+		{"era1", fakeseatable.Fixture(fakeseatable.Era2020)},
+		{"typed", fakeseatable.Fixture(fakeseatable.Typed)},
+		{"current", fakeseatable.Fixture(fakeseatable.Current)},
+		{"current-nodetail", fakeseatable.Fixture(fakeseatable.CurrentNoDetail)},
+		{"small-20x10", fakeseatable.Generate(20, 10)},
+		{"large-500x50", fakeseatable.Generate(500, 50)},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := upstream.DecodeWorkspaceList(bytes.NewReader(c.body)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,89 @@
+package upstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"testing"
+
+	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
+)
+
+// referenceDecode is the encoding/json decoder the scanner replaced, kept
+// here as the oracle: the same wire types, decoded through their
+// UnmarshalJSON methods, one json.RawMessage pass per nesting level.
+func referenceDecode(body []byte) (*WorkspaceList, error) {
+	var wire wireWorkspaceList
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&wire); err != nil {
+		return nil, fmt.Errorf("decode workspace list: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("decode workspace list: trailing data after JSON value")
+	}
+	raw := bytes.TrimSpace(wire.WorkspaceList)
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil, fmt.Errorf("decode workspace list: %w", ErrUnknownShape)
+	}
+	var entries looseList[wireWorkspace]
+	if err := entries.UnmarshalJSON(raw); err != nil {
+		return nil, err
+	}
+	return normalize(entries, wire.Starred), nil
+}
+
+// sameDecoding reports how the scanner and the oracle disagree on body, or "".
+func sameDecoding(body []byte) string {
+	want, wantErr := referenceDecode(body)
+	got, gotErr := DecodeWorkspaceListBytes(body)
+	switch {
+	case (wantErr == nil) != (gotErr == nil):
+		return fmt.Sprintf("encoding/json err %v, scanner err %v", wantErr, gotErr)
+	case wantErr != nil:
+		if errors.Is(wantErr, ErrUnknownShape) != errors.Is(gotErr, ErrUnknownShape) {
+			return fmt.Sprintf("shape errors differ: %v vs %v", wantErr, gotErr)
+		}
+		return ""
+	}
+	got.BodyBytes = 0
+	if !reflect.DeepEqual(want, got) {
+		w, _ := json.Marshal(want)
+		g, _ := json.Marshal(got)
+		return fmt.Sprintf("decoded differently:\nencoding/json %s\nscanner       %s", w, g)
+	}
+	return ""
+}
+
+func TestScannerMatchesEncodingJSON(t *testing.T) {
+	for _, name := range []string{fakeseatable.Seed, fakeseatable.Era2020, fakeseatable.Typed,
+		fakeseatable.Current, fakeseatable.CurrentNoDetail, fakeseatable.Demo} {
+		if d := sameDecoding(fakeseatable.Fixture(name)); d != "" {
+			t.Errorf("%s: %s", name, d)
+		}
+	}
+	for _, body := range [][]byte{fakeseatable.Generate(20, 10), []byte(`{"workspace_list":[{"i\u017f_admin":true,"\u212aey":1,"id":1}]}`),
+		[]byte(`{"workspace_list":[{"iſ_admin":true,"id":1,"nameſ":2}]}`), []byte("{\"workspace_list\":[{\"id\":1,\"na\u212ae\":\"K\"}]}")} {
+		if d := sameDecoding(body); d != "" {
+			t.Errorf("%.60s: %s", body, d)
+		}
+	}
+}
+
+// FuzzScannerMatchesEncodingJSON checks the scanner against the
+// encoding/json decoder it replaced on arbitrary input: both fail, or both
+// produce the same list.
+func FuzzScannerMatchesEncodingJSON(f *testing.F) {
+	for _, name := range []string{fakeseatable.Seed, fakeseatable.Era2020, fakeseatable.Typed,
+		fakeseatable.Current, fakeseatable.CurrentNoDetail, fakeseatable.Demo} {
+		f.Add(fakeseatable.Fixture(name))
+	}
+	f.Add([]byte(`{"workspace_list":[{"id":"5","ID":6,"table_list":[null,"x",{"uuid":"ABCDEF0123454789ABCDEF0123456789","starred":"1"}]}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if d := sameDecoding(body); d != "" {
+			t.Fatal(d)
+		}
+	})
+}
