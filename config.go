@@ -17,7 +17,10 @@ import (
 type config struct {
 	SeaTableURL string // SEATABLE_URL; empty runs the embedded demo
 	Token       string // SEATABLE_TOKEN; fallback for requests without one
-	Port        int    // PORT
+	// FallbackTokenWrites (FALLBACK_TOKEN_WRITES) lets requests without a
+	// token of their own run mutations with SEATABLE_TOKEN.
+	FallbackTokenWrites bool
+	Port                int // PORT
 
 	// Upstream resilience.
 	UpstreamTimeout    time.Duration // UPSTREAM_TIMEOUT: one attempt
@@ -195,12 +198,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.MaxHeaderBytes = int(n)
 	}
-	if v := getenv("INTROSPECTION"); v != "" {
-		on, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("INTROSPECTION=%q: want true or false", v)
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"INTROSPECTION", &c.Introspection}, {"FALLBACK_TOKEN_WRITES", &c.FallbackTokenWrites}} {
+		if v := getenv(b.name); v != "" {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, fmt.Errorf("%s=%q: want true or false", b.name, v)
+			}
+			*b.dst = on
 		}
-		c.Introspection = on
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = c.RequestTimeout + 10*time.Second

@@ -119,7 +119,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	perf.CacheStats = cacheMetrics{m}
 	h := newHandler(handlerConfig{
 		cfg: cfg, client: client, fallbackToken: fallbackToken,
-		log: log, metrics: m, tracer: tracer, playground: pg, perf: &perf,
+		// The demo's data is fake: its playground may write without a token.
+		fallbackWrites: cfg.FallbackTokenWrites || cfg.SeaTableURL == "",
+		log:            log, metrics: m, tracer: tracer, playground: pg, perf: &perf,
 	})
 	srv := newHTTPServer(cfg, h, log)
 	playgroundURL := fmt.Sprintf("http://localhost:%d/", ln.Addr().(*net.TCPAddr).Port)
@@ -196,12 +198,15 @@ type handlerConfig struct {
 	// coalescing wraps the client here with the same contract.
 	fetcher       loaders.Fetcher
 	fallbackToken string
-	log           *slog.Logger
-	metrics       *metrics.Metrics
-	tracer        trace.TracerProvider // nil: tracing off
-	ready         *readiness.Probe     // nil: a default probe pinging client
-	playground    http.Handler         // nil: GraphiQL from playground.DefaultAssetsDir
-	perf          *perfOptions         // nil: defaultPerfOptions
+	// fallbackWrites lets requests without their own token write with
+	// fallbackToken (FALLBACK_TOKEN_WRITES, or the demo).
+	fallbackWrites bool
+	log            *slog.Logger
+	metrics        *metrics.Metrics
+	tracer         trace.TracerProvider // nil: tracing off
+	ready          *readiness.Probe     // nil: a default probe pinging client
+	playground     http.Handler         // nil: GraphiQL from playground.DefaultAssetsDir
+	perf           *perfOptions         // nil: defaultPerfOptions
 }
 
 // newHandler wires the HTTP routes and the middleware around them.
@@ -248,7 +253,8 @@ func newHandler(h handlerConfig) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken, loaders.WithBatchObserver(h.metrics))(h.perf.replay(gql))
+	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken,
+		loaders.WithBatchObserver(h.metrics), loaders.WithFallbackWrites(h.fallbackWrites))(h.perf.replay(gql))
 	mux.Handle("/graphql", gqlhttp.Handler(cacheControl(withLoaders), gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes, RequestTimeout: h.cfg.RequestTimeout}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

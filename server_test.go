@@ -96,7 +96,8 @@ func newTestEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc := handlerConfig{cfg: cfg, client: client, fallbackToken: o.fallbackToken, log: log, metrics: m, tracer: o.tracer}
+	hc := handlerConfig{cfg: cfg, client: client, fallbackToken: o.fallbackToken, fallbackWrites: cfg.FallbackTokenWrites,
+		log: log, metrics: m, tracer: o.tracer}
 	if o.ready != nil {
 		hc.ready = o.ready(client.Ping)
 	}
@@ -476,6 +477,39 @@ func TestFallbackToken(t *testing.T) {
 	e.mustData(t, "Token "+tokA, `{ workspaces { name } }`, &data)
 	if got := e.fake.Requests()[1].Authorization; got != "Token "+tokA || len(data.Workspaces) != 5 {
 		t.Errorf("upstream got %q, want the client's token", got)
+	}
+}
+
+// Mutations with the server's fallback token need FALLBACK_TOKEN_WRITES:
+// a shared read token must not let anonymous callers change bases.
+func TestFallbackTokenWrites(t *testing.T) {
+	star := `mutation { starDTable(input: {uuid: "` + travelUUID + `"}) { starred } }`
+	for _, tc := range []struct {
+		name, authorization, allow string
+		wantCode                   string // "" = success
+	}{
+		{"anonymous, writes off", "", "", "UNAUTHENTICATED"},
+		{"anonymous, writes on", "", "true", ""},
+		{"own token, writes off", "Token " + tokA, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t, func(o *envOptions) { o.fallbackToken = "fallback-tok" }, withEnv("FALLBACK_TOKEN_WRITES", tc.allow))
+			e.fake.SetToken("fallback-tok", fakeseatable.Fixture(fakeseatable.Current))
+			e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Current))
+			_, resp := e.post(t, tc.authorization, star, nil)
+			writes := 0
+			for _, r := range e.fake.Requests() {
+				if r.Method != http.MethodGet {
+					writes++
+				}
+			}
+			switch {
+			case tc.wantCode == "" && (len(resp.Errors) > 0 || writes != 1):
+				t.Errorf("errors %+v, %d writes; want success with 1 write", resp.Errors, writes)
+			case tc.wantCode != "" && (len(resp.Errors) != 1 || code(resp.Errors[0]) != tc.wantCode || writes != 0):
+				t.Errorf("errors %+v, %d writes; want %s and no write", resp.Errors, writes, tc.wantCode)
+			}
+		})
 	}
 }
 

@@ -22,7 +22,7 @@ func (r *Resolver) writeAccess(ctx context.Context) (Writer, string, error) {
 	if r.Writer == nil {
 		return nil, "", apperr.New(apperr.Internal, "mutations are not configured")
 	}
-	token, err := loaders.For(ctx).Token()
+	token, err := loaders.For(ctx).WriteToken()
 	if err != nil {
 		return nil, "", err
 	}

@@ -244,6 +244,10 @@ type Loaders struct {
 	observer BatchObserver
 	token    string
 	authErr  error
+	// fallback says the token is the server's SEATABLE_TOKEN, not the
+	// caller's; writes with it need allowFallbackWrites.
+	fallback            bool
+	allowFallbackWrites bool
 
 	mu     sync.Mutex
 	detail bool
@@ -285,8 +289,26 @@ func New(f Fetcher, token string, authErr error, opts ...Option) *Loaders {
 	return l
 }
 
-// Token returns the caller's SeaTable token for a write, or the error every
-// read of this request returns (no token, a malformed header).
+// WithFallbackWrites lets requests that carry no token of their own write
+// with the server's fallback token (SEATABLE_TOKEN). Off, an anonymous
+// caller of a server with a shared read token cannot change or delete bases.
+func WithFallbackWrites(allow bool) Option { return func(l *Loaders) { l.allowFallbackWrites = allow } }
+
+// WriteToken returns the token a write may use: the caller's own, or the
+// fallback token where WithFallbackWrites allows it.
+func (l *Loaders) WriteToken() (string, error) {
+	token, err := l.Token()
+	if err != nil {
+		return "", err
+	}
+	if l.fallback && !l.allowFallbackWrites {
+		return "", apperr.New(apperr.Unauthenticated, "mutations need your own token: send \"Authorization: Token <your SeaTable account token>\"")
+	}
+	return token, nil
+}
+
+// Token returns the token this request reads with, or the error every read
+// of this request returns (no token, a malformed header).
 func (l *Loaders) Token() (string, error) {
 	if l.authErr != nil {
 		return "", l.authErr
@@ -453,8 +475,13 @@ func For(ctx context.Context) *Loaders {
 func Middleware(f Fetcher, fallbackToken string, opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, err := auth.Token(r.Header, fallbackToken)
+			token, err := auth.Token(r.Header, "")
+			fallback := err == nil && token == "" && fallbackToken != ""
+			if fallback {
+				token = fallbackToken
+			}
 			l := New(f, token, err, opts...)
+			l.fallback = fallback
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), l)))
 		})
 	}

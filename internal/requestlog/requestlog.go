@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,14 +76,17 @@ func FromContext(ctx context.Context) *Record {
 	return r
 }
 
-// Quiet tells whether a path is polled by machines (probes, scrapes); those
-// requests are logged at debug level so they do not drown the others.
+// Quiet tells whether a path is polled by machines (probes, scrapes) or is a
+// static asset; those requests are logged at debug level (and get no server
+// span) so they do not drown the others.
 func Quiet(path string) bool {
 	switch path {
 	case "/healthz", "/readyz", "/metrics":
 		return true
 	}
-	return false
+	// A playground page load fetches several static files; one line for the
+	// page itself is enough at info.
+	return strings.HasPrefix(path, "/playground/assets/")
 }
 
 // Middleware assigns each request an id (a sane incoming X-Request-Id, or a

@@ -60,3 +60,14 @@ func TestMiddlewareLevelsAndIDs(t *testing.T) {
 		t.Errorf("request_id repeated within a line: %s", buf.String())
 	}
 }
+
+func TestQuiet(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/healthz": true, "/readyz": true, "/metrics": true, "/playground/assets/x.js": true,
+		"/graphql": false, "/": false, "/playground": false, "/healthzz": false,
+	} {
+		if got := Quiet(path); got != want {
+			t.Errorf("Quiet(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
