@@ -583,3 +583,25 @@ func TestNewQueriesMakeOneUpstreamCall(t *testing.T) {
 		t.Errorf("%d upstream calls, want 1", n)
 	}
 }
+
+// A dtables page costs its children times its page size, so a large page of
+// deep selections is refused before SeaTable is called, a small one is not.
+func TestDTablesComplexityScalesWithPageSize(t *testing.T) {
+	e := newTestEnv(t)
+	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Current))
+	query := func(first int) string {
+		return fmt.Sprintf(`{ dtables(first: %d) { edges { node { workspace { tables { workspace { tables { name } } } } } } } }`, first)
+	}
+	_, small := e.post(t, "Token "+tokA, query(10), nil)
+	if len(small.Errors) != 0 {
+		t.Fatalf("first: 10 refused: %+v", small.Errors)
+	}
+	e.fake.ResetCounts()
+	_, large := e.post(t, "Token "+tokA, query(1000), nil)
+	if len(large.Errors) != 1 || code(large.Errors[0]) != "GRAPHQL_VALIDATION_FAILED" {
+		t.Fatalf("first: 1000 = %+v, want one GRAPHQL_VALIDATION_FAILED", large.Errors)
+	}
+	if n := e.fake.Calls(); n != 0 {
+		t.Errorf("a refused query made %d upstream calls", n)
+	}
+}

@@ -16,7 +16,6 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/internal/coalesce"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
 	"github.com/seatable-graphql/seatable-graphql/internal/resultcache"
-	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
 // perfOptions are the settings that trade memory or shared state for
@@ -36,15 +35,12 @@ type perfOptions struct {
 	CacheStats      cache.Stats   // nil: not observed
 }
 
-func defaultPerfOptions() perfOptions {
-	return perfOptions{Coalesce: true, ShareQueries: true, UpstreamTimeout: upstream.DefaultTimeout,
-		CacheMaxBytes: defaultCacheMaxBytes, APQCacheSize: defaultAPQCacheSize}
-}
+// defaultPerfOptions are the settings of a default configuration.
+func defaultPerfOptions() perfOptions { return newPerfOptions(defaultConfig()) }
 
-// perfOptionsFrom turns the configuration into perfOptions, connecting to
-// Redis (lazily) when REDIS_URL is set; close releases that connection.
-func perfOptionsFrom(cfg config) (p perfOptions, close func(), err error) {
-	p = perfOptions{
+// newPerfOptions takes the settings from the configuration, without Redis.
+func newPerfOptions(cfg config) perfOptions {
+	return perfOptions{
 		Coalesce:        cfg.Coalesce,
 		ShareQueries:    cfg.ShareQueries,
 		UpstreamTimeout: cfg.UpstreamTimeout,
@@ -52,7 +48,12 @@ func perfOptionsFrom(cfg config) (p perfOptions, close func(), err error) {
 		CacheMaxBytes:   cfg.CacheMaxBytes,
 		APQCacheSize:    cfg.APQCacheSize,
 	}
-	close = func() {}
+}
+
+// perfOptionsFrom turns the configuration into perfOptions, connecting to
+// Redis (lazily) when REDIS_URL is set; close releases that connection.
+func perfOptionsFrom(cfg config) (p perfOptions, close func(), err error) {
+	p, close = newPerfOptions(cfg), func() {}
 	if cfg.RedisURL != "" {
 		rc, err := newRedisClient(cfg.RedisURL)
 		if err != nil {

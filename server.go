@@ -106,16 +106,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	perf, closePerf, err := perfOptionsFrom(cfg)
 	if err != nil {
 		return err
 	}
 	// Closed after the drain below: requests in flight may still use Redis.
 	defer closePerf()
+
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
 	perf.CacheStats = cacheMetrics{m}
 	h := newHandler(handlerConfig{
 		cfg: cfg, client: client, fallbackToken: fallbackToken,

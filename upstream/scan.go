@@ -299,13 +299,12 @@ func (s *scanner) literal(lit string) {
 // skipValue validates and consumes one value of any type, returning its
 // raw text.
 func (s *scanner) skipValue() []byte {
+	c := s.peek() // skips white space: the value starts after it
 	start := s.i
-	switch c := s.peek(); {
+	switch {
 	case c == '"':
-		start = s.i
 		s.str()
 	case c == '{':
-		start = s.i
 		for more := s.enterObject(); more; more = s.nextMember('}') {
 			if s.peek() != '"' {
 				s.fail("want a member name")
@@ -318,21 +317,16 @@ func (s *scanner) skipValue() []byte {
 			s.skipValue()
 		}
 	case c == '[':
-		start = s.i
 		for more := s.enter('[', ']'); more; more = s.nextMember(']') {
 			s.skipValue()
 		}
 	case c == 't':
-		start = s.i
 		s.literal("true")
 	case c == 'f':
-		start = s.i
 		s.literal("false")
 	case c == 'n':
-		start = s.i
 		s.literal("null")
 	case c == '-' || isDigit(c):
-		start = s.i
 		s.number()
 	default:
 		s.fail("invalid character %q looking for a value", c)

@@ -475,7 +475,7 @@ func For(ctx context.Context) *Loaders {
 func Middleware(f Fetcher, fallbackToken string, opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, err := auth.Token(r.Header, "")
+			token, err := auth.Token(r.Header)
 			fallback := err == nil && token == "" && fallbackToken != ""
 			if fallback {
 				token = fallbackToken

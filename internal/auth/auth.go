@@ -15,13 +15,13 @@ import (
 const MaxTokenLength = 2048
 
 // Token returns the token of an `Authorization: Token X` or `Bearer X` header
-// (scheme case-insensitive), or fallback when the request has no such header.
-// It returns "" and no error when neither exists; callers decide what an
-// anonymous request may do.
-func Token(h http.Header, fallback string) (string, error) {
+// (scheme case-insensitive). It returns "" and no error when the request has
+// no such header; callers decide what an anonymous request may do (use the
+// server's fallback token, or refuse).
+func Token(h http.Header) (string, error) {
 	v := strings.TrimSpace(h.Get("Authorization"))
 	if v == "" {
-		return fallback, nil
+		return "", nil
 	}
 	parts := strings.Fields(v)
 	if len(parts) != 2 {

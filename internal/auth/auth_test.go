@@ -11,30 +11,29 @@ import (
 func TestToken(t *testing.T) {
 	long := strings.Repeat("a", MaxTokenLength+1)
 	cases := []struct {
-		header, fallback, want string
-		wantErr                bool
+		header, want string
+		wantErr      bool
 	}{
-		{"", "", "", false},
-		{"", "fb", "fb", false},
-		{"Token abc", "fb", "abc", false},
-		{"Bearer abc", "", "abc", false},
-		{"bearer\tabc", "", "abc", false},
-		{"  TOKEN   abc  ", "", "abc", false},
-		{"Token", "fb", "", true},
-		{"Token a b", "fb", "", true},
-		{"Basic dXNlcjpwYXNz", "fb", "", true},
-		{"abc", "", "", true},
-		{"Token " + long, "", "", true},
-		{"Token tök", "", "", true},
+		{"", "", false},
+		{"Token abc", "abc", false},
+		{"Bearer abc", "abc", false},
+		{"bearer\tabc", "abc", false},
+		{"  TOKEN   abc  ", "abc", false},
+		{"Token", "", true},
+		{"Token a b", "", true},
+		{"Basic dXNlcjpwYXNz", "", true},
+		{"abc", "", true},
+		{"Token " + long, "", true},
+		{"Token tök", "", true},
 	}
 	for _, tc := range cases {
 		h := http.Header{}
 		if tc.header != "" {
 			h.Set("Authorization", tc.header)
 		}
-		got, err := Token(h, tc.fallback)
+		got, err := Token(h)
 		if got != tc.want || (err != nil) != tc.wantErr {
-			t.Errorf("Token(%.30q, %q) = %q, %v; want %q, err %v", tc.header, tc.fallback, got, err, tc.want, tc.wantErr)
+			t.Errorf("Token(%.30q) = %q, %v; want %q, err %v", tc.header, got, err, tc.want, tc.wantErr)
 		}
 		if err != nil {
 			if apperr.CodeOf(err) != apperr.Unauthenticated {
