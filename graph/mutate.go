@@ -29,15 +29,23 @@ func (r *Resolver) writeAccess(ctx context.Context) (Writer, string, error) {
 	return r.Writer, token, nil
 }
 
-// visibleBase resolves a uuid argument to the base as listed (one read):
-// SeaTable's write endpoints address bases by workspace id and name.
-func visibleBase(ctx context.Context, uuid string) (*upstream.DTable, error) {
-	d, err := loaders.For(ctx).DTableByUUID(ctx, uuid)
+// currentBase resolves a uuid argument to the base as SeaTable lists it
+// now: SeaTable's write endpoints address bases by workspace id and name,
+// and a name read from a cache may since have moved to another base. The
+// read goes straight to the client (see Writer), never through the
+// request's loaders.
+func currentBase(ctx context.Context, w Writer, token, uuid string) (*upstream.DTable, error) {
+	u, err := uuidArg(uuid)
 	if err != nil {
 		return nil, err
 	}
+	list, err := w.ListWorkspaces(ctx, token, true)
+	if err != nil {
+		return nil, fmt.Errorf("read before write: %w", err)
+	}
+	d := loaders.NewSnapshot(list).DTable(u)
 	if d == nil {
-		return nil, apperr.New(apperr.NotFound, fmt.Sprintf("no base with uuid %s is visible to this token", upstream.NormalizeUUID(uuid)))
+		return nil, apperr.New(apperr.NotFound, fmt.Sprintf("no base with uuid %s is visible to this token", u))
 	}
 	if _, err := strconv.ParseUint(d.WorkspaceID, 10, 64); err != nil {
 		return nil, apperr.New(apperr.NotFound, fmt.Sprintf("the workspace of base %s is not known", d.UUID))

@@ -38,10 +38,22 @@ func (f *cachingFetcher) Invalidate(_ context.Context, token string) {
 	f.invalidated = append(f.invalidated, token)
 }
 
-// stubWriter answers every write with err (or success).
+// stubWriter answers every write with err (or success). Its list, read
+// before a write, is SeaTable's state now; nil means the same list
+// cachingFetcher serves.
 type stubWriter struct {
 	err   error
 	calls []string
+	list  *upstream.WorkspaceList
+	reads int
+}
+
+func (w *stubWriter) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
+	w.reads++
+	if w.list != nil {
+		return w.list, nil
+	}
+	return (&cachingFetcher{}).ListWorkspaces(ctx, token, detail)
 }
 
 func (w *stubWriter) CreateDTable(_ context.Context, _ string, in upstream.CreateDTable) (*upstream.DTable, error) {
@@ -147,6 +159,34 @@ func TestMutationsInvalidateTheFetcher(t *testing.T) {
 					t.Errorf("update payload %v: the caller's star must survive", d)
 				}
 			}
+		}
+	}
+}
+
+// TestWritesResolveNamesFromSeaTableNow: the loaders (here a cache) still
+// list the base under its old name, which by now belongs to another base.
+// The write must address the base by the name SeaTable holds now, read
+// through the writer, never the cached one.
+func TestWritesResolveNamesFromSeaTableNow(t *testing.T) {
+	const plan, other = "11111111-2222-4333-8444-555555555555", "22222222-2222-4333-8444-555555555555"
+	now := &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: "1", Type: upstream.WorkspacePersonal, Name: "personal",
+		Tables: []*upstream.DTable{
+			{UUID: plan, Name: "Plan (old)", WorkspaceID: "1"},
+			{UUID: other, Name: "Plan", WorkspaceID: "1"},
+		}}}}
+	cases := []struct{ name, query, call string }{
+		{"update", `mutation { updateDTable(input: {uuid: "` + plan + `", color: "#000000"}) { dtable { uuid } } }`, "update 1 Plan (old)"},
+		{"delete", `mutation { deleteDTable(input: {uuid: "` + plan + `"}) { name } }`, "delete 1 Plan (old)"},
+		{"copy", `mutation { copyDTable(input: {uuid: "` + plan + `", dstWorkspaceId: "1"}) { dtable { name } } }`, "copy 1 1 Plan (old)"},
+	}
+	for _, c := range cases {
+		f, w := &cachingFetcher{}, &stubWriter{list: now}
+		runMutation(t, f, w, c.query)
+		if len(w.calls) != 1 || w.calls[0] != c.call {
+			t.Errorf("%s: writer calls %v, want [%s]", c.name, w.calls, c.call)
+		}
+		if w.reads != 1 {
+			t.Errorf("%s: %d reads through the writer before the write, want 1", c.name, w.reads)
 		}
 	}
 }

@@ -100,7 +100,7 @@ func (r *mutationResolver) UpdateDTable(ctx context.Context, input model.UpdateD
 	if input.NewName == nil && input.Color == nil && input.TextColor == nil && input.Icon == nil {
 		return nil, apperr.New(apperr.BadUserInput, "nothing to change: give newName, color, textColor or icon")
 	}
-	before, err := visibleBase(ctx, input.UUID)
+	before, err := currentBase(ctx, w, token, input.UUID)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (r *mutationResolver) DeleteDTable(ctx context.Context, input model.DeleteD
 	if err != nil {
 		return nil, err
 	}
-	d, err := visibleBase(ctx, input.UUID)
+	d, err := currentBase(ctx, w, token, input.UUID)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func (r *mutationResolver) CopyDTable(ctx context.Context, input model.CopyDTabl
 	if err := workspaceIDArg("dstWorkspaceId", input.DstWorkspaceID); err != nil {
 		return nil, err
 	}
-	src, err := visibleBase(ctx, input.UUID)
+	src, err := currentBase(ctx, w, token, input.UUID)
 	if err != nil {
 		return nil, err
 	}
