@@ -27,6 +27,7 @@ import (
 type perfOptions struct {
 	Coalesce        bool
 	ShareQueries    bool // run identical concurrent queries of one caller once
+	FastPath        bool // answer list queries without gqlgen's generic executor
 	UpstreamTimeout time.Duration
 	CacheTTL        time.Duration // 0: no response cache
 	CacheMaxBytes   int64
@@ -43,6 +44,7 @@ func newPerfOptions(cfg config) perfOptions {
 	return perfOptions{
 		Coalesce:        cfg.Coalesce,
 		ShareQueries:    cfg.ShareQueries,
+		FastPath:        cfg.FastPath,
 		UpstreamTimeout: cfg.UpstreamTimeout,
 		CacheTTL:        cfg.CacheTTL,
 		CacheMaxBytes:   cfg.CacheMaxBytes,
@@ -65,7 +67,7 @@ func perfOptionsFrom(cfg config) (p perfOptions, close func(), err error) {
 }
 
 func (p perfOptions) log(log *slog.Logger) {
-	log.Info("performance settings", "coalesce", p.Coalesce, "share_queries", p.ShareQueries, "cache_ttl", p.CacheTTL,
+	log.Info("performance settings", "coalesce", p.Coalesce, "share_queries", p.ShareQueries, "fast_path", p.FastPath, "cache_ttl", p.CacheTTL,
 		"cache_max_bytes", p.CacheMaxBytes, "redis", p.Redis != nil, "apq_cache_size", p.APQCacheSize)
 }
 
@@ -85,9 +87,10 @@ func newFetcher(client loaders.Fetcher, p perfOptions) loaders.Fetcher {
 }
 
 // configureGraph sets the GraphQL options these settings need: shared
-// execution, replay reports, persisted queries.
+// execution, the fast path, replay reports, persisted queries.
 func (p perfOptions) configureGraph(o *graph.ServerOptions) {
 	o.ShareIdenticalQueries = p.ShareQueries
+	o.FastPath = p.FastPath
 	o.SharePartition = cachePartition
 	o.ReportReplayable = p.CacheTTL > 0
 	o.PersistedQueries = nil

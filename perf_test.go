@@ -333,16 +333,16 @@ func TestUpstreamTransport(t *testing.T) {
 
 func TestLoadPerfConfig(t *testing.T) {
 	c, err := loadConfig(func(string) string { return "" })
-	if err != nil || !c.Coalesce || c.CacheTTL != 0 || c.CacheMaxBytes != defaultCacheMaxBytes || c.APQCacheSize != defaultAPQCacheSize || c.RedisURL != "" {
+	if err != nil || !c.Coalesce || !c.FastPath || c.CacheTTL != 0 || c.CacheMaxBytes != defaultCacheMaxBytes || c.APQCacheSize != defaultAPQCacheSize || c.RedisURL != "" {
 		t.Fatalf("defaults: %+v %v", c, err)
 	}
 	env := map[string]string{"CACHE_TTL": "5s", "CACHE_MAX_BYTES": "1048576", "COALESCE": "false",
-		"APQ_CACHE_SIZE": "0", "REDIS_URL": "redis://:secret@127.0.0.1:6379/2"}
+		"APQ_CACHE_SIZE": "0", "REDIS_URL": "redis://:secret@127.0.0.1:6379/2", "FAST_PATH": "false"}
 	c, err = loadConfig(func(k string) string { return env[k] })
-	if err != nil || c.Coalesce || c.CacheTTL != 5*time.Second || c.CacheMaxBytes != 1<<20 || c.APQCacheSize != 0 || c.RedisURL == "" {
+	if err != nil || c.Coalesce || c.FastPath || c.CacheTTL != 5*time.Second || c.CacheMaxBytes != 1<<20 || c.APQCacheSize != 0 || c.RedisURL == "" {
 		t.Fatalf("parsed %+v %v", c, err)
 	}
-	for k, v := range map[string]string{"CACHE_TTL": "5", "CACHE_MAX_BYTES": "0", "COALESCE": "maybe",
+	for k, v := range map[string]string{"CACHE_TTL": "5", "CACHE_MAX_BYTES": "0", "COALESCE": "maybe", "FAST_PATH": "sometimes",
 		"APQ_CACHE_SIZE": "-1", "REDIS_URL": "http://:secret@host"} {
 		_, err := loadConfig(func(key string) string {
 			if key == k {

@@ -18,6 +18,9 @@ type perfConfig struct {
 	CacheMaxBytes int64         // CACHE_MAX_BYTES
 	RedisURL      string        // REDIS_URL; shared APQ store and response cache
 	APQCacheSize  int           // APQ_CACHE_SIZE; persisted queries kept in process, 0 turns APQ off
+	// FastPath (FAST_PATH) answers list queries without gqlgen's generic
+	// executor (graph/fastpath.go); off is the reference, for comparison.
+	FastPath bool
 }
 
 // Defaults of the performance settings.
@@ -27,7 +30,7 @@ const (
 )
 
 func defaultPerfConfig() perfConfig {
-	return perfConfig{Coalesce: true, ShareQueries: true, CacheMaxBytes: defaultCacheMaxBytes, APQCacheSize: defaultAPQCacheSize}
+	return perfConfig{Coalesce: true, ShareQueries: true, FastPath: true, CacheMaxBytes: defaultCacheMaxBytes, APQCacheSize: defaultAPQCacheSize}
 }
 
 // load reads the performance settings from the environment over p.
@@ -57,7 +60,7 @@ func (p *perfConfig) load(getenv func(string) string) error {
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{"COALESCE", &p.Coalesce}, {"SHARE_QUERIES", &p.ShareQueries}} {
+	}{{"COALESCE", &p.Coalesce}, {"SHARE_QUERIES", &p.ShareQueries}, {"FAST_PATH", &p.FastPath}} {
 		if v := getenv(b.name); v != "" {
 			on, err := strconv.ParseBool(v)
 			if err != nil {

@@ -1,10 +1,17 @@
 // Command bench is the load script: it builds the server from this
 // repository, starts the fake SeaTable in process, and measures the
 // upstream's own GET and the server side by side in one run, printing
-// req/s, p50/p99 latency, the server's peak RSS and upstream calls per
-// request for each query, dataset and upstream latency.
+// req/s, p50/p99 latency, the server process's CPU time per request, its
+// peak RSS and upstream calls per request for each query, dataset, upstream
+// latency and number of users.
 //
-//	go run ./bench                 # full run, ~4 minutes
+// Many users come first: requests rotate over 64 tokens (8 for the large
+// dataset), each with its own upstream answer, so nothing can be shared
+// between requests and every request pays a whole answer. The one-user rows
+// below show what coalescing and shared execution add when one token
+// repeats itself.
+//
+//	go run ./bench                 # full run, ~6 minutes
 //	go run ./bench -only small     # scenarios whose label contains "small"
 //	go run ./bench -duration 2s    # quick look
 //
@@ -58,11 +65,14 @@ func q2() string {
 }
 
 type scenario struct {
-	dataset string // token in the fake: "small" or "large"
+	dataset string // "small" or "large"
 	latency time.Duration
 	target  string // "direct", "Q1", "Q2", "Q3"
 	env     []string
-	label   string
+	// users is how many tokens the requests rotate over, each with its own
+	// upstream answer; conns overrides the -conns flag when set.
+	users, conns int
+	label        string
 }
 
 type result struct {
@@ -72,11 +82,23 @@ type result struct {
 	p50, p99         time.Duration
 	peakRSS          int64 // bytes, server process
 	upstreamPerReq   float64
+	cpuPerReq        time.Duration // server process, user + system
+}
+
+// userToken is the token of user i of a dataset.
+func userToken(dataset string, i int) string { return fmt.Sprintf("%s-user-%02d", dataset, i) }
+
+// forUser makes user i's answer differ from every other user's (base names
+// carry the user), at the same size, so that a server that served one
+// user's answer to another would be caught by the isolation tests and no
+// cache could share work between them.
+func forUser(body []byte, i int) []byte {
+	return bytes.ReplaceAll(body, []byte(`"name":"Base `), []byte(fmt.Sprintf(`"name":"B%02d `, i%100)))
 }
 
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "measured time per scenario (after a 1s warm-up)")
-	conns := flag.Int("conns", 32, "concurrent connections")
+	conns := flag.Int("conns", 32, "concurrent connections (the large many-user scenarios use 4)")
 	only := flag.String("only", "", "run only scenarios whose label contains this")
 	flag.Parse()
 	if err := run(*duration, *conns, *only); err != nil {
@@ -102,8 +124,12 @@ func run(duration time.Duration, conns int, only string) error {
 	fake := fakeseatable.New()
 	fake.SetRecordRequests(false)
 	small, large := fakeseatable.Generate(20, 10), fakeseatable.Generate(500, 50)
-	fake.SetToken("small", small)
-	fake.SetToken("large", large)
+	for i := 0; i < manyUsers; i++ {
+		fake.SetToken(userToken("small", i), forUser(small, i))
+	}
+	for i := 0; i < largeUsers; i++ {
+		fake.SetToken(userToken("large", i), forUser(large, i))
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -114,19 +140,33 @@ func run(duration time.Duration, conns int, only string) error {
 	upURL := "http://" + ln.Addr().String()
 
 	var scenarios []scenario
+	targets := []string{"direct", "Q1", "Q2", "Q3"}
+	// Many users: the headline.
+	for _, lat := range []time.Duration{0, 20 * time.Millisecond} {
+		for _, target := range targets {
+			scenarios = append(scenarios, scenario{dataset: "small", latency: lat, target: target, users: manyUsers})
+		}
+	}
+	for _, target := range targets {
+		scenarios = append(scenarios, scenario{dataset: "large", target: target, users: largeUsers, conns: 4})
+	}
+	// One user repeating itself.
 	for _, ds := range []string{"small", "large"} {
 		for _, lat := range []time.Duration{0, 20 * time.Millisecond} {
-			for _, target := range []string{"direct", "Q1", "Q2", "Q3"} {
-				scenarios = append(scenarios, scenario{dataset: ds, latency: lat, target: target})
+			for _, target := range targets {
+				scenarios = append(scenarios, scenario{dataset: ds, latency: lat, target: target, users: 1})
 			}
 		}
-		scenarios = append(scenarios, scenario{dataset: ds, latency: 20 * time.Millisecond, target: "Q1", env: []string{"CACHE_TTL=5s"}})
+		scenarios = append(scenarios, scenario{dataset: ds, latency: 20 * time.Millisecond, target: "Q1", env: []string{"CACHE_TTL=5s"}, users: 1})
 	}
 	// What shared execution of identical queries buys (it is on by default).
-	scenarios = append(scenarios, scenario{dataset: "small", target: "Q1", env: []string{"SHARE_QUERIES=false"}})
+	scenarios = append(scenarios, scenario{dataset: "small", target: "Q1", env: []string{"SHARE_QUERIES=false"}, users: 1})
 	var results []result
 	for _, sc := range scenarios {
-		sc.label = fmt.Sprintf("%s %s latency=%s", sc.target, sc.dataset, sc.latency)
+		if sc.conns == 0 {
+			sc.conns = conns
+		}
+		sc.label = fmt.Sprintf("%s %s latency=%s users=%d conns=%d", sc.target, sc.dataset, sc.latency, sc.users, sc.conns)
 		if len(sc.env) > 0 {
 			sc.label += " " + strings.Join(sc.env, " ")
 		}
@@ -134,17 +174,23 @@ func run(duration time.Duration, conns int, only string) error {
 			continue
 		}
 		fmt.Fprintln(os.Stderr, "running", sc.label, "...")
-		r, err := runScenario(sc, bin, upURL, fake, duration, conns)
+		r, err := runScenario(sc, bin, upURL, fake, duration)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.label, err)
 		}
 		results = append(results, r)
 	}
-	printResults(os.Stdout, results, duration, conns, len(small), len(large))
+	printResults(os.Stdout, results, duration, len(small), len(large))
 	return nil
 }
 
-func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, duration time.Duration, conns int) (result, error) {
+// How many users the many-user scenarios rotate over.
+const (
+	manyUsers  = 64
+	largeUsers = 8
+)
+
+func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, duration time.Duration) (result, error) {
 	fake.SetLatency(sc.latency)
 	res := result{scenario: sc}
 	var (
@@ -174,13 +220,20 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 		q := map[string]string{"Q1": q1, "Q2": q2(), "Q3": q3}[sc.target]
 		reqBody, _ = json.Marshal(map[string]string{"query": q})
 	}
-	var req bytes.Buffer
-	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Token %s\r\n", method, path, addr, sc.dataset)
-	if reqBody != nil {
-		fmt.Fprintf(&req, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(reqBody))
+	// One ready-made request per user; requests take the next user in turn.
+	reqs := make([][]byte, sc.users)
+	for i := range reqs {
+		var req bytes.Buffer
+		fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Token %s\r\n", method, path, addr, userToken(sc.dataset, i))
+		if reqBody != nil {
+			fmt.Fprintf(&req, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(reqBody))
+		}
+		req.WriteString("\r\n")
+		req.Write(reqBody)
+		reqs[i] = req.Bytes()
 	}
-	req.WriteString("\r\n")
-	req.Write(reqBody)
+	var next atomic.Uint64
+	nextReq := func() []byte { return reqs[(next.Add(1)-1)%uint64(len(reqs))] }
 
 	warmup := time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), warmup+duration)
@@ -193,22 +246,27 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 		latencies []time.Duration
 		errCount  atomic.Int64
 		callsAt   atomic.Int64
+		cpuAt     atomic.Int64
 		firstErr  atomic.Pointer[errNote]
 	)
 	callsAt.Store(-1)
+	cpuAt.Store(-1)
 	go func() {
-		// Count upstream calls over the measured window only.
+		// Count upstream calls and server CPU over the measured window only.
 		select {
 		case <-time.After(warmup):
 			callsAt.Store(fake.Calls())
+			if srv != nil {
+				cpuAt.Store(int64(cpuTime(srv.Process.Pid)))
+			}
 		case <-ctx.Done():
 		}
 	}()
-	for i := 0; i < conns; i++ {
+	for i := 0; i < sc.conns; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lat, errs := loadLoop(ctx, addr, req.Bytes(), measureFrom, sc.target != "direct", &firstErr)
+			lat, errs := loadLoop(ctx, addr, nextReq, measureFrom, sc.target != "direct", &firstErr)
 			errCount.Add(errs)
 			mu.Lock()
 			latencies = append(latencies, lat...)
@@ -217,6 +275,10 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 	}
 	wg.Wait()
 	callsEnd := fake.Calls()
+	var cpuEnd time.Duration
+	if srv != nil {
+		cpuEnd = cpuTime(srv.Process.Pid)
+	}
 	if n := firstErr.Load(); n != nil {
 		fmt.Fprintf(os.Stderr, "  first error: %v status %d body %q\n", n.err, n.status, n.head)
 	}
@@ -227,6 +289,11 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 		res.p50, res.p99 = latencies[n/2], latencies[min(n-1, n*99/100)]
 		if c := callsAt.Load(); c >= 0 {
 			res.upstreamPerReq = float64(callsEnd-c) / float64(n)
+		}
+		if c := cpuAt.Load(); c >= 0 && srv != nil {
+			// Requests cut off at the end still ran: count completed ones
+			// only, which overstates the cost per request a little.
+			res.cpuPerReq = (cpuEnd - time.Duration(c)) / time.Duration(n)
 		}
 	}
 	if srv != nil {
@@ -239,7 +306,7 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 // ctx ends, and returns the latencies of those started after measureFrom.
 // A response is an error unless it is a 200 (and, for GraphQL, has no
 // top-level errors; gqlgen writes "errors" first).
-func loadLoop(ctx context.Context, addr string, req []byte, measureFrom time.Time, graphql bool, firstErr *atomic.Pointer[errNote]) ([]time.Duration, int64) {
+func loadLoop(ctx context.Context, addr string, nextReq func() []byte, measureFrom time.Time, graphql bool, firstErr *atomic.Pointer[errNote]) ([]time.Duration, int64) {
 	var (
 		lat  []time.Duration
 		errs int64
@@ -267,7 +334,7 @@ func loadLoop(ctx context.Context, addr string, req []byte, measureFrom time.Tim
 			_ = conn.SetDeadline(deadline.Add(30 * time.Second))
 		}
 		t0 := time.Now()
-		_, err := conn.Write(req)
+		_, err := conn.Write(nextReq())
 		var resp *http.Response
 		if err == nil {
 			resp, err = http.ReadResponse(br, nil)
@@ -333,6 +400,29 @@ func waitHealthy(url string) error {
 	return errors.New("server did not become healthy in 15s")
 }
 
+// cpuTime reads the user and system CPU time the process has used so far
+// (/proc/PID/stat, in clock ticks of 10 ms: measured windows are seconds
+// long, so the rounding stays below 1%).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may contain spaces; fields count from after it.
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return time.Duration(utime+stime) * tick
+}
+
 // peakRSS reads the process's high-water resident set size (VmHWM).
 func peakRSS(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -348,29 +438,33 @@ func peakRSS(pid int) int64 {
 	return -1
 }
 
-func printResults(w io.Writer, results []result, duration time.Duration, conns, smallBytes, largeBytes int) {
+func printResults(w io.Writer, results []result, duration time.Duration, smallBytes, largeBytes int) {
+	// Each row is compared with the direct GET of the same dataset,
+	// latency and users.
+	key := func(r result) string { return fmt.Sprint(r.dataset, r.latency, r.users, r.conns) }
 	direct := map[string]float64{}
 	for _, r := range results {
 		if r.target == "direct" {
-			direct[fmt.Sprint(r.dataset, r.latency)] = r.rps
+			direct[key(r)] = r.rps
 		}
 	}
 	fmt.Fprintf(w, "\nmachine: %s, %d CPUs (GOMAXPROCS %d), %s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
-	fmt.Fprintf(w, "settings: %d connections, %s per scenario after 1s warm-up; small = 20x10 (%d KB), large = 500x50 (%.1f MB); server as a separate process, fake upstream and load generator in this one\n\n",
-		conns, duration, smallBytes>>10, float64(largeBytes)/1e6)
+	fmt.Fprintf(w, "settings: %s per scenario after 1s warm-up; small = 20x10 (%d KB), large = 500x50 (%.1f MB); server as a separate process, fake upstream and load generator in this one\n\n",
+		duration, smallBytes>>10, float64(largeBytes)/1e6)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "| scenario\t| req/s\t| % of direct GET\t| p50\t| p99\t| peak RSS\t| upstream calls/req\t| errors\t|")
-	fmt.Fprintln(tw, "|---\t|---:\t|---:\t|---:\t|---:\t|---:\t|---:\t|---:\t|")
+	fmt.Fprintln(tw, "| scenario\t| req/s\t| % of direct GET\t| p50\t| p99\t| server CPU/req\t| peak RSS\t| upstream calls/req\t| errors\t|")
+	fmt.Fprintln(tw, "|---\t|---:\t|---:\t|---:\t|---:\t|---:\t|---:\t|---:\t|---:\t|")
 	for _, r := range results {
-		pct, rss, calls := "", "", ""
+		pct, cpu, rss, calls := "", "", "", ""
 		if r.target != "direct" {
-			if d := direct[fmt.Sprint(r.dataset, r.latency)]; d > 0 {
+			if d := direct[key(r)]; d > 0 {
 				pct = fmt.Sprintf("%.1f%%", 100*r.rps/d)
 			}
+			cpu = ms(r.cpuPerReq)
 			rss = fmt.Sprintf("%.0f MiB", float64(r.peakRSS)/(1<<20))
 			calls = fmt.Sprintf("%.4f", r.upstreamPerReq)
 		}
-		fmt.Fprintf(tw, "| %s\t| %.0f\t| %s\t| %s\t| %s\t| %s\t| %s\t| %d\t|\n", r.label, r.rps, pct, ms(r.p50), ms(r.p99), rss, calls, r.errors)
+		fmt.Fprintf(tw, "| %s\t| %.0f\t| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t| %d\t|\n", r.label, r.rps, pct, ms(r.p50), ms(r.p99), cpu, rss, calls, r.errors)
 	}
 	tw.Flush()
 }

@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
@@ -88,4 +90,62 @@ func Recover(log *slog.Logger) graphql.RecoverFunc {
 		log.ErrorContext(ctx, "panic in resolver", "panic", l.Redact(fmt.Sprint(p)), "stack", l.Redact(string(debug.Stack())))
 		return apperr.New(apperr.Internal, "internal error")
 	}
+}
+
+// orderErrors puts a response's errors in document order: by the location
+// of the field that failed, then by path. gqlgen resolves sibling fields
+// concurrently and lists their errors as they come, so one request could
+// list them in a different order each time; clients and caches that
+// compare responses, the metrics' outcome (the first error's code) and the
+// fast path's differential tests need one order.
+func orderErrors(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp != nil && len(resp.Errors) > 1 {
+		slices.SortStableFunc(resp.Errors, compareErrors)
+	}
+	return resp
+}
+
+func compareErrors(a, b *gqlerror.Error) int {
+	la, lb := firstLocation(a), firstLocation(b)
+	if la.Line != lb.Line {
+		return la.Line - lb.Line
+	}
+	if la.Column != lb.Column {
+		return la.Column - lb.Column
+	}
+	return comparePaths(a.Path, b.Path)
+}
+
+func firstLocation(e *gqlerror.Error) gqlerror.Location {
+	if len(e.Locations) == 0 {
+		return gqlerror.Location{}
+	}
+	return e.Locations[0]
+}
+
+// comparePaths orders paths element by element; list indexes numerically,
+// an index before a name, a prefix before what extends it.
+func comparePaths(a, b ast.Path) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ai, aIdx := a[i].(ast.PathIndex)
+		bi, bIdx := b[i].(ast.PathIndex)
+		switch {
+		case aIdx && bIdx:
+			if ai != bi {
+				return int(ai) - int(bi)
+			}
+		case aIdx:
+			return -1
+		case bIdx:
+			return 1
+		default:
+			an, _ := a[i].(ast.PathName)
+			bn, _ := b[i].(ast.PathName)
+			if c := strings.Compare(string(an), string(bn)); c != 0 {
+				return c
+			}
+		}
+	}
+	return len(a) - len(b)
 }

@@ -23,46 +23,78 @@ func (listFetcher) ListWorkspaces(context.Context, string, bool) (*upstream.Work
 	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: "1", Name: "personal", Type: upstream.WorkspacePersonal}}}, nil
 }
 
+// nilFolderFetcher lists a workspace whose folder list holds a nil entry, on
+// which Snapshot.FolderOf panics: a resolver panic the fast path meets too.
+type nilFolderFetcher struct{}
+
+func (nilFolderFetcher) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: "1", Name: "personal", Type: upstream.WorkspacePersonal,
+		Tables:  []*upstream.DTable{{UUID: "11111111-2222-4333-8444-555555555555", Name: "Plan", WorkspaceID: "1"}},
+		Folders: []*upstream.Folder{nil}}}}, nil
+}
+
 // A resolver panic is answered as INTERNAL with a generic message, logged
 // through slog with its stack, and the token never appears in either, even
-// when the panic value quotes it.
+// when the panic value quotes it: on gqlgen's executor (a panic injected
+// through its field middleware, which only that executor runs) and on the
+// fast path (which falls back to gqlgen's executor on a panic).
 func TestResolverPanicIsLoggedAndInternal(t *testing.T) {
 	const token = "panic-token-0123456789abcdef"
-	var logs bytes.Buffer
-	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := NewServer(DefaultServerOptions(log))
-	// Test-only fault injection through gqlgen's public middleware hook.
-	srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
-		if graphql.GetFieldContext(ctx).Field.Name == "name" {
-			panic("resolver exploded holding " + token)
-		}
-		return next(ctx)
-	})
-	h := loaders.Middleware(listFetcher{}, "")(srv)
-	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ workspaces { id name } }"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Token "+token)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	cases := []struct {
+		name     string
+		fastPath bool
+		fetcher  loaders.Fetcher
+		query    string
+		quoted   bool // the panic value quotes the token
+	}{
+		{"generated executor", false, listFetcher{}, `{ workspaces { id name } }`, true},
+		{"fast path", true, nilFolderFetcher{}, `{ workspaces { tables { folder { id } } } }`, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			opts := DefaultServerOptions(log)
+			opts.FastPath = c.fastPath
+			srv := NewServer(opts)
+			// Test-only fault injection through gqlgen's public middleware hook.
+			srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
+				if graphql.GetFieldContext(ctx).Field.Name == "name" {
+					panic("resolver exploded holding " + token)
+				}
+				return next(ctx)
+			})
+			h := loaders.Middleware(c.fetcher, "")(srv)
+			body, _ := json.Marshal(map[string]string{"query": c.query})
+			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Token "+token)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
 
-	var resp struct {
-		Errors []struct {
-			Message    string
-			Extensions map[string]any
-		}
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
-		t.Fatalf("%v: %s", err, rec.Body)
-	}
-	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "INTERNAL" || resp.Errors[0].Message != "internal error" {
-		t.Fatalf("errors %+v, want one INTERNAL \"internal error\"", resp.Errors)
-	}
-	out := logs.String()
-	if !strings.Contains(out, `"msg":"panic in resolver"`) || !strings.Contains(out, "resolver exploded holding [REDACTED]") || !strings.Contains(out, "goroutine") {
-		t.Fatalf("panic not logged with value and stack through slog:\n%s", out)
-	}
-	if strings.Contains(out+rec.Body.String(), token) {
-		t.Fatalf("token leaked:\n%s\n%s", out, rec.Body)
+			var resp struct {
+				Errors []struct {
+					Message    string
+					Extensions map[string]any
+				}
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+				t.Fatalf("%v: %s", err, rec.Body)
+			}
+			if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "INTERNAL" || resp.Errors[0].Message != "internal error" {
+				t.Fatalf("errors %+v, want one INTERNAL \"internal error\"", resp.Errors)
+			}
+			out := logs.String()
+			if !strings.Contains(out, `"msg":"panic in resolver"`) || !strings.Contains(out, "goroutine") {
+				t.Fatalf("panic not logged with its stack through slog:\n%s", out)
+			}
+			if c.quoted && !strings.Contains(out, "resolver exploded holding [REDACTED]") {
+				t.Fatalf("panic value not logged, redacted:\n%s", out)
+			}
+			if strings.Contains(out+rec.Body.String(), token) {
+				t.Fatalf("token leaked:\n%s\n%s", out, rec.Body)
+			}
+		})
 	}
 }
 

@@ -56,6 +56,10 @@ type ServerOptions struct {
 	ComplexityLimit int
 	// ListSize is the assumed length of a list for complexity.
 	ListSize int
+	// FastPath answers queries that read only the workspace list by
+	// writing their JSON straight from it (fastpath.go) instead of through
+	// gqlgen's generic executor; the answers are the same bytes.
+	FastPath bool
 }
 
 // Default limits (see the README's "Limits and errors").
@@ -73,7 +77,7 @@ func DefaultServerOptions(log *slog.Logger) ServerOptions {
 		Logger: log, Introspection: true, QueryCacheSize: 1000,
 		ParserTokenLimit: DefaultParserTokenLimit, MaxDepth: DefaultMaxDepth, MaxAliases: DefaultMaxAliases,
 		ComplexityLimit: DefaultComplexityLimit, ListSize: DefaultListSize,
-		PersistedQueries: lru.New[string](1000),
+		PersistedQueries: lru.New[string](1000), FastPath: true,
 	}
 }
 
@@ -82,9 +86,16 @@ func DefaultServerOptions(log *slog.Logger) ServerOptions {
 // loaders on each request's context (loaders.Middleware) and should wrap it
 // in gqlhttp.Handler for body limits and GraphQL-over-HTTP status codes.
 func NewServer(o ServerOptions) *handler.Server {
-	cfg := Config{Resolvers: &Resolver{Writer: o.Writer}}
+	resolver := &Resolver{Writer: o.Writer}
+	cfg := Config{Resolvers: resolver}
 	listComplexity(&cfg.Complexity, max(o.ListSize, 1))
-	srv := handler.New(NewExecutableSchema(cfg))
+	var es graphql.ExecutableSchema = NewExecutableSchema(cfg)
+	if o.FastPath {
+		// Plans are kept per parsed document, so as many as the query cache
+		// keeps documents.
+		es = newFastSchema(es.(*executableSchema), resolver, max(o.QueryCacheSize, 100))
+	}
+	srv := handler.New(es)
 	for _, e := range o.Extensions {
 		srv.Use(e)
 	}
@@ -121,6 +132,8 @@ func NewServer(o ServerOptions) *handler.Server {
 	if o.ShareIdenticalQueries {
 		srv.AroundOperations(newSharedQueries(o.SharePartition, nil).around)
 	}
+	// Inside the observers: they and the client see one error order.
+	srv.AroundResponses(orderErrors)
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(Recover(o.Logger))
 	return srv

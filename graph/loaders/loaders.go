@@ -222,6 +222,15 @@ type BatchObserver interface {
 	ObserveBatch(loader string, size int)
 }
 
+// ObserveLookups reports n lookups of loader ("workspaceByID",
+// "dtableByUUID") that were served together from the request's snapshot
+// without the loader itself (the GraphQL fast path), as one batch.
+func (l *Loaders) ObserveLookups(loader string, n int) {
+	if l.observer != nil && n > 0 {
+		l.observer.ObserveBatch(loader, n)
+	}
+}
+
 // Option configures Loaders.
 type Option func(*Loaders)
 
