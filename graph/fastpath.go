@@ -73,6 +73,7 @@ func (s *fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		}
 		done = true
 		if data, ok := p.run(ctx, s, opCtx); ok {
+			markFastData(ctx, data)
 			return &graphql.Response{Data: data}
 		}
 		fallback = s.ExecutableSchema.Exec(execCtx)

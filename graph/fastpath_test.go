@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
@@ -84,7 +85,13 @@ func fixtureFetchers(t testing.TB) map[string]loaders.Fetcher {
 	if err != nil {
 		t.Fatal(err)
 	}
+	odd := "<b>Q&A</b> \u2028\u2029 \"quoted\" back\\slash \t\n\x01 \xff\xfe ü € 𝄞 </script>"
+	oddTime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	out := map[string]loaders.Fetcher{
+		"odd strings": staticFetcher{&upstream.WorkspaceList{Detail: true, Workspaces: []*upstream.Workspace{{
+			ID: "1", Type: upstream.WorkspacePersonal, Name: odd, OwnerName: &odd, GroupAdmins: []string{odd, ""},
+			Tables: []*upstream.DTable{{ID: "7", UUID: "e3b0c442-98fc-4c14-9afb-f4c8996fb924", Name: odd, WorkspaceID: "1", Color: &odd, UpdatedAt: &oddTime, CreatedAt: &time.Time{}}},
+		}}}},
 		"unavailable": failingFetcher{apperr.New(apperr.UpstreamUnavailable, "SeaTable is unavailable")},
 		"bad token":   failingFetcher{apperr.New(apperr.Unauthenticated, "SeaTable rejected the token")},
 	}
@@ -103,6 +110,12 @@ type tokenFetcher struct {
 
 func (f tokenFetcher) ListWorkspaces(ctx context.Context, _ string, detail bool) (*upstream.WorkspaceList, error) {
 	return f.client.ListWorkspaces(ctx, f.token, detail)
+}
+
+type staticFetcher struct{ list *upstream.WorkspaceList }
+
+func (f staticFetcher) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+	return f.list, nil
 }
 
 type failingFetcher struct{ err error }
@@ -543,5 +556,28 @@ func TestFuzzGeneratorReachesTheFastPath(t *testing.T) {
 	t.Logf("%d of %d generated operations validate, %d of them are planned", valid, n, planned)
 	if valid < n/2 || planned < valid/2 {
 		t.Errorf("%d of %d generated operations validate, %d of them are planned: want at least half each", valid, n, planned)
+	}
+}
+
+// TestFastWriteMatchesJSONMarshal: what fastPOST writes for fast-path data
+// is what gqlgen's transport (json.Marshal of the response) writes, for
+// strings of every kind the fast path can produce.
+func TestFastWriteMatchesJSONMarshal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{"a", "<", ">", "&", "\u2028", "\u2029", "\xe2\x80", "\xe2", "\"", "\\", "\n", "\x00", "\x1f", "\xff", "ü", "𝄞", " ", "/"}
+	for i := 0; i < 5000; i++ {
+		var s strings.Builder
+		for n := rng.IntN(12); n > 0; n-- {
+			s.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		data := append(appendQuoted([]byte(`{"k":[`), s.String()), ']', '}')
+		want, err := json.Marshal(&graphql.Response{Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := append(appendHTMLEscaped([]byte(`{"data":`), data), '}')
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%q:\nfast %s\njson %s", s.String(), got, want)
+		}
 	}
 }

@@ -104,7 +104,11 @@ func NewServer(o ServerOptions) *handler.Server {
 	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	if o.FastPath {
+		srv.AddTransport(fastPOST{})
+	} else {
+		srv.AddTransport(transport.POST{})
+	}
 	if o.QueryCacheSize > 0 {
 		srv.SetQueryCache(lru.New[*ast.QueryDocument](o.QueryCacheSize))
 	}

@@ -65,6 +65,7 @@ func readBody(r io.Reader, sizeHint int64) ([]byte, error) {
 }
 
 func normalize(entries []wireWorkspace, starredTop []wireDTable) *WorkspaceList {
+	a := &arena{}
 	out := &WorkspaceList{Workspaces: make([]*Workspace, 0, len(entries))}
 	starred := make(map[string]bool)
 	for _, d := range starredTop {
@@ -73,7 +74,7 @@ func normalize(entries []wireWorkspace, starredTop []wireDTable) *WorkspaceList 
 		}
 	}
 	for i := range entries {
-		ws := normalizeWorkspace(&entries[i])
+		ws := normalizeWorkspace(a, &entries[i])
 		out.Workspaces = append(out.Workspaces, ws)
 		for _, d := range ws.Tables {
 			if d.Starred || ws.Type == WorkspaceStarred {
@@ -99,16 +100,16 @@ func normalize(entries []wireWorkspace, starredTop []wireDTable) *WorkspaceList 
 	return out
 }
 
-func normalizeWorkspace(w *wireWorkspace) *Workspace {
+func normalizeWorkspace(a *arena, w *wireWorkspace) *Workspace {
 	ws := &Workspace{
 		ID:               w.ID.id(),
 		Type:             workspaceType(w),
-		OwnerName:        w.OwnerName.ptr(),
-		RepoID:           w.RepoID.ptr(),
-		GroupOwner:       w.GroupOwner.ptr(),
+		OwnerName:        a.str(w.OwnerName),
+		RepoID:           a.str(w.RepoID),
+		GroupOwner:       a.str(w.GroupOwner),
 		GroupAdmins:      []string(w.GroupAdmins),
 		GroupMemberCount: w.GroupMemberCount.ptr(),
-		IsAdmin:          w.IsAdmin.ptr(),
+		IsAdmin:          a.bool(w.IsAdmin),
 	}
 	if g := w.GroupID.id(); g != "" {
 		ws.GroupID = &g
@@ -135,17 +136,17 @@ func normalizeWorkspace(w *wireWorkspace) *Workspace {
 	if ws.Type == WorkspaceShared {
 		tables = w.SharedTableList
 	}
-	ws.Tables = normalizeDTables(tables, home)
-	ws.GroupSharedTables = normalizeDTables(w.GroupSharedDTabs, "")
-	ws.GroupSharedViews = normalizeDTables(w.GroupSharedViews, "")
+	ws.Tables = normalizeDTables(a, tables, home)
+	ws.GroupSharedTables = normalizeDTables(a, w.GroupSharedDTabs, "")
+	ws.GroupSharedViews = normalizeDTables(a, w.GroupSharedViews, "")
 	for i := range w.SharedViewList {
-		ws.SharedViews = append(ws.SharedViews, normalizeSharedView(&w.SharedViewList[i]))
+		ws.SharedViews = append(ws.SharedViews, normalizeSharedView(a, &w.SharedViewList[i]))
 	}
 	for i := range w.Folders {
 		ws.Folders = append(ws.Folders, normalizeFolder(&w.Folders[i]))
 	}
 	for _, f := range w.ShareFolders {
-		ws.ShareFolders = append(ws.ShareFolders, &ShareFolder{ID: f.ID.id(), Name: f.Name.Value, Username: f.Username.ptr()})
+		ws.ShareFolders = append(ws.ShareFolders, &ShareFolder{ID: f.ID.id(), Name: f.Name.Value, Username: a.str(f.Username)})
 	}
 	return ws
 }
@@ -163,76 +164,87 @@ func workspaceType(w *wireWorkspace) WorkspaceType {
 	return ""
 }
 
-func normalizeDTables(in []wireDTable, home string) []*DTable {
+// normalizeDTables takes the bases from the arena's blocks: a list of
+// hundreds of bases is a few allocations, not hundreds.
+func normalizeDTables(a *arena, in []wireDTable, home string) []*DTable {
 	out := make([]*DTable, 0, len(in))
 	for i := range in {
-		if d := normalizeDTable(&in[i], home); d != nil {
-			out = append(out, d)
+		uuid := NormalizeUUID(in[i].UUID.Value)
+		if uuid == "" {
+			continue // not a base: never takes a slot
 		}
+		d := a.dtable()
+		fillDTable(a, d, &in[i], uuid, home)
+		out = append(out, d)
 	}
 	return out
 }
 
-// normalizeDTable returns nil for an entry with no usable uuid: without one
-// a base can be neither identified nor looked up.
-func normalizeDTable(w *wireDTable, home string) *DTable {
+// normalizeDTable fills d from w; false for an entry with no usable uuid:
+// without one a base can be neither identified nor looked up.
+func normalizeDTable(a *arena, d *DTable, w *wireDTable, home string) bool {
 	uuid := NormalizeUUID(w.UUID.Value)
 	if uuid == "" {
-		return nil
+		return false
 	}
-	d := &DTable{
+	fillDTable(a, d, w, uuid, home)
+	return true
+}
+
+// fillDTable fills d from w, whose normalised uuid is uuid.
+func fillDTable(a *arena, d *DTable, w *wireDTable, uuid, home string) {
+	*d = DTable{
 		ID:             w.ID.id(),
 		UUID:           uuid,
 		Name:           w.Name.Value,
 		WorkspaceID:    w.WorkspaceID.id(),
-		CreatedAt:      parseTime(w.CreatedAt),
-		UpdatedAt:      parseTime(w.UpdatedAt),
-		Creator:        w.Creator.ptr(),
-		Modifier:       w.Modifier.ptr(),
-		Color:          w.Color.ptr(),
-		TextColor:      w.TextColor.ptr(),
-		Icon:           w.Icon.ptr(),
+		CreatedAt:      a.time(w.CreatedAt),
+		UpdatedAt:      a.time(w.UpdatedAt),
+		Creator:        a.str(w.Creator),
+		Modifier:       a.str(w.Modifier),
+		Color:          a.str(w.Color),
+		TextColor:      a.str(w.TextColor),
+		Icon:           a.str(w.Icon),
 		Starred:        w.Starred.Value,
-		IsEncrypted:    w.IsEncrypted.ptr(),
-		InStorage:      w.InStorage.ptr(),
-		Permission:     w.Permission.ptr(),
-		FromUser:       w.FromUser.ptr(),
-		FromUserName:   w.FromUserName.ptr(),
-		FromUserAvatar: w.FromUserAvatar.ptr(),
-		FromGroupID:    w.FromGroupID.ptr(),
-		FromGroupName:  w.FromGroupName.ptr(),
-		ShareID:        w.ShareID.ptr(),
-		ShareType:      w.ShareType.ptr(),
-		ViewShareID:    w.ViewShareID.ptr(),
-		SharedName:     w.SharedName.ptr(),
+		IsEncrypted:    a.bool(w.IsEncrypted),
+		InStorage:      a.bool(w.InStorage),
+		Permission:     a.str(w.Permission),
+		FromUser:       a.str(w.FromUser),
+		FromUserName:   a.str(w.FromUserName),
+		FromUserAvatar: a.str(w.FromUserAvatar),
+		FromGroupID:    a.str(w.FromGroupID),
+		FromGroupName:  a.str(w.FromGroupName),
+		ShareID:        a.str(w.ShareID),
+		ShareType:      a.str(w.ShareType),
+		ViewShareID:    a.str(w.ViewShareID),
+		SharedName:     a.str(w.SharedName),
 	}
 	if d.ShareID == nil {
-		d.ShareID = w.DTableShareID.ptr()
+		d.ShareID = a.str(w.DTableShareID)
 	}
 	if d.WorkspaceID == "" {
 		d.WorkspaceID = home
 	}
-	return d
 }
 
-func normalizeSharedView(w *wireSharedView) *SharedView {
+func normalizeSharedView(a *arena, w *wireSharedView) *SharedView {
 	v := &SharedView{
 		ID:             w.ID.id(),
 		DTableName:     w.DTableName.Value,
-		FromUser:       w.FromUser.ptr(),
-		FromUserName:   w.FromUserName.ptr(),
-		FromUserAvatar: w.FromUserAvatar.ptr(),
-		ToUser:         w.ToUser.ptr(),
-		ToUserName:     w.ToUserName.ptr(),
-		Permission:     w.Permission.ptr(),
-		TableID:        w.TableID.ptr(),
-		ViewID:         w.ViewID.ptr(),
-		SharedName:     w.SharedName.ptr(),
-		Color:          w.Color.ptr(),
-		TextColor:      w.TextColor.ptr(),
-		Icon:           w.Icon.ptr(),
-		ShareID:        w.ShareID.ptr(),
-		ShareType:      w.ShareType.ptr(),
+		FromUser:       a.str(w.FromUser),
+		FromUserName:   a.str(w.FromUserName),
+		FromUserAvatar: a.str(w.FromUserAvatar),
+		ToUser:         a.str(w.ToUser),
+		ToUserName:     a.str(w.ToUserName),
+		Permission:     a.str(w.Permission),
+		TableID:        a.str(w.TableID),
+		ViewID:         a.str(w.ViewID),
+		SharedName:     a.str(w.SharedName),
+		Color:          a.str(w.Color),
+		TextColor:      a.str(w.TextColor),
+		Icon:           a.str(w.Icon),
+		ShareID:        a.str(w.ShareID),
+		ShareType:      a.str(w.ShareType),
 	}
 	if id := w.WorkspaceID.id(); id != "" {
 		v.WorkspaceID = &id

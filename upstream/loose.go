@@ -39,15 +39,6 @@ func (s *looseString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ptr returns nil when the field was absent, null or of another type.
-func (s looseString) ptr() *string {
-	if !s.Set {
-		return nil
-	}
-	v := s.Value
-	return &v
-}
-
 // id returns a numeric id as its decimal text, "" when absent or not an integer.
 func (s looseString) id() string {
 	if !s.Set {
@@ -55,6 +46,9 @@ func (s looseString) id() string {
 	}
 	v := strings.TrimSpace(s.Value)
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if canonicalInt(v) {
+			return v // what FormatInt would write, without a new string
+		}
 		return strconv.FormatInt(n, 10)
 	}
 	// 5.0 from a sloppy serializer is still workspace 5.
@@ -80,12 +74,15 @@ func (v *looseBool) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (v looseBool) ptr() *bool {
-	if !v.Set {
-		return nil
+// canonicalInt reports whether v, which ParseInt accepts, is already
+// written as strconv.FormatInt writes it: no sign but a minus, no leading
+// zeros, no "-0".
+func canonicalInt(v string) bool {
+	d := strings.TrimPrefix(v, "-")
+	if d == "" || d[0] == '+' || (d[0] == '0' && len(d) > 1) {
+		return false
 	}
-	b := v.Value
-	return &b
+	return !(d == "0" && len(v) > 1)
 }
 
 // looseInt accepts an integer or a string holding one.
@@ -168,21 +165,20 @@ var timeLayouts = []string{
 	"2006-01-02 15:04:05.999999",
 }
 
-// parseTime returns the instant in UTC truncated to seconds, or nil for "",
+// parseTime returns the instant in UTC truncated to seconds; false for "",
 // null or an unparseable value. Naive timestamps are read as UTC.
-func parseTime(s looseString) *time.Time {
+func parseTime(s looseString) (time.Time, bool) {
 	if !s.Set {
-		return nil
+		return time.Time{}, false
 	}
 	v := strings.TrimSpace(s.Value)
 	if v == "" {
-		return nil
+		return time.Time{}, false
 	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, v); err == nil {
-			t = t.UTC().Truncate(time.Second)
-			return &t
+			return t.UTC().Truncate(time.Second), true
 		}
 	}
-	return nil
+	return time.Time{}, false
 }

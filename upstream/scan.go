@@ -22,6 +22,14 @@ type scanner struct {
 	b     []byte
 	i     int
 	depth int
+	// src is b as one string: plain string and number values are slices of
+	// it, so decoding a value allocates nothing, and the decoded list
+	// still never refers to b, which the caller may reuse.
+	src string
+	// bases holds the wire form of every base of the body, each list a
+	// slice of it: sized from the body's length up front, it is one
+	// allocation for the whole body instead of one growing array per list.
+	bases []wireDTable
 }
 
 // maxDepth matches encoding/json's nesting limit.
@@ -38,7 +46,9 @@ func (s *scanner) fail(format string, args ...any) {
 // scanWorkspaceList parses a whole body. listFound is false when there is no
 // workspace_list array (a shape error, not a syntax error).
 func scanWorkspaceList(b []byte) (entries []wireWorkspace, starred []wireDTable, listFound bool, err error) {
-	s := &scanner{b: b}
+	// A base takes about 250 bytes of JSON in current generations (fewer in
+	// older ones, where the slice then grows once or twice).
+	s := &scanner{b: b, src: string(b), bases: make([]wireDTable, 0, len(b)/250+4)}
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(syntaxError)
@@ -337,16 +347,23 @@ func (s *scanner) skipValue() []byte {
 // looseString decodes one value into dst, as looseString.UnmarshalJSON does,
 // without a second pass for plain strings.
 func (s *scanner) looseString(dst *looseString) {
-	if s.peek() == '"' {
-		start := s.i
+	c := s.peek()
+	start := s.i
+	if c == '"' {
 		if s.str() {
-			dst.Value, dst.Set = string(s.b[start+1:s.i-1]), true
+			dst.Value, dst.Set = s.src[start+1:s.i-1], true
 			return
 		}
 		_ = dst.UnmarshalJSON(s.b[start:s.i])
 		return
 	}
-	_ = dst.UnmarshalJSON(s.skipValue())
+	raw := s.skipValue()
+	if c == '-' || isDigit(c) {
+		// A number: UnmarshalJSON keeps its literal text.
+		dst.Value, dst.Set = s.src[start:s.i], true
+		return
+	}
+	_ = dst.UnmarshalJSON(raw)
 }
 
 func (s *scanner) looseBool(dst *looseBool) {
@@ -389,12 +406,17 @@ func (s *scanner) workspaces() ([]wireWorkspace, bool) {
 }
 
 func (s *scanner) dtables() []wireDTable {
-	var out []wireDTable
+	mark := len(s.bases)
 	s.list(func() {
-		out = append(out, wireDTable{})
-		s.dtable(&out[len(out)-1])
+		s.bases = append(s.bases, wireDTable{})
+		s.dtable(&s.bases[len(s.bases)-1])
 	})
-	return out
+	if len(s.bases) == mark {
+		return nil
+	}
+	// Full slice expression: nothing appended to the list can reach the
+	// next list's elements.
+	return s.bases[mark:len(s.bases):len(s.bases)]
 }
 
 func (s *scanner) workspace(w *wireWorkspace) {

@@ -144,7 +144,11 @@ func decodeBaseIn(r io.Reader, key, home string) *DTable {
 	if json.Unmarshal(raw, &w) != nil {
 		return nil
 	}
-	return normalizeDTable(&w, home)
+	d := &DTable{}
+	if !normalizeDTable(&arena{}, d, &w, home) {
+		return nil
+	}
+	return d
 }
 
 // workspaceDTablePath builds api/v2.1/workspace/{id}/dtable/ for a numeric

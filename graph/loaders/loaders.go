@@ -47,9 +47,12 @@ type Fetcher interface {
 type Snapshot struct {
 	List *upstream.WorkspaceList
 
-	indexOnce sync.Once
-	byID      map[string]*upstream.Workspace
-	byUUID    map[string]*upstream.DTable
+	// The workspace index is cheap and is all workspace(id:) needs; the base
+	// indexes cost a map entry or two per base and are built apart.
+	wsOnce   sync.Once
+	byID     map[string]*upstream.Workspace
+	baseOnce sync.Once
+	byUUID   map[string]*upstream.DTable
 	// order is every base uuid once, in order of first appearance.
 	order []string
 	// listedIn is, per uuid, every workspace listing the base.
@@ -62,19 +65,33 @@ type Snapshot struct {
 // to its first appearance.
 func NewSnapshot(list *upstream.WorkspaceList) *Snapshot { return &Snapshot{List: list} }
 
-// index builds the lookup indexes once; every lookup calls it first.
-func (s *Snapshot) index() { s.indexOnce.Do(s.build) }
+// index builds the base indexes once (and the workspace index they use);
+// every base lookup calls it first.
+func (s *Snapshot) index() {
+	s.indexWorkspaces()
+	s.baseOnce.Do(s.build)
+}
+
+// indexWorkspaces builds the workspace index once; a workspace lookup calls
+// it first.
+func (s *Snapshot) indexWorkspaces() {
+	s.wsOnce.Do(func() {
+		s.byID = make(map[string]*upstream.Workspace, len(s.List.Workspaces))
+		for _, ws := range s.List.Workspaces {
+			if _, dup := s.byID[ws.ID]; !dup && ws.ID != "" {
+				s.byID[ws.ID] = ws
+			}
+		}
+	})
+}
 
 func (s *Snapshot) build() {
 	list := s.List
-	s.byID, s.byUUID = map[string]*upstream.Workspace{}, map[string]*upstream.DTable{}
+	s.byUUID = map[string]*upstream.DTable{}
 	s.listedIn = map[string][]*upstream.Workspace{}
 	home := map[string]bool{}
 	var all []*upstream.DTable
 	for _, ws := range list.Workspaces {
-		if _, dup := s.byID[ws.ID]; !dup && ws.ID != "" {
-			s.byID[ws.ID] = ws
-		}
 		pseudo := ws.Type == upstream.WorkspaceStarred || ws.Type == upstream.WorkspaceShared
 		for _, d := range ws.Tables {
 			s.list(ws, d)
@@ -173,7 +190,7 @@ func (s *Snapshot) Personal() *upstream.Workspace {
 // FolderOf returns the folder holding the base with uuid, looking in the
 // base's own workspace first; nil when it is in none.
 func (s *Snapshot) FolderOf(d *upstream.DTable) *upstream.Folder {
-	s.index()
+	s.indexWorkspaces()
 	find := func(ws *upstream.Workspace) *upstream.Folder {
 		for _, f := range ws.Folders {
 			for _, it := range f.Items {
@@ -199,7 +216,7 @@ func (s *Snapshot) FolderOf(d *upstream.DTable) *upstream.Folder {
 
 // Workspace returns the workspace with id, or nil.
 func (s *Snapshot) Workspace(id string) *upstream.Workspace {
-	s.index()
+	s.indexWorkspaces()
 	return s.byID[id]
 }
 
