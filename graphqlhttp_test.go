@@ -28,10 +28,10 @@ type auditResult struct {
 // every MUST has to pass, and the SHOULDs listed in the README must keep
 // passing.
 func TestGraphQLOverHTTPAudit(t *testing.T) {
-	node := testenv.LookPath(t, "node")
+	node := testenv.LookPath(t, testenv.NodePackages, "node", "nodejs")
 	dir := filepath.Join("tests", "graphql-http")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-http", "package.json")); err != nil {
-		testenv.Missing(t, "tests/graphql-http/node_modules (run `npm ci` there)", err)
+		testenv.Missing(t, testenv.NodePackages, "the graphql-http audit suite (npm ci --prefix tests/graphql-http)", err)
 	}
 	e := newTestEnv(t)
 	e.fake.AcceptAnyToken(fakeseatable.Fixture(fakeseatable.Demo))

@@ -28,9 +28,12 @@ const screenshotPath = "docs/playground.png"
 // outside network blocked, runs the example query against the demo data and
 // checks that the result is on the page: the offline promise, end to end.
 func TestPlaygroundInBrowser(t *testing.T) {
-	chromium := testenv.LookPath(t, "chromium", "chromium-browser")
+	chromium := testenv.LookChromium(t)
 	if pg, err := playground.New(playground.Options{}); err != nil || !pg.Offline() {
-		testenv.Missing(t, "the playground assets (npm ci --prefix web/playground)", err)
+		if err == nil {
+			err = pg.AssetsErr()
+		}
+		testenv.Missing(t, testenv.NodePackages, "the playground assets (npm ci --prefix web/playground)", err)
 	}
 	e := newTestEnv(t)
 	e.fake.AcceptAnyToken(fakeseatable.Fixture(fakeseatable.Demo))

@@ -110,8 +110,10 @@ type Handler struct {
 	csp     string
 	assets  map[string]*asset // by file name under AssetsPrefix
 	offline bool
-	dir     string
-	started time.Time
+	// assetsErr is why the assets could not be loaded (nil when offline).
+	assetsErr error
+	dir       string
+	started   time.Time
 }
 
 type asset struct {
@@ -154,6 +156,7 @@ func New(o Options) (*Handler, error) {
 		}
 		h.offline, h.dir = true, dir
 	} else {
+		h.assetsErr = err
 		o.Log.Warn("playground assets not installed; GraphiQL will load from "+cdnOrigin+
 			" and needs internet (run `npm ci --prefix web/playground` to serve it offline)",
 			"dir", o.AssetsDir, "err", err)
@@ -214,6 +217,10 @@ func New(o Options) (*Handler, error) {
 
 // Offline reports whether the page is served without the CDN.
 func (h *Handler) Offline() bool { return h.offline }
+
+// AssetsErr says why the page uses the CDN: the error that loading the
+// assets met (nil when Offline).
+func (h *Handler) AssetsErr() error { return h.assetsErr }
 
 // AssetsDir is the directory the assets were read from ("" when offline is
 // false).

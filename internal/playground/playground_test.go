@@ -222,7 +222,7 @@ func TestCDNFallbackMatchesGqlgenDefaults(t *testing.T) {
 func TestInstalledAssetsAreThePinnedVersions(t *testing.T) {
 	dir := filepath.Join("..", "..", DefaultAssetsDir)
 	if _, err := os.Stat(dir); err != nil {
-		testenv.Missing(t, "the playground assets (npm ci --prefix web/playground)", err)
+		testenv.Missing(t, testenv.NodePackages, "the playground assets (npm ci --prefix web/playground)", err)
 	}
 	h, err := New(Options{AssetsDir: dir})
 	if err != nil {
