@@ -158,4 +158,18 @@ func checkVersionBuild(t *testing.T, extra ...string) {
 	if err != nil || string(out) != schemaSDL {
 		t.Errorf("-print-schema: %v, %d bytes, want the %d bytes of schema.graphqls", err, len(out), len(schemaSDL))
 	}
+
+	// Bad settings: all reported, one line each, exit status 2, before
+	// anything listens.
+	run := exec.Command(bin)
+	run.Env = []string{"SEATABLE_URL=cloud.seatable.io", "LISTEN_ADDR=8080"}
+	var stderr strings.Builder
+	run.Stderr = &stderr
+	err = run.Run()
+	var exit *exec.ExitError
+	want := "seatable-graphql: configuration: SEATABLE_URL=\"cloud.seatable.io\": want http(s)://host[/path], such as https://cloud.seatable.io\n" +
+		"seatable-graphql: configuration: LISTEN_ADDR=\"8080\": want host:port"
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.HasPrefix(stderr.String(), want) || strings.Count(stderr.String(), "\n") != 2 {
+		t.Errorf("bad configuration: %v, stderr:\n%s\nwant exit status 2 and:\n%s", err, stderr.String(), want)
+	}
 }
