@@ -15,7 +15,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-// config is everything read from the environment (see README).
+// config is everything read from the environment (docs/configuration.md).
 type config struct {
 	SeaTableURL string // SEATABLE_URL; empty runs the embedded demo
 	Token       string // SEATABLE_TOKEN; fallback for requests without one

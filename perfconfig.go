@@ -10,7 +10,7 @@ import (
 )
 
 // perfConfig is the part of the configuration that trades memory or shared
-// state for fewer upstream calls (README: Performance and scaling).
+// state for fewer upstream calls (docs/performance.md).
 type perfConfig struct {
 	Coalesce      bool          // COALESCE; share concurrent identical upstream calls per token
 	ShareQueries  bool          // SHARE_QUERIES; run concurrent identical queries per token once

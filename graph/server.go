@@ -58,7 +58,7 @@ type ServerOptions struct {
 	ListSize int
 }
 
-// Default limits (see the README's "Limits and errors").
+// Default limits (see docs/limits.md).
 const (
 	DefaultParserTokenLimit = 2000
 	DefaultMaxDepth         = 12
