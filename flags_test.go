@@ -135,21 +135,24 @@ func checkVersionBuild(t *testing.T, extra ...string) {
 	bin := filepath.Join(t.TempDir(), "seatable-graphql")
 	args := []string{"build"}
 	env := os.Environ()
+	var shown []string // the command as a shell would show it
 	for _, e := range extra {
 		if strings.HasPrefix(e, "-") {
 			args = append(args, e)
 		} else {
 			env = append(env, e)
+			shown = append(shown, e)
 		}
 	}
 	args = append(args, "-ldflags", "-s -w -X main.version=v9.9.9-test", "-o", bin, ".")
 	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), args...)
 	build.Env = env
+	shown = append(shown, "go", strings.Join(args, " "))
 	start := time.Now()
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("%s: %v\n%s", strings.Join(shown, " "), err, out)
 	}
-	t.Logf("go %s: %s", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+	t.Logf("%s: %s", strings.Join(shown, " "), time.Since(start).Round(time.Millisecond))
 	out, err := exec.Command(bin, "-version").Output()
 	if err != nil || !strings.HasPrefix(string(out), "seatable-graphql v9.9.9-test (go") {
 		t.Errorf("-version: %q %v", out, err)
