@@ -17,10 +17,10 @@ import (
 // Apollo Client's InMemoryCache, against the real handler: normalisation by
 // __typename + id and errors by extensions.code, as frontends rely on them.
 func TestApolloClient(t *testing.T) {
-	node := testenv.LookPath(t, "node", "nodejs")
+	node := testenv.LookPath(t, testenv.NodePackages, "node", "nodejs")
 	dir := filepath.Join("tests", "apollo-client")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@apollo", "client", "package.json")); err != nil {
-		testenv.Missing(t, "Apollo Client (npm ci --prefix tests/apollo-client)", err)
+		testenv.Missing(t, testenv.NodePackages, "Apollo Client (npm ci --prefix tests/apollo-client)", err)
 	}
 	const token = "apollo-0123456789abcdef"
 	e := newTestEnv(t)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,7 +15,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-// config is everything read from the environment (see README).
+// config is everything read from the environment (docs/configuration.md).
 type config struct {
 	SeaTableURL string // SEATABLE_URL; empty runs the embedded demo
 	Token       string // SEATABLE_TOKEN; fallback for requests without one
@@ -21,6 +23,9 @@ type config struct {
 	// token of their own run mutations with SEATABLE_TOKEN.
 	FallbackTokenWrites bool
 	Port                int // PORT
+	// ListenAddr (LISTEN_ADDR) is the host:port to listen on; ":"+PORT,
+	// all interfaces, unless set.
+	ListenAddr string
 
 	// Upstream resilience.
 	UpstreamTimeout    time.Duration // UPSTREAM_TIMEOUT: one attempt
@@ -91,9 +96,26 @@ func defaultConfig() config {
 	}
 }
 
+// loadConfig reads the configuration from the environment. It checks every
+// variable before it returns, so that one start reports every mistake; each
+// error names its variable.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := defaultConfig()
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
 	c.SeaTableURL = getenv("SEATABLE_URL")
+	if c.SeaTableURL != "" {
+		// Checked here, not first in upstream.New, so that a URL without a
+		// scheme is reported like every other setting.
+		if err := upstream.CheckBaseURL(c.SeaTableURL); err != nil {
+			shown := "" // the value only when it holds no password
+			if u, perr := url.Parse(c.SeaTableURL); perr == nil && u.User == nil {
+				shown = fmt.Sprintf("=%q", c.SeaTableURL)
+			}
+			bad("SEATABLE_URL%s: %w", shown, err)
+		}
+	}
 	c.Token = getenv("SEATABLE_TOKEN")
 	if v := getenv("PLAYGROUND_ASSETS_DIR"); v != "" {
 		c.PlaygroundAssetsDir = v
@@ -101,9 +123,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if v := getenv("PORT"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil || p < 0 || p > 65535 {
-			return c, fmt.Errorf("PORT=%q: want a port number 0-65535", v)
+			bad("PORT=%q: want a port number 0-65535", v)
+		} else {
+			c.Port = p
 		}
-		c.Port = p
+	}
+	c.ListenAddr = fmt.Sprintf(":%d", c.Port)
+	if v := getenv("LISTEN_ADDR"); v != "" {
+		host, port, err := net.SplitHostPort(v)
+		p, perr := strconv.Atoi(port)
+		if err != nil || perr != nil || p < 0 || p > 65535 || strings.ContainsAny(host, " /") {
+			bad("LISTEN_ADDR=%q: want host:port, such as 127.0.0.1:8080 or [::1]:8080 (:8080 for all interfaces)", v)
+		} else {
+			c.ListenAddr = v
+		}
 	}
 	for _, d := range []struct {
 		name string
@@ -117,7 +150,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if v := getenv(d.name); v != "" {
 			dur, err := time.ParseDuration(v)
 			if err != nil || dur <= 0 {
-				return c, fmt.Errorf("%s=%q: want a positive duration such as 10s", d.name, v)
+				bad("%s=%q: want a positive duration such as 10s", d.name, v)
+				continue
 			}
 			*d.dst = dur
 		}
@@ -131,19 +165,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 	case "error":
 		c.LogLevel = slog.LevelError
 	default:
-		return c, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", v)
+		bad("LOG_LEVEL=%q: want debug, info, warn or error", v)
 	}
 	switch v := strings.ToLower(getenv("LOG_FORMAT")); v {
 	case "", "json", "text":
 		c.LogFormat = v
 	default:
-		return c, fmt.Errorf("LOG_FORMAT=%q: want json or text", v)
+		bad("LOG_FORMAT=%q: want json or text", v)
 	}
 	if v := getenv("CORS_ALLOWED_ORIGINS"); strings.TrimSpace(v) != "" {
 		for _, o := range strings.Split(v, ",") {
 			o = strings.TrimSpace(o)
 			if err := checkOrigin(o); err != nil {
-				return c, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
+				bad("CORS_ALLOWED_ORIGINS: %w", err)
+				continue
 			}
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
@@ -152,7 +187,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if v := getenv(name); v != "" {
 			u, err := url.Parse(v)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return c, fmt.Errorf("%s=%q: want an http(s)://host:port URL", name, v)
+				bad("%s=%q: want an http(s)://host:port URL", name, v)
+				continue
 			}
 			if c.OTLPEndpoint == "" {
 				c.OTLPEndpoint = v
@@ -173,7 +209,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if v := getenv(n.name); v != "" {
 			i, err := strconv.Atoi(v)
 			if err != nil || i < n.min || i > n.max {
-				return c, fmt.Errorf("%s=%q: want an integer %d-%d", n.name, v, n.min, n.max)
+				bad("%s=%q: want an integer %d-%d", n.name, v, n.min, n.max)
+				continue
 			}
 			*n.dst = i
 		}
@@ -186,7 +223,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if v := getenv(b.name); v != "" {
 			n, err := parseBytes(v)
 			if err != nil || n < b.min {
-				return c, fmt.Errorf("%s=%q: want a size of at least 1KiB, such as 1048576 or 1MiB", b.name, v)
+				bad("%s=%q: want a size of at least 1KiB, such as 1048576 or 1MiB", b.name, v)
+				continue
 			}
 			*b.dst = n
 		}
@@ -194,9 +232,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if v := getenv("MAX_HEADER_BYTES"); v != "" {
 		n, err := parseBytes(v)
 		if err != nil || n < 4<<10 || n > 16<<20 {
-			return c, fmt.Errorf("MAX_HEADER_BYTES=%q: want a size from 4KiB to 16MiB", v)
+			bad("MAX_HEADER_BYTES=%q: want a size from 4KiB to 16MiB", v)
+		} else {
+			c.MaxHeaderBytes = int(n)
 		}
-		c.MaxHeaderBytes = int(n)
 	}
 	for _, b := range []struct {
 		name string
@@ -205,7 +244,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if v := getenv(b.name); v != "" {
 			on, err := strconv.ParseBool(v)
 			if err != nil {
-				return c, fmt.Errorf("%s=%q: want true or false", b.name, v)
+				bad("%s=%q: want true or false", b.name, v)
+				continue
 			}
 			*b.dst = on
 		}
@@ -215,12 +255,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.WriteTimeout <= c.RequestTimeout {
 		// The answer to a request that uses its whole deadline would be cut off.
-		return c, fmt.Errorf("WRITE_TIMEOUT (%v) must be longer than REQUEST_TIMEOUT (%v)", c.WriteTimeout, c.RequestTimeout)
+		bad("WRITE_TIMEOUT (%v) must be longer than REQUEST_TIMEOUT (%v)", c.WriteTimeout, c.RequestTimeout)
 	}
 	if err := c.perfConfig.load(getenv); err != nil {
-		return c, err
+		errs = append(errs, err)
 	}
-	return c, nil
+	return c, errors.Join(errs...)
 }
 
 // parseBytes reads a byte count: a plain integer or one with a KiB, MiB or

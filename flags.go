@@ -26,7 +26,7 @@ func handleFlags(args []string, stdout, stderr io.Writer) (done bool, err error)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: seatable-graphql [-version | -print-schema]\n\n"+
 			"Serves GraphQL over SeaTable's REST API. Configuration comes from environment\n"+
-			"variables (SEATABLE_URL, PORT, ...; see the README).\n\n")
+			"variables (SEATABLE_URL, LISTEN_ADDR, ...; see docs/configuration.md).\n\n")
 		fs.PrintDefaults()
 	}
 	showVersion := fs.Bool("version", false, "print the version and exit")

@@ -19,7 +19,7 @@ import (
 )
 
 // perfOptions are the settings that trade memory or shared state for
-// fewer upstream calls (see README, Performance and scaling), with the Redis
+// fewer upstream calls (see docs/performance.md), with the Redis
 // client they use. The handler takes them in four places: newFetcher (what
 // the loaders read through), configureGraph (GraphQL options), replay
 // (around the GraphQL handler, inside the loaders) and cacheControl (around

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/playground"
@@ -28,9 +31,12 @@ const screenshotPath = "docs/playground.png"
 // outside network blocked, runs the example query against the demo data and
 // checks that the result is on the page: the offline promise, end to end.
 func TestPlaygroundInBrowser(t *testing.T) {
-	chromium := testenv.LookPath(t, "chromium", "chromium-browser")
+	chromium := testenv.LookChromium(t)
 	if pg, err := playground.New(playground.Options{}); err != nil || !pg.Offline() {
-		testenv.Missing(t, "the playground assets (npm ci --prefix web/playground)", err)
+		if err == nil {
+			err = pg.AssetsErr()
+		}
+		testenv.Missing(t, testenv.NodePackages, "the playground assets (npm ci --prefix web/playground)", err)
 	}
 	e := newTestEnv(t)
 	e.fake.AcceptAnyToken(fakeseatable.Fixture(fakeseatable.Demo))
@@ -188,6 +194,98 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
 			t.Errorf("browser console %s (%s): %s", m.Type, m.Source, m.Text)
 		}
+	}
+}
+
+// TestPlaygroundSaysWhatItNeeds: without the assets installed, the page
+// loads GraphiQL from a CDN. When the CDN cannot be reached, the page itself
+// must say so and name the command that makes it work offline, rather than
+// "Loading GraphiQL…" forever. Two ways to be unreachable: connections
+// refused (the browser reports an error at once) and a server that accepts
+// and never answers (only the page's timeout can tell).
+func TestPlaygroundSaysWhatItNeeds(t *testing.T) {
+	chromium := testenv.LookChromium(t)
+	hang, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn // kept open, never answered, until the test ends
+	go func() {
+		for {
+			c, err := hang.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = hang.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+	})
+	ctx := newBrowser(t, chromium)
+
+	for _, tc := range []struct {
+		name, origin string
+		timeout      time.Duration
+		reason       string
+	}{
+		// The timeout is longer than the wait below: the message must come
+		// from the load error.
+		{"refused", "http://127.0.0.1:1", time.Minute, "Could not load http://127.0.0.1:1/npm/"},
+		{"hangs", "http://" + hang.Addr().String(), 2 * time.Second,
+			"GraphiQL's files have not arrived from http://" + hang.Addr().String() + " after 2 seconds."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pg, err := playground.New(playground.Options{AssetsDir: filepath.Join(t.TempDir(), "missing"),
+				Endpoint: "/graphql", CDNOrigin: tc.origin, LoadTimeout: tc.timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(pg)
+			defer srv.Close()
+			// A blank page first, so that nothing below can see the page of
+			// the previous case; then Page.navigate without waiting for the
+			// load event, which a hanging script holds back.
+			if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+				t.Fatal(err)
+			}
+			err = chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, page.Navigate, page.NavigateParams{URL: srv.URL + "/"})
+				return err
+			}))
+			if err != nil {
+				t.Fatalf("navigate: %v", err)
+			}
+			// Until the new page has a JavaScript context, evaluating fails
+			// ("Cannot find context"): poll again until the deadline.
+			var text string
+			for deadline := time.Now().Add(8 * time.Second); ; {
+				text, err = chromedp.Run(ctx, chromedp.Poll[string](`(() => {
+					const el = document.getElementById("load-problem");
+					return el && el.getBoundingClientRect().height > 0 && !document.querySelector(".loading") && el.innerText;
+				})()`, chromedp.WithPollingTimeout(time.Until(deadline))))
+				if err == nil || time.Now().After(deadline) {
+					break
+				}
+			}
+			if err != nil {
+				body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+				t.Fatalf("no visible message on the page: %v; the page shows %q", err, body)
+			}
+			for _, want := range []string{tc.reason, "needs internet access", "npm ci --prefix web/playground", "bash scripts/dev-deps.sh"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the message lacks %q:\n%s", want, text)
+				}
+			}
+		})
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,8 +49,11 @@ func main() {
 	}
 	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
-		// No logger yet: it is configured by what failed to load.
-		fmt.Fprintln(os.Stderr, "seatable-graphql: configuration:", err)
+		// No logger yet: it is configured by what failed to load. One line
+		// per mistake, all of them, each naming its variable.
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(os.Stderr, "seatable-graphql: configuration:", line)
+		}
 		os.Exit(2)
 	}
 	log := newLogger(os.Stderr, cfg)
@@ -113,7 +118,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	// Closed after the drain below: requests in flight may still use Redis.
 	defer closePerf()
 
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -125,7 +130,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		log:            log, metrics: m, tracer: tracer, playground: pg, perf: &perf,
 	})
 	srv := newHTTPServer(cfg, h, log)
-	playgroundURL := fmt.Sprintf("http://localhost:%d/", ln.Addr().(*net.TCPAddr).Port)
+	playgroundURL := "http://" + browsableAddr(ln.Addr().(*net.TCPAddr)) + "/"
 	if cfg.SeaTableURL == "" {
 		log.Info("demo mode: serving an embedded fake SeaTable with sample data (set SEATABLE_URL for a real server); open the playground", "playground", playgroundURL)
 	} else {
@@ -133,6 +138,15 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	perf.log(log)
 	return serve(ctx, srv, ln, cfg.ShutdownTimeout, log)
+}
+
+// browsableAddr is the host:port a browser on this machine opens for a
+// listener: localhost when it listens on every interface.
+func browsableAddr(a *net.TCPAddr) string {
+	if a.IP == nil || a.IP.IsUnspecified() {
+		return net.JoinHostPort("localhost", strconv.Itoa(a.Port))
+	}
+	return net.JoinHostPort(a.IP.String(), strconv.Itoa(a.Port))
 }
 
 // serve runs srv on ln until ctx is cancelled (SIGINT/SIGTERM in main), then

@@ -697,6 +697,66 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
+// Every bad setting is reported at once, one line each, naming its
+// variable; main prints each line after "seatable-graphql: configuration:".
+func TestLoadConfigReportsEveryError(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want []string // prefixes of the error's lines, in order
+	}{
+		{map[string]string{"SEATABLE_URL": "cloud.seatable.io"}, []string{`SEATABLE_URL="cloud.seatable.io": want http(s)://host`}},
+		{map[string]string{"SEATABLE_URL": "localhost:8000"}, []string{`SEATABLE_URL="localhost:8000": want http(s)://host`}},
+		{map[string]string{"SEATABLE_URL": "ftp://cloud.seatable.io"}, []string{`SEATABLE_URL="ftp://cloud.seatable.io": want`}},
+		{map[string]string{"SEATABLE_URL": "https://"}, []string{`SEATABLE_URL="https://": want`}},
+		{map[string]string{"SEATABLE_URL": "https://me:s3cret@cloud.seatable.io"}, []string{"SEATABLE_URL: must not carry credentials"}},
+		{map[string]string{"LISTEN_ADDR": "8080"}, []string{`LISTEN_ADDR="8080": want host:port`}},
+		{map[string]string{"LISTEN_ADDR": "127.0.0.1:http"}, []string{`LISTEN_ADDR="127.0.0.1:http": want host:port`}},
+		{map[string]string{"LISTEN_ADDR": "localhost:99999"}, []string{`LISTEN_ADDR="localhost:99999": want host:port`}},
+		{map[string]string{
+			"SEATABLE_URL": "cloud.seatable.io", "PORT": "x", "UPSTREAM_TIMEOUT": "10", "LOG_LEVEL": "loud",
+			"MAX_DEPTH": "-1", "INTROSPECTION": "maybe", "CACHE_TTL": "-1s", "REDIS_URL": "localhost:6379",
+		}, []string{"SEATABLE_URL=", "PORT=", "UPSTREAM_TIMEOUT=", "LOG_LEVEL=", "MAX_DEPTH=", "INTROSPECTION=", "CACHE_TTL=", "REDIS_URL:"}},
+	} {
+		_, err := loadConfig(func(k string) string { return tc.env[k] })
+		if err == nil {
+			t.Errorf("%v: no error", tc.env)
+			continue
+		}
+		lines := strings.Split(err.Error(), "\n")
+		if len(lines) != len(tc.want) {
+			t.Errorf("%v: %d error lines, want %d:\n%v", tc.env, len(lines), len(tc.want), err)
+			continue
+		}
+		for i, l := range lines {
+			if !strings.HasPrefix(l, tc.want[i]) {
+				t.Errorf("%v: line %d is %q, want it to start with %q", tc.env, i, l, tc.want[i])
+			}
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the error repeats a password: %v", err)
+		}
+	}
+}
+
+func TestLoadConfigListenAddr(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, ":8080"}, // every interface, as before LISTEN_ADDR existed
+		{map[string]string{"PORT": "9090"}, ":9090"},
+		{map[string]string{"LISTEN_ADDR": "127.0.0.1:9000"}, "127.0.0.1:9000"},
+		{map[string]string{"LISTEN_ADDR": "[::1]:0", "PORT": "9090"}, "[::1]:0"}, // overrides PORT
+		{map[string]string{"LISTEN_ADDR": ":7000"}, ":7000"},
+		{map[string]string{"SEATABLE_URL": "http://seatable.internal:8000/seatable/"}, ":8080"},
+	} {
+		c, err := loadConfig(func(k string) string { return tc.env[k] })
+		if err != nil || c.ListenAddr != tc.want {
+			t.Errorf("%v: ListenAddr %q, err %v; want %q", tc.env, c.ListenAddr, err, tc.want)
+		}
+	}
+}
+
 // TestSlowAndOversizedHeaders: a client that trickles its headers is cut off
 // after READ_HEADER_TIMEOUT, and an oversized header block gets 431.
 func TestSlowAndOversizedHeaders(t *testing.T) {

@@ -62,7 +62,7 @@ type ServerOptions struct {
 	FastPath bool
 }
 
-// Default limits (see the README's "Limits and errors").
+// Default limits (see docs/limits.md).
 const (
 	DefaultParserTokenLimit = 2000
 	DefaultMaxDepth         = 12

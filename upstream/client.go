@@ -94,19 +94,26 @@ func WithBreakerStateHook(f func(from, to string)) Option {
 	return func(c *Client) { c.onStateChange = f }
 }
 
+// CheckBaseURL says what is wrong with baseURL as New's argument, or
+// returns nil. The error never repeats the URL, which may hold a password.
+func CheckBaseURL(baseURL string) error {
+	u, err := url.Parse(baseURL)
+	switch {
+	case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return errors.New("want http(s)://host[/path], such as https://cloud.seatable.io")
+	case u.User != nil:
+		return errors.New("must not carry credentials; use SEATABLE_TOKEN")
+	}
+	return nil
+}
+
 // New returns a client for the SeaTable server at baseURL (for example
 // https://cloud.seatable.io or https://host/seatable/).
 func New(baseURL string, opts ...Option) (*Client, error) {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return nil, fmt.Errorf("parse SeaTable URL: %w", err)
+	if err := CheckBaseURL(baseURL); err != nil {
+		return nil, fmt.Errorf("SeaTable URL: %w", err)
 	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("SeaTable URL %q: want http(s)://host[/path]", u.Redacted())
-	}
-	if u.User != nil {
-		return nil, errors.New("SeaTable URL must not carry credentials; use SEATABLE_TOKEN")
-	}
+	u, _ := url.Parse(baseURL) // CheckBaseURL parsed it
 	// Relative API paths must resolve below a base path, not replace it.
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # redis-server for the Redis-backed APQ store and response cache tests
-# (internal/rediscache, server_test.go). The tests start their own server on a
-# free port, so no system service is needed or started here.
+# (internal/cache, perf_test.go, wrongbase_test.go). The tests start their
+# own server on a free port, so no system service is needed or started here.
 set -euo pipefail
 if command -v redis-server >/dev/null 2>&1; then
   redis-server --version

@@ -3,7 +3,9 @@
 // the React UMD builds) are not in the repository: they come from the npm
 // install pinned in web/playground (npm ci --prefix web/playground). When that
 // install is missing the page loads the same files from the CDN gqlgen uses,
-// and says so once in the log. The page never sends a token anywhere but the
+// and says so once in the log; when they cannot load (offline, or nothing
+// arrives in LoadTimeout) the page itself says why and which command makes
+// it work offline. The page never sends a token anywhere but the
 // GraphQL endpoint and never stores one.
 package playground
 
@@ -90,6 +92,14 @@ query WorkspacesWithBases {
 // UNAUTHENTICATED until it is replaced.
 const DefaultHeaders = `{"Authorization": "Token <your-token>"}`
 
+// InstallCommand installs the assets so that the page needs no internet.
+const InstallCommand = "npm ci --prefix web/playground"
+
+// DefaultLoadTimeout is how long the page waits for GraphiQL's files before
+// it says that they have not come (they may still arrive and replace the
+// message).
+const DefaultLoadTimeout = 15 * time.Second
+
 // Options configure the playground.
 type Options struct {
 	// AssetsDir holds the npm install (laid out like node_modules). A
@@ -101,6 +111,12 @@ type Options struct {
 	// Title is the page title.
 	Title string
 	Log   *slog.Logger
+	// CDNOrigin replaces https://cdn.jsdelivr.net in the page when the
+	// assets are not installed; tests point it at an address that cannot
+	// answer.
+	CDNOrigin string
+	// LoadTimeout: see DefaultLoadTimeout (used when zero).
+	LoadTimeout time.Duration
 }
 
 // Handler serves the playground page and its assets.
@@ -110,8 +126,10 @@ type Handler struct {
 	csp     string
 	assets  map[string]*asset // by file name under AssetsPrefix
 	offline bool
-	dir     string
-	started time.Time
+	// assetsErr is why the assets could not be loaded (nil when offline).
+	assetsErr error
+	dir       string
+	started   time.Time
 }
 
 type asset struct {
@@ -132,6 +150,12 @@ func New(o Options) (*Handler, error) {
 	}
 	if o.AssetsDir == "" {
 		o.AssetsDir = DefaultAssetsDir
+	}
+	if o.CDNOrigin == "" {
+		o.CDNOrigin = cdnOrigin
+	}
+	if o.LoadTimeout <= 0 {
+		o.LoadTimeout = DefaultLoadTimeout
 	}
 	h := &Handler{assets: map[string]*asset{}, started: time.Now()}
 
@@ -154,8 +178,9 @@ func New(o Options) (*Handler, error) {
 		}
 		h.offline, h.dir = true, dir
 	} else {
-		o.Log.Warn("playground assets not installed; GraphiQL will load from "+cdnOrigin+
-			" and needs internet (run `npm ci --prefix web/playground` to serve it offline)",
+		h.assetsErr = err
+		o.Log.Warn("playground assets not installed; GraphiQL will load from "+o.CDNOrigin+
+			" and needs internet (run `"+InstallCommand+"` to serve it offline)",
 			"dir", o.AssetsDir, "err", err)
 	}
 
@@ -168,21 +193,26 @@ func New(o Options) (*Handler, error) {
 		CSS, OwnCSS       script
 		Scripts           []script
 		OwnJS             script
-		Config            any
+		Config            pageConfig
 		CrossOriginAssets bool
 	}{
 		Title:             o.Title,
 		OwnCSS:            script{template.URL(h.assetURL("playground.css")), h.assets["playground.css"].sri},
 		OwnJS:             script{template.URL(h.assetURL("playground.js")), h.assets["playground.js"].sri},
 		CrossOriginAssets: !h.offline,
-		Config: map[string]string{
-			"endpoint":       o.Endpoint,
-			"defaultQuery":   DefaultQuery,
-			"defaultHeaders": DefaultHeaders,
+		Config: pageConfig{
+			Endpoint:       o.Endpoint,
+			DefaultQuery:   DefaultQuery,
+			DefaultHeaders: DefaultHeaders,
+			LoadTimeoutMs:  o.LoadTimeout.Milliseconds(),
+			InstallCommand: InstallCommand,
 		},
 	}
+	if !h.offline {
+		data.Config.AssetsOrigin = o.CDNOrigin
+	}
 	for _, v := range vendorAssets {
-		s := script{template.URL(v.cdnURL), v.cdnSRI}
+		s := script{template.URL(strings.Replace(v.cdnURL, cdnOrigin, o.CDNOrigin, 1)), v.cdnSRI}
 		if h.offline {
 			s = script{template.URL(h.assetURL(v.name)), h.assets[v.name].sri}
 		}
@@ -204,7 +234,7 @@ func New(o Options) (*Handler, error) {
 	// which browsers never execute.
 	src := "'self'"
 	if !h.offline {
-		src += " " + cdnOrigin
+		src += " " + o.CDNOrigin
 	}
 	h.csp = "default-src 'none'; script-src " + src + "; style-src " + src +
 		"; font-src 'self' data:; img-src 'self' data:; connect-src 'self'" +
@@ -212,8 +242,28 @@ func New(o Options) (*Handler, error) {
 	return h, nil
 }
 
+// pageConfig is what playground.js reads from the page's JSON block.
+type pageConfig struct {
+	Endpoint       string `json:"endpoint"`
+	DefaultQuery   string `json:"defaultQuery"`
+	DefaultHeaders string `json:"defaultHeaders"`
+	// LoadTimeoutMs: how long the page waits for GraphiQL before it shows
+	// why it may not come.
+	LoadTimeoutMs int64 `json:"loadTimeoutMs"`
+	// AssetsOrigin is where GraphiQL's files come from: the CDN's origin,
+	// or "" for this server.
+	AssetsOrigin string `json:"assetsOrigin"`
+	// InstallCommand is what the page tells the user to run when the CDN
+	// cannot be reached.
+	InstallCommand string `json:"installCommand"`
+}
+
 // Offline reports whether the page is served without the CDN.
 func (h *Handler) Offline() bool { return h.offline }
+
+// AssetsErr says why the page uses the CDN: the error that loading the
+// assets met (nil when Offline).
+func (h *Handler) AssetsErr() error { return h.assetsErr }
 
 // AssetsDir is the directory the assets were read from ("" when offline is
 // false).
@@ -350,6 +400,11 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
+// The page runs playground.js first, before any stylesheet that could hold
+// it back, so that its watchdog runs even while the CDN hangs. GraphiQL's
+// stylesheet sits in the body after the loading message: a stylesheet in the
+// head that never arrives would keep the browser from painting anything,
+// the watchdog's message included.
 var page = template.Must(template.New("playground").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -358,15 +413,15 @@ var page = template.Must(template.New("playground").Parse(`<!DOCTYPE html>
 <title>{{.Title}} · GraphiQL</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="{{.OwnCSS.URL}}" integrity="{{.OwnCSS.SRI}}">
-<link rel="stylesheet" href="{{.CSS.URL}}" integrity="{{.CSS.SRI}}"{{if .CrossOriginAssets}} crossorigin="anonymous"{{end}}>
+<script type="application/json" id="playground-config">{{.Config}}</script>
+<script src="{{.OwnJS.URL}}" integrity="{{.OwnJS.SRI}}"></script>
 {{- range .Scripts}}
 <script src="{{.URL}}" integrity="{{.SRI}}"{{if $.CrossOriginAssets}} crossorigin="anonymous"{{end}} defer></script>
 {{- end}}
-<script src="{{.OwnJS.URL}}" integrity="{{.OwnJS.SRI}}" defer></script>
-<script type="application/json" id="playground-config">{{.Config}}</script>
 </head>
 <body>
 <div id="graphiql"><div class="loading">Loading GraphiQL…</div></div>
+<link rel="stylesheet" href="{{.CSS.URL}}" integrity="{{.CSS.SRI}}"{{if .CrossOriginAssets}} crossorigin="anonymous"{{end}}>
 </body>
 </html>
 `))

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	gqlplayground "github.com/99designs/gqlgen/graphql/playground"
 
@@ -188,6 +189,55 @@ func TestFallsBackToCDNAndLogsOnce(t *testing.T) {
 	}
 }
 
+// Without the assets the page must be able to say what makes it work
+// offline: its config names the CDN and the install command, and a
+// replaced CDN origin is used everywhere the CDN's was (URLs and CSP).
+func TestFallbackPageCarriesTheInstallHint(t *testing.T) {
+	h, err := New(Options{AssetsDir: filepath.Join(t.TempDir(), "missing"), CDNOrigin: "http://127.0.0.1:1",
+		LoadTimeout: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.AssetsErr() == nil {
+		t.Error("AssetsErr is nil without assets")
+	}
+	resp := get(t, h, "/")
+	page := body(t, resp)
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="playground-config">(.*?)</script>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no config block:\n%s", page)
+	}
+	var cfg pageConfig
+	if err := json.Unmarshal([]byte(m[1]), &cfg); err != nil {
+		t.Fatalf("config block: %v\n%s", err, m[1])
+	}
+	if cfg.AssetsOrigin != "http://127.0.0.1:1" || cfg.InstallCommand != InstallCommand || cfg.LoadTimeoutMs != 1500 {
+		t.Errorf("config %+v", cfg)
+	}
+	if strings.Contains(page, cdnOrigin) || strings.Count(page, "http://127.0.0.1:1/npm/") != 4 {
+		t.Errorf("the page should load the four files from the replaced origin only:\n%s", page)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self' http://127.0.0.1:1;") {
+		t.Errorf("CSP %q", csp)
+	}
+	// The watchdog (playground.js) must run before GraphiQL's files and
+	// must not wait for them: no defer, and first among the scripts.
+	own := strings.Index(page, `<script src="/playground/assets/playground.js`)
+	if own < 0 || own > strings.Index(page, `<script src="http://127.0.0.1:1/`) ||
+		strings.Contains(page[own:own+strings.Index(page[own:], ">")], "defer") {
+		t.Errorf("playground.js must come first and without defer:\n%s", page)
+	}
+
+	// Installed, the page has no origin to blame and the default timeout.
+	h, err = New(Options{AssetsDir: fakeInstall(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.AssetsErr() != nil || !strings.Contains(body(t, get(t, h, "/")), `"assetsOrigin":"","installCommand"`) {
+		t.Errorf("offline page config: %v", h.AssetsErr())
+	}
+}
+
 // A half-installed directory (a file missing) must not produce a page that
 // refers to a file the server cannot serve.
 func TestPartialInstallFallsBack(t *testing.T) {
@@ -222,7 +272,7 @@ func TestCDNFallbackMatchesGqlgenDefaults(t *testing.T) {
 func TestInstalledAssetsAreThePinnedVersions(t *testing.T) {
 	dir := filepath.Join("..", "..", DefaultAssetsDir)
 	if _, err := os.Stat(dir); err != nil {
-		testenv.Missing(t, "the playground assets (npm ci --prefix web/playground)", err)
+		testenv.Missing(t, testenv.NodePackages, "the playground assets (npm ci --prefix web/playground)", err)
 	}
 	h, err := New(Options{AssetsDir: dir})
 	if err != nil {

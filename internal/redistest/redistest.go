@@ -27,7 +27,7 @@ type Server struct {
 // Start runs redis-server and waits until it accepts connections.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := testenv.LookPath(t, "redis-server")
+	bin := testenv.LookPath(t, testenv.Redis, "redis-server")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func Start(t testing.TB) *Server {
 	}
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
-		testenv.Missing(t, "redis-server", err)
+		testenv.Missing(t, testenv.Redis, "redis-server did not start", err)
 	}
 	s := &Server{URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port), Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
 	t.Cleanup(s.Stop)
