@@ -24,16 +24,18 @@ func DecodeWorkspaceList(r io.Reader) (*WorkspaceList, error) {
 }
 
 // DecodeWorkspaceListBytes is DecodeWorkspaceList over a body already in
-// memory. The result does not refer to body, which may be reused.
+// memory. The list's strings share body's memory (decoding copies no text),
+// so body must not be changed afterwards.
 func DecodeWorkspaceListBytes(body []byte) (*WorkspaceList, error) {
-	entries, starred, found, err := scanWorkspaceList(body)
+	b := newListBuilder()
+	starred, found, err := scanWorkspaceList(body, b)
 	if err != nil {
 		return nil, fmt.Errorf("decode workspace list: %w", err)
 	}
 	if !found {
 		return nil, fmt.Errorf("decode workspace list: workspace_list missing or not an array: %w", ErrUnknownShape)
 	}
-	list := normalize(entries, starred)
+	list := b.finish(starred)
 	list.BodyBytes = len(body)
 	return list, nil
 }
@@ -64,40 +66,70 @@ func readBody(r io.Reader, sizeHint int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// normalize turns wire workspaces into the list, as the scanner's builder
+// does workspace by workspace.
 func normalize(entries []wireWorkspace, starredTop []wireDTable) *WorkspaceList {
-	a := &arena{}
-	out := &WorkspaceList{Workspaces: make([]*Workspace, 0, len(entries))}
-	starred := make(map[string]bool)
+	b := newListBuilder()
+	for i := range entries {
+		b.add(&entries[i])
+	}
+	return b.finish(starredTop)
+}
+
+// listBuilder normalises a list one workspace at a time.
+type listBuilder struct {
+	a       arena
+	out     *WorkspaceList
+	starred map[string]bool
+}
+
+func newListBuilder() *listBuilder {
+	return &listBuilder{out: &WorkspaceList{}, starred: map[string]bool{}}
+}
+
+// reset forgets the workspaces added so far.
+func (b *listBuilder) reset() {
+	b.out.Workspaces = nil
+	clear(b.starred)
+}
+
+// add normalises w; it keeps no reference to w.
+func (b *listBuilder) add(w *wireWorkspace) {
+	ws := normalizeWorkspace(&b.a, w)
+	b.out.Workspaces = append(b.out.Workspaces, ws)
+	for _, d := range ws.Tables {
+		if d.Starred || ws.Type == WorkspaceStarred {
+			b.starred[d.UUID] = true
+		}
+	}
+	for _, d := range ws.GroupSharedTables {
+		if d.Starred {
+			b.starred[d.UUID] = true
+		}
+	}
+}
+
+// finish marks the bases starred anywhere (including the 2020 top-level
+// starred_dtable_list) as starred everywhere they are listed.
+func (b *listBuilder) finish(starredTop []wireDTable) *WorkspaceList {
 	for _, d := range starredTop {
 		if u := NormalizeUUID(d.UUID.Value); u != "" {
-			starred[u] = true
+			b.starred[u] = true
 		}
 	}
-	for i := range entries {
-		ws := normalizeWorkspace(a, &entries[i])
-		out.Workspaces = append(out.Workspaces, ws)
-		for _, d := range ws.Tables {
-			if d.Starred || ws.Type == WorkspaceStarred {
-				starred[d.UUID] = true
-			}
-		}
-		for _, d := range ws.GroupSharedTables {
-			if d.Starred {
-				starred[d.UUID] = true
-			}
-		}
+	if b.out.Workspaces == nil {
+		b.out.Workspaces = []*Workspace{}
 	}
-	// A base starred in one place is starred everywhere it is listed.
-	for _, ws := range out.Workspaces {
+	for _, ws := range b.out.Workspaces {
 		for _, list := range [][]*DTable{ws.Tables, ws.GroupSharedTables, ws.GroupSharedViews} {
 			for _, d := range list {
-				if starred[d.UUID] {
+				if b.starred[d.UUID] {
 					d.Starred = true
 				}
 			}
 		}
 	}
-	return out
+	return b.out
 }
 
 func normalizeWorkspace(a *arena, w *wireWorkspace) *Workspace {

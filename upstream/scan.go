@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // scanner is a single-pass JSON reader specialised to the workspace list: it
@@ -22,13 +24,12 @@ type scanner struct {
 	b     []byte
 	i     int
 	depth int
-	// src is b as one string: plain string and number values are slices of
-	// it, so decoding a value allocates nothing, and the decoded list
-	// still never refers to b, which the caller may reuse.
+	// src is b as a string sharing its memory: plain string and number
+	// values are slices of it, so decoding a value allocates nothing and
+	// the body is not copied (the decoded list keeps it alive instead).
 	src string
-	// bases holds the wire form of every base of the body, each list a
-	// slice of it: sized from the body's length up front, it is one
-	// allocation for the whole body instead of one growing array per list.
+	// bases holds the wire form of the bases of the workspace being read,
+	// each of its lists a slice of it; it is reused for the next workspace.
 	bases []wireDTable
 }
 
@@ -43,19 +44,23 @@ func (s *scanner) fail(format string, args ...any) {
 	panic(syntaxError{fmt.Sprintf("offset %d: ", s.i) + fmt.Sprintf(format, args...)})
 }
 
-// scanWorkspaceList parses a whole body. listFound is false when there is no
+// scanWorkspaceList parses a whole body, handing each workspace to lb as
+// soon as it is read: the workspace's wire form, and its bases' in the
+// scanner's scratch array, are reused for the next one, so the wire form of
+// a large list never exists whole. listFound is false when there is no
 // workspace_list array (a shape error, not a syntax error).
-func scanWorkspaceList(b []byte) (entries []wireWorkspace, starred []wireDTable, listFound bool, err error) {
-	// A base takes about 250 bytes of JSON in current generations (fewer in
-	// older ones, where the slice then grows once or twice).
-	s := &scanner{b: b, src: string(b), bases: make([]wireDTable, 0, len(b)/250+4)}
+//
+// b is read through a string that shares its memory (src): the caller must
+// not change b while the decoded list is in use.
+func scanWorkspaceList(b []byte, lb *listBuilder) (starred []wireDTable, listFound bool, err error) {
+	s := &scanner{b: b, src: unsafe.String(unsafe.SliceData(b), len(b))}
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(syntaxError)
 			if !ok {
 				panic(r)
 			}
-			entries, starred, listFound, err = nil, nil, false, errors.New(se.msg)
+			starred, listFound, err = nil, false, errors.New(se.msg)
 		}
 	}()
 	s.ws()
@@ -67,9 +72,14 @@ func scanWorkspaceList(b []byte) (entries []wireWorkspace, starred []wireDTable,
 		for more := s.enterObject(); more; more = s.nextMember('}') {
 			switch string(s.key()) {
 			case "workspace_list":
-				entries, listFound = s.workspaces()
+				// As with encoding/json, a repeated member replaces the
+				// earlier one.
+				lb.reset()
+				listFound = s.workspaces(lb.add)
 			case "starred_dtable_list":
-				starred = s.dtables()
+				// Its own copy: the scratch is reused by the workspaces.
+				starred = slices.Clone(s.dtables())
+				s.bases = s.bases[:0]
 			default:
 				s.skipValue()
 			}
@@ -83,7 +93,7 @@ func scanWorkspaceList(b []byte) (entries []wireWorkspace, starred []wireDTable,
 	if s.i != len(s.b) {
 		s.fail("trailing data after JSON value")
 	}
-	return entries, starred, listFound, nil
+	return starred, listFound, nil
 }
 
 func (s *scanner) ws() {
@@ -396,13 +406,14 @@ func (s *scanner) list(elem func()) bool {
 	return true
 }
 
-func (s *scanner) workspaces() ([]wireWorkspace, bool) {
-	var out []wireWorkspace
+func (s *scanner) workspaces(add func(*wireWorkspace)) bool {
 	isList := s.list(func() {
-		out = append(out, wireWorkspace{})
-		s.workspace(&out[len(out)-1])
+		var w wireWorkspace
+		s.workspace(&w)
+		add(&w)
+		s.bases = s.bases[:0]
 	})
-	return out, isList
+	return isList
 }
 
 func (s *scanner) dtables() []wireDTable {
