@@ -860,9 +860,23 @@ func (r *runState) time(t *time.Time) {
 		r.null()
 		return
 	}
-	r.buf = append(r.buf, '"')
-	r.buf = t.UTC().AppendFormat(r.buf, "2006-01-02T15:04:05Z")
-	r.buf = append(r.buf, '"')
+	u := t.UTC()
+	if y := u.Year(); y < 0 || y > 9999 {
+		// Years AppendFormat writes with a sign or more digits.
+		r.buf = append(r.buf, '"')
+		r.buf = u.AppendFormat(r.buf, "2006-01-02T15:04:05Z")
+		r.buf = append(r.buf, '"')
+		return
+	}
+	// The layout's fixed-width digits, written directly: AppendFormat
+	// interprets the layout for every timestamp of a list.
+	y, mo, d := u.Date()
+	h, mi, sec := u.Clock()
+	r.buf = append(r.buf, '"',
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), 'Z', '"')
 }
 
 const hexDigits = "0123456789ABCDEF"

@@ -24,6 +24,7 @@ import (
 	gqlast "github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/graph/scalar"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
@@ -578,6 +579,28 @@ func TestFastWriteMatchesJSONMarshal(t *testing.T) {
 		got := append(appendHTMLEscaped([]byte(`{"data":`), data), '}')
 		if !bytes.Equal(got, want) {
 			t.Fatalf("%q:\nfast %s\njson %s", s.String(), got, want)
+		}
+	}
+}
+
+// TestFastTimeMatchesMarshalDateTime: the fast path writes DateTime as the
+// schema's scalar does, for any instant and zone, years outside 0-9999
+// included.
+func TestFastTimeMatchesMarshalDateTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	zones := []*time.Location{time.UTC, time.FixedZone("p", 3600), time.FixedZone("m", -9*3600-1800)}
+	times := []time.Time{{}, time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 30, 0, 0, zones[1])}
+	for i := 0; i < 5000; i++ {
+		times = append(times, time.Unix(rng.Int64N(1<<40)-1<<39, rng.Int64N(1e9)).In(zones[rng.IntN(len(zones))]))
+	}
+	for _, tm := range times {
+		var want bytes.Buffer
+		scalar.MarshalDateTime(tm).MarshalGQL(&want)
+		r := &runState{}
+		r.time(&tm)
+		if string(r.buf) != want.String() {
+			t.Fatalf("%v: fast %s, scalar %s", tm, r.buf, want.String())
 		}
 	}
 }

@@ -120,10 +120,32 @@ func (b *listBuilder) finish(starredTop []wireDTable) *WorkspaceList {
 	if b.out.Workspaces == nil {
 		b.out.Workspaces = []*Workspace{}
 	}
+	if len(b.starred) == 0 {
+		return b.out
+	}
+	// Few bases are starred: comparing with each is cheaper than hashing
+	// every uuid of a large list.
+	var few []string
+	if len(b.starred) <= 8 {
+		for u := range b.starred {
+			few = append(few, u)
+		}
+	}
+	isStarred := func(u string) bool {
+		if few == nil {
+			return b.starred[u]
+		}
+		for _, s := range few {
+			if s == u {
+				return true
+			}
+		}
+		return false
+	}
 	for _, ws := range b.out.Workspaces {
 		for _, list := range [][]*DTable{ws.Tables, ws.GroupSharedTables, ws.GroupSharedViews} {
 			for _, d := range list {
-				if b.starred[d.UUID] {
+				if !d.Starred && isStarred(d.UUID) {
 					d.Starred = true
 				}
 			}
