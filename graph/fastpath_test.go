@@ -604,3 +604,33 @@ func TestFastTimeMatchesMarshalDateTime(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeFieldsFollowsTheSelection: an operation asks the decoder for
+// exactly the optional base fields it can show, and for all of them as
+// soon as it does anything the whitelist does not know.
+func TestDecodeFieldsFollowsTheSelection(t *testing.T) {
+	cases := []struct {
+		query string
+		want  upstream.Fields
+	}{
+		{`{ workspaces { id ownerName tables { name updatedAt } } }`, upstream.FieldUpdatedAt},
+		{`{ a: workspace(id: "1") { id name tables { name } } }`, 0},
+		{`{ workspaces { id name } }`, 0},
+		{`{ workspaces { ...W } } fragment W on Workspace { groupSharedTables { color permission } folders { tables { icon } } }`,
+			upstream.FieldColor | upstream.FieldShare | upstream.FieldIcon},
+		{`{ workspaces { tables { workspace { tables { createdAt } } folder { name } } } }`, upstream.FieldCreatedAt},
+		{`{ workspaces { tables(orderBy: {field: UPDATED_AT}) { name } } }`, upstream.AllFields},
+		{`{ dtables { nodes { name } } }`, upstream.AllFields},
+		{`{ dtable(uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924") { name } }`, upstream.AllFields},
+		{`mutation { starDTable(input: {uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924"}) { uuid } }`, upstream.AllFields},
+	}
+	for _, c := range cases {
+		doc, errs := gqlparser.LoadQuery(parsedSchema, c.query)
+		if errs != nil {
+			t.Fatalf("%s: %v", c.query, errs)
+		}
+		if got := decodeFields(doc.Operations[0]); got != c.want {
+			t.Errorf("%s: fields %b, want %b", c.query, got, c.want)
+		}
+	}
+}

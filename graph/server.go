@@ -129,7 +129,7 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: o.PersistedQueries}})
 	}
 	// Decide detail=true/false before resolvers run (see detail.go).
-	srv.AroundOperations(fetchDetail)
+	srv.AroundOperations(fetchDetail(o.FastPath))
 	if o.ReportReplayable {
 		srv.AroundOperations(reportReplayable)
 	}

@@ -188,7 +188,7 @@ func (c *Client) ListWorkspacesWithBody(ctx context.Context, token string, detai
 		if body, err = readBody(r, sizeHint(r)); err != nil {
 			return err
 		}
-		list, err = DecodeWorkspaceListBytes(body)
+		list, err = decodeWorkspaceList(body, FieldsFrom(ctx))
 		return err
 	})
 	if err != nil {

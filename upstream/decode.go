@@ -27,8 +27,14 @@ func DecodeWorkspaceList(r io.Reader) (*WorkspaceList, error) {
 // memory. The list's strings share body's memory (decoding copies no text),
 // so body must not be changed afterwards.
 func DecodeWorkspaceListBytes(body []byte) (*WorkspaceList, error) {
-	b := newListBuilder()
-	starred, found, err := scanWorkspaceList(body, b)
+	return decodeWorkspaceList(body, AllFields)
+}
+
+// decodeWorkspaceList decodes body, leaving out the optional base fields
+// not in fields.
+func decodeWorkspaceList(body []byte, fields Fields) (*WorkspaceList, error) {
+	b := newListBuilder(fields)
+	starred, found, err := scanWorkspaceList(body, fields, b)
 	if err != nil {
 		return nil, fmt.Errorf("decode workspace list: %w", err)
 	}
@@ -69,7 +75,7 @@ func readBody(r io.Reader, sizeHint int64) ([]byte, error) {
 // normalize turns wire workspaces into the list, as the scanner's builder
 // does workspace by workspace.
 func normalize(entries []wireWorkspace, starredTop []wireDTable) *WorkspaceList {
-	b := newListBuilder()
+	b := newListBuilder(AllFields)
 	for i := range entries {
 		b.add(&entries[i])
 	}
@@ -83,8 +89,8 @@ type listBuilder struct {
 	starred map[string]bool
 }
 
-func newListBuilder() *listBuilder {
-	return &listBuilder{out: &WorkspaceList{}, starred: map[string]bool{}}
+func newListBuilder(fields Fields) *listBuilder {
+	return &listBuilder{out: &WorkspaceList{Fields: fields}, starred: map[string]bool{}}
 }
 
 // reset forgets the workspaces added so far.

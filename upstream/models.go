@@ -24,6 +24,9 @@ type WorkspaceList struct {
 	Workspaces []*Workspace
 	// Detail reports whether base lists were requested (detail=true).
 	Detail bool
+	// Fields are the optional base fields decoded (fields.go); a list
+	// without AllFields belongs to the request that asked for it.
+	Fields Fields `json:"-"`
 	// BodyBytes is the length of the body it was decoded from; caches use
 	// it to estimate its size in memory.
 	BodyBytes int `json:"-"`

@@ -28,6 +28,8 @@ type scanner struct {
 	// values are slices of it, so decoding a value allocates nothing and
 	// the body is not copied (the decoded list keeps it alive instead).
 	src string
+	// fields are the optional base fields to decode; others are skipped.
+	fields Fields
 	// bases holds the wire form of the bases of the workspace being read,
 	// each of its lists a slice of it; it is reused for the next workspace.
 	bases []wireDTable
@@ -52,8 +54,8 @@ func (s *scanner) fail(format string, args ...any) {
 //
 // b is read through a string that shares its memory (src): the caller must
 // not change b while the decoded list is in use.
-func scanWorkspaceList(b []byte, lb *listBuilder) (starred []wireDTable, listFound bool, err error) {
-	s := &scanner{b: b, src: unsafe.String(unsafe.SliceData(b), len(b))}
+func scanWorkspaceList(b []byte, fields Fields, lb *listBuilder) (starred []wireDTable, listFound bool, err error) {
+	s := &scanner{b: b, src: unsafe.String(unsafe.SliceData(b), len(b)), fields: fields}
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(syntaxError)
@@ -504,6 +506,7 @@ func (s *scanner) workspace(w *wireWorkspace) {
 func (s *scanner) dtable(d *wireDTable) {
 	for more := s.enterObject(); more; more = s.nextMember('}') {
 		var dst *looseString
+		var need Fields // an optional field, decoded only when asked for
 		switch string(s.key()) {
 		case "id":
 			dst = &d.ID
@@ -514,51 +517,81 @@ func (s *scanner) dtable(d *wireDTable) {
 		case "name":
 			dst = &d.Name
 		case "creator":
+			need = FieldCreator
 			dst = &d.Creator
 		case "modifier":
+			need = FieldModifier
 			dst = &d.Modifier
 		case "created_at":
+			need = FieldCreatedAt
 			dst = &d.CreatedAt
 		case "updated_at":
+			need = FieldUpdatedAt
 			dst = &d.UpdatedAt
 		case "color":
+			need = FieldColor
 			dst = &d.Color
 		case "text_color":
+			need = FieldTextColor
 			dst = &d.TextColor
 		case "icon":
+			need = FieldIcon
 			dst = &d.Icon
 		case "permission":
+			need = FieldShare
 			dst = &d.Permission
 		case "from_user":
+			need = FieldShare
 			dst = &d.FromUser
 		case "from_user_name":
+			need = FieldShare
 			dst = &d.FromUserName
 		case "from_user_avatar":
+			need = FieldShare
 			dst = &d.FromUserAvatar
 		case "from_group_id":
+			need = FieldShare
 			dst = &d.FromGroupID
 		case "from_group_name":
+			need = FieldShare
 			dst = &d.FromGroupName
 		case "share_id":
+			need = FieldShare
 			dst = &d.ShareID
 		case "share_type":
+			need = FieldShare
 			dst = &d.ShareType
 		case "dtable_share_id":
+			need = FieldShare
 			dst = &d.DTableShareID
 		case "view_share_id":
+			need = FieldShare
 			dst = &d.ViewShareID
 		case "shared_name":
+			need = FieldShare
 			dst = &d.SharedName
 		case "starred":
 			s.looseBool(&d.Starred)
 			continue
 		case "is_encrypted":
+			if s.fields&FieldIsEncrypted == 0 {
+				s.skipValue()
+				continue
+			}
 			s.looseBool(&d.IsEncrypted)
 			continue
 		case "in_storage":
+			if s.fields&FieldInStorage == 0 {
+				s.skipValue()
+				continue
+			}
 			s.looseBool(&d.InStorage)
 			continue
 		default:
+			s.skipValue()
+			continue
+		}
+		if need != 0 && s.fields&need == 0 {
 			s.skipValue()
 			continue
 		}

@@ -277,7 +277,8 @@ type Loaders struct {
 
 	mu     sync.Mutex
 	detail bool
-	snaps  map[bool]*snapshotCall // by detail
+	fields upstream.Fields
+	snaps  map[snapshotKey]*snapshotCall
 
 	workspaceByID *dataloader.Loader[string, *upstream.Workspace]
 	dtableByUUID  *dataloader.Loader[string, *upstream.DTable]
@@ -286,7 +287,7 @@ type Loaders struct {
 // New builds the loaders for one request made with token. authErr, when set,
 // is what every read returns (a malformed Authorization header).
 func New(f Fetcher, token string, authErr error, opts ...Option) *Loaders {
-	l := &Loaders{fetcher: f, token: token, authErr: authErr, detail: true, snaps: map[bool]*snapshotCall{}}
+	l := &Loaders{fetcher: f, token: token, authErr: authErr, detail: true, fields: upstream.AllFields, snaps: map[snapshotKey]*snapshotCall{}}
 	for _, o := range opts {
 		o(l)
 	}
@@ -345,7 +346,7 @@ func (l *Loaders) Token() (string, error) {
 	return l.token, nil
 }
 
-func (l *Loaders) fetch(ctx context.Context, detail bool) (snap *Snapshot, err error) {
+func (l *Loaders) fetch(ctx context.Context, k snapshotKey) (snap *Snapshot, err error) {
 	token, err := l.Token()
 	if err != nil {
 		return nil, err
@@ -358,7 +359,10 @@ func (l *Loaders) fetch(ctx context.Context, detail bool) (snap *Snapshot, err e
 			snap, err = nil, apperr.Wrap(apperr.Internal, "internal error", errors.New(l.Redact(fmt.Sprintf("panic while reading SeaTable: %v", p))))
 		}
 	}()
-	list, err := l.fetcher.ListWorkspaces(ctx, token, detail)
+	if k.fields != upstream.AllFields {
+		ctx = upstream.WithFields(ctx, k.fields)
+	}
+	list, err := l.fetcher.ListWorkspaces(ctx, token, k.detail)
 	if err != nil {
 		return nil, fmt.Errorf("load workspaces: %w", err)
 	}
@@ -374,6 +378,12 @@ func (l *Loaders) Redact(s string) string {
 	return strings.ReplaceAll(s, l.token, "[REDACTED]")
 }
 
+// snapshotKey is what a memoised fetch asked SeaTable and the decoder for.
+type snapshotKey struct {
+	detail bool
+	fields upstream.Fields
+}
+
 // snapshotCall is one memoised fetch; done is closed once snap/err are set.
 type snapshotCall struct {
 	done chan struct{}
@@ -385,18 +395,27 @@ type snapshotCall struct {
 // fetches it, concurrent callers wait for that fetch, errors included.
 func (l *Loaders) snapshot(ctx context.Context) (*Snapshot, error) {
 	l.mu.Lock()
-	detail := l.detail
-	c, started := l.snaps[detail]
+	k := snapshotKey{l.detail, l.fields}
+	c, started := l.snaps[k]
+	if !started {
+		// A list read with more fields serves a read that needs fewer.
+		for have, hc := range l.snaps {
+			if have.detail == k.detail && have.fields&k.fields == k.fields {
+				c, started = hc, true
+				break
+			}
+		}
+	}
 	if !started {
 		c = &snapshotCall{done: make(chan struct{})}
-		l.snaps[detail] = c
+		l.snaps[k] = c
 	}
 	l.mu.Unlock()
 	if !started {
 		if l.observer != nil {
 			l.observer.ObserveBatch("snapshot", 1)
 		}
-		c.snap, c.err = l.fetch(ctx, detail) // fetch turns panics into errors
+		c.snap, c.err = l.fetch(ctx, k) // fetch turns panics into errors
 		close(c.done)
 		return c.snap, c.err
 	}
@@ -427,6 +446,16 @@ func (l *Loaders) SetDetail(detail bool) {
 	l.mu.Unlock()
 }
 
+// SetFields chooses which optional base fields this request's upstream
+// answer needs decoded (upstream.Fields). Like SetDetail, the GraphQL layer
+// sets it once per operation, from the fields the operation selects; the
+// default is all of them.
+func (l *Loaders) SetFields(f upstream.Fields) {
+	l.mu.Lock()
+	l.fields = f
+	l.mu.Unlock()
+}
+
 // CallerHash returns an HMAC of the request's token under key, so that work
 // can be shared between requests of the same caller without keeping the
 // token; ok is false when the request has no usable token.
@@ -447,7 +476,7 @@ func (l *Loaders) Snapshot(ctx context.Context) (*Snapshot, error) { return l.sn
 // for this token, so that reads after a write see the new state.
 func (l *Loaders) Invalidate(ctx context.Context) {
 	l.mu.Lock()
-	l.snaps = map[bool]*snapshotCall{}
+	l.snaps = map[snapshotKey]*snapshotCall{}
 	l.mu.Unlock()
 	l.workspaceByID.ClearAll()
 	l.dtableByUUID.ClearAll()

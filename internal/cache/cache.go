@@ -119,7 +119,10 @@ func Bypassed(ctx context.Context) bool {
 func estimatedSize(l *upstream.WorkspaceList) int64 { return 2*int64(l.BodyBytes) + 512 }
 
 // ListWorkspaces serves a fresh cached answer or fetches and stores one.
+// Answers are kept whole: a read that asked for fewer fields
+// (upstream.WithFields) is served, and fetched, with all of them.
 func (c *Cache) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
+	ctx = upstream.WithFields(ctx, upstream.AllFields)
 	if c.shared != nil {
 		return c.listShared(ctx, token, detail)
 	}

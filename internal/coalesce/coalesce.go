@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -164,6 +165,10 @@ func (c *Coalescer) callKey(ctx context.Context, token string, detail bool) stri
 	k := c.tokenKey(token)
 	if detail {
 		k += "|detail"
+	}
+	// A list decoded with fewer fields serves only reads that need no more.
+	if f := upstream.FieldsFrom(ctx); f != upstream.AllFields {
+		k += "|fields=" + strconv.FormatUint(uint64(f), 16)
 	}
 	if c.partition != nil {
 		k += "|" + c.partition(ctx)
