@@ -156,7 +156,7 @@ func TestCreateDTable(t *testing.T) {
 
 	// Without a workspace the base goes to the personal workspace; asking
 	// for its workspace costs one read after the write.
-	resp = e.mutate(t, `mutation { createDTable(input: {name: "Solo"}) { dtable { name workspace { id type } } } }`, nil)
+	resp = e.mutate(t, `mutation { createDTable(input: {name: "Solo"}) { dtable { name workspace { id: seatableId type } } } }`, nil)
 	var solo struct {
 		CreateDTable struct {
 			Dtable struct {

@@ -143,7 +143,7 @@ func TestIsolationWithCoalescingAndCache(t *testing.T) {
 			for i := 0; i < tokens; i++ {
 				tok := fmt.Sprintf("iso-token-%d", i)
 				fake.SetToken(tok, []byte(fmt.Sprintf(`{"workspace_list":[{"id":%d,"name":"ws-of-%s","type":"personal","table_list":[{"id":1,"uuid":"00000000-0000-4000-8000-%012d","name":"base-of-%s"}]}]}`, i+1, tok, i, tok)))
-				want[tok] = fmt.Sprintf(`{"workspaces":[{"id":"%d","name":"ws-of-%s","tables":[{"name":"base-of-%s"}]}],"w":{"name":"ws-of-%s"}}`, i+1, tok, tok, tok)
+				want[tok] = fmt.Sprintf(`{"workspaces":[{"seatableId":"%d","name":"ws-of-%s","tables":[{"name":"base-of-%s"}]}],"w":{"name":"ws-of-%s"}}`, i+1, tok, tok, tok)
 			}
 			e := newPerfEnv(t, fake, perf.opts)
 			var wg sync.WaitGroup
@@ -155,7 +155,7 @@ func TestIsolationWithCoalescingAndCache(t *testing.T) {
 					for r := 0; r < 4; r++ {
 						tok := fmt.Sprintf("iso-token-%d", (g+r)%tokens)
 						id := fmt.Sprint((g+r)%tokens + 1)
-						body, _ := json.Marshal(map[string]any{"query": `{ workspaces { id name tables { name } } w: workspace(id: "` + id + `") { name } }`})
+						body, _ := json.Marshal(map[string]any{"query": `{ workspaces { seatableId name tables { name } } w: workspace(id: "` + id + `") { name } }`})
 						req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
 						req.Header.Set("Content-Type", "application/json")
 						req.Header.Set("Authorization", "Token "+tok)

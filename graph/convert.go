@@ -39,9 +39,14 @@ func dtableFilter(f *model.DTableFilter) *dtablequery.Filter {
 	if f == nil {
 		return nil
 	}
+	wid := f.WorkspaceID
+	if wid != nil {
+		k := workspaceKey(*wid)
+		wid = &k
+	}
 	return &dtablequery.Filter{
 		NameContains:  f.NameContains,
-		WorkspaceID:   f.WorkspaceID,
+		WorkspaceID:   wid,
 		WorkspaceType: upstreamType(f.WorkspaceType),
 		Starred:       f.Starred,
 		CreatedAfter:  f.CreatedAfter,

@@ -432,7 +432,8 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"starredDTables": {write: writeQueryStarred, child: "DTable"},
 	},
 	"Workspace": {
-		"id":                {write: wsString(func(w *upstream.Workspace) string { return w.ID })},
+		"id":                {write: wsString(workspaceGlobalID)},
+		"seatableId":        {write: wsString(func(w *upstream.Workspace) string { return w.ID })},
 		"type":              {write: writeWorkspaceType},
 		"name":              {write: wsString(func(w *upstream.Workspace) string { return w.Name })},
 		"ownerName":         {write: wsOptString(func(w *upstream.Workspace) *string { return w.OwnerName })},
@@ -451,7 +452,8 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"shareFolders":      {write: wsList(func(w *upstream.Workspace) []*upstream.ShareFolder { return w.ShareFolders }), child: "ShareFolder"},
 	},
 	"DTable": {
-		"id":             {write: dtString(func(d *upstream.DTable) string { return d.ID })},
+		"id":             {write: dtString(dtableGlobalID)},
+		"seatableId":     {write: writeDTableSeatableID},
 		"uuid":           {write: dtString(func(d *upstream.DTable) string { return d.UUID })},
 		"name":           {write: dtString(func(d *upstream.DTable) string { return d.Name })},
 		"workspaceId":    {write: dtString(func(d *upstream.DTable) string { return d.WorkspaceID })},
@@ -479,18 +481,24 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"sharedName":     {write: dtOptString(func(d *upstream.DTable) *string { return d.SharedName })},
 	},
 	"Folder": {
-		"id":          {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.str(o.ID); return true })},
+		"id":          {write: writeFolderID},
+		"seatableId":  {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.str(o.ID); return true })},
 		"name":        {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.str(o.Name); return true })},
 		"workspaceId": {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.optStr(o.WorkspaceID); return true })},
 		"items":       {write: writeFolderItems, child: "FolderItem"},
 		"tables":      {write: writeFolderTables, child: "DTable"},
 	},
 	"FolderItem": {
-		"itemType": {write: typed(func(r *runState, f *fieldPlan, o *upstream.FolderItem) bool { r.str(o.ItemType); return true })},
-		"itemId":   {write: typed(func(r *runState, f *fieldPlan, o *upstream.FolderItem) bool { r.str(o.ItemID); return true })},
+		"id":       {write: typed(func(r *runState, f *fieldPlan, o *model.FolderItem) bool { r.str(o.ID); return true })},
+		"itemType": {write: typed(func(r *runState, f *fieldPlan, o *model.FolderItem) bool { r.str(o.ItemType); return true })},
+		"itemId":   {write: typed(func(r *runState, f *fieldPlan, o *model.FolderItem) bool { r.str(o.ItemID); return true })},
 	},
 	"SharedView": {
-		"id":             {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool { r.str(o.ID); return true })},
+		"id": {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool {
+			r.str(globalID(kindSharedView, o.ID))
+			return true
+		})},
+		"seatableId":     {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool { r.str(o.ID); return true })},
 		"dtableName":     {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool { r.str(o.DTableName); return true })},
 		"workspaceId":    {write: svOptString(func(o *upstream.SharedView) *string { return o.WorkspaceID })},
 		"fromUser":       {write: svOptString(func(o *upstream.SharedView) *string { return o.FromUser })},
@@ -509,9 +517,13 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"shareType":      {write: svOptString(func(o *upstream.SharedView) *string { return o.ShareType })},
 	},
 	"ShareFolder": {
-		"id":       {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.str(o.ID); return true })},
-		"name":     {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.str(o.Name); return true })},
-		"username": {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.optStr(o.Username); return true })},
+		"id": {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool {
+			r.str(globalID(kindShareFolder, o.ID))
+			return true
+		})},
+		"seatableId": {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.str(o.ID); return true })},
+		"name":       {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.str(o.Name); return true })},
+		"username":   {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.optStr(o.Username); return true })},
 	},
 	"DTableConnection": {
 		"edges":      {write: writeConnectionEdges, child: "DTableEdge"},
@@ -637,7 +649,7 @@ func writeQueryWorkspace(r *runState, f *fieldPlan, _ any) bool {
 	}
 	// What the resolver's loader reads, without its batching window.
 	r.byID++
-	return optObject(r, f.child, snap.Workspace(id))
+	return optObject(r, f.child, snap.Workspace(workspaceKey(id)))
 }
 
 func writeQueryDTable(r *runState, f *fieldPlan, _ any) bool {
@@ -750,6 +762,19 @@ func writeWorkspaceTables(r *runState, f *fieldPlan, obj any) bool {
 	return err == nil && writeObjects(r, f.child, list)
 }
 
+func writeDTableSeatableID(r *runState, _ *fieldPlan, obj any) bool {
+	d, ok := obj.(*upstream.DTable)
+	if !ok {
+		return false
+	}
+	if d.ID == "" {
+		r.null() // SeaTable sent none
+	} else {
+		r.str(d.ID)
+	}
+	return true
+}
+
 func writeDTableStarred(r *runState, _ *fieldPlan, obj any) bool {
 	d, ok := obj.(*upstream.DTable)
 	if !ok {
@@ -785,22 +810,26 @@ func writeDTableFolder(r *runState, f *fieldPlan, obj any) bool {
 	return ok && optObject(r, f.child, snap.FolderOf(d))
 }
 
+func writeFolderID(r *runState, _ *fieldPlan, obj any) bool {
+	fo, ok := obj.(*upstream.Folder)
+	if !ok {
+		return false
+	}
+	snap, ok := r.snapshot()
+	if !ok {
+		return false
+	}
+	r.str(globalID(kindFolder, folderKey(snap.FolderWorkspace(fo), fo.ID)))
+	return true
+}
+
 func writeFolderItems(r *runState, f *fieldPlan, obj any) bool {
 	fo, ok := obj.(*upstream.Folder)
 	if !ok {
 		return false
 	}
-	r.buf = append(r.buf, '[')
-	for i := range fo.Items {
-		if i > 0 {
-			r.buf = append(r.buf, ',')
-		}
-		if !r.object(f.child, &fo.Items[i]) {
-			return false
-		}
-	}
-	r.buf = append(r.buf, ']')
-	return true
+	snap, ok := r.snapshot()
+	return ok && writeObjects(r, f.child, folderItems(snap.FolderWorkspace(fo), fo))
 }
 
 func writeFolderTables(r *runState, f *fieldPlan, obj any) bool {

@@ -65,7 +65,7 @@ func uuidArg(uuid string) (string, error) {
 // workspaceIDArg checks a numeric workspace id argument.
 func workspaceIDArg(name, id string) error {
 	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-		return apperr.New(apperr.BadUserInput, fmt.Sprintf("%s must be a numeric workspace id", name))
+		return apperr.New(apperr.BadUserInput, fmt.Sprintf("%s must be a workspace's seatableId (numeric) or global id", name))
 	}
 	return nil
 }

@@ -16,6 +16,19 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
+// ID is the resolver for the id field.
+func (r *dTableResolver) ID(ctx context.Context, obj *upstream.DTable) (string, error) {
+	return dtableGlobalID(obj), nil
+}
+
+// SeatableID is the resolver for the seatableId field.
+func (r *dTableResolver) SeatableID(ctx context.Context, obj *upstream.DTable) (*string, error) {
+	if obj.ID == "" {
+		return nil, nil
+	}
+	return &obj.ID, nil
+}
+
 // Workspace is the resolver for the workspace field.
 func (r *dTableResolver) Workspace(ctx context.Context, obj *upstream.DTable) (*upstream.Workspace, error) {
 	if obj.WorkspaceID == "" {
@@ -33,13 +46,22 @@ func (r *dTableResolver) Folder(ctx context.Context, obj *upstream.DTable) (*ups
 	return snap.FolderOf(obj), nil
 }
 
-// Items is the resolver for the items field.
-func (r *folderResolver) Items(ctx context.Context, obj *upstream.Folder) ([]*upstream.FolderItem, error) {
-	out := make([]*upstream.FolderItem, len(obj.Items))
-	for i := range obj.Items {
-		out[i] = &obj.Items[i]
+// ID is the resolver for the id field.
+func (r *folderResolver) ID(ctx context.Context, obj *upstream.Folder) (string, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return "", err
 	}
-	return out, nil
+	return globalID(kindFolder, folderKey(snap.FolderWorkspace(obj), obj.ID)), nil
+}
+
+// Items is the resolver for the items field.
+func (r *folderResolver) Items(ctx context.Context, obj *upstream.Folder) ([]*model.FolderItem, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return folderItems(snap.FolderWorkspace(obj), obj), nil
 }
 
 // Tables is the resolver for the tables field.
@@ -64,6 +86,8 @@ func (r *mutationResolver) CreateDTable(ctx context.Context, input model.CreateD
 		return nil, err
 	}
 	if input.WorkspaceID != nil {
+		wid := workspaceKey(*input.WorkspaceID)
+		input.WorkspaceID = &wid
 		if err := workspaceIDArg("workspaceId", *input.WorkspaceID); err != nil {
 			return nil, err
 		}
@@ -146,6 +170,7 @@ func (r *mutationResolver) CopyDTable(ctx context.Context, input model.CopyDTabl
 	if err != nil {
 		return nil, err
 	}
+	input.DstWorkspaceID = workspaceKey(input.DstWorkspaceID)
 	if err := workspaceIDArg("dstWorkspaceId", input.DstWorkspaceID); err != nil {
 		return nil, err
 	}
@@ -169,6 +194,31 @@ func (r *mutationResolver) StarDTable(ctx context.Context, input model.StarDTabl
 // UnstarDTable is the resolver for the unstarDTable field.
 func (r *mutationResolver) UnstarDTable(ctx context.Context, input model.StarDTableInput) (*model.StarDTablePayload, error) {
 	return r.star(ctx, input.UUID, false)
+}
+
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	return resolveNode(ctx, id)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	// Every id is checked before any is read: a bad one fails the field
+	// without an upstream call.
+	for _, id := range ids {
+		if _, _, ok := parseGlobalID(id); !ok {
+			return nil, badID(id)
+		}
+	}
+	out := make([]model.Node, len(ids))
+	for i, id := range ids {
+		n, err := resolveNode(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 // Workspaces is the resolver for the workspaces field.
@@ -196,7 +246,7 @@ func (r *queryResolver) Workspaces(ctx context.Context, filter *model.WorkspaceF
 
 // Workspace is the resolver for the workspace field.
 func (r *queryResolver) Workspace(ctx context.Context, id string) (*upstream.Workspace, error) {
-	return loaders.For(ctx).WorkspaceByID(ctx, id)
+	return loaders.For(ctx).WorkspaceByID(ctx, workspaceKey(id))
 }
 
 // Dtable is the resolver for the dtable field.
@@ -224,7 +274,7 @@ func (r *queryResolver) DtableByName(ctx context.Context, workspaceID string, na
 	if err != nil {
 		return nil, err
 	}
-	return snap.DTableByName(workspaceID, name), nil
+	return snap.DTableByName(workspaceKey(workspaceID), name), nil
 }
 
 // StarredDTables is the resolver for the starredDTables field.
@@ -237,9 +287,24 @@ func (r *queryResolver) StarredDTables(ctx context.Context) ([]*upstream.DTable,
 	return (&dtablequery.Filter{Starred: &yes}).Apply(snap.DTables(), snap.ListedIn), nil
 }
 
+// ID is the resolver for the id field.
+func (r *shareFolderResolver) ID(ctx context.Context, obj *upstream.ShareFolder) (string, error) {
+	return globalID(kindShareFolder, obj.ID), nil
+}
+
+// ID is the resolver for the id field.
+func (r *sharedViewResolver) ID(ctx context.Context, obj *upstream.SharedView) (string, error) {
+	return globalID(kindSharedView, obj.ID), nil
+}
+
 // Dtable is the resolver for the dtable field.
 func (r *starDTablePayloadResolver) Dtable(ctx context.Context, obj *model.StarDTablePayload) (*upstream.DTable, error) {
 	return loaders.For(ctx).DTableByUUID(ctx, obj.UUID)
+}
+
+// ID is the resolver for the id field.
+func (r *workspaceResolver) ID(ctx context.Context, obj *upstream.Workspace) (string, error) {
+	return workspaceGlobalID(obj), nil
 }
 
 // Type is the resolver for the type field.
@@ -306,6 +371,12 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// ShareFolder returns ShareFolderResolver implementation.
+func (r *Resolver) ShareFolder() ShareFolderResolver { return &shareFolderResolver{r} }
+
+// SharedView returns SharedViewResolver implementation.
+func (r *Resolver) SharedView() SharedViewResolver { return &sharedViewResolver{r} }
+
 // StarDTablePayload returns StarDTablePayloadResolver implementation.
 func (r *Resolver) StarDTablePayload() StarDTablePayloadResolver {
 	return &starDTablePayloadResolver{r}
@@ -319,6 +390,8 @@ type (
 	folderResolver            struct{ *Resolver }
 	mutationResolver          struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	shareFolderResolver       struct{ *Resolver }
+	sharedViewResolver        struct{ *Resolver }
 	starDTablePayloadResolver struct{ *Resolver }
 	workspaceResolver         struct{ *Resolver }
 )

@@ -57,6 +57,9 @@ type Snapshot struct {
 	order []string
 	// listedIn is, per uuid, every workspace listing the base.
 	listedIn map[string][]*upstream.Workspace
+	// folderHome is, per folder, the id of the workspace listing it.
+	folderOnce sync.Once
+	folderHome map[*upstream.Folder]string
 }
 
 // NewSnapshot wraps a workspace list; its indexes are built on first use. A
@@ -212,6 +215,28 @@ func (s *Snapshot) FolderOf(d *upstream.DTable) *upstream.Folder {
 		}
 	}
 	return nil
+}
+
+// FolderWorkspace returns the id of the workspace that lists folder f:
+// part of the folder's identity, which SeaTable sends in the folder itself
+// only on some servers. A folder from another snapshot (read before a
+// write) falls back to what the folder says.
+func (s *Snapshot) FolderWorkspace(f *upstream.Folder) string {
+	s.folderOnce.Do(func() {
+		s.folderHome = map[*upstream.Folder]string{}
+		for _, ws := range s.List.Workspaces {
+			for _, fo := range ws.Folders {
+				s.folderHome[fo] = ws.ID
+			}
+		}
+	})
+	if id, ok := s.folderHome[f]; ok {
+		return id
+	}
+	if f.WorkspaceID != nil {
+		return *f.WorkspaceID
+	}
+	return ""
 }
 
 // Workspace returns the workspace with id, or nil.

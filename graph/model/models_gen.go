@@ -16,7 +16,7 @@ import (
 type CopyDTableInput struct {
 	// The uuid of the base to copy (32 or 36 characters).
 	UUID string `json:"uuid"`
-	// The numeric id of the workspace to copy into.
+	// The workspace to copy into: its `seatableId` (numeric) or global `id`.
 	DstWorkspaceID string `json:"dstWorkspaceId"`
 }
 
@@ -28,7 +28,7 @@ type CopyDTablePayload struct {
 
 // Input of `createDTable`.
 type CreateDTableInput struct {
-	// Target workspace id (numeric); the caller's personal workspace when absent.
+	// Target workspace: its `seatableId` (numeric) or global `id`; the caller's personal workspace when absent.
 	WorkspaceID *string `json:"workspaceId,omitempty"`
 	// Name of the new base; unique within the workspace.
 	Name string `json:"name"`
@@ -75,7 +75,7 @@ type DTableEdge struct {
 type DTableFilter struct {
 	// Only bases whose name contains this text, ignoring case (Unicode case folding, so "ärger" matches "ÄRGER" and "strasse" matches "Straße") and Unicode normalisation form (composed and decomposed accents are equal).
 	NameContains *string `json:"nameContains,omitempty"`
-	// Only bases that belong to, or are listed in, the workspace with this id (a numeric id, or "starred" / "shared").
+	// Only bases that belong to, or are listed in, this workspace: its `seatableId` (a numeric id, or "starred" / "shared") or its global `id`.
 	WorkspaceID *string `json:"workspaceId,omitempty"`
 	// Only bases listed in a workspace of this type (STARRED: in the starred list; SHARED: shared with the caller).
 	WorkspaceType *WorkspaceType `json:"workspaceType,omitempty"`
@@ -113,7 +113,7 @@ type DeleteDTablePayload struct {
 	UUID string `json:"uuid"`
 	// Its name.
 	Name string `json:"name"`
-	// Id of the workspace it was in.
+	// `seatableId` of the workspace it was in.
 	WorkspaceID string `json:"workspaceId"`
 }
 

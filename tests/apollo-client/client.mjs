@@ -40,30 +40,42 @@ async function step(name, fn) {
   console.log(`ok - ${name}`);
 }
 
-await step("a list query normalises every workspace and base by __typename and id", async () => {
+// The server's global ids: opaque to applications, but their format is a
+// stable contract (stored links and persisted caches rely on it).
+const gid = (type, key) => Buffer.from(`${type}:${key}`).toString("base64url");
+const ws = (seatableId) => `Workspace:${gid("Workspace", seatableId)}`;
+const base = (uuid) => `DTable:${gid("DTable", uuid)}`;
+const hello = "b406b9ba-b74e-49c8-aa4e-5567076e5c25";
+
+await step("a list query normalises every workspace and base by __typename and global id", async () => {
   const { data, error } = await client.query({
     query: gql`
       query List {
-        workspaces { id name type tables { id uuid name } }
+        workspaces { id seatableId name type tables { id seatableId uuid name } }
       }
     `,
   });
   assert.equal(error, undefined);
   assert.deepEqual(
     data.workspaces.map((w) => `${w.__typename}:${w.id}`),
-    ["Workspace:starred", "Workspace:shared", "Workspace:1", "Workspace:2"],
+    ["starred", "shared", "1", "2"].map(ws),
   );
+  assert.deepEqual(data.workspaces.map((w) => w.seatableId), ["starred", "shared", "1", "2"]);
   const cache = client.cache.extract();
-  for (const key of ["Workspace:starred", "Workspace:shared", "Workspace:1", "Workspace:2"]) {
+  for (const key of ["starred", "shared", "1", "2"].map(ws)) {
     assert.ok(cache[key], `cache has no ${key}: ${Object.keys(cache)}`);
   }
   // "hello" is listed in the starred and in the personal workspace: one entity.
+  const uuids = [...new Set(data.workspaces.flatMap((w) => w.tables.map((t) => t.uuid)))];
+  assert.equal(uuids.length, 4);
   assert.deepEqual(
     Object.keys(cache).filter((k) => k.startsWith("DTable:")).sort(),
-    ["DTable:3", "DTable:4", "DTable:5", "DTable:9"],
+    uuids.map(base).sort(),
   );
-  assert.deepEqual(cache["Workspace:1"].tables, [{ __ref: "DTable:3" }, { __ref: "DTable:4" }]);
-  assert.deepEqual(cache["Workspace:starred"].tables, [{ __ref: "DTable:4" }]);
+  const personal = data.workspaces[2].tables;
+  assert.deepEqual(cache[ws("1")].tables, personal.map((t) => ({ __ref: base(t.uuid) })));
+  assert.deepEqual(cache[ws("starred")].tables, [{ __ref: base(hello) }]);
+  assert.equal(cache[base(hello)].seatableId, "4"); // SeaTable's own id, kept apart
 });
 
 await step("a second query for the same workspace merges into the same cache entry", async () => {
@@ -73,11 +85,11 @@ await step("a second query for the same workspace merges into the same cache ent
         workspace(id: $id) { id groupId isAdmin }
       }
     `,
-    variables: { id: "2" },
+    variables: { id: "2" }, // a seatableId is accepted as well as the global id
   });
   assert.equal(data.workspace.isAdmin, true);
-  const id = client.cache.identify({ __typename: "Workspace", id: "2" });
-  assert.equal(id, "Workspace:2");
+  const id = client.cache.identify({ __typename: "Workspace", id: gid("Workspace", "2") });
+  assert.equal(id, ws("2"));
   const entry = client.cache.extract()[id];
   assert.equal(entry.name, "group one"); // from the first query
   assert.equal(entry.groupId, "1"); // from the second
@@ -99,11 +111,25 @@ await step("fields from both queries are read from the cache without a request",
     { name: "group one", isAdmin: true, tables: ["testing"] },
   );
   assert.equal(requests, before, "cache-only read went to the network");
+  const testing = "3a4f848c-5fc9-4cc8-bbda-96d7d49a944a";
   const fragment = client.cache.readFragment({
-    id: client.cache.identify({ __typename: "DTable", id: "5" }),
+    id: client.cache.identify({ __typename: "DTable", id: gid("DTable", testing) }),
     fragment: gql`fragment Base on DTable { uuid name }`,
   });
-  assert.deepEqual(fragment, { __typename: "DTable", uuid: "3a4f848c-5fc9-4cc8-bbda-96d7d49a944a", name: "testing" });
+  assert.deepEqual(fragment, { __typename: "DTable", uuid: testing, name: "testing" });
+});
+
+await step("node(id:) reads a cached base again by its global id", async () => {
+  const { data } = await client.query({
+    query: gql`
+      query Node($id: ID!) {
+        node(id: $id) { id ... on DTable { uuid name starred } }
+      }
+    `,
+    variables: { id: gid("DTable", hello) },
+  });
+  assert.deepEqual(data.node, { __typename: "DTable", id: gid("DTable", hello), uuid: hello, name: "hello", starred: true });
+  assert.equal(client.cache.extract()[base(hello)].name, "hello");
 });
 
 await step("a malformed uuid is BAD_USER_INPUT in extensions.code", async () => {
