@@ -535,20 +535,20 @@ func TestCurrentFixtureGroupShares(t *testing.T) {
 				Permission, FromGroupName *string
 			}
 			GroupSharedViews []struct {
-				Name                    string
 				ViewShareID, SharedName *string
+				Dtable                  struct{ Name string }
 			}
 		}
 	}
 	e.mustData(t, "Token "+tokA, `{ workspaces { id shareFolders { id name }
-		groupSharedTables { name permission fromGroupName } groupSharedViews { name viewShareId sharedName } } }`, &data)
+		groupSharedTables { name permission fromGroupName } groupSharedViews { viewShareId sharedName dtable { name } } } }`, &data)
 	var gst, gsv, sf int
 	for _, ws := range data.Workspaces {
 		gst += len(ws.GroupSharedTables)
 		gsv += len(ws.GroupSharedViews)
 		sf += len(ws.ShareFolders)
 		for _, v := range ws.GroupSharedViews {
-			if v.ViewShareID == nil {
+			if v.ViewShareID == nil || v.Dtable.Name == "" {
 				t.Errorf("group-shared view without viewShareId: %+v", v)
 			}
 		}

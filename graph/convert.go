@@ -2,6 +2,7 @@ package graph
 
 import (
 	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
@@ -90,6 +91,17 @@ func connection(p *dtablequery.Page) *model.DTableConnection {
 		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &p.Cursors[0], &p.Cursors[n-1]
 	}
 	return c
+}
+
+// canonical maps a workspace's list to the entries every list answers
+// (loaders.Snapshot.Canonical): a base listed in its workspace and in the
+// starred list must not be two different objects with one id.
+func canonical(snap *loaders.Snapshot, list []*upstream.DTable) []*upstream.DTable {
+	out := make([]*upstream.DTable, len(list))
+	for i, d := range list {
+		out[i] = snap.Canonical(d)
+	}
+	return out
 }
 
 // keepCallerView carries what a write response cannot know (the caller's

@@ -447,8 +447,8 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"tables":            {write: writeWorkspaceTables, child: "DTable", coerce: (*executionContext).field_Workspace_tables_args},
 		"folders":           {write: wsList(func(w *upstream.Workspace) []*upstream.Folder { return w.Folders }), child: "Folder"},
 		"sharedViews":       {write: wsList(func(w *upstream.Workspace) []*upstream.SharedView { return w.SharedViews }), child: "SharedView"},
-		"groupSharedTables": {write: wsList(func(w *upstream.Workspace) []*upstream.DTable { return w.GroupSharedTables }), child: "DTable"},
-		"groupSharedViews":  {write: wsList(func(w *upstream.Workspace) []*upstream.DTable { return w.GroupSharedViews }), child: "DTable"},
+		"groupSharedTables": {write: writeGroupSharedTables, child: "DTable"},
+		"groupSharedViews":  {write: writeGroupSharedViews, child: "GroupSharedView"},
 		"shareFolders":      {write: wsList(func(w *upstream.Workspace) []*upstream.ShareFolder { return w.ShareFolders }), child: "ShareFolder"},
 	},
 	"DTable": {
@@ -477,8 +477,6 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"fromGroupName":  {write: dtOptString(func(d *upstream.DTable) *string { return d.FromGroupName })},
 		"shareId":        {write: dtOptString(func(d *upstream.DTable) *string { return d.ShareID })},
 		"shareType":      {write: dtOptString(func(d *upstream.DTable) *string { return d.ShareType })},
-		"viewShareId":    {write: dtOptString(func(d *upstream.DTable) *string { return d.ViewShareID })},
-		"sharedName":     {write: dtOptString(func(d *upstream.DTable) *string { return d.SharedName })},
 	},
 	"Folder": {
 		"id":          {write: writeFolderID},
@@ -515,6 +513,21 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"icon":           {write: svOptString(func(o *upstream.SharedView) *string { return o.Icon })},
 		"shareId":        {write: svOptString(func(o *upstream.SharedView) *string { return o.ShareID })},
 		"shareType":      {write: svOptString(func(o *upstream.SharedView) *string { return o.ShareType })},
+	},
+	"GroupSharedView": {
+		"id":           {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.str(o.ID); return true })},
+		"viewShareId":  {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.ViewShareID); return true })},
+		"sharedName":   {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.SharedName); return true })},
+		"permission":   {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.Permission); return true })},
+		"fromUser":     {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.FromUser); return true })},
+		"fromUserName": {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.FromUserName); return true })},
+		"fromUserAvatar": {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool {
+			r.optStr(o.FromUserAvatar)
+			return true
+		})},
+		"dtable": {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool {
+			return o.Dtable != nil && r.object(f.child, o.Dtable)
+		}), child: "DTable"},
 	},
 	"ShareFolder": {
 		"id": {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool {
@@ -759,6 +772,24 @@ func writeWorkspaceTables(r *runState, f *fieldPlan, obj any) bool {
 	filter, _ := args["filter"].(*model.DTableFilter)
 	orderBy, _ := args["orderBy"].(*model.DTableOrder)
 	list, err := (&workspaceResolver{r.s.resolver}).Tables(r.ctx, ws, filter, orderBy)
+	return err == nil && writeObjects(r, f.child, list)
+}
+
+func writeGroupSharedTables(r *runState, f *fieldPlan, obj any) bool {
+	ws, ok := obj.(*upstream.Workspace)
+	if !ok {
+		return false
+	}
+	list, err := (&workspaceResolver{r.s.resolver}).GroupSharedTables(r.ctx, ws)
+	return err == nil && writeObjects(r, f.child, list)
+}
+
+func writeGroupSharedViews(r *runState, f *fieldPlan, obj any) bool {
+	ws, ok := obj.(*upstream.Workspace)
+	if !ok {
+		return false
+	}
+	list, err := (&workspaceResolver{r.s.resolver}).GroupSharedViews(r.ctx, ws)
 	return err == nil && writeObjects(r, f.child, list)
 }
 

@@ -130,8 +130,18 @@ func resolveNode(ctx context.Context, id string) (model.Node, error) {
 			return nil, badID(id)
 		}
 		d, err := l.DTableByUUID(ctx, key)
-		if err != nil || d == nil {
+		if err != nil {
 			return nil, err
+		}
+		if d == nil {
+			// A base seen only through a view shared into a group.
+			snap, err := l.Snapshot(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if d = snap.ViewBase(key); d == nil {
+				return nil, nil
+			}
 		}
 		return d, nil
 	}
@@ -201,5 +211,45 @@ func findShareFolder(snap *loaders.Snapshot, key string) model.Node {
 	return nil
 }
 
-// findGroupSharedView is filled in with the GroupSharedView type.
-func findGroupSharedView(*loaders.Snapshot, string) model.Node { return nil }
+// groupSharedViewKey is a view share's natural key: the group workspace it
+// is shared into and SeaTable's view-share id (the view's base and name
+// where a server sends no id).
+func groupSharedViewKey(wsID string, v *upstream.DTable) string {
+	if v.ViewShareID != nil && *v.ViewShareID != "" {
+		return wsID + ":" + *v.ViewShareID
+	}
+	name := ""
+	if v.SharedName != nil {
+		name = *v.SharedName
+	}
+	return wsID + "::" + v.UUID + ":" + name
+}
+
+// groupSharedViews splits a group workspace's view entries, which SeaTable
+// sends as the base's fields plus the view's, into views with their base.
+func groupSharedViews(snap *loaders.Snapshot, ws *upstream.Workspace) []*model.GroupSharedView {
+	out := make([]*model.GroupSharedView, 0, len(ws.GroupSharedViews))
+	for _, v := range ws.GroupSharedViews {
+		out = append(out, &model.GroupSharedView{
+			ID:          globalID(kindGroupSharedView, groupSharedViewKey(ws.ID, v)),
+			ViewShareID: v.ViewShareID, SharedName: v.SharedName, Permission: v.Permission,
+			FromUser: v.FromUser, FromUserName: v.FromUserName, FromUserAvatar: v.FromUserAvatar,
+			Dtable: snap.ViewBase(v.UUID),
+		})
+	}
+	return out
+}
+
+func findGroupSharedView(snap *loaders.Snapshot, key string) model.Node {
+	wsID, _, _ := strings.Cut(key, ":")
+	ws := snap.Workspace(wsID)
+	if ws == nil {
+		return nil
+	}
+	for _, v := range groupSharedViews(snap, ws) {
+		if v.ID == globalID(kindGroupSharedView, key) {
+			return v
+		}
+	}
+	return nil
+}

@@ -53,6 +53,7 @@ func postQuery(t *testing.T, h http.Handler, query string, vars map[string]any) 
 const everyIDQuery = `{ workspaces { __typename id seatableId
 	tables { __typename id uuid }
 	groupSharedTables { __typename id uuid }
+	groupSharedViews { __typename id viewShareId sharedName dtable { __typename id uuid } }
 	folders { __typename id seatableId items { __typename id itemType itemId } }
 	sharedViews { __typename id seatableId }
 	shareFolders { __typename id seatableId } } }`
@@ -64,6 +65,9 @@ type obj struct {
 	UUID       string `json:"uuid"`
 	ItemType   string `json:"itemType"`
 	ItemID     string `json:"itemId"`
+	ViewShare  string `json:"viewShareId"`
+	SharedName string `json:"sharedName"`
+	Dtable     *obj   `json:"dtable"`
 }
 
 // listIDs returns, per global id, the natural identity of what it names.
@@ -81,7 +85,7 @@ func listIDs(t *testing.T, h http.Handler) map[string]string {
 				obj
 				Items []obj
 			}
-			SharedViews, ShareFolders []obj
+			SharedViews, ShareFolders, GroupSharedViews []obj
 		}
 	}
 	if err := json.Unmarshal(res.Data, &data); err != nil {
@@ -114,6 +118,10 @@ func listIDs(t *testing.T, h http.Handler) map[string]string {
 		}
 		for _, v := range ws.ShareFolders {
 			add(v, v.SeatableID)
+		}
+		for _, v := range ws.GroupSharedViews {
+			add(v, ws.SeatableID+"/"+v.ViewShare+"/"+v.SharedName)
+			add(*v.Dtable, v.Dtable.UUID)
 		}
 	}
 	return ids
@@ -203,5 +211,34 @@ func TestWorkspaceArgumentsTakeEitherID(t *testing.T) {
 	want := `{"a":{"id":"` + g + `","seatableId":"2"},"b":{"id":"` + g + `","seatableId":"2"},"c":{"name":"testing"},"d":{"name":"testing"},"e":{"totalCount":1},"f":{"totalCount":1}}`
 	if len(res.Errors) > 0 || string(res.Data) != want {
 		t.Errorf("got %s %+v\nwant %s", res.Data, res.Errors, want)
+	}
+}
+
+// TestTwoViewsOfOneBaseStayApart: SeaTable lists views shared into a group
+// as the base's fields plus the view's. Two views of one base are two
+// objects, and their base is one, the same as in its workspace's list and
+// without either view's details.
+func TestTwoViewsOfOneBaseStayApart(t *testing.T) {
+	str := func(s string) *string { return &s }
+	const uuid = "d4c3b2a1-0f9e-4d8c-b7a6-958473625140"
+	view := func(id, name string) *upstream.DTable {
+		return &upstream.DTable{ID: "71", UUID: uuid, Name: "Tickets", WorkspaceID: "1", ViewShareID: str(id), SharedName: str(name), FromUser: str("erin@auth.local")}
+	}
+	list := &upstream.WorkspaceList{Detail: true, Workspaces: []*upstream.Workspace{
+		{ID: "1", Type: upstream.WorkspacePersonal, Name: "personal", Tables: []*upstream.DTable{{ID: "71", UUID: uuid, Name: "Tickets", WorkspaceID: "1"}}},
+		{ID: "2", Type: upstream.WorkspaceGroup, Name: "support", GroupSharedViews: []*upstream.DTable{view("5", "Open tickets"), view("6", "Closed tickets")}},
+	}}
+	for _, fast := range []bool{true, false} {
+		opts := DefaultServerOptions(slog.New(slog.DiscardHandler))
+		opts.FastPath = fast
+		h := loaders.Middleware(staticFetcher{list}, "")(NewServer(opts))
+		res := postQuery(t, h, `{ workspaces { tables { id name } groupSharedViews { id viewShareId sharedName fromUser dtable { id uuid name permission fromUser } } } }`, nil)
+		want := `{"workspaces":[{"tables":[{"id":"` + globalID(kindDTable, uuid) + `","name":"Tickets"}],"groupSharedViews":[]},` +
+			`{"tables":[],"groupSharedViews":[` +
+			`{"id":"` + globalID(kindGroupSharedView, "2:5") + `","viewShareId":"5","sharedName":"Open tickets","fromUser":"erin@auth.local","dtable":{"id":"` + globalID(kindDTable, uuid) + `","uuid":"` + uuid + `","name":"Tickets","permission":null,"fromUser":null}},` +
+			`{"id":"` + globalID(kindGroupSharedView, "2:6") + `","viewShareId":"6","sharedName":"Closed tickets","fromUser":"erin@auth.local","dtable":{"id":"` + globalID(kindDTable, uuid) + `","uuid":"` + uuid + `","name":"Tickets","permission":null,"fromUser":null}}]}]}`
+		if len(res.Errors) > 0 || string(res.Data) != want {
+			t.Errorf("fast=%v:\ngot  %s %+v\nwant %s", fast, res.Data, res.Errors, want)
+		}
 	}
 }

@@ -64,12 +64,10 @@ type ComplexityRoot struct {
 		SeatableID     func(childComplexity int) int
 		ShareID        func(childComplexity int) int
 		ShareType      func(childComplexity int) int
-		SharedName     func(childComplexity int) int
 		Starred        func(childComplexity int) int
 		TextColor      func(childComplexity int) int
 		UUID           func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
-		ViewShareID    func(childComplexity int) int
 		Workspace      func(childComplexity int) int
 		WorkspaceID    func(childComplexity int) int
 	}
@@ -104,6 +102,17 @@ type ComplexityRoot struct {
 		ID       func(childComplexity int) int
 		ItemID   func(childComplexity int) int
 		ItemType func(childComplexity int) int
+	}
+
+	GroupSharedView struct {
+		Dtable         func(childComplexity int) int
+		FromUser       func(childComplexity int) int
+		FromUserAvatar func(childComplexity int) int
+		FromUserName   func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Permission     func(childComplexity int) int
+		SharedName     func(childComplexity int) int
+		ViewShareID    func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -332,12 +341,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DTable.ShareType(childComplexity), true
-	case "DTable.sharedName":
-		if e.ComplexityRoot.DTable.SharedName == nil {
-			break
-		}
-
-		return e.ComplexityRoot.DTable.SharedName(childComplexity), true
 	case "DTable.starred":
 		if e.ComplexityRoot.DTable.Starred == nil {
 			break
@@ -362,12 +365,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DTable.UpdatedAt(childComplexity), true
-	case "DTable.viewShareId":
-		if e.ComplexityRoot.DTable.ViewShareID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.DTable.ViewShareID(childComplexity), true
 	case "DTable.workspace":
 		if e.ComplexityRoot.DTable.Workspace == nil {
 			break
@@ -487,6 +484,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FolderItem.ItemType(childComplexity), true
+
+	case "GroupSharedView.dtable":
+		if e.ComplexityRoot.GroupSharedView.Dtable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.Dtable(childComplexity), true
+	case "GroupSharedView.fromUser":
+		if e.ComplexityRoot.GroupSharedView.FromUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.FromUser(childComplexity), true
+	case "GroupSharedView.fromUserAvatar":
+		if e.ComplexityRoot.GroupSharedView.FromUserAvatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.FromUserAvatar(childComplexity), true
+	case "GroupSharedView.fromUserName":
+		if e.ComplexityRoot.GroupSharedView.FromUserName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.FromUserName(childComplexity), true
+	case "GroupSharedView.id":
+		if e.ComplexityRoot.GroupSharedView.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.ID(childComplexity), true
+	case "GroupSharedView.permission":
+		if e.ComplexityRoot.GroupSharedView.Permission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.Permission(childComplexity), true
+	case "GroupSharedView.sharedName":
+		if e.ComplexityRoot.GroupSharedView.SharedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.SharedName(childComplexity), true
+	case "GroupSharedView.viewShareId":
+		if e.ComplexityRoot.GroupSharedView.ViewShareID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.ViewShareID(childComplexity), true
 
 	case "Mutation.copyDTable":
 		if e.ComplexityRoot.Mutation.CopyDTable == nil {
@@ -1442,15 +1488,20 @@ type Workspace implements Node {
   folders: [Folder!]!
   "Views of bases shared with the caller (SHARED workspace on current servers; empty otherwise)."
   sharedViews: [SharedView!]!
-  "Bases shared into this group workspace from elsewhere (` + "`" + `group_shared_dtables` + "`" + `), with share details."
+  "Bases shared into this group workspace from elsewhere (` + "`" + `group_shared_dtables` + "`" + `)."
   groupSharedTables: [DTable!]!
-  "Views shared into this group workspace (` + "`" + `group_shared_views` + "`" + `): the base's fields plus ` + "`" + `viewShareId` + "`" + ` and ` + "`" + `sharedName` + "`" + `."
-  groupSharedViews: [DTable!]!
+  "Views shared into this group workspace (` + "`" + `group_shared_views` + "`" + `), each with its base."
+  groupSharedViews: [GroupSharedView!]!
   "Folders the caller made for shared items (SHARED workspace on current servers; empty otherwise)."
   shareFolders: [ShareFolder!]!
 }
 
-"A SeaTable base (DTable), as listed in a workspace."
+"""
+A SeaTable base (DTable). A base is one object whatever list it appears in (its
+workspace, the starred or shared list, a folder, a group share): every list
+answers the same fields, taken from its own workspace's entry where visible and
+completed with the share details of the list that shares it with the caller.
+"""
 type DTable implements Node {
   "Global id (see ` + "`" + `Node` + "`" + `), made from the uuid: the same in every list the base appears in."
   id: ID!
@@ -1502,10 +1553,30 @@ type DTable implements Node {
   shareId: ID
   "For a shared base: the kind of share, e.g. \"dtable-share\"."
   shareType: String
-  "For a view shared into a group: the view-share id."
+}
+
+"""
+A view of a base shared into a group workspace (` + "`" + `group_shared_views` + "`" + `). The
+view's share details are here; the base itself is ` + "`" + `dtable` + "`" + `, one cache entity
+however many of its views are shared.
+"""
+type GroupSharedView implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `): the group workspace's and the view share's."
+  id: ID!
+  "SeaTable's view-share id."
   viewShareId: ID
-  "For a view shared into a group: the name it was shared under."
+  "The name the view was shared under."
   sharedName: String
+  "Permission granted on the view: \"r\" or \"rw\", when SeaTable says."
+  permission: String
+  "User id of the sharer."
+  fromUser: String
+  "Display name of the sharer."
+  fromUserName: String
+  "Avatar URL of the sharer."
+  fromUserAvatar: String
+  "The base the view belongs to: the same entity (same ` + "`" + `id` + "`" + `, same fields) as in every other list."
+  dtable: DTable!
 }
 `, BuiltIn: false},
 }
@@ -1583,10 +1654,6 @@ func (ec *executionContext) childFields_DTable(ctx context.Context, field graphq
 		return ec.fieldContext_DTable_shareId(ctx, field)
 	case "shareType":
 		return ec.fieldContext_DTable_shareType(ctx, field)
-	case "viewShareId":
-		return ec.fieldContext_DTable_viewShareId(ctx, field)
-	case "sharedName":
-		return ec.fieldContext_DTable_sharedName(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DTable", field.Name)
 }
@@ -1655,6 +1722,28 @@ func (ec *executionContext) childFields_FolderItem(ctx context.Context, field gr
 		return ec.fieldContext_FolderItem_itemId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FolderItem", field.Name)
+}
+
+func (ec *executionContext) childFields_GroupSharedView(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_GroupSharedView_id(ctx, field)
+	case "viewShareId":
+		return ec.fieldContext_GroupSharedView_viewShareId(ctx, field)
+	case "sharedName":
+		return ec.fieldContext_GroupSharedView_sharedName(ctx, field)
+	case "permission":
+		return ec.fieldContext_GroupSharedView_permission(ctx, field)
+	case "fromUser":
+		return ec.fieldContext_GroupSharedView_fromUser(ctx, field)
+	case "fromUserName":
+		return ec.fieldContext_GroupSharedView_fromUserName(ctx, field)
+	case "fromUserAvatar":
+		return ec.fieldContext_GroupSharedView_fromUserAvatar(ctx, field)
+	case "dtable":
+		return ec.fieldContext_GroupSharedView_dtable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GroupSharedView", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -71,7 +71,7 @@ type WorkspaceResolver interface {
 	Folders(ctx context.Context, obj *upstream.Workspace) ([]*upstream.Folder, error)
 	SharedViews(ctx context.Context, obj *upstream.Workspace) ([]*upstream.SharedView, error)
 	GroupSharedTables(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error)
-	GroupSharedViews(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error)
+	GroupSharedViews(ctx context.Context, obj *upstream.Workspace) ([]*model.GroupSharedView, error)
 	ShareFolders(ctx context.Context, obj *upstream.Workspace) ([]*upstream.ShareFolder, error)
 }
 
@@ -1006,52 +1006,6 @@ func (ec *executionContext) fieldContext_DTable_shareType(_ context.Context, fie
 	return graphql.NewScalarFieldContext("DTable", field, false, false, "String")
 }
 
-func (ec *executionContext) _DTable_viewShareId(ctx context.Context, field graphql.CollectedField, obj *upstream.DTable) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DTable_viewShareId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ViewShareID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOID2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_DTable_viewShareId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DTable", field, false, false, "ID")
-}
-
-func (ec *executionContext) _DTable_sharedName(ctx context.Context, field graphql.CollectedField, obj *upstream.DTable) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DTable_sharedName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SharedName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_DTable_sharedName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DTable", field, false, false, "String")
-}
-
 func (ec *executionContext) _DTableConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DTableConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1518,6 +1472,199 @@ func (ec *executionContext) _FolderItem_itemId(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_FolderItem_itemId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FolderItem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GroupSharedView_id(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GroupSharedView_viewShareId(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_viewShareId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ViewShareID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_viewShareId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GroupSharedView_sharedName(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_sharedName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharedName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_sharedName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupSharedView_permission(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_permission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Permission, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_permission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupSharedView_fromUser(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_fromUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromUser, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_fromUser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupSharedView_fromUserName(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_fromUserName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromUserName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_fromUserName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupSharedView_fromUserAvatar(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_fromUserAvatar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromUserAvatar, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_fromUserAvatar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupSharedView_dtable(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_dtable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dtable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *upstream.DTable) graphql.Marshaler {
+			return ec.marshalNDTable2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_dtable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroupSharedView",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DTable(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_createDTable(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -3336,8 +3483,8 @@ func (ec *executionContext) _Workspace_groupSharedViews(ctx context.Context, fie
 			return ec.Resolvers.Workspace().GroupSharedViews(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*upstream.DTable) graphql.Marshaler {
-			return ec.marshalNDTable2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTableᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.GroupSharedView) graphql.Marshaler {
+			return ec.marshalNGroupSharedView2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedViewᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3350,7 +3497,7 @@ func (ec *executionContext) fieldContext_Workspace_groupSharedViews(_ context.Co
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_DTable(ctx, field)
+			return ec.childFields_GroupSharedView(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3904,6 +4051,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ShareFolder(ctx, sel, obj)
+	case model.GroupSharedView:
+		return ec._GroupSharedView(ctx, sel, &obj)
+	case *model.GroupSharedView:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GroupSharedView(ctx, sel, obj)
 	case model.FolderItem:
 		return ec._FolderItem(ctx, sel, &obj)
 	case *model.FolderItem:
@@ -4144,16 +4298,6 @@ func (ec *executionContext) _DTable(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "viewShareId":
-			out.Values[i] = ec._DTable_viewShareId(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "sharedName":
-			out.Values[i] = ec._DTable_sharedName(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -4384,6 +4528,74 @@ func (ec *executionContext) _FolderItem(ctx context.Context, sel ast.SelectionSe
 			}
 		case "itemId":
 			out.Values[i] = ec._FolderItem_itemId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var groupSharedViewImplementors = []string{"GroupSharedView", "Node"}
+
+func (ec *executionContext) _GroupSharedView(ctx context.Context, sel ast.SelectionSet, obj *model.GroupSharedView) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, groupSharedViewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GroupSharedView")
+		case "id":
+			out.Values[i] = ec._GroupSharedView_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "viewShareId":
+			out.Values[i] = ec._GroupSharedView_viewShareId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sharedName":
+			out.Values[i] = ec._GroupSharedView_sharedName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "permission":
+			out.Values[i] = ec._GroupSharedView_permission(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fromUser":
+			out.Values[i] = ec._GroupSharedView_fromUser(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fromUserName":
+			out.Values[i] = ec._GroupSharedView_fromUserName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fromUserAvatar":
+			out.Values[i] = ec._GroupSharedView_fromUserAvatar(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dtable":
+			out.Values[i] = ec._GroupSharedView_dtable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5154,6 +5366,30 @@ func (ec *executionContext) marshalNFolderItem2ᚖgithubᚗcomᚋseatableᚑgrap
 		return graphql.Null
 	}
 	return ec._FolderItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGroupSharedView2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroupSharedView) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroupSharedView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedView(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGroupSharedView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedView(ctx context.Context, sel ast.SelectionSet, v *model.GroupSharedView) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GroupSharedView!")
+		return graphql.Null
+	}
+	return ec._GroupSharedView(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {

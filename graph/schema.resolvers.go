@@ -314,18 +314,15 @@ func (r *workspaceResolver) Type(ctx context.Context, obj *upstream.Workspace) (
 
 // Tables is the resolver for the tables field.
 func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace, filter *model.DTableFilter, orderBy *model.DTableOrder) ([]*upstream.DTable, error) {
-	tables := obj.Tables
-	if tables == nil {
-		tables = []*upstream.DTable{}
+	if len(obj.Tables) == 0 {
+		return []*upstream.DTable{}, nil
 	}
-	if filter == nil && orderBy == nil {
-		return tables, nil
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
 	}
+	tables := canonical(snap, obj.Tables)
 	if f := dtableFilter(filter); f != nil {
-		snap, err := loaders.For(ctx).Snapshot(ctx)
-		if err != nil {
-			return nil, err
-		}
 		tables = f.Apply(tables, snap.ListedIn)
 	}
 	if orderBy != nil {
@@ -346,12 +343,26 @@ func (r *workspaceResolver) SharedViews(ctx context.Context, obj *upstream.Works
 
 // GroupSharedTables is the resolver for the groupSharedTables field.
 func (r *workspaceResolver) GroupSharedTables(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error) {
-	return nonNil(obj.GroupSharedTables), nil
+	if len(obj.GroupSharedTables) == 0 {
+		return []*upstream.DTable{}, nil
+	}
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return canonical(snap, obj.GroupSharedTables), nil
 }
 
 // GroupSharedViews is the resolver for the groupSharedViews field.
-func (r *workspaceResolver) GroupSharedViews(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error) {
-	return nonNil(obj.GroupSharedViews), nil
+func (r *workspaceResolver) GroupSharedViews(ctx context.Context, obj *upstream.Workspace) ([]*model.GroupSharedView, error) {
+	if len(obj.GroupSharedViews) == 0 {
+		return []*model.GroupSharedView{}, nil
+	}
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return groupSharedViews(snap, obj), nil
 }
 
 // ShareFolders is the resolver for the shareFolders field.
@@ -395,3 +406,16 @@ type (
 	starDTablePayloadResolver struct{ *Resolver }
 	workspaceResolver         struct{ *Resolver }
 )
+
+// !!! WARNING !!!
+// The code below was going to be deleted when updating resolvers. It has been copied here so you have
+// one last chance to move it out of harms way if you want. There are two reasons this happens:
+//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
+//    it when you're done.
+//  - You have helper methods in this file. Move them out to keep these resolver files clean.
+/*
+	func (r *groupSharedViewResolver) Dtable(ctx context.Context, obj *model.GroupSharedView) (*upstream.DTable, error) {
+	panic(fmt.Errorf("not implemented: Dtable - dtable"))
+}
+func (r *Resolver) GroupSharedView() GroupSharedViewResolver { return &groupSharedViewResolver{r} }
+*/

@@ -57,6 +57,10 @@ type Snapshot struct {
 	order []string
 	// listedIn is, per uuid, every workspace listing the base.
 	listedIn map[string][]*upstream.Workspace
+	// viewBases are, per uuid, the bases the caller sees only through a
+	// view shared into a group, without the view's details.
+	viewOnce  sync.Once
+	viewBases map[string]*upstream.DTable
 	// folderHome is, per folder, the id of the workspace listing it.
 	folderOnce sync.Once
 	folderHome map[*upstream.Folder]string
@@ -215,6 +219,42 @@ func (s *Snapshot) FolderOf(d *upstream.DTable) *upstream.Folder {
 		}
 	}
 	return nil
+}
+
+// Canonical returns the one entry every list answers for the base d was
+// listed as (see NewSnapshot), so that a base is one object with one set
+// of fields whatever list a client reads it from; d itself when the
+// snapshot has none (a view's base).
+func (s *Snapshot) Canonical(d *upstream.DTable) *upstream.DTable {
+	if c := s.DTable(d.UUID); c != nil {
+		return c
+	}
+	return d
+}
+
+// ViewBase returns the base of a view shared into a group: its canonical
+// entry when the caller sees the base, otherwise the view's entry without
+// the view's own details (which belong to the view, not the base); nil
+// when no such base is listed.
+func (s *Snapshot) ViewBase(uuid string) *upstream.DTable {
+	if d := s.DTable(uuid); d != nil {
+		return d
+	}
+	s.viewOnce.Do(func() {
+		s.viewBases = map[string]*upstream.DTable{}
+		for _, ws := range s.List.Workspaces {
+			for _, v := range ws.GroupSharedViews {
+				if _, seen := s.viewBases[v.UUID]; seen {
+					continue
+				}
+				base := *v // the list may be shared: copy, never change, its entries
+				base.ViewShareID, base.SharedName = nil, nil
+				copyShare(&base, &upstream.DTable{})
+				s.viewBases[v.UUID] = &base
+			}
+		}
+	})
+	return s.viewBases[uuid]
 }
 
 // FolderWorkspace returns the id of the workspace that lists folder f:

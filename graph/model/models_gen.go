@@ -117,6 +117,30 @@ type DeleteDTablePayload struct {
 	WorkspaceID string `json:"workspaceId"`
 }
 
+// A view of a base shared into a group workspace (`group_shared_views`). The
+// view's share details are here; the base itself is `dtable`, one cache entity
+// however many of its views are shared.
+type GroupSharedView struct {
+	// Global id (see `Node`): the group workspace's and the view share's.
+	ID string `json:"id"`
+	// SeaTable's view-share id.
+	ViewShareID *string `json:"viewShareId,omitempty"`
+	// The name the view was shared under.
+	SharedName *string `json:"sharedName,omitempty"`
+	// Permission granted on the view: "r" or "rw", when SeaTable says.
+	Permission *string `json:"permission,omitempty"`
+	// User id of the sharer.
+	FromUser *string `json:"fromUser,omitempty"`
+	// Display name of the sharer.
+	FromUserName *string `json:"fromUserName,omitempty"`
+	// Avatar URL of the sharer.
+	FromUserAvatar *string `json:"fromUserAvatar,omitempty"`
+	// The base the view belongs to: the same entity (same `id`, same fields) as in every other list.
+	Dtable *upstream.DTable `json:"dtable"`
+}
+
+func (GroupSharedView) IsNode() {}
+
 // Relay page information.
 type PageInfo struct {
 	// True when more bases follow this page in the requested order.
