@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
@@ -116,4 +118,18 @@ func nonNil[T any](l []*T) []*T {
 		return []*T{}
 	}
 	return l
+}
+
+// starFields are the DTable fields a star or unstar answers without reading:
+// the base's identity and the star the write set.
+var starFields = map[string]bool{"id": true, "uuid": true, "starred": true, "__typename": true}
+
+// knownFromStar reports whether every selected field is in starFields.
+func knownFromStar(fields []graphql.CollectedField) bool {
+	for _, f := range fields {
+		if !starFields[f.Name] {
+			return false
+		}
+	}
+	return true
 }

@@ -85,6 +85,7 @@ type ComplexityRoot struct {
 	}
 
 	DeleteDTablePayload struct {
+		DeletedID   func(childComplexity int) int
 		Name        func(childComplexity int) int
 		UUID        func(childComplexity int) int
 		WorkspaceID func(childComplexity int) int
@@ -416,6 +417,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DTableEdge.Node(childComplexity), true
 
+	case "DeleteDTablePayload.deletedId":
+		if e.ComplexityRoot.DeleteDTablePayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteDTablePayload.DeletedID(childComplexity), true
 	case "DeleteDTablePayload.name":
 		if e.ComplexityRoot.DeleteDTablePayload.Name == nil {
 			break
@@ -1413,6 +1420,8 @@ input DeleteDTableInput {
 
 "Result of ` + "`" + `deleteDTable` + "`" + `."
 type DeleteDTablePayload {
+  "The global id the base had (` + "`" + `DTable.id` + "`" + `): what a client cache evicts (Relay's ` + "`" + `@deleteEdge` + "`" + `, Apollo's ` + "`" + `cache.evict` + "`" + `, urql's ` + "`" + `cache.invalidate` + "`" + `)."
+  deletedId: ID!
   "The uuid of the base that went to the trash."
   uuid: ID!
   "Its name."
@@ -1447,7 +1456,12 @@ type StarDTablePayload {
   uuid: ID!
   "Whether the base is starred now."
   starred: Boolean!
-  "The base after the change, read from SeaTable after the write (one more read, only when selected). Null when not visible."
+  """
+  The base, with ` + "`" + `starred` + "`" + ` from the write. When only ` + "`" + `id` + "`" + `, ` + "`" + `uuid` + "`" + `, ` + "`" + `starred` + "`" + ` and
+  ` + "`" + `__typename` + "`" + ` are selected it is answered from the write alone, so a client cache
+  updates the base's entry at no cost; any other field costs one read of SeaTable
+  after the write. Null when the base is not visible after the write.
+  """
   dtable: DTable
 }
 
@@ -1684,6 +1698,8 @@ func (ec *executionContext) childFields_DTableEdge(ctx context.Context, field gr
 
 func (ec *executionContext) childFields_DeleteDTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "deletedId":
+		return ec.fieldContext_DeleteDTablePayload_deletedId(ctx, field)
 	case "uuid":
 		return ec.fieldContext_DeleteDTablePayload_uuid(ctx, field)
 	case "name":

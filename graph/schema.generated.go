@@ -1180,6 +1180,29 @@ func (ec *executionContext) fieldContext_DTableEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _DeleteDTablePayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteDTablePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteDTablePayload_deletedId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteDTablePayload_deletedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteDTablePayload", field, false, false, "ID")
+}
+
 func (ec *executionContext) _DeleteDTablePayload_uuid(ctx context.Context, field graphql.CollectedField, obj *model.DeleteDTablePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4412,6 +4435,11 @@ func (ec *executionContext) _DeleteDTablePayload(ctx context.Context, sel ast.Se
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DeleteDTablePayload")
+		case "deletedId":
+			out.Values[i] = ec._DeleteDTablePayload_deletedId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "uuid":
 			out.Values[i] = ec._DeleteDTablePayload_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

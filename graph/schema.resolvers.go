@@ -9,6 +9,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
@@ -161,7 +162,7 @@ func (r *mutationResolver) DeleteDTable(ctx context.Context, input model.DeleteD
 	if err != nil {
 		return nil, err
 	}
-	return &model.DeleteDTablePayload{UUID: d.UUID, Name: d.Name, WorkspaceID: d.WorkspaceID}, nil
+	return &model.DeleteDTablePayload{DeletedID: dtableGlobalID(d), UUID: d.UUID, Name: d.Name, WorkspaceID: d.WorkspaceID}, nil
 }
 
 // CopyDTable is the resolver for the copyDTable field.
@@ -299,7 +300,19 @@ func (r *sharedViewResolver) ID(ctx context.Context, obj *upstream.SharedView) (
 
 // Dtable is the resolver for the dtable field.
 func (r *starDTablePayloadResolver) Dtable(ctx context.Context, obj *model.StarDTablePayload) (*upstream.DTable, error) {
-	return loaders.For(ctx).DTableByUUID(ctx, obj.UUID)
+	if knownFromStar(graphql.CollectFieldsCtx(ctx, []string{"DTable", "Node"})) {
+		// Everything selected is known from the write: no read.
+		return &upstream.DTable{UUID: obj.UUID, Starred: obj.Starred}, nil
+	}
+	d, err := loaders.For(ctx).DTableByUUID(ctx, obj.UUID)
+	if err != nil || d == nil {
+		return d, err
+	}
+	// SeaTable accepted the write: the star is what the write made it,
+	// whatever list the read found the base in.
+	c := *d
+	c.Starred = obj.Starred
+	return &c, nil
 }
 
 // ID is the resolver for the id field.
@@ -406,16 +419,3 @@ type (
 	starDTablePayloadResolver struct{ *Resolver }
 	workspaceResolver         struct{ *Resolver }
 )
-
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *groupSharedViewResolver) Dtable(ctx context.Context, obj *model.GroupSharedView) (*upstream.DTable, error) {
-	panic(fmt.Errorf("not implemented: Dtable - dtable"))
-}
-func (r *Resolver) GroupSharedView() GroupSharedViewResolver { return &groupSharedViewResolver{r} }
-*/

@@ -109,6 +109,8 @@ type DeleteDTableInput struct {
 
 // Result of `deleteDTable`.
 type DeleteDTablePayload struct {
+	// The global id the base had (`DTable.id`): what a client cache evicts (Relay's `@deleteEdge`, Apollo's `cache.evict`, urql's `cache.invalidate`).
+	DeletedID string `json:"deletedId"`
 	// The uuid of the base that went to the trash.
 	UUID string `json:"uuid"`
 	// Its name.
@@ -165,7 +167,10 @@ type StarDTablePayload struct {
 	UUID string `json:"uuid"`
 	// Whether the base is starred now.
 	Starred bool `json:"starred"`
-	// The base after the change, read from SeaTable after the write (one more read, only when selected). Null when not visible.
+	// The base, with `starred` from the write. When only `id`, `uuid`, `starred` and
+	// `__typename` are selected it is answered from the write alone, so a client cache
+	// updates the base's entry at no cost; any other field costs one read of SeaTable
+	// after the write. Null when the base is not visible after the write.
 	Dtable *upstream.DTable `json:"dtable,omitempty"`
 }
 
