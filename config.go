@@ -37,6 +37,7 @@ type config struct {
 	// GraphQL limits.
 	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
 	MaxBodyBytes    int64         // MAX_BODY_BYTES
+	MaxBatch        int           // MAX_BATCH: operations per batched request; 0 turns batching off
 	MaxTokens       int           // MAX_TOKENS
 	MaxDepth        int           // MAX_DEPTH
 	MaxAliases      int           // MAX_ALIASES
@@ -78,6 +79,7 @@ func defaultConfig() config {
 		BreakerOpenTimeout: upstream.DefaultBreakerOpen,
 		RequestTimeout:     30 * time.Second,
 		MaxBodyBytes:       1 << 20,
+		MaxBatch:           10,
 		MaxTokens:          graph.DefaultParserTokenLimit,
 		MaxDepth:           graph.DefaultMaxDepth,
 		MaxAliases:         graph.DefaultMaxAliases,
@@ -204,7 +206,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		{"UPSTREAM_RETRIES", &c.UpstreamRetries, 0, 2}, {"BREAKER_FAILURES", &c.BreakerFailures, 0, 1 << 20},
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
-		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20},
+		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
 	} {
 		if v := getenv(n.name); v != "" {
 			i, err := strconv.Atoi(v)

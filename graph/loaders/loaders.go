@@ -28,6 +28,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
+	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -342,6 +343,9 @@ type Loaders struct {
 
 	mu     sync.Mutex
 	detail bool
+	// pinned keeps detail at true for a batch's shared loaders: its
+	// operations may want different detail, and one call serves them all.
+	pinned bool
 	snaps  map[bool]*snapshotCall // by detail
 
 	workspaceByID *dataloader.Loader[string, *upstream.Workspace]
@@ -488,7 +492,7 @@ func (l *Loaders) List(ctx context.Context) (*upstream.WorkspaceList, error) {
 // reads, from the fields the operation selects; the default is true.
 func (l *Loaders) SetDetail(detail bool) {
 	l.mu.Lock()
-	l.detail = detail
+	l.detail = detail || l.pinned
 	l.mu.Unlock()
 }
 
@@ -571,8 +575,24 @@ func Middleware(f Fetcher, fallbackToken string, opts ...Option) func(http.Handl
 			if fallback {
 				token = fallbackToken
 			}
-			l := New(f, token, err, opts...)
-			l.fallback = fallback
+			mk := func() any {
+				l := New(f, token, err, opts...)
+				l.fallback = fallback
+				return l
+			}
+			var l *Loaders
+			if b := gqlhttp.BatchFrom(r.Context()); b != nil {
+				// The operations of one batch come with one request's
+				// headers, so one token: they share its loaders, and a batch
+				// of reads makes one upstream call.
+				l = b.Value(ctxKey{}, func() any {
+					l := mk().(*Loaders)
+					l.pinned = true
+					return l
+				}).(*Loaders)
+			} else {
+				l = mk().(*Loaders)
+			}
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), l)))
 		})
 	}

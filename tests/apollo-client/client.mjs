@@ -13,6 +13,7 @@ import {
   InMemoryCache,
   gql,
 } from "@apollo/client";
+import { BatchHttpLink } from "@apollo/client/link/batch-http";
 
 const url = process.env.GRAPHQL_URL;
 const token = process.env.SEATABLE_TOKEN;
@@ -157,6 +158,102 @@ await step("a token SeaTable rejects is UNAUTHENTICATED in extensions.code", asy
       return true;
     },
   );
+});
+
+const he = "951b925d-0063-4fd2-96a8-7db3694a286f";
+
+await step("starDTable { dtable { id starred } } updates the cached base in place", async () => {
+  await client.query({ query: gql`query He { dtable(uuid: "${he}") { id name starred } }` });
+  assert.equal(client.cache.extract()[base(he)].starred, false);
+  const before = requests;
+  const { data } = await client.mutate({
+    mutation: gql`
+      mutation Star($uuid: ID!) {
+        starDTable(input: { uuid: $uuid }) { dtable { id starred } }
+      }
+    `,
+    variables: { uuid: he },
+  });
+  assert.equal(data.starDTable.dtable.starred, true);
+  assert.equal(requests, before + 1);
+  assert.equal(client.cache.extract()[base(he)].starred, true);
+  const cached = await client.query({ query: gql`query He { dtable(uuid: "${he}") { id name starred } }`, fetchPolicy: "cache-only" });
+  assert.deepEqual({ name: cached.data.dtable.name, starred: cached.data.dtable.starred }, { name: "he", starred: true });
+});
+
+await step("deleteDTable's deletedId evicts the base from the cache", async () => {
+  await client.mutate({
+    mutation: gql`
+      mutation Delete($uuid: ID!) {
+        deleteDTable(input: { uuid: $uuid }) { deletedId }
+      }
+    `,
+    variables: { uuid: he },
+    update(cache, { data }) {
+      cache.evict({ id: cache.identify({ __typename: "DTable", id: data.deleteDTable.deletedId }) });
+      cache.gc();
+    },
+  });
+  const cache = client.cache.extract();
+  assert.equal(cache[base(he)], undefined, "the deleted base is still cached");
+  // Lists read from the cache no longer show it (Apollo drops dangling references).
+  const { data } = await client.query({
+    query: gql`
+      query List {
+        workspaces { id seatableId name type tables { id seatableId uuid name } }
+      }
+    `,
+    fetchPolicy: "cache-only",
+  });
+  assert.deepEqual(data.workspaces[2].tables.map((t) => t.uuid), [hello]);
+});
+
+await step("BatchHttpLink sends three queries in one request and gets three answers", async () => {
+  let batchRequests = 0;
+  const batched = new ApolloClient({
+    link: new BatchHttpLink({
+      uri: url,
+      headers: { Authorization: `Token ${token}` },
+      batchMax: 10,
+      batchInterval: 20,
+      fetch: (...args) => {
+        batchRequests++;
+        return fetch(...args);
+      },
+    }),
+    cache: new InMemoryCache(),
+  });
+  const [a, b, c] = await Promise.all([
+    batched.query({ query: gql`query A { workspaces { id seatableId } }` }),
+    batched.query({ query: gql`query B { dtable(uuid: "${hello}") { id name } }` }),
+    batched.query({ query: gql`query C { dtable(uuid: "not-a-uuid") { id } }`, errorPolicy: "all" }),
+  ]);
+  assert.equal(batchRequests, 1);
+  assert.deepEqual(a.data.workspaces.map((w) => w.seatableId), ["starred", "shared", "1", "2"]);
+  assert.equal(b.data.dtable.name, "hello");
+  assert.ok(CombinedGraphQLErrors.is(c.error), `want CombinedGraphQLErrors, got ${c.error}`);
+  assert.deepEqual(c.error.errors.map((e) => e.extensions?.code), ["BAD_USER_INPUT"]);
+  assert.ok(batched.cache.extract()[base(hello)], "the batched answer was not normalised");
+});
+
+await step("two views of one base are two cache entries, and their base one", async () => {
+  const views = newClient(process.env.VIEWS_TOKEN);
+  const { data } = await views.query({
+    query: gql`
+      query Views {
+        workspaces { id groupSharedViews { id viewShareId sharedName dtable { id uuid name } } }
+      }
+    `,
+  });
+  const list = data.workspaces.flatMap((w) => w.groupSharedViews);
+  assert.deepEqual(list.map((v) => v.sharedName), ["Open tickets", "Closed tickets"]);
+  const cache = views.cache.extract();
+  const viewKeys = Object.keys(cache).filter((k) => k.startsWith("GroupSharedView:"));
+  assert.equal(viewKeys.length, 2);
+  assert.deepEqual(viewKeys.map((k) => cache[k].sharedName).sort(), ["Closed tickets", "Open tickets"]);
+  const tickets = base("d4c3b2a1-0f9e-4d8c-b7a6-958473625140");
+  assert.deepEqual(Object.keys(cache).filter((k) => k.startsWith("DTable:")), [tickets]);
+  assert.equal(cache[tickets].sharedName, undefined, "a view's field leaked onto its base");
 });
 
 console.log(`all checks passed (${requests} HTTP requests)`);
