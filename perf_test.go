@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -381,5 +383,44 @@ func TestReusedResultsFollowTheCache(t *testing.T) {
 	}
 	if after := e.postJSON(t, q, auth); string(after.Data) != string(fresh.Data) {
 		t.Fatalf("after the refresh a plain request got %s, want %s", after.Data, fresh.Data)
+	}
+}
+
+// TestAnswersArePrivateToTheCaller: GET, APQ and replayed answers (the ones
+// a browser or proxy could keep) say they belong to one caller, chosen by
+// the Authorization header.
+func TestAnswersArePrivateToTheCaller(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	e := newPerfEnv(t, fake, cachedPerf(time.Minute))
+	q := `{ workspaces { id name } }`
+	apq, _ := json.Marshal(apqRequest(q, true))
+	byHash, _ := json.Marshal(apqRequest(q, false))
+	plain, _ := json.Marshal(map[string]any{"query": q})
+	for _, tc := range []struct {
+		name   string
+		method string
+		target string
+		body   []byte
+	}{
+		{"GET", http.MethodGet, "/graphql?query=" + url.QueryEscape(q), nil},
+		{"APQ register", http.MethodPost, "/graphql", apq},
+		{"APQ by hash", http.MethodPost, "/graphql", byHash},
+		{"POST", http.MethodPost, "/graphql", plain},
+		{"POST replayed", http.MethodPost, "/graphql", plain},
+	} {
+		req, _ := http.NewRequest(tc.method, e.url+tc.target, bytes.NewReader(tc.body))
+		req.Header.Set("Authorization", "Token "+tokA)
+		if tc.body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "private" || !slices.Contains(resp.Header.Values("Vary"), "Authorization") {
+			t.Errorf("%s: %d Cache-Control %q Vary %q", tc.name, resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Values("Vary"))
+		}
 	}
 }

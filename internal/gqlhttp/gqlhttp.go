@@ -60,6 +60,11 @@ func Handler(next http.Handler, o Options) http.Handler {
 			defer cancel()
 			r = r.WithContext(ctx)
 		}
+		// Every answer is one caller's data, chosen by the Authorization
+		// header: GET, APQ and replayed answers especially may be kept by
+		// a browser or proxy, never shared between callers.
+		w.Header().Set("Cache-Control", "private")
+		w.Header().Add("Vary", "Authorization")
 		switch r.Method {
 		case http.MethodOptions:
 			next.ServeHTTP(w, r)
