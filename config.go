@@ -12,6 +12,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/internal/playground"
+	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -57,6 +58,12 @@ type config struct {
 	// PLAYGROUND_ASSETS_DIR: the npm install of web/playground; relative
 	// paths are tried in the working directory, then next to the executable.
 	PlaygroundAssetsDir string
+
+	// Trusted documents.
+	// TRUSTED_DOCUMENTS: the manifest, loaded (and checked) with the
+	// configuration so that a bad one stops the start; nil when unset.
+	TrustedDocuments *trusted.Store
+	TrustedOnly      bool // TRUSTED_DOCUMENTS_ONLY
 
 	// Caching, coalescing, persisted queries, Redis (perfconfig.go).
 	perfConfig
@@ -242,7 +249,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{"INTROSPECTION", &c.Introspection}, {"FALLBACK_TOKEN_WRITES", &c.FallbackTokenWrites}} {
+	}{{"INTROSPECTION", &c.Introspection}, {"FALLBACK_TOKEN_WRITES", &c.FallbackTokenWrites}, {"TRUSTED_DOCUMENTS_ONLY", &c.TrustedOnly}} {
 		if v := getenv(b.name); v != "" {
 			on, err := strconv.ParseBool(v)
 			if err != nil {
@@ -251,6 +258,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 			*b.dst = on
 		}
+	}
+	if v := getenv("TRUSTED_DOCUMENTS"); v != "" {
+		if st, err := trusted.Load(v); err != nil {
+			bad("TRUSTED_DOCUMENTS=%q: %v", v, err)
+		} else {
+			c.TrustedDocuments = st
+		}
+	} else if c.TrustedOnly {
+		bad("TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS, the manifest of the documents to accept")
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = c.RequestTimeout + 10*time.Second

@@ -107,7 +107,7 @@ func checkGET(r *http.Request) string {
 			return k + " must be a JSON object"
 		}
 	}
-	if strings.TrimSpace(q.Get("query")) == "" && !persisted([]byte(q.Get("extensions"))) {
+	if strings.TrimSpace(q.Get("query")) == "" && !persisted([]byte(q.Get("extensions"))) && q.Get("documentId") == "" && q.Get("doc_id") == "" {
 		return "missing query parameter"
 	}
 	return ""
@@ -265,6 +265,8 @@ func checkParams(raw []byte) string {
 		return "request body is not valid UTF-8"
 	}
 	var p struct {
+		DocumentID    json.RawMessage `json:"documentId"`
+		DocID         json.RawMessage `json:"doc_id"`
 		Query         json.RawMessage `json:"query"`
 		OperationName json.RawMessage `json:"operationName"`
 		Variables     json.RawMessage `json:"variables"`
@@ -289,10 +291,15 @@ func checkParams(raw []byte) string {
 	if !isNullOr(p.Query, '"') {
 		return "query must be a string"
 	}
-	var query string
+	if !isNullOr(p.DocumentID, '"') || !isNullOr(p.DocID, '"') {
+		return "documentId and doc_id must be strings"
+	}
+	var query, docID, relayID string
 	_ = json.Unmarshal(p.Query, &query) // absent or null leaves it empty
-	if strings.TrimSpace(query) == "" && !persisted(p.Extensions) {
-		return "query must be a non-empty string"
+	_ = json.Unmarshal(p.DocumentID, &docID)
+	_ = json.Unmarshal(p.DocID, &relayID)
+	if strings.TrimSpace(query) == "" && !persisted(p.Extensions) && docID == "" && relayID == "" {
+		return "query must be a non-empty string (or send the documentId of a trusted document)"
 	}
 	return ""
 }
@@ -360,6 +367,12 @@ type errorEntry struct {
 // "data" entry, code BAD_USER_INPUT.
 func writeError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	writeErrorCode(w, r, status, msg, apperr.BadUserInput)
+}
+
+// WriteError answers a request that must not reach GraphQL execution, as
+// this package's own refusals do: no "data" entry, msg with code.
+func WriteError(w http.ResponseWriter, r *http.Request, status int, msg string, code apperr.Code) {
+	writeErrorCode(w, r, status, msg, code)
 }
 
 func writeErrorCode(w http.ResponseWriter, r *http.Request, status int, msg string, code apperr.Code) {
