@@ -14,6 +14,7 @@ import {
   gql,
 } from "@apollo/client";
 import { BatchHttpLink } from "@apollo/client/link/batch-http";
+import { relayStylePagination } from "@apollo/client/utilities";
 
 const url = process.env.GRAPHQL_URL;
 const token = process.env.SEATABLE_TOKEN;
@@ -254,6 +255,27 @@ await step("two views of one base are two cache entries, and their base one", as
   const tickets = base("d4c3b2a1-0f9e-4d8c-b7a6-958473625140");
   assert.deepEqual(Object.keys(cache).filter((k) => k.startsWith("DTable:")), [tickets]);
   assert.equal(cache[tickets].sharedName, undefined, "a view's field leaked onto its base");
+});
+
+await step("relayStylePagination merges two pages of dtables into one cached list", async () => {
+  const paged = new ApolloClient({
+    link: new HttpLink({ uri: url, headers: { Authorization: `Token ${token}` } }),
+    cache: new InMemoryCache({ typePolicies: { Query: { fields: { dtables: relayStylePagination(["filter", "orderBy"]) } } } }),
+  });
+  const Page = gql`
+    query Page($after: String) {
+      dtables(first: 2, after: $after) {
+        edges { cursor node { id uuid name } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  `;
+  const first = await paged.query({ query: Page });
+  assert.equal(first.data.dtables.pageInfo.hasNextPage, true);
+  // As fetchMore does: the next page from the network, merged by the policy.
+  await paged.query({ query: Page, variables: { after: first.data.dtables.pageInfo.endCursor }, fetchPolicy: "network-only" });
+  const merged = await paged.query({ query: Page, fetchPolicy: "cache-only" });
+  assert.deepEqual(merged.data.dtables.edges.map((e) => e.node.name), ["hello", "Team budget", "testing"]);
 });
 
 console.log(`all checks passed (${requests} HTTP requests)`);
