@@ -96,10 +96,10 @@ func connection(p *dtablequery.Page) *model.DTableConnection {
 // canonical maps a workspace's list to the entries every list answers
 // (loaders.Snapshot.Canonical): a base listed in its workspace and in the
 // starred list must not be two different objects with one id.
-func canonical(snap *loaders.Snapshot, list []*upstream.DTable) []*upstream.DTable {
+func canonical(snap *loaders.Snapshot, ws *upstream.Workspace, list []*upstream.DTable) []*upstream.DTable {
 	out := make([]*upstream.DTable, len(list))
 	for i, d := range list {
-		out[i] = snap.Canonical(d)
+		out[i] = snap.Canonical(ws, d)
 	}
 	return out
 }

@@ -334,7 +334,7 @@ func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace,
 	if err != nil {
 		return nil, err
 	}
-	tables := canonical(snap, obj.Tables)
+	tables := canonical(snap, obj, obj.Tables)
 	if f := dtableFilter(filter); f != nil {
 		tables = f.Apply(tables, snap.ListedIn)
 	}
@@ -363,7 +363,7 @@ func (r *workspaceResolver) GroupSharedTables(ctx context.Context, obj *upstream
 	if err != nil {
 		return nil, err
 	}
-	return canonical(snap, obj.GroupSharedTables), nil
+	return canonical(snap, obj, obj.GroupSharedTables), nil
 }
 
 // GroupSharedViews is the resolver for the groupSharedViews field.

@@ -58,6 +58,10 @@ type Snapshot struct {
 	order []string
 	// listedIn is, per uuid, every workspace listing the base.
 	listedIn map[string][]*upstream.Workspace
+	// elsewhere are the chosen entries of the bases listed somewhere
+	// other than once in their own workspace (see Canonical).
+	elsewhereOnce sync.Once
+	elsewhere     map[string]*upstream.DTable
 	// viewBases are, per uuid, the bases the caller sees only through a
 	// view shared into a group, without the view's details.
 	viewOnce  sync.Once
@@ -95,18 +99,42 @@ func (s *Snapshot) indexWorkspaces() {
 
 func (s *Snapshot) build() {
 	list := s.List
-	s.byUUID = map[string]*upstream.DTable{}
+	s.byUUID = choose(list, nil)
 	s.listedIn = map[string][]*upstream.Workspace{}
+	for _, ws := range list.Workspaces {
+		for _, d := range ws.Tables {
+			s.list(ws, d)
+		}
+	}
+	for _, ws := range list.Workspaces {
+		for _, d := range ws.GroupSharedTables {
+			s.list(ws, d)
+		}
+	}
+}
+
+func isPseudo(ws *upstream.Workspace) bool {
+	return ws.Type == upstream.WorkspaceStarred || ws.Type == upstream.WorkspaceShared
+}
+
+// choose picks the one entry every lookup and list answers for each base
+// whose uuid keep accepts (every base when keep is nil); see NewSnapshot.
+// The choice for a uuid depends only on that uuid's entries, so choosing
+// for a subset gives the same entries as choosing for all.
+func choose(list *upstream.WorkspaceList, keep func(uuid string) bool) map[string]*upstream.DTable {
+	byUUID := map[string]*upstream.DTable{}
 	home := map[string]bool{}
 	var all []*upstream.DTable
 	for _, ws := range list.Workspaces {
-		pseudo := ws.Type == upstream.WorkspaceStarred || ws.Type == upstream.WorkspaceShared
+		pseudo := isPseudo(ws)
 		for _, d := range ws.Tables {
-			s.list(ws, d)
+			if keep != nil && !keep(d.UUID) {
+				continue
+			}
 			all = append(all, d)
 			atHome := !pseudo && d.WorkspaceID == ws.ID
-			if _, seen := s.byUUID[d.UUID]; !seen || (atHome && !home[d.UUID]) {
-				s.byUUID[d.UUID] = d
+			if _, seen := byUUID[d.UUID]; !seen || (atHome && !home[d.UUID]) {
+				byUUID[d.UUID] = d
 				home[d.UUID] = atHome
 			}
 		}
@@ -115,10 +143,12 @@ func (s *Snapshot) build() {
 	// when the caller can see their home.
 	for _, ws := range list.Workspaces {
 		for _, d := range ws.GroupSharedTables {
-			s.list(ws, d)
+			if keep != nil && !keep(d.UUID) {
+				continue
+			}
 			all = append(all, d)
-			if _, seen := s.byUUID[d.UUID]; !seen {
-				s.byUUID[d.UUID] = d
+			if _, seen := byUUID[d.UUID]; !seen {
+				byUUID[d.UUID] = d
 			}
 		}
 	}
@@ -127,12 +157,13 @@ func (s *Snapshot) build() {
 	// list may be shared with other requests (a cache), so copy, never
 	// change, its entries.
 	for _, d := range all {
-		if chosen := s.byUUID[d.UUID]; chosen != d && chosen.Permission == nil && d.Permission != nil {
+		if chosen := byUUID[d.UUID]; chosen != d && chosen.Permission == nil && d.Permission != nil {
 			merged := *chosen
 			copyShare(&merged, d)
-			s.byUUID[d.UUID] = &merged
+			byUUID[d.UUID] = &merged
 		}
 	}
+	return byUUID
 }
 
 func (s *Snapshot) list(ws *upstream.Workspace, d *upstream.DTable) {
@@ -222,11 +253,41 @@ func (s *Snapshot) FolderOf(d *upstream.DTable) *upstream.Folder {
 	return nil
 }
 
-// Canonical returns the one entry every list answers for the base d was
-// listed as (see NewSnapshot), so that a base is one object with one set
+// Canonical returns the one entry every list answers for the base d,
+// listed in ws (see NewSnapshot), so that a base is one object with one set
 // of fields whatever list a client reads it from; d itself when the
 // snapshot has none (a view's base).
-func (s *Snapshot) Canonical(d *upstream.DTable) *upstream.DTable {
+//
+// It does not build the full base index, which for a large account costs
+// more than the rest of a plain `workspaces { tables }` query: only bases
+// listed somewhere other than once in their own workspace (the starred and
+// shared lists, group shares) can have another entry, and those few are
+// chosen apart, with the same rules. (A base listed twice in its own
+// workspace, which no SeaTable version sends, is not looked for.)
+func (s *Snapshot) Canonical(ws *upstream.Workspace, d *upstream.DTable) *upstream.DTable {
+	s.elsewhereOnce.Do(func() {
+		elsewhere := map[string]bool{}
+		for _, w := range s.List.Workspaces {
+			pseudo := isPseudo(w)
+			for _, t := range w.Tables {
+				if pseudo || t.WorkspaceID != w.ID {
+					elsewhere[t.UUID] = true
+				}
+			}
+			for _, t := range w.GroupSharedTables {
+				elsewhere[t.UUID] = true
+			}
+		}
+		if len(elsewhere) > 0 {
+			s.elsewhere = choose(s.List, func(u string) bool { return elsewhere[u] })
+		}
+	})
+	if c, ok := s.elsewhere[d.UUID]; ok {
+		return c
+	}
+	if ws != nil && !isPseudo(ws) && d.WorkspaceID == ws.ID {
+		return d // listed once, at home: its own entry
+	}
 	if c := s.DTable(d.UUID); c != nil {
 		return c
 	}
