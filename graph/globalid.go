@@ -17,6 +17,7 @@ package graph
 import (
 	"context"
 	"encoding/base64"
+	"strconv"
 	"strings"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
@@ -67,12 +68,7 @@ func badID(id string) error {
 	if len(id) > 80 {
 		id = id[:80] + "…"
 	}
-	return apperr.New(apperr.BadUserInput, "not a global id of this API: "+strconvQuote(id))
-}
-
-func strconvQuote(s string) string {
-	var b []byte
-	return string(appendQuoted(b, s))
+	return apperr.New(apperr.BadUserInput, "not a global id of this API: "+strconv.Quote(id))
 }
 
 // workspaceKey turns a workspace argument into SeaTable's workspace id: a
