@@ -1091,9 +1091,9 @@ enum WorkspaceType {
   PERSONAL
   "A group's (or department's) workspace."
   GROUP
-  "Pseudo-workspace listing the bases the caller starred. Its id is \"starred\"."
+  "Pseudo-workspace listing the bases the caller starred. Its ` + "`" + `seatableId` + "`" + ` is \"starred\"."
   STARRED
-  "Pseudo-workspace listing bases and views shared with the caller. Its id is \"shared\"."
+  "Pseudo-workspace listing bases and views shared with the caller. Its ` + "`" + `seatableId` + "`" + ` is \"shared\"."
   SHARED
 }
 

@@ -329,9 +329,9 @@ const (
 	WorkspaceTypePersonal WorkspaceType = "PERSONAL"
 	// A group's (or department's) workspace.
 	WorkspaceTypeGroup WorkspaceType = "GROUP"
-	// Pseudo-workspace listing the bases the caller starred. Its id is "starred".
+	// Pseudo-workspace listing the bases the caller starred. Its `seatableId` is "starred".
 	WorkspaceTypeStarred WorkspaceType = "STARRED"
-	// Pseudo-workspace listing bases and views shared with the caller. Its id is "shared".
+	// Pseudo-workspace listing bases and views shared with the caller. Its `seatableId` is "shared".
 	WorkspaceTypeShared WorkspaceType = "SHARED"
 )
 
