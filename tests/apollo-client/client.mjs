@@ -163,6 +163,33 @@ await step("a token SeaTable rejects is UNAUTHENTICATED in extensions.code", asy
 
 const he = "951b925d-0063-4fd2-96a8-7db3694a286f";
 
+await step("updateDTable's payload updates the cached base in every list", async () => {
+  const { data } = await client.mutate({
+    mutation: gql`
+      mutation Rename($uuid: ID!) {
+        updateDTable(input: { uuid: $uuid, newName: "hello renamed" }) { dtable { id name } }
+      }
+    `,
+    variables: { uuid: hello },
+  });
+  assert.equal(data.updateDTable.dtable.name, "hello renamed");
+  const cached = await client.query({
+    query: gql`
+      query List {
+        workspaces { id seatableId name type tables { id seatableId uuid name } }
+      }
+    `,
+    fetchPolicy: "cache-only",
+  });
+  // Listed in the starred and in the personal workspace: renamed in both.
+  assert.deepEqual(cached.data.workspaces[0].tables.map((t) => t.name), ["hello renamed"]);
+  assert.ok(cached.data.workspaces[2].tables.some((t) => t.name === "hello renamed"));
+  await client.mutate({
+    mutation: gql`mutation Back($uuid: ID!) { updateDTable(input: { uuid: $uuid, newName: "hello" }) { dtable { id name } } }`,
+    variables: { uuid: hello },
+  });
+});
+
 await step("starDTable { dtable { id starred } } updates the cached base in place", async () => {
   await client.query({ query: gql`query He { dtable(uuid: "${he}") { id name starred } }` });
   assert.equal(client.cache.extract()[base(he)].starred, false);
