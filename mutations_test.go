@@ -138,6 +138,35 @@ func TestCreateDTable(t *testing.T) {
 		t.Errorf("%d upstream calls, want 1 (the write)", n)
 	}
 
+	// Its edge's cursor is the one the dtables connection gives it.
+	var edge struct {
+		CreateDTable struct {
+			Edge struct {
+				Cursor string
+				Node   struct{ ID, Name string }
+			}
+		}
+	}
+	decodeData(t, e.mutate(t, `mutation { createDTable(input: {workspaceId: "12", name: "Edge case"}) { edge { cursor node { id name } } } }`, nil), &edge)
+	var page struct {
+		Dtables struct {
+			Edges []struct {
+				Cursor string
+				Node   struct{ ID string }
+			}
+		}
+	}
+	e.mustData(t, "Token "+tokA, `{ dtables(first: 1000) { edges { cursor node { id } } } }`, &page)
+	found := false
+	for _, ed := range page.Dtables.Edges {
+		if ed.Node.ID == edge.CreateDTable.Edge.Node.ID {
+			found = ed.Cursor == edge.CreateDTable.Edge.Cursor
+		}
+	}
+	if !found || edge.CreateDTable.Edge.Node.Name != "Edge case" {
+		t.Errorf("createDTable edge %+v is not the connection's edge", edge.CreateDTable.Edge)
+	}
+
 	// A following query sees the base, in its folder.
 	var after struct {
 		DtableByName *struct {

@@ -22,6 +22,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	CreateDTablePayload() CreateDTablePayloadResolver
 	DTable() DTableResolver
 	Folder() FolderResolver
 	Mutation() MutationResolver
@@ -42,6 +43,7 @@ type ComplexityRoot struct {
 
 	CreateDTablePayload struct {
 		Dtable func(childComplexity int) int
+		Edge   func(childComplexity int) int
 	}
 
 	DTable struct {
@@ -227,6 +229,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateDTablePayload.Dtable(childComplexity), true
+	case "CreateDTablePayload.edge":
+		if e.ComplexityRoot.CreateDTablePayload.Edge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateDTablePayload.Edge(childComplexity), true
 
 	case "DTable.color":
 		if e.ComplexityRoot.DTable.Color == nil {
@@ -1390,6 +1398,12 @@ input CreateDTableInput {
 type CreateDTablePayload {
   "The new base, as SeaTable returned it."
   dtable: DTable
+  """
+  The new base as an edge of ` + "`" + `dtables` + "`" + ` in its default order (` + "`" + `NAME` + "`" + ` ascending), for
+  clients that insert it into a cached connection (Relay's ` + "`" + `@prependEdge` + "`" + `/` + "`" + `@appendEdge` + "`" + `,
+  an Apollo or urql cache update). Null when ` + "`" + `dtable` + "`" + ` is.
+  """
+  edge: DTableEdge
 }
 
 "Input of ` + "`" + `updateDTable` + "`" + `. At least one of ` + "`" + `newName` + "`" + `, ` + "`" + `color` + "`" + `, ` + "`" + `textColor` + "`" + `, ` + "`" + `icon` + "`" + ` must be given."
@@ -1612,6 +1626,8 @@ func (ec *executionContext) childFields_CreateDTablePayload(ctx context.Context,
 	switch field.Name {
 	case "dtable":
 		return ec.fieldContext_CreateDTablePayload_dtable(ctx, field)
+	case "edge":
+		return ec.fieldContext_CreateDTablePayload_edge(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateDTablePayload", field.Name)
 }

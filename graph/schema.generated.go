@@ -21,6 +21,9 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
+type CreateDTablePayloadResolver interface {
+	Edge(ctx context.Context, obj *model.CreateDTablePayload) (*model.DTableEdge, error)
+}
 type DTableResolver interface {
 	ID(ctx context.Context, obj *upstream.DTable) (string, error)
 	SeatableID(ctx context.Context, obj *upstream.DTable) (*string, error)
@@ -408,6 +411,38 @@ func (ec *executionContext) fieldContext_CreateDTablePayload_dtable(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_DTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateDTablePayload_edge(ctx context.Context, field graphql.CollectedField, obj *model.CreateDTablePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateDTablePayload_edge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreateDTablePayload().Edge(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DTableEdge) graphql.Marshaler {
+			return ec.marshalODTableEdge2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateDTablePayload_edge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateDTablePayload",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DTableEdge(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4162,8 +4197,14 @@ func (ec *executionContext) _CreateDTablePayload(ctx context.Context, sel ast.Se
 		case "dtable":
 			out.Values[i] = ec._CreateDTablePayload_dtable(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "edge":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreateDTablePayload_edge(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5551,6 +5592,13 @@ func (ec *executionContext) marshalODTable2ᚖgithubᚗcomᚋseatableᚑgraphql�
 		return graphql.Null
 	}
 	return ec._DTable(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODTableEdge2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableEdge(ctx context.Context, sel ast.SelectionSet, v *model.DTableEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DTableEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODTableFilter2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableFilter(ctx context.Context, v any) (*model.DTableFilter, error) {

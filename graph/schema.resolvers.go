@@ -17,6 +17,14 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
+// Edge is the resolver for the edge field.
+func (r *createDTablePayloadResolver) Edge(ctx context.Context, obj *model.CreateDTablePayload) (*model.DTableEdge, error) {
+	if obj.Dtable == nil {
+		return nil, nil
+	}
+	return &model.DTableEdge{Cursor: dtablequery.CursorOf(obj.Dtable, dtableOrder(nil)), Node: obj.Dtable}, nil
+}
+
 // ID is the resolver for the id field.
 func (r *dTableResolver) ID(ctx context.Context, obj *upstream.DTable) (string, error) {
 	return dtableGlobalID(obj), nil
@@ -383,6 +391,11 @@ func (r *workspaceResolver) ShareFolders(ctx context.Context, obj *upstream.Work
 	return nonNil(obj.ShareFolders), nil
 }
 
+// CreateDTablePayload returns CreateDTablePayloadResolver implementation.
+func (r *Resolver) CreateDTablePayload() CreateDTablePayloadResolver {
+	return &createDTablePayloadResolver{r}
+}
+
 // DTable returns DTableResolver implementation.
 func (r *Resolver) DTable() DTableResolver { return &dTableResolver{r} }
 
@@ -410,12 +423,13 @@ func (r *Resolver) StarDTablePayload() StarDTablePayloadResolver {
 func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} }
 
 type (
-	dTableResolver            struct{ *Resolver }
-	folderResolver            struct{ *Resolver }
-	mutationResolver          struct{ *Resolver }
-	queryResolver             struct{ *Resolver }
-	shareFolderResolver       struct{ *Resolver }
-	sharedViewResolver        struct{ *Resolver }
-	starDTablePayloadResolver struct{ *Resolver }
-	workspaceResolver         struct{ *Resolver }
+	createDTablePayloadResolver struct{ *Resolver }
+	dTableResolver              struct{ *Resolver }
+	folderResolver              struct{ *Resolver }
+	mutationResolver            struct{ *Resolver }
+	queryResolver               struct{ *Resolver }
+	shareFolderResolver         struct{ *Resolver }
+	sharedViewResolver          struct{ *Resolver }
+	starDTablePayloadResolver   struct{ *Resolver }
+	workspaceResolver           struct{ *Resolver }
 )

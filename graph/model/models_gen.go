@@ -46,6 +46,10 @@ type CreateDTableInput struct {
 type CreateDTablePayload struct {
 	// The new base, as SeaTable returned it.
 	Dtable *upstream.DTable `json:"dtable,omitempty"`
+	// The new base as an edge of `dtables` in its default order (`NAME` ascending), for
+	// clients that insert it into a cached connection (Relay's `@prependEdge`/`@appendEdge`,
+	// an Apollo or urql cache update). Null when `dtable` is.
+	Edge *DTableEdge `json:"edge,omitempty"`
 }
 
 // A page of bases, following the Relay connection specification.
