@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -421,6 +422,32 @@ func TestAnswersArePrivateToTheCaller(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "private" || !slices.Contains(resp.Header.Values("Vary"), "Authorization") {
 			t.Errorf("%s: %d Cache-Control %q Vary %q", tc.name, resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Values("Vary"))
+		}
+	}
+}
+
+// TestDeferThroughEveryLayer: a deferred query streams through the whole
+// handler (request log, result cache, the HTTP layer), also when the same
+// answer is asked for again with the cache on.
+func TestDeferThroughEveryLayer(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Demo))
+	e := newPerfEnv(t, fake, cachedPerf(time.Minute))
+	body, _ := json.Marshal(map[string]any{"query": `{ workspace(id: "2") { seatableId ... @defer { tables { name } } } }`})
+	for i := range 2 {
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "multipart/mixed;deferSpec=20220824, application/json")
+		req.Header.Set("Authorization", "Token "+tokA)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/mixed") || !strings.Contains(string(out), `"incremental":[{"data":{"tables":[{"name":"testing"}]}`) ||
+			!strings.HasSuffix(string(out), "-----\r\n") {
+			t.Errorf("request %d: %s\n%s", i, resp.Header.Get("Content-Type"), out)
 		}
 	}
 }

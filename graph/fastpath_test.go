@@ -201,8 +201,7 @@ func TestFastPathAnswersAsGqlgenDoes(t *testing.T) {
 
 // TestFastPathCoversTheHotQueries guards the point of the fast path: the
 // queries frontends send most take it (a plan is compiled), and a query it
-// must not take (introspection, mutations) does not. (@defer, which it
-// would also leave to gqlgen, no longer validates: see nodefer.go.)
+// must not take (introspection, mutations, @defer) does not.
 func TestFastPathCoversTheHotQueries(t *testing.T) {
 	srv := &fastSchema{plans: newPlanCache(10)}
 	covered := func(query string) bool {
@@ -228,6 +227,7 @@ func TestFastPathCoversTheHotQueries(t *testing.T) {
 	for _, q := range []string{
 		`{ __schema { queryType { name } } }`,
 		`mutation { starDTable(input: {uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924"}) { uuid } }`,
+		`{ workspaces { id ... @defer { name } } }`,
 	} {
 		if covered(q) {
 			t.Errorf("covered by the fast path, must not be: %s", q)

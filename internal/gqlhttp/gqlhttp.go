@@ -229,6 +229,9 @@ func serveOne(ctx context.Context, r *http.Request, item []byte, next http.Handl
 		return bytes.TrimSpace(rec.body.Bytes())
 	}
 	sub := r.Clone(ctx)
+	// One answer per element: no streamed (incremental) answers inside a
+	// batch's array.
+	sub.Header.Set("Accept", ResponseType(r))
 	sub.Body = io.NopCloser(bytes.NewReader(item))
 	sub.ContentLength = int64(len(item))
 	rw := &rewriter{ResponseWriter: rec}
@@ -417,6 +420,14 @@ func (w *rewriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the real writer.
 func (w *rewriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush passes a flush on, except while an answer is held back: gqlgen's
+// incremental transports (@defer) need an http.Flusher.
+func (w *rewriter) Flush() {
+	if w.held == nil {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
 
 func (w *rewriter) finish() {
 	if w.held == nil {

@@ -13,6 +13,7 @@ import {
   InMemoryCache,
   gql,
 } from "@apollo/client";
+import { Defer20220824Handler } from "@apollo/client/incremental";
 import { BatchHttpLink } from "@apollo/client/link/batch-http";
 import { relayStylePagination } from "@apollo/client/utilities";
 
@@ -303,6 +304,24 @@ await step("relayStylePagination merges two pages of dtables into one cached lis
   await paged.query({ query: Page, variables: { after: first.data.dtables.pageInfo.endCursor }, fetchPolicy: "network-only" });
   const merged = await paged.query({ query: Page, fetchPolicy: "cache-only" });
   assert.deepEqual(merged.data.dtables.edges.map((e) => e.node.name), ["hello", "Team budget", "testing"]);
+});
+
+await step("@defer: the deferred fragment arrives and completes the cached data", async () => {
+  const deferring = new ApolloClient({
+    link: new HttpLink({ uri: url, headers: { Authorization: `Token ${token}` } }),
+    cache: new InMemoryCache(),
+    incrementalHandler: new Defer20220824Handler(),
+  });
+  const Deferred = gql`
+    query Deferred {
+      workspace(id: "2") { id seatableId ... @defer { tables { id name } } }
+    }
+  `;
+  const { data, error } = await deferring.query({ query: Deferred });
+  assert.equal(error, undefined);
+  assert.deepEqual(data.workspace.tables.map((t) => t.name), ["testing"]);
+  const cached = await deferring.query({ query: Deferred, fetchPolicy: "cache-only" });
+  assert.deepEqual(cached.data.workspace.tables.map((t) => t.name), ["testing"]);
 });
 
 console.log(`all checks passed (${requests} HTTP requests)`);
