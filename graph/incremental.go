@@ -40,6 +40,44 @@ func (t streaming) Supports(r *http.Request) bool {
 	return t.Transport.Supports(r) && bodyUsesDefer(r)
 }
 
+// Do keeps the answer private: gqlgen's streaming transports set
+// Cache-Control: no-cache, which would let a shared cache store one
+// caller's data.
+func (t streaming) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	t.Transport.Do(&privateStream{ResponseWriter: w}, r, exec)
+}
+
+// privateStream sets Cache-Control once gqlgen has set its headers, just
+// before they are sent.
+type privateStream struct {
+	http.ResponseWriter
+	sent bool
+}
+
+func (p *privateStream) private() {
+	if !p.sent {
+		p.sent = true
+		p.Header().Set("Cache-Control", "private, no-cache")
+	}
+}
+
+func (p *privateStream) WriteHeader(code int) {
+	p.private()
+	p.ResponseWriter.WriteHeader(code)
+}
+
+func (p *privateStream) Write(b []byte) (int, error) {
+	p.private()
+	return p.ResponseWriter.Write(b)
+}
+
+func (p *privateStream) Flush() {
+	p.private()
+	_ = http.NewResponseController(p.ResponseWriter).Flush()
+}
+
+func (p *privateStream) Unwrap() http.ResponseWriter { return p.ResponseWriter }
+
 // bodyUsesDefer reads the query text of a POST body (bounded by the HTTP
 // layer before it) and puts the body back. Mentioning @defer is enough:
 // a false positive streams an ordinary answer, which the client accepts.
