@@ -23,14 +23,16 @@ func TestApolloClient(t *testing.T) {
 		testenv.Missing(t, testenv.NodePackages, "Apollo Client (npm ci --prefix tests/apollo-client)", err)
 	}
 	const token = "apollo-0123456789abcdef"
+	const viewsToken = "apollo-views-0123456789"
 	e := newTestEnv(t)
 	e.fake.SetToken(token, fakeseatable.Fixture(fakeseatable.Demo))
+	e.fake.SetToken(viewsToken, []byte(twoViewsOfOneBase))
 
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "client.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GRAPHQL_URL="+e.url+"/graphql", "SEATABLE_TOKEN="+token, "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "GRAPHQL_URL="+e.url+"/graphql", "SEATABLE_TOKEN="+token, "VIEWS_TOKEN="+viewsToken, "NO_COLOR=1")
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	t.Logf("node client.mjs (%s):\n%s", time.Since(start).Round(time.Millisecond), out)
@@ -50,3 +52,14 @@ func TestApolloClient(t *testing.T) {
 		t.Error("the UNAUTHENTICATED check never reached the upstream")
 	}
 }
+
+// twoViewsOfOneBase is a workspace list in which two views of one base are
+// shared into a group: SeaTable lists each as the base's fields plus the
+// view's, which once collapsed into one entry of every client cache.
+const twoViewsOfOneBase = `{"workspace_list": [
+  {"id": 1, "name": "personal", "type": "personal", "table_list": [
+    {"id": 71, "workspace_id": 1, "uuid": "d4c3b2a1-0f9e-4d8c-b7a6-958473625140", "name": "Tickets"}], "folders": []},
+  {"id": 2, "name": "support", "type": "group", "group_id": 3, "table_list": [], "folders": [],
+   "group_shared_views": [
+    {"id": 71, "workspace_id": 1, "uuid": "d4c3b2a1-0f9e-4d8c-b7a6-958473625140", "name": "Tickets", "view_share_id": 5, "shared_name": "Open tickets", "from_user": "erin@auth.local"},
+    {"id": 71, "workspace_id": 1, "uuid": "d4c3b2a1-0f9e-4d8c-b7a6-958473625140", "name": "Tickets", "view_share_id": 6, "shared_name": "Closed tickets", "from_user": "erin@auth.local"}]}]}`

@@ -12,6 +12,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/internal/playground"
+	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -37,6 +38,7 @@ type config struct {
 	// GraphQL limits.
 	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
 	MaxBodyBytes    int64         // MAX_BODY_BYTES
+	MaxBatch        int           // MAX_BATCH: operations per batched request; 0 turns batching off
 	MaxTokens       int           // MAX_TOKENS
 	MaxDepth        int           // MAX_DEPTH
 	MaxAliases      int           // MAX_ALIASES
@@ -56,6 +58,12 @@ type config struct {
 	// PLAYGROUND_ASSETS_DIR: the npm install of web/playground; relative
 	// paths are tried in the working directory, then next to the executable.
 	PlaygroundAssetsDir string
+
+	// Trusted documents.
+	// TRUSTED_DOCUMENTS: the manifest, loaded (and checked) with the
+	// configuration so that a bad one stops the start; nil when unset.
+	TrustedDocuments *trusted.Store
+	TrustedOnly      bool // TRUSTED_DOCUMENTS_ONLY
 
 	// Caching, coalescing, persisted queries, Redis (perfconfig.go).
 	perfConfig
@@ -78,6 +86,7 @@ func defaultConfig() config {
 		BreakerOpenTimeout: upstream.DefaultBreakerOpen,
 		RequestTimeout:     30 * time.Second,
 		MaxBodyBytes:       1 << 20,
+		MaxBatch:           10,
 		MaxTokens:          graph.DefaultParserTokenLimit,
 		MaxDepth:           graph.DefaultMaxDepth,
 		MaxAliases:         graph.DefaultMaxAliases,
@@ -204,7 +213,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		{"UPSTREAM_RETRIES", &c.UpstreamRetries, 0, 2}, {"BREAKER_FAILURES", &c.BreakerFailures, 0, 1 << 20},
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
-		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20},
+		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
 	} {
 		if v := getenv(n.name); v != "" {
 			i, err := strconv.Atoi(v)
@@ -240,7 +249,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{"INTROSPECTION", &c.Introspection}, {"FALLBACK_TOKEN_WRITES", &c.FallbackTokenWrites}} {
+	}{{"INTROSPECTION", &c.Introspection}, {"FALLBACK_TOKEN_WRITES", &c.FallbackTokenWrites}, {"TRUSTED_DOCUMENTS_ONLY", &c.TrustedOnly}} {
 		if v := getenv(b.name); v != "" {
 			on, err := strconv.ParseBool(v)
 			if err != nil {
@@ -249,6 +258,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 			*b.dst = on
 		}
+	}
+	if v := getenv("TRUSTED_DOCUMENTS"); v != "" {
+		if st, err := trusted.Load(v); err != nil {
+			bad("TRUSTED_DOCUMENTS=%q: %v", v, err)
+		} else {
+			c.TrustedDocuments = st
+		}
+	} else if c.TrustedOnly {
+		bad("TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS, the manifest of the documents to accept")
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = c.RequestTimeout + 10*time.Second

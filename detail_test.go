@@ -20,7 +20,9 @@ func TestFieldAwareFetching(t *testing.T) {
 		wantDetail  string // "" = no upstream call
 	}{
 		{"Q3 summary", `{ workspaces { id name } }`, "false"},
-		{"all summary fields", `{ workspaces { __typename id name type ownerName repoId groupId groupOwner isAdmin departmentId } }`, "false"},
+		{"all summary fields", `{ workspaces { __typename id seatableId name type ownerName repoId groupId groupOwner isAdmin departmentId } }`, "false"},
+		{"one workspace by global id", `{ workspace(id: "V29ya3NwYWNlOjE1") { id seatableId name } }`, "false"},
+		{"node", `{ node(id: "V29ya3NwYWNlOjE1") { id } }`, "true"},
 		{"one workspace", `{ workspace(id: "15") { id name isAdmin } }`, "false"},
 		{"aliased summary lookups", `{ a: workspace(id: "12") { id name } b: workspace(id: "15") { type } }`, "false"},
 		{"Q2 aliased lookups with bases", q2(), "true"},

@@ -384,7 +384,7 @@ func TestStarredBasesListedTwiceAppearOnce(t *testing.T) {
 		}
 		StarredDTables []struct{ UUID string }
 	}
-	e.mustData(t, "Token "+tokA, `{ dtables(first: 1000) { totalCount nodes { uuid starred workspace { id } permission } }
+	e.mustData(t, "Token "+tokA, `{ dtables(first: 1000) { totalCount nodes { uuid starred workspace { id: seatableId } permission } }
 		starredDTables { uuid } }`, &data)
 	if data.Dtables.TotalCount != len(bases) || len(data.Dtables.Nodes) != len(bases) {
 		t.Fatalf("got %d bases (total %d), want %d", len(data.Dtables.Nodes), data.Dtables.TotalCount, len(bases))
@@ -438,8 +438,8 @@ func TestWorkspaceFilterAndTablesArguments(t *testing.T) {
 		}
 	}
 	e.mustData(t, "Token "+tokA, `{
-		groups: workspaces(filter: {type: GROUP}) { id }
-		unicode: workspaces(filter: {nameContains: "ÄRGER"}) { id }
+		groups: workspaces(filter: {type: GROUP}) { id: seatableId }
+		unicode: workspaces(filter: {nameContains: "ÄRGER"}) { id: seatableId }
 		ws: workspace(id: "10") { tables(filter: {nameContains: "e"}, orderBy: {field: CREATED_AT, direction: DESC}) { name createdAt } }
 	}`, &data)
 	if len(data.Groups) != 2 || data.Groups[0].ID != "11" || data.Groups[1].ID != "12" {
@@ -535,20 +535,20 @@ func TestCurrentFixtureGroupShares(t *testing.T) {
 				Permission, FromGroupName *string
 			}
 			GroupSharedViews []struct {
-				Name                    string
 				ViewShareID, SharedName *string
+				Dtable                  struct{ Name string }
 			}
 		}
 	}
 	e.mustData(t, "Token "+tokA, `{ workspaces { id shareFolders { id name }
-		groupSharedTables { name permission fromGroupName } groupSharedViews { name viewShareId sharedName } } }`, &data)
+		groupSharedTables { name permission fromGroupName } groupSharedViews { viewShareId sharedName dtable { name } } } }`, &data)
 	var gst, gsv, sf int
 	for _, ws := range data.Workspaces {
 		gst += len(ws.GroupSharedTables)
 		gsv += len(ws.GroupSharedViews)
 		sf += len(ws.ShareFolders)
 		for _, v := range ws.GroupSharedViews {
-			if v.ViewShareID == nil {
+			if v.ViewShareID == nil || v.Dtable.Name == "" {
 				t.Errorf("group-shared view without viewShareId: %+v", v)
 			}
 		}

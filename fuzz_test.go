@@ -31,20 +31,32 @@ func FuzzGraphQLHandler(f *testing.F) {
 		default:
 			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
 		}
-		var resp struct {
+		type response struct {
 			Data   json.RawMessage  `json:"data"`
 			Errors []map[string]any `json:"errors"`
 		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
-			t.Fatalf("not JSON (%v): %s", err, rec.Body)
+		var answers []response
+		if out := bytes.TrimSpace(rec.Body.Bytes()); rec.Code == 200 && len(out) > 0 && out[0] == '[' {
+			// A batch: one answer per operation, each held to the same rules.
+			if err := json.Unmarshal(out, &answers); err != nil || len(answers) == 0 {
+				t.Fatalf("batch answer not a JSON array of responses (%v): %s", err, rec.Body)
+			}
+		} else {
+			var resp response
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatalf("not JSON (%v): %s", err, rec.Body)
+			}
+			answers = append(answers, resp)
 		}
-		if resp.Data == nil && len(resp.Errors) == 0 {
-			t.Fatalf("neither data nor errors: %s", rec.Body)
-		}
-		for _, ge := range resp.Errors {
-			ext, _ := ge["extensions"].(map[string]any)
-			if ext["code"] == "INTERNAL" {
-				t.Fatalf("INTERNAL for %q: %s", body, rec.Body)
+		for _, resp := range answers {
+			if resp.Data == nil && len(resp.Errors) == 0 {
+				t.Fatalf("neither data nor errors: %s", rec.Body)
+			}
+			for _, ge := range resp.Errors {
+				ext, _ := ge["extensions"].(map[string]any)
+				if ext["code"] == "INTERNAL" {
+					t.Fatalf("INTERNAL for %q: %s", body, rec.Body)
+				}
 			}
 		}
 		if strings.Contains(rec.Body.String(), token) && !bytes.Contains(body, []byte(token)) {

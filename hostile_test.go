@@ -62,7 +62,9 @@ func TestHostileInput(t *testing.T) {
 		wantMsg     string
 	}{
 		{"malformed JSON", "POST", "application/json", []byte(`{"query": "{ workspaces { id } }"`), false, 400, "BAD_USER_INPUT", "not valid JSON"},
-		{"JSON array (batch)", "POST", "application/json", []byte(`[{"query":"{ __typename }"}]`), false, 400, "BAD_USER_INPUT", "must be a JSON object"},
+		{"empty batch", "POST", "application/json", []byte(`[]`), false, 400, "BAD_USER_INPUT", "empty batch"},
+		{"batch over MAX_BATCH", "POST", "application/json", []byte("[" + strings.Repeat(`{"query":"{ __typename }"},`, 10) + `{"query":"{ __typename }"}]`), false, 400, "BAD_USER_INPUT", "at most 10 operations"},
+		{"batch not JSON", "POST", "application/json", []byte(`[{"query":"{ __typename }"}`), false, 400, "BAD_USER_INPUT", "not valid JSON"},
 		{"query is not a string", "POST", "application/json", []byte(`{"query": {"a": 1}}`), false, 400, "BAD_USER_INPUT", "query must be a string"},
 		{"trailing garbage", "POST", "application/json", []byte(`{"query":"{ __typename }"} {"x":1}`), false, 400, "BAD_USER_INPUT", "data after the JSON object"},
 		{"non-UTF-8", "POST", "application/json", []byte("{\"query\":\"{ workspace(id: \\\"\xff\xfe\\\") { id } }\"}"), false, 400, "BAD_USER_INPUT", "not valid UTF-8"},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -137,6 +138,35 @@ func TestCreateDTable(t *testing.T) {
 		t.Errorf("%d upstream calls, want 1 (the write)", n)
 	}
 
+	// Its edge's cursor is the one the dtables connection gives it.
+	var edge struct {
+		CreateDTable struct {
+			Edge struct {
+				Cursor string
+				Node   struct{ ID, Name string }
+			}
+		}
+	}
+	decodeData(t, e.mutate(t, `mutation { createDTable(input: {workspaceId: "12", name: "Edge case"}) { edge { cursor node { id name } } } }`, nil), &edge)
+	var page struct {
+		Dtables struct {
+			Edges []struct {
+				Cursor string
+				Node   struct{ ID string }
+			}
+		}
+	}
+	e.mustData(t, "Token "+tokA, `{ dtables(first: 1000) { edges { cursor node { id } } } }`, &page)
+	found := false
+	for _, ed := range page.Dtables.Edges {
+		if ed.Node.ID == edge.CreateDTable.Edge.Node.ID {
+			found = ed.Cursor == edge.CreateDTable.Edge.Cursor
+		}
+	}
+	if !found || edge.CreateDTable.Edge.Node.Name != "Edge case" {
+		t.Errorf("createDTable edge %+v is not the connection's edge", edge.CreateDTable.Edge)
+	}
+
 	// A following query sees the base, in its folder.
 	var after struct {
 		DtableByName *struct {
@@ -156,7 +186,7 @@ func TestCreateDTable(t *testing.T) {
 
 	// Without a workspace the base goes to the personal workspace; asking
 	// for its workspace costs one read after the write.
-	resp = e.mutate(t, `mutation { createDTable(input: {name: "Solo"}) { dtable { name workspace { id type } } } }`, nil)
+	resp = e.mutate(t, `mutation { createDTable(input: {name: "Solo"}) { dtable { name workspace { id: seatableId type } } } }`, nil)
 	var solo struct {
 		CreateDTable struct {
 			Dtable struct {
@@ -321,7 +351,13 @@ func TestUpdateDTableErrors(t *testing.T) {
 	})
 }
 
-const deleteMutation = `mutation($uuid: ID!) { deleteDTable(input: {uuid: $uuid}) { uuid name workspaceId } }`
+const deleteMutation = `mutation($uuid: ID!) { deleteDTable(input: {uuid: $uuid}) { deletedId uuid name workspaceId } }`
+
+// globalID is the server's global id for a type and natural key: opaque to
+// clients, but a stable contract this test pins.
+func globalID(kind, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + key))
+}
 
 func TestDeleteDTable(t *testing.T) {
 	e := newWriteEnv(t)
@@ -331,10 +367,10 @@ func TestDeleteDTable(t *testing.T) {
 	e.mustData(t, "Token "+tokA, `{ dtables { totalCount } }`, &before)
 	resp := e.mutate(t, deleteMutation, map[string]any{"uuid": crmUUID})
 	var data struct {
-		DeleteDTable struct{ UUID, Name, WorkspaceID string }
+		DeleteDTable struct{ DeletedID, UUID, Name, WorkspaceID string }
 	}
 	decodeData(t, resp, &data)
-	if data.DeleteDTable.UUID != crmUUID || data.DeleteDTable.Name != "CRM" || data.DeleteDTable.WorkspaceID != "12" {
+	if data.DeleteDTable.DeletedID != globalID("DTable", crmUUID) || data.DeleteDTable.UUID != crmUUID || data.DeleteDTable.Name != "CRM" || data.DeleteDTable.WorkspaceID != "12" {
 		t.Errorf("payload %+v", data.DeleteDTable)
 	}
 	// DELETE with the name in a form body, as SeaTable expects.
@@ -521,6 +557,25 @@ func TestStarAndUnstar(t *testing.T) {
 	if n := e.fake.Calls(); n != 2 {
 		t.Errorf("%d calls, want 2 (write, then one read for the payload)", n)
 	}
+	// What a client cache needs to update the base's entry (its id and the
+	// new star) comes from the write alone.
+	var cached struct {
+		UnstarDTable struct {
+			Dtable struct {
+				Typename string `json:"__typename"`
+				ID, UUID string
+				Starred  bool
+			}
+		}
+	}
+	decodeData(t, e.mutate(t, `mutation { unstarDTable(input: {uuid: "`+travelUUID+`"}) { dtable { __typename id uuid starred } } }`, nil), &cached)
+	if d := cached.UnstarDTable.Dtable; d.Typename != "DTable" || d.ID != globalID("DTable", travelUUID) || d.UUID != travelUUID || d.Starred {
+		t.Errorf("payload dtable %+v", d)
+	}
+	if n := e.fake.Calls(); n != 1 {
+		t.Errorf("%d calls, want 1: id, uuid and starred need no read", n)
+	}
+	decodeData(t, e.mutate(t, `mutation { starDTable(input: {uuid: "`+travelUUID+`"}) { starred } }`, nil), &struct{}{})
 	var after struct {
 		StarredDTables []struct{ Name string }
 		Ws             struct{ Tables []struct{ Name string } }

@@ -7,9 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -143,7 +146,7 @@ func TestIsolationWithCoalescingAndCache(t *testing.T) {
 			for i := 0; i < tokens; i++ {
 				tok := fmt.Sprintf("iso-token-%d", i)
 				fake.SetToken(tok, []byte(fmt.Sprintf(`{"workspace_list":[{"id":%d,"name":"ws-of-%s","type":"personal","table_list":[{"id":1,"uuid":"00000000-0000-4000-8000-%012d","name":"base-of-%s"}]}]}`, i+1, tok, i, tok)))
-				want[tok] = fmt.Sprintf(`{"workspaces":[{"id":"%d","name":"ws-of-%s","tables":[{"name":"base-of-%s"}]}],"w":{"name":"ws-of-%s"}}`, i+1, tok, tok, tok)
+				want[tok] = fmt.Sprintf(`{"workspaces":[{"seatableId":"%d","name":"ws-of-%s","tables":[{"name":"base-of-%s"}]}],"w":{"name":"ws-of-%s"}}`, i+1, tok, tok, tok)
 			}
 			e := newPerfEnv(t, fake, perf.opts)
 			var wg sync.WaitGroup
@@ -155,7 +158,7 @@ func TestIsolationWithCoalescingAndCache(t *testing.T) {
 					for r := 0; r < 4; r++ {
 						tok := fmt.Sprintf("iso-token-%d", (g+r)%tokens)
 						id := fmt.Sprint((g+r)%tokens + 1)
-						body, _ := json.Marshal(map[string]any{"query": `{ workspaces { id name tables { name } } w: workspace(id: "` + id + `") { name } }`})
+						body, _ := json.Marshal(map[string]any{"query": `{ workspaces { seatableId name tables { name } } w: workspace(id: "` + id + `") { name } }`})
 						req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
 						req.Header.Set("Content-Type", "application/json")
 						req.Header.Set("Authorization", "Token "+tok)
@@ -381,5 +384,75 @@ func TestReusedResultsFollowTheCache(t *testing.T) {
 	}
 	if after := e.postJSON(t, q, auth); string(after.Data) != string(fresh.Data) {
 		t.Fatalf("after the refresh a plain request got %s, want %s", after.Data, fresh.Data)
+	}
+}
+
+// TestAnswersArePrivateToTheCaller: GET, APQ and replayed answers (the ones
+// a browser or proxy could keep) say they belong to one caller, chosen by
+// the Authorization header.
+func TestAnswersArePrivateToTheCaller(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	e := newPerfEnv(t, fake, cachedPerf(time.Minute))
+	q := `{ workspaces { id name } }`
+	apq, _ := json.Marshal(apqRequest(q, true))
+	byHash, _ := json.Marshal(apqRequest(q, false))
+	plain, _ := json.Marshal(map[string]any{"query": q})
+	for _, tc := range []struct {
+		name   string
+		method string
+		target string
+		body   []byte
+	}{
+		{"GET", http.MethodGet, "/graphql?query=" + url.QueryEscape(q), nil},
+		{"APQ register", http.MethodPost, "/graphql", apq},
+		{"APQ by hash", http.MethodPost, "/graphql", byHash},
+		{"POST", http.MethodPost, "/graphql", plain},
+		{"POST replayed", http.MethodPost, "/graphql", plain},
+	} {
+		req, _ := http.NewRequest(tc.method, e.url+tc.target, bytes.NewReader(tc.body))
+		req.Header.Set("Authorization", "Token "+tokA)
+		if tc.body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "private" || !slices.Contains(resp.Header.Values("Vary"), "Authorization") {
+			t.Errorf("%s: %d Cache-Control %q Vary %q", tc.name, resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Values("Vary"))
+		}
+	}
+}
+
+// TestDeferThroughEveryLayer: a deferred query streams through the whole
+// handler (request log, result cache, the HTTP layer), also when the same
+// answer is asked for again with the cache on.
+func TestDeferThroughEveryLayer(t *testing.T) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Demo))
+	e := newPerfEnv(t, fake, cachedPerf(time.Minute))
+	body, _ := json.Marshal(map[string]any{"query": `{ workspace(id: "2") { seatableId ... @defer { tables { name } } } }`})
+	for i := range 2 {
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "multipart/mixed;deferSpec=20220824, application/json")
+		req.Header.Set("Authorization", "Token "+tokA)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		// Streamed: "private, no-cache"; replayed from the result cache: "private".
+		cc := resp.Header.Get("Cache-Control")
+		if (i == 0 && cc != "private, no-cache") || !strings.HasPrefix(cc, "private") || !slices.Contains(resp.Header.Values("Vary"), "Authorization") {
+			t.Errorf("request %d: Cache-Control %q, Vary %q", i, resp.Header.Get("Cache-Control"), resp.Header.Values("Vary"))
+		}
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/mixed") || !strings.Contains(string(out), `"incremental":[{"data":{"tables":[{"name":"testing"}]}`) ||
+			!strings.HasSuffix(string(out), "-----\r\n") {
+			t.Errorf("request %d: %s\n%s", i, resp.Header.Get("Content-Type"), out)
+		}
 	}
 }

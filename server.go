@@ -29,6 +29,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/internal/readiness"
 	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
 	"github.com/seatable-graphql/seatable-graphql/internal/tracing"
+	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -137,6 +138,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Info("serving", "playground", playgroundURL, "seatable", client.BaseURL())
 	}
 	perf.log(log)
+	if cfg.TrustedDocuments != nil {
+		log.Info("trusted documents loaded", "documents", cfg.TrustedDocuments.Len(), "only", cfg.TrustedOnly)
+	}
 	return serve(ctx, srv, ln, cfg.ShutdownTimeout, log)
 }
 
@@ -270,7 +274,13 @@ func newHandler(h handlerConfig) http.Handler {
 	mux := http.NewServeMux()
 	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken,
 		loaders.WithBatchObserver(h.metrics), loaders.WithFallbackWrites(h.fallbackWrites))(h.perf.replay(gql))
-	mux.Handle("/graphql", gqlhttp.Handler(cacheControl(withLoaders), gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes, RequestTimeout: h.cfg.RequestTimeout}))
+	var api http.Handler = cacheControl(withLoaders)
+	if h.cfg.TrustedDocuments != nil {
+		// Inside gqlhttp: it sees each operation of a batch, after the
+		// body limit and the parameter checks.
+		api = trusted.Handler(h.cfg.TrustedDocuments, trusted.Options{Only: h.cfg.TrustedOnly, Introspection: h.cfg.Introspection}, api)
+	}
+	mux.Handle("/graphql", gqlhttp.Handler(api, gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes, RequestTimeout: h.cfg.RequestTimeout, MaxBatch: h.cfg.MaxBatch}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

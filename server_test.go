@@ -221,7 +221,7 @@ func TestWorkspacesInUpstreamOrderWithAllFields(t *testing.T) {
 			}
 		}
 	}
-	e.mustData(t, "Token "+tokA, `{ workspaces { id name type groupId groupOwner isAdmin departmentId
+	e.mustData(t, "Token "+tokA, `{ workspaces { id: seatableId name type groupId groupOwner isAdmin departmentId
 		tables { uuid name workspaceId createdAt updatedAt color starred isEncrypted inStorage } } }`, &data)
 	var got []string
 	for _, ws := range data.Workspaces {
@@ -331,7 +331,7 @@ func TestBackReferences(t *testing.T) {
 			}
 		}
 	}
-	e.mustData(t, "Token "+tokA, `{ workspaces { id tables { name workspaceId workspace { id name } } } }`, &data)
+	e.mustData(t, "Token "+tokA, `{ workspaces { id tables { name workspaceId workspace { id: seatableId name } } } }`, &data)
 	checked := 0
 	for _, ws := range data.Workspaces {
 		for _, d := range ws.Tables {

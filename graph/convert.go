@@ -2,6 +2,7 @@ package graph
 
 import (
 	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
@@ -39,9 +40,14 @@ func dtableFilter(f *model.DTableFilter) *dtablequery.Filter {
 	if f == nil {
 		return nil
 	}
+	wid := f.WorkspaceID
+	if wid != nil {
+		k := workspaceKey(*wid)
+		wid = &k
+	}
 	return &dtablequery.Filter{
 		NameContains:  f.NameContains,
-		WorkspaceID:   f.WorkspaceID,
+		WorkspaceID:   wid,
 		WorkspaceType: upstreamType(f.WorkspaceType),
 		Starred:       f.Starred,
 		CreatedAfter:  f.CreatedAfter,
@@ -85,6 +91,17 @@ func connection(p *dtablequery.Page) *model.DTableConnection {
 		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &p.Cursors[0], &p.Cursors[n-1]
 	}
 	return c
+}
+
+// canonical maps a workspace's list to the entries every list answers
+// (loaders.Snapshot.Canonical): a base listed in its workspace and in the
+// starred list must not be two different objects with one id.
+func canonical(snap *loaders.Snapshot, ws *upstream.Workspace, list []*upstream.DTable) []*upstream.DTable {
+	out := make([]*upstream.DTable, len(list))
+	for i, d := range list {
+		out[i] = snap.Canonical(ws, d)
+	}
+	return out
 }
 
 // keepCallerView carries what a write response cannot know (the caller's

@@ -15,7 +15,7 @@ import (
 // added later, makes the operation fetch detail=true, so a new field can
 // never silently read an incomplete list.
 var summaryFields = map[string]bool{
-	"id": true, "name": true, "type": true, "ownerName": true, "repoId": true,
+	"id": true, "seatableId": true, "name": true, "type": true, "ownerName": true, "repoId": true,
 	"groupId": true, "groupOwner": true, "isAdmin": true, "departmentId": true,
 	"__typename": true,
 }

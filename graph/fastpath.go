@@ -432,7 +432,8 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"starredDTables": {write: writeQueryStarred, child: "DTable"},
 	},
 	"Workspace": {
-		"id":                {write: wsString(func(w *upstream.Workspace) string { return w.ID })},
+		"id":                {write: wsString(workspaceGlobalID)},
+		"seatableId":        {write: wsString(func(w *upstream.Workspace) string { return w.ID })},
 		"type":              {write: writeWorkspaceType},
 		"name":              {write: wsString(func(w *upstream.Workspace) string { return w.Name })},
 		"ownerName":         {write: wsOptString(func(w *upstream.Workspace) *string { return w.OwnerName })},
@@ -446,12 +447,13 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"tables":            {write: writeWorkspaceTables, child: "DTable", coerce: (*executionContext).field_Workspace_tables_args},
 		"folders":           {write: wsList(func(w *upstream.Workspace) []*upstream.Folder { return w.Folders }), child: "Folder"},
 		"sharedViews":       {write: wsList(func(w *upstream.Workspace) []*upstream.SharedView { return w.SharedViews }), child: "SharedView"},
-		"groupSharedTables": {write: wsList(func(w *upstream.Workspace) []*upstream.DTable { return w.GroupSharedTables }), child: "DTable"},
-		"groupSharedViews":  {write: wsList(func(w *upstream.Workspace) []*upstream.DTable { return w.GroupSharedViews }), child: "DTable"},
+		"groupSharedTables": {write: writeGroupSharedTables, child: "DTable"},
+		"groupSharedViews":  {write: writeGroupSharedViews, child: "GroupSharedView"},
 		"shareFolders":      {write: wsList(func(w *upstream.Workspace) []*upstream.ShareFolder { return w.ShareFolders }), child: "ShareFolder"},
 	},
 	"DTable": {
-		"id":             {write: dtString(func(d *upstream.DTable) string { return d.ID })},
+		"id":             {write: dtString(dtableGlobalID)},
+		"seatableId":     {write: writeDTableSeatableID},
 		"uuid":           {write: dtString(func(d *upstream.DTable) string { return d.UUID })},
 		"name":           {write: dtString(func(d *upstream.DTable) string { return d.Name })},
 		"workspaceId":    {write: dtString(func(d *upstream.DTable) string { return d.WorkspaceID })},
@@ -475,22 +477,26 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"fromGroupName":  {write: dtOptString(func(d *upstream.DTable) *string { return d.FromGroupName })},
 		"shareId":        {write: dtOptString(func(d *upstream.DTable) *string { return d.ShareID })},
 		"shareType":      {write: dtOptString(func(d *upstream.DTable) *string { return d.ShareType })},
-		"viewShareId":    {write: dtOptString(func(d *upstream.DTable) *string { return d.ViewShareID })},
-		"sharedName":     {write: dtOptString(func(d *upstream.DTable) *string { return d.SharedName })},
 	},
 	"Folder": {
-		"id":          {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.str(o.ID); return true })},
+		"id":          {write: writeFolderID},
+		"seatableId":  {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.str(o.ID); return true })},
 		"name":        {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.str(o.Name); return true })},
 		"workspaceId": {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.optStr(o.WorkspaceID); return true })},
 		"items":       {write: writeFolderItems, child: "FolderItem"},
 		"tables":      {write: writeFolderTables, child: "DTable"},
 	},
 	"FolderItem": {
-		"itemType": {write: typed(func(r *runState, f *fieldPlan, o *upstream.FolderItem) bool { r.str(o.ItemType); return true })},
-		"itemId":   {write: typed(func(r *runState, f *fieldPlan, o *upstream.FolderItem) bool { r.str(o.ItemID); return true })},
+		"id":       {write: typed(func(r *runState, f *fieldPlan, o *model.FolderItem) bool { r.str(o.ID); return true })},
+		"itemType": {write: typed(func(r *runState, f *fieldPlan, o *model.FolderItem) bool { r.str(o.ItemType); return true })},
+		"itemId":   {write: typed(func(r *runState, f *fieldPlan, o *model.FolderItem) bool { r.str(o.ItemID); return true })},
 	},
 	"SharedView": {
-		"id":             {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool { r.str(o.ID); return true })},
+		"id": {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool {
+			r.str(globalID(kindSharedView, o.ID))
+			return true
+		})},
+		"seatableId":     {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool { r.str(o.ID); return true })},
 		"dtableName":     {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool { r.str(o.DTableName); return true })},
 		"workspaceId":    {write: svOptString(func(o *upstream.SharedView) *string { return o.WorkspaceID })},
 		"fromUser":       {write: svOptString(func(o *upstream.SharedView) *string { return o.FromUser })},
@@ -508,10 +514,29 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 		"shareId":        {write: svOptString(func(o *upstream.SharedView) *string { return o.ShareID })},
 		"shareType":      {write: svOptString(func(o *upstream.SharedView) *string { return o.ShareType })},
 	},
+	"GroupSharedView": {
+		"id":           {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.str(o.ID); return true })},
+		"viewShareId":  {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.ViewShareID); return true })},
+		"sharedName":   {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.SharedName); return true })},
+		"permission":   {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.Permission); return true })},
+		"fromUser":     {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.FromUser); return true })},
+		"fromUserName": {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.FromUserName); return true })},
+		"fromUserAvatar": {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool {
+			r.optStr(o.FromUserAvatar)
+			return true
+		})},
+		"dtable": {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool {
+			return o.Dtable != nil && r.object(f.child, o.Dtable)
+		}), child: "DTable"},
+	},
 	"ShareFolder": {
-		"id":       {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.str(o.ID); return true })},
-		"name":     {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.str(o.Name); return true })},
-		"username": {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.optStr(o.Username); return true })},
+		"id": {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool {
+			r.str(globalID(kindShareFolder, o.ID))
+			return true
+		})},
+		"seatableId": {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.str(o.ID); return true })},
+		"name":       {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.str(o.Name); return true })},
+		"username":   {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.optStr(o.Username); return true })},
 	},
 	"DTableConnection": {
 		"edges":      {write: writeConnectionEdges, child: "DTableEdge"},
@@ -637,7 +662,7 @@ func writeQueryWorkspace(r *runState, f *fieldPlan, _ any) bool {
 	}
 	// What the resolver's loader reads, without its batching window.
 	r.byID++
-	return optObject(r, f.child, snap.Workspace(id))
+	return optObject(r, f.child, snap.Workspace(workspaceKey(id)))
 }
 
 func writeQueryDTable(r *runState, f *fieldPlan, _ any) bool {
@@ -750,6 +775,37 @@ func writeWorkspaceTables(r *runState, f *fieldPlan, obj any) bool {
 	return err == nil && writeObjects(r, f.child, list)
 }
 
+func writeGroupSharedTables(r *runState, f *fieldPlan, obj any) bool {
+	ws, ok := obj.(*upstream.Workspace)
+	if !ok {
+		return false
+	}
+	list, err := (&workspaceResolver{r.s.resolver}).GroupSharedTables(r.ctx, ws)
+	return err == nil && writeObjects(r, f.child, list)
+}
+
+func writeGroupSharedViews(r *runState, f *fieldPlan, obj any) bool {
+	ws, ok := obj.(*upstream.Workspace)
+	if !ok {
+		return false
+	}
+	list, err := (&workspaceResolver{r.s.resolver}).GroupSharedViews(r.ctx, ws)
+	return err == nil && writeObjects(r, f.child, list)
+}
+
+func writeDTableSeatableID(r *runState, _ *fieldPlan, obj any) bool {
+	d, ok := obj.(*upstream.DTable)
+	if !ok {
+		return false
+	}
+	if d.ID == "" {
+		r.null() // SeaTable sent none
+	} else {
+		r.str(d.ID)
+	}
+	return true
+}
+
 func writeDTableStarred(r *runState, _ *fieldPlan, obj any) bool {
 	d, ok := obj.(*upstream.DTable)
 	if !ok {
@@ -785,22 +841,26 @@ func writeDTableFolder(r *runState, f *fieldPlan, obj any) bool {
 	return ok && optObject(r, f.child, snap.FolderOf(d))
 }
 
+func writeFolderID(r *runState, _ *fieldPlan, obj any) bool {
+	fo, ok := obj.(*upstream.Folder)
+	if !ok {
+		return false
+	}
+	snap, ok := r.snapshot()
+	if !ok {
+		return false
+	}
+	r.str(globalID(kindFolder, folderKey(snap.FolderWorkspace(fo), fo.ID)))
+	return true
+}
+
 func writeFolderItems(r *runState, f *fieldPlan, obj any) bool {
 	fo, ok := obj.(*upstream.Folder)
 	if !ok {
 		return false
 	}
-	r.buf = append(r.buf, '[')
-	for i := range fo.Items {
-		if i > 0 {
-			r.buf = append(r.buf, ',')
-		}
-		if !r.object(f.child, &fo.Items[i]) {
-			return false
-		}
-	}
-	r.buf = append(r.buf, ']')
-	return true
+	snap, ok := r.snapshot()
+	return ok && writeObjects(r, f.child, folderItems(snap.FolderWorkspace(fo), fo))
 }
 
 func writeFolderTables(r *runState, f *fieldPlan, obj any) bool {

@@ -134,11 +134,13 @@ var curatedQueries = []struct {
 	vars  map[string]any
 }{
 	{`{ __typename }`, nil},
-	{`{ workspaces { __typename id type name ownerName repoId groupId groupOwner groupAdmins groupMemberCount isAdmin departmentId } }`, nil},
-	{`{ workspaces { id tables { __typename id uuid name workspaceId createdAt updatedAt creator modifier color textColor icon starred isEncrypted inStorage permission fromUser fromUserName fromUserAvatar fromGroupId fromGroupName shareId shareType viewShareId sharedName } } }`, nil},
-	{`{ workspaces { folders { __typename id name workspaceId items { __typename itemType itemId } tables { name folder { id } } } } }`, nil},
-	{`{ workspaces { sharedViews { __typename id dtableName workspaceId fromUser fromUserName fromUserAvatar toUser toUserName permission tableId viewId sharedName color textColor icon shareId shareType } shareFolders { __typename id name username } } }`, nil},
-	{`{ workspaces { groupSharedTables { uuid name permission fromGroupId fromGroupName } groupSharedViews { uuid viewShareId sharedName } } }`, nil},
+	{`{ workspaces { __typename id seatableId type name ownerName repoId groupId groupOwner groupAdmins groupMemberCount isAdmin departmentId } }`, nil},
+	{`{ workspaces { id tables { __typename id seatableId uuid name workspaceId createdAt updatedAt creator modifier color textColor icon starred isEncrypted inStorage permission fromUser fromUserName fromUserAvatar fromGroupId fromGroupName shareId shareType } } }`, nil},
+	{`{ workspaces { folders { __typename id seatableId name workspaceId items { __typename id itemType itemId } tables { name folder { id } } } } }`, nil},
+	{`{ workspaces { sharedViews { __typename id seatableId dtableName workspaceId fromUser fromUserName fromUserAvatar toUser toUserName permission tableId viewId sharedName color textColor icon shareId shareType } shareFolders { __typename id seatableId name username } } }`, nil},
+	{`{ a: workspace(id: "V29ya3NwYWNlOjEy") { id seatableId } b: workspace(id: "V29ya3NwYWNlOnN0YXJyZWQ") { seatableId } }`, nil},
+	{`{ node(id: "RFRhYmxlOmUzYjBjNDQyLTk4ZmMtNGMxNC05YWZiLWY0Yzg5OTZmYjkyNA") { __typename id ... on DTable { name } } nodes(ids: ["V29ya3NwYWNlOjEy", "bad"]) { id } }`, nil},
+	{`{ workspaces { groupSharedTables { uuid name permission fromGroupId fromGroupName } groupSharedViews { __typename id viewShareId sharedName permission fromUser fromUserName fromUserAvatar dtable { id uuid name permission } } } }`, nil},
 	{`{ workspaces { tables { name workspace { id name tables { uuid workspace { id } } } folder { name tables { uuid } } } } }`, nil},
 	{`{ starredDTables { uuid name starred workspace { name } } }`, nil},
 	{`{ a: workspace(id: "starred") { id name } b: workspace(id: "shared") { id } c: workspace(id: "12") { id tables { name } } d: workspace(id: "404") { id } e: workspace(id: "1") { name } }`, nil},
@@ -397,7 +399,7 @@ func (g *opGen) selection(typeName string, depth int) string {
 				s += ": "
 			}
 			s += fd.Name + g.arguments(fd) + g.directives()
-			if child := fd.Type.Name(); parsedSchema.Types[child].Kind == gqlast.Object {
+			if child := fd.Type.Name(); parsedSchema.Types[child].Kind == gqlast.Object || parsedSchema.Types[child].Kind == gqlast.Interface {
 				if depth >= 4 {
 					continue
 				}
@@ -455,7 +457,8 @@ func (g *opGen) variable(typ string, v any) string {
 }
 
 var (
-	genIDs     = []string{"1", "12", "15", "16", "1000", "1001", "starred", "shared", "404", "", "e3b0c442-98fc-4c14-9afb-f4c8996fb924", "E3B0C44298FC4C149AFBF4C8996FB924", "nope"}
+	genIDs = []string{"1", "12", "15", "16", "1000", "1001", "starred", "shared", "404", "", "e3b0c442-98fc-4c14-9afb-f4c8996fb924", "E3B0C44298FC4C149AFBF4C8996FB924", "nope",
+		globalID(kindWorkspace, "12"), globalID(kindWorkspace, "starred"), globalID(kindDTable, "e3b0c442-98fc-4c14-9afb-f4c8996fb924"), globalID(kindFolder, "1:1")}
 	genStrings = []string{"", "CRM", "a", "Base", "ä", "Plan", "x\"y"}
 	genInts    = []int{0, 1, 2, 5, -1, 1001}
 	genTimes   = []string{"2020-01-01T00:00:00Z", "2026-03-01T10:00:00+01:00", "yesterday"}

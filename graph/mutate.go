@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
@@ -65,7 +67,7 @@ func uuidArg(uuid string) (string, error) {
 // workspaceIDArg checks a numeric workspace id argument.
 func workspaceIDArg(name, id string) error {
 	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-		return apperr.New(apperr.BadUserInput, fmt.Sprintf("%s must be a numeric workspace id", name))
+		return apperr.New(apperr.BadUserInput, fmt.Sprintf("%s must be a workspace's seatableId (numeric) or global id", name))
 	}
 	return nil
 }
@@ -116,4 +118,18 @@ func nonNil[T any](l []*T) []*T {
 		return []*T{}
 	}
 	return l
+}
+
+// starFields are the DTable fields a star or unstar answers without reading:
+// the base's identity and the star the write set.
+var starFields = map[string]bool{"id": true, "uuid": true, "starred": true, "__typename": true}
+
+// knownFromStar reports whether every selected field is in starFields.
+func knownFromStar(fields []graphql.CollectedField) bool {
+	for _, f := range fields {
+		if !starFields[f.Name] {
+			return false
+		}
+	}
+	return true
 }

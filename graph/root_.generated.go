@@ -22,10 +22,13 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	CreateDTablePayload() CreateDTablePayloadResolver
 	DTable() DTableResolver
 	Folder() FolderResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	ShareFolder() ShareFolderResolver
+	SharedView() SharedViewResolver
 	StarDTablePayload() StarDTablePayloadResolver
 	Workspace() WorkspaceResolver
 }
@@ -40,6 +43,7 @@ type ComplexityRoot struct {
 
 	CreateDTablePayload struct {
 		Dtable func(childComplexity int) int
+		Edge   func(childComplexity int) int
 	}
 
 	DTable struct {
@@ -59,14 +63,13 @@ type ComplexityRoot struct {
 		Modifier       func(childComplexity int) int
 		Name           func(childComplexity int) int
 		Permission     func(childComplexity int) int
+		SeatableID     func(childComplexity int) int
 		ShareID        func(childComplexity int) int
 		ShareType      func(childComplexity int) int
-		SharedName     func(childComplexity int) int
 		Starred        func(childComplexity int) int
 		TextColor      func(childComplexity int) int
 		UUID           func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
-		ViewShareID    func(childComplexity int) int
 		Workspace      func(childComplexity int) int
 		WorkspaceID    func(childComplexity int) int
 	}
@@ -84,6 +87,7 @@ type ComplexityRoot struct {
 	}
 
 	DeleteDTablePayload struct {
+		DeletedID   func(childComplexity int) int
 		Name        func(childComplexity int) int
 		UUID        func(childComplexity int) int
 		WorkspaceID func(childComplexity int) int
@@ -98,8 +102,20 @@ type ComplexityRoot struct {
 	}
 
 	FolderItem struct {
+		ID       func(childComplexity int) int
 		ItemID   func(childComplexity int) int
 		ItemType func(childComplexity int) int
+	}
+
+	GroupSharedView struct {
+		Dtable         func(childComplexity int) int
+		FromUser       func(childComplexity int) int
+		FromUserAvatar func(childComplexity int) int
+		FromUserName   func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Permission     func(childComplexity int) int
+		SharedName     func(childComplexity int) int
+		ViewShareID    func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -122,6 +138,8 @@ type ComplexityRoot struct {
 		Dtable         func(childComplexity int, uuid string) int
 		DtableByName   func(childComplexity int, workspaceID string, name string) int
 		Dtables        func(childComplexity int, filter *model.DTableFilter, orderBy *model.DTableOrder, first *int, after *string, last *int, before *string) int
+		Node           func(childComplexity int, id string) int
+		Nodes          func(childComplexity int, ids []string) int
 		StarredDTables func(childComplexity int) int
 		Workspace      func(childComplexity int, id string) int
 		Workspaces     func(childComplexity int, filter *model.WorkspaceFilter) int
@@ -211,6 +229,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateDTablePayload.Dtable(childComplexity), true
+	case "CreateDTablePayload.edge":
+		if e.ComplexityRoot.CreateDTablePayload.Edge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateDTablePayload.Edge(childComplexity), true
 
 	case "DTable.color":
 		if e.ComplexityRoot.DTable.Color == nil {
@@ -308,6 +332,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DTable.Permission(childComplexity), true
+	case "DTable.seatableId":
+		if e.ComplexityRoot.DTable.SeatableID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.SeatableID(childComplexity), true
 	case "DTable.shareId":
 		if e.ComplexityRoot.DTable.ShareID == nil {
 			break
@@ -320,12 +350,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DTable.ShareType(childComplexity), true
-	case "DTable.sharedName":
-		if e.ComplexityRoot.DTable.SharedName == nil {
-			break
-		}
-
-		return e.ComplexityRoot.DTable.SharedName(childComplexity), true
 	case "DTable.starred":
 		if e.ComplexityRoot.DTable.Starred == nil {
 			break
@@ -350,12 +374,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DTable.UpdatedAt(childComplexity), true
-	case "DTable.viewShareId":
-		if e.ComplexityRoot.DTable.ViewShareID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.DTable.ViewShareID(childComplexity), true
 	case "DTable.workspace":
 		if e.ComplexityRoot.DTable.Workspace == nil {
 			break
@@ -407,6 +425,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DTableEdge.Node(childComplexity), true
 
+	case "DeleteDTablePayload.deletedId":
+		if e.ComplexityRoot.DeleteDTablePayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteDTablePayload.DeletedID(childComplexity), true
 	case "DeleteDTablePayload.name":
 		if e.ComplexityRoot.DeleteDTablePayload.Name == nil {
 			break
@@ -426,7 +450,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteDTablePayload.WorkspaceID(childComplexity), true
 
-	case "Folder.id":
+	case "Folder.id", "Folder.seatableId":
 		if e.ComplexityRoot.Folder.ID == nil {
 			break
 		}
@@ -457,6 +481,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Folder.WorkspaceID(childComplexity), true
 
+	case "FolderItem.id":
+		if e.ComplexityRoot.FolderItem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FolderItem.ID(childComplexity), true
 	case "FolderItem.itemId":
 		if e.ComplexityRoot.FolderItem.ItemID == nil {
 			break
@@ -469,6 +499,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FolderItem.ItemType(childComplexity), true
+
+	case "GroupSharedView.dtable":
+		if e.ComplexityRoot.GroupSharedView.Dtable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.Dtable(childComplexity), true
+	case "GroupSharedView.fromUser":
+		if e.ComplexityRoot.GroupSharedView.FromUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.FromUser(childComplexity), true
+	case "GroupSharedView.fromUserAvatar":
+		if e.ComplexityRoot.GroupSharedView.FromUserAvatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.FromUserAvatar(childComplexity), true
+	case "GroupSharedView.fromUserName":
+		if e.ComplexityRoot.GroupSharedView.FromUserName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.FromUserName(childComplexity), true
+	case "GroupSharedView.id":
+		if e.ComplexityRoot.GroupSharedView.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.ID(childComplexity), true
+	case "GroupSharedView.permission":
+		if e.ComplexityRoot.GroupSharedView.Permission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.Permission(childComplexity), true
+	case "GroupSharedView.sharedName":
+		if e.ComplexityRoot.GroupSharedView.SharedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.SharedName(childComplexity), true
+	case "GroupSharedView.viewShareId":
+		if e.ComplexityRoot.GroupSharedView.ViewShareID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupSharedView.ViewShareID(childComplexity), true
 
 	case "Mutation.copyDTable":
 		if e.ComplexityRoot.Mutation.CopyDTable == nil {
@@ -596,6 +675,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Dtables(childComplexity, args["filter"].(*model.DTableFilter), args["orderBy"].(*model.DTableOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
 	case "Query.starredDTables":
 		if e.ComplexityRoot.Query.StarredDTables == nil {
 			break
@@ -625,7 +726,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Workspaces(childComplexity, args["filter"].(*model.WorkspaceFilter)), true
 
-	case "ShareFolder.id":
+	case "ShareFolder.id", "ShareFolder.seatableId":
 		if e.ComplexityRoot.ShareFolder.ID == nil {
 			break
 		}
@@ -674,7 +775,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SharedView.FromUserName(childComplexity), true
-	case "SharedView.id":
+	case "SharedView.id", "SharedView.seatableId":
 		if e.ComplexityRoot.SharedView.ID == nil {
 			break
 		}
@@ -821,7 +922,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workspace.GroupSharedViews(childComplexity), true
-	case "Workspace.id":
+	case "Workspace.id", "Workspace.seatableId":
 		if e.ComplexityRoot.Workspace.ID == nil {
 			break
 		}
@@ -979,7 +1080,18 @@ A point in time, as an RFC 3339 string in UTC with seconds precision,
 for example "2019-06-25T06:46:43Z". SeaTable's own offsets are converted to UTC;
 an empty or unreadable upstream timestamp is null.
 """
-scalar DateTime
+scalar DateTime @specifiedBy(url: "https://scalars.graphql.org/andimarek/date-time")
+
+"""
+An object with a global id (the Relay Global Object Identification
+specification). Every ` + "`" + `id` + "`" + ` in this schema is opaque, unique across all types
+and stable across requests and releases: read an object again with
+` + "`" + `node(id:)` + "`" + `. SeaTable's own ids are in ` + "`" + `seatableId` + "`" + `.
+"""
+interface Node {
+  "The object's global id."
+  id: ID!
+}
 
 "What kind of entry a workspace is."
 enum WorkspaceType {
@@ -987,9 +1099,9 @@ enum WorkspaceType {
   PERSONAL
   "A group's (or department's) workspace."
   GROUP
-  "Pseudo-workspace listing the bases the caller starred. Its id is \"starred\"."
+  "Pseudo-workspace listing the bases the caller starred. Its ` + "`" + `seatableId` + "`" + ` is \"starred\"."
   STARRED
-  "Pseudo-workspace listing bases and views shared with the caller. Its id is \"shared\"."
+  "Pseudo-workspace listing bases and views shared with the caller. Its ` + "`" + `seatableId` + "`" + ` is \"shared\"."
   SHARED
 }
 
@@ -998,11 +1110,24 @@ Read access to the SeaTable workspaces and bases visible to the caller's token.
 Every query costs at most one call to SeaTable per request, whatever its shape.
 """
 type Query {
+  """
+  The object with this global id (any ` + "`" + `id` + "`" + ` of this schema), read with the same
+  one call to SeaTable as any query. Null when it is not visible to the token;
+  an id this server did not make is ` + "`" + `BAD_USER_INPUT` + "`" + `.
+  """
+  node("A global id, as returned in any ` + "`" + `id` + "`" + ` field." id: ID!): Node
+
+  """
+  The objects with these global ids, in the order given; null for each one not
+  visible to the token. Any id this server did not make is ` + "`" + `BAD_USER_INPUT` + "`" + `.
+  """
+  nodes("Global ids, as returned in ` + "`" + `id` + "`" + ` fields." ids: [ID!]!): [Node]!
+
   "Every workspace visible to the token, in SeaTable's order (starred, shared, personal, then groups on current servers)."
   workspaces("Keeps only the workspaces that match; all when absent." filter: WorkspaceFilter): [Workspace!]!
 
-  "One workspace by id: a numeric id, or \"starred\" / \"shared\" for the pseudo-workspaces. Null when not visible to the token."
-  workspace("The workspace id, as returned in ` + "`" + `Workspace.id` + "`" + `." id: ID!): Workspace
+  "One workspace by its global id or by its ` + "`" + `seatableId` + "`" + ` (a numeric id, or \"starred\" / \"shared\" for the pseudo-workspaces). Null when not visible to the token."
+  workspace("The workspace's ` + "`" + `id` + "`" + ` or ` + "`" + `seatableId` + "`" + `." id: ID!): Workspace
 
   """
   One base by uuid. Accepts the 36-character form with dashes and the 32-character
@@ -1045,7 +1170,7 @@ type Query {
   workspace with id ` + "`" + `workspaceId` + "`" + `. Null when there is none visible to the token.
   """
   dtableByName(
-    "The numeric workspace id, as in ` + "`" + `Workspace.id` + "`" + `."
+    "The workspace's ` + "`" + `seatableId` + "`" + ` (numeric) or its global ` + "`" + `id` + "`" + `."
     workspaceId: ID!
     "The base name."
     name: String!
@@ -1099,7 +1224,7 @@ match a date condition.
 input DTableFilter {
   "Only bases whose name contains this text, ignoring case (Unicode case folding, so \"ärger\" matches \"ÄRGER\" and \"strasse\" matches \"Straße\") and Unicode normalisation form (composed and decomposed accents are equal)."
   nameContains: String
-  "Only bases that belong to, or are listed in, the workspace with this id (a numeric id, or \"starred\" / \"shared\")."
+  "Only bases that belong to, or are listed in, this workspace: its ` + "`" + `seatableId` + "`" + ` (a numeric id, or \"starred\" / \"shared\") or its global ` + "`" + `id` + "`" + `."
   workspaceId: ID
   "Only bases listed in a workspace of this type (STARRED: in the starred list; SHARED: shared with the caller)."
   workspaceType: WorkspaceType
@@ -1176,12 +1301,14 @@ type PageInfo {
 }
 
 "A folder that groups bases inside a workspace (current SeaTable servers)."
-type Folder {
-  "The numeric folder id as a string."
+type Folder implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
+  "SeaTable's numeric folder id, as a string."
+  seatableId: ID!
   "The folder name."
   name: String!
-  "Id of the workspace the folder belongs to, when SeaTable says."
+  "` + "`" + `seatableId` + "`" + ` of the workspace the folder belongs to, when SeaTable says."
   workspaceId: ID
   "The folder's entries as SeaTable lists them."
   items: [FolderItem!]!
@@ -1190,7 +1317,9 @@ type Folder {
 }
 
 "One entry of a folder."
-type FolderItem {
+type FolderItem implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `): the folder's and the entry's."
+  id: ID!
   "What the entry is: \"dtable\" for a base; other values for items shared into a group."
   itemType: String!
   "The entry's id: for bases, the base uuid (36 lower-case characters)."
@@ -1198,12 +1327,14 @@ type FolderItem {
 }
 
 "A view of a base shared with the caller (` + "`" + `shared_view_list` + "`" + `)."
-type SharedView {
-  "The numeric view-share id as a string."
+type SharedView implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
+  "SeaTable's numeric view-share id, as a string."
+  seatableId: ID!
   "Name of the base the view belongs to."
   dtableName: String!
-  "Id of the workspace of that base."
+  "` + "`" + `seatableId` + "`" + ` of the workspace of that base."
   workspaceId: ID
   "User id of the sharer."
   fromUser: String
@@ -1236,9 +1367,11 @@ type SharedView {
 }
 
 "A folder the caller made to sort what was shared with them (current servers)."
-type ShareFolder {
-  "The numeric folder id as a string."
+type ShareFolder implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
+  "SeaTable's numeric folder id, as a string."
+  seatableId: ID!
   "The folder name."
   name: String!
   "User id of the folder's owner."
@@ -1247,7 +1380,7 @@ type ShareFolder {
 
 "Input of ` + "`" + `createDTable` + "`" + `."
 input CreateDTableInput {
-  "Target workspace id (numeric); the caller's personal workspace when absent."
+  "Target workspace: its ` + "`" + `seatableId` + "`" + ` (numeric) or global ` + "`" + `id` + "`" + `; the caller's personal workspace when absent."
   workspaceId: ID
   "Name of the new base; unique within the workspace."
   name: String!
@@ -1265,6 +1398,12 @@ input CreateDTableInput {
 type CreateDTablePayload {
   "The new base, as SeaTable returned it."
   dtable: DTable
+  """
+  The new base as an edge of ` + "`" + `dtables` + "`" + ` in its default order (` + "`" + `NAME` + "`" + ` ascending), for
+  clients that insert it into a cached connection (Relay's ` + "`" + `@prependEdge` + "`" + `/` + "`" + `@appendEdge` + "`" + `,
+  an Apollo or urql cache update). Null when ` + "`" + `dtable` + "`" + ` is.
+  """
+  edge: DTableEdge
 }
 
 "Input of ` + "`" + `updateDTable` + "`" + `. At least one of ` + "`" + `newName` + "`" + `, ` + "`" + `color` + "`" + `, ` + "`" + `textColor` + "`" + `, ` + "`" + `icon` + "`" + ` must be given."
@@ -1295,11 +1434,13 @@ input DeleteDTableInput {
 
 "Result of ` + "`" + `deleteDTable` + "`" + `."
 type DeleteDTablePayload {
+  "The global id the base had (` + "`" + `DTable.id` + "`" + `): what a client cache evicts (Relay's ` + "`" + `@deleteEdge` + "`" + `, Apollo's ` + "`" + `cache.evict` + "`" + `, urql's ` + "`" + `cache.invalidate` + "`" + `)."
+  deletedId: ID!
   "The uuid of the base that went to the trash."
   uuid: ID!
   "Its name."
   name: String!
-  "Id of the workspace it was in."
+  "` + "`" + `seatableId` + "`" + ` of the workspace it was in."
   workspaceId: ID!
 }
 
@@ -1307,7 +1448,7 @@ type DeleteDTablePayload {
 input CopyDTableInput {
   "The uuid of the base to copy (32 or 36 characters)."
   uuid: ID!
-  "The numeric id of the workspace to copy into."
+  "The workspace to copy into: its ` + "`" + `seatableId` + "`" + ` (numeric) or global ` + "`" + `id` + "`" + `."
   dstWorkspaceId: ID!
 }
 
@@ -1329,14 +1470,21 @@ type StarDTablePayload {
   uuid: ID!
   "Whether the base is starred now."
   starred: Boolean!
-  "The base after the change, read from SeaTable after the write (one more read, only when selected). Null when not visible."
+  """
+  The base, with ` + "`" + `starred` + "`" + ` from the write. When only ` + "`" + `id` + "`" + `, ` + "`" + `uuid` + "`" + `, ` + "`" + `starred` + "`" + ` and
+  ` + "`" + `__typename` + "`" + ` are selected it is answered from the write alone, so a client cache
+  updates the base's entry at no cost; any other field costs one read of SeaTable
+  after the write. Null when the base is not visible after the write.
+  """
   dtable: DTable
 }
 
 "A SeaTable workspace: the personal one, a group's, or one of the starred/shared pseudo-workspaces."
-type Workspace {
-  "The upstream numeric id as a string; \"starred\" and \"shared\" for the two pseudo-workspaces."
+type Workspace implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
+  "SeaTable's numeric workspace id as a string; \"starred\" and \"shared\" for the two pseudo-workspaces."
+  seatableId: ID!
   "What kind of workspace this is; null when the server does not say (responses from before mid-2020)."
   type: WorkspaceType
   "The workspace's ` + "`" + `name` + "`" + `, or its ` + "`" + `owner_name` + "`" + ` where the server sends no name (older servers)."
@@ -1368,23 +1516,30 @@ type Workspace {
   folders: [Folder!]!
   "Views of bases shared with the caller (SHARED workspace on current servers; empty otherwise)."
   sharedViews: [SharedView!]!
-  "Bases shared into this group workspace from elsewhere (` + "`" + `group_shared_dtables` + "`" + `), with share details."
+  "Bases shared into this group workspace from elsewhere (` + "`" + `group_shared_dtables` + "`" + `)."
   groupSharedTables: [DTable!]!
-  "Views shared into this group workspace (` + "`" + `group_shared_views` + "`" + `): the base's fields plus ` + "`" + `viewShareId` + "`" + ` and ` + "`" + `sharedName` + "`" + `."
-  groupSharedViews: [DTable!]!
+  "Views shared into this group workspace (` + "`" + `group_shared_views` + "`" + `), each with its base."
+  groupSharedViews: [GroupSharedView!]!
   "Folders the caller made for shared items (SHARED workspace on current servers; empty otherwise)."
   shareFolders: [ShareFolder!]!
 }
 
-"A SeaTable base (DTable), as listed in a workspace."
-type DTable {
-  "The numeric base id as a string (SeaTable uses it for trash operations)."
+"""
+A SeaTable base (DTable). A base is one object whatever list it appears in (its
+workspace, the starred or shared list, a folder, a group share): every list
+answers the same fields, taken from its own workspace's entry where visible and
+completed with the share details of the list that shares it with the caller.
+"""
+type DTable implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `), made from the uuid: the same in every list the base appears in."
   id: ID!
+  "SeaTable's numeric base id as a string (SeaTable uses it for trash operations); null where SeaTable sends none."
+  seatableId: ID
   "The base uuid: always 36 lower-case characters with dashes."
   uuid: ID!
   "The base name, unique within its workspace."
   name: String!
-  "Id of the workspace the base belongs to."
+  "` + "`" + `seatableId` + "`" + ` of the workspace the base belongs to (its global id is ` + "`" + `workspace { id }` + "`" + `)."
   workspaceId: ID!
   "The workspace the base belongs to; null when that workspace is not visible to the token (for example a base shared with the caller)."
   workspace: Workspace
@@ -1426,10 +1581,30 @@ type DTable {
   shareId: ID
   "For a shared base: the kind of share, e.g. \"dtable-share\"."
   shareType: String
-  "For a view shared into a group: the view-share id."
+}
+
+"""
+A view of a base shared into a group workspace (` + "`" + `group_shared_views` + "`" + `). The
+view's share details are here; the base itself is ` + "`" + `dtable` + "`" + `, one cache entity
+however many of its views are shared.
+"""
+type GroupSharedView implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `): the group workspace's and the view share's."
+  id: ID!
+  "SeaTable's view-share id."
   viewShareId: ID
-  "For a view shared into a group: the name it was shared under."
+  "The name the view was shared under."
   sharedName: String
+  "Permission granted on the view: \"r\" or \"rw\", when SeaTable says."
+  permission: String
+  "User id of the sharer."
+  fromUser: String
+  "Display name of the sharer."
+  fromUserName: String
+  "Avatar URL of the sharer."
+  fromUserAvatar: String
+  "The base the view belongs to: the same entity (same ` + "`" + `id` + "`" + `, same fields) as in every other list."
+  dtable: DTable!
 }
 `, BuiltIn: false},
 }
@@ -1451,6 +1626,8 @@ func (ec *executionContext) childFields_CreateDTablePayload(ctx context.Context,
 	switch field.Name {
 	case "dtable":
 		return ec.fieldContext_CreateDTablePayload_dtable(ctx, field)
+	case "edge":
+		return ec.fieldContext_CreateDTablePayload_edge(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateDTablePayload", field.Name)
 }
@@ -1459,6 +1636,8 @@ func (ec *executionContext) childFields_DTable(ctx context.Context, field graphq
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_DTable_id(ctx, field)
+	case "seatableId":
+		return ec.fieldContext_DTable_seatableId(ctx, field)
 	case "uuid":
 		return ec.fieldContext_DTable_uuid(ctx, field)
 	case "name":
@@ -1505,10 +1684,6 @@ func (ec *executionContext) childFields_DTable(ctx context.Context, field graphq
 		return ec.fieldContext_DTable_shareId(ctx, field)
 	case "shareType":
 		return ec.fieldContext_DTable_shareType(ctx, field)
-	case "viewShareId":
-		return ec.fieldContext_DTable_viewShareId(ctx, field)
-	case "sharedName":
-		return ec.fieldContext_DTable_sharedName(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DTable", field.Name)
 }
@@ -1539,6 +1714,8 @@ func (ec *executionContext) childFields_DTableEdge(ctx context.Context, field gr
 
 func (ec *executionContext) childFields_DeleteDTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "deletedId":
+		return ec.fieldContext_DeleteDTablePayload_deletedId(ctx, field)
 	case "uuid":
 		return ec.fieldContext_DeleteDTablePayload_uuid(ctx, field)
 	case "name":
@@ -1553,6 +1730,8 @@ func (ec *executionContext) childFields_Folder(ctx context.Context, field graphq
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Folder_id(ctx, field)
+	case "seatableId":
+		return ec.fieldContext_Folder_seatableId(ctx, field)
 	case "name":
 		return ec.fieldContext_Folder_name(ctx, field)
 	case "workspaceId":
@@ -1567,12 +1746,36 @@ func (ec *executionContext) childFields_Folder(ctx context.Context, field graphq
 
 func (ec *executionContext) childFields_FolderItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_FolderItem_id(ctx, field)
 	case "itemType":
 		return ec.fieldContext_FolderItem_itemType(ctx, field)
 	case "itemId":
 		return ec.fieldContext_FolderItem_itemId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FolderItem", field.Name)
+}
+
+func (ec *executionContext) childFields_GroupSharedView(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_GroupSharedView_id(ctx, field)
+	case "viewShareId":
+		return ec.fieldContext_GroupSharedView_viewShareId(ctx, field)
+	case "sharedName":
+		return ec.fieldContext_GroupSharedView_sharedName(ctx, field)
+	case "permission":
+		return ec.fieldContext_GroupSharedView_permission(ctx, field)
+	case "fromUser":
+		return ec.fieldContext_GroupSharedView_fromUser(ctx, field)
+	case "fromUserName":
+		return ec.fieldContext_GroupSharedView_fromUserName(ctx, field)
+	case "fromUserAvatar":
+		return ec.fieldContext_GroupSharedView_fromUserAvatar(ctx, field)
+	case "dtable":
+		return ec.fieldContext_GroupSharedView_dtable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GroupSharedView", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1593,6 +1796,8 @@ func (ec *executionContext) childFields_ShareFolder(ctx context.Context, field g
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_ShareFolder_id(ctx, field)
+	case "seatableId":
+		return ec.fieldContext_ShareFolder_seatableId(ctx, field)
 	case "name":
 		return ec.fieldContext_ShareFolder_name(ctx, field)
 	case "username":
@@ -1605,6 +1810,8 @@ func (ec *executionContext) childFields_SharedView(ctx context.Context, field gr
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_SharedView_id(ctx, field)
+	case "seatableId":
+		return ec.fieldContext_SharedView_seatableId(ctx, field)
 	case "dtableName":
 		return ec.fieldContext_SharedView_dtableName(ctx, field)
 	case "workspaceId":
@@ -1665,6 +1872,8 @@ func (ec *executionContext) childFields_Workspace(ctx context.Context, field gra
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Workspace_id(ctx, field)
+	case "seatableId":
+		return ec.fieldContext_Workspace_seatableId(ctx, field)
 	case "type":
 		return ec.fieldContext_Workspace_type(ctx, field)
 	case "name":

@@ -4,6 +4,8 @@ package graph
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -19,13 +21,21 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
+type CreateDTablePayloadResolver interface {
+	Edge(ctx context.Context, obj *model.CreateDTablePayload) (*model.DTableEdge, error)
+}
 type DTableResolver interface {
+	ID(ctx context.Context, obj *upstream.DTable) (string, error)
+	SeatableID(ctx context.Context, obj *upstream.DTable) (*string, error)
+
 	Workspace(ctx context.Context, obj *upstream.DTable) (*upstream.Workspace, error)
 
 	Folder(ctx context.Context, obj *upstream.DTable) (*upstream.Folder, error)
 }
 type FolderResolver interface {
-	Items(ctx context.Context, obj *upstream.Folder) ([]*upstream.FolderItem, error)
+	ID(ctx context.Context, obj *upstream.Folder) (string, error)
+
+	Items(ctx context.Context, obj *upstream.Folder) ([]*model.FolderItem, error)
 	Tables(ctx context.Context, obj *upstream.Folder) ([]*upstream.DTable, error)
 }
 type MutationResolver interface {
@@ -37,6 +47,8 @@ type MutationResolver interface {
 	UnstarDTable(ctx context.Context, input model.StarDTableInput) (*model.StarDTablePayload, error)
 }
 type QueryResolver interface {
+	Node(ctx context.Context, id string) (model.Node, error)
+	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Workspaces(ctx context.Context, filter *model.WorkspaceFilter) ([]*upstream.Workspace, error)
 	Workspace(ctx context.Context, id string) (*upstream.Workspace, error)
 	Dtable(ctx context.Context, uuid string) (*upstream.DTable, error)
@@ -44,17 +56,25 @@ type QueryResolver interface {
 	DtableByName(ctx context.Context, workspaceID string, name string) (*upstream.DTable, error)
 	StarredDTables(ctx context.Context) ([]*upstream.DTable, error)
 }
+type ShareFolderResolver interface {
+	ID(ctx context.Context, obj *upstream.ShareFolder) (string, error)
+}
+type SharedViewResolver interface {
+	ID(ctx context.Context, obj *upstream.SharedView) (string, error)
+}
 type StarDTablePayloadResolver interface {
 	Dtable(ctx context.Context, obj *model.StarDTablePayload) (*upstream.DTable, error)
 }
 type WorkspaceResolver interface {
+	ID(ctx context.Context, obj *upstream.Workspace) (string, error)
+
 	Type(ctx context.Context, obj *upstream.Workspace) (*model.WorkspaceType, error)
 
 	Tables(ctx context.Context, obj *upstream.Workspace, filter *model.DTableFilter, orderBy *model.DTableOrder) ([]*upstream.DTable, error)
 	Folders(ctx context.Context, obj *upstream.Workspace) ([]*upstream.Folder, error)
 	SharedViews(ctx context.Context, obj *upstream.Workspace) ([]*upstream.SharedView, error)
 	GroupSharedTables(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error)
-	GroupSharedViews(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error)
+	GroupSharedViews(ctx context.Context, obj *upstream.Workspace) ([]*model.GroupSharedView, error)
 	ShareFolders(ctx context.Context, obj *upstream.Workspace) ([]*upstream.ShareFolder, error)
 }
 
@@ -250,6 +270,34 @@ func (ec *executionContext) field_Query_dtables_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_workspace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -368,6 +416,38 @@ func (ec *executionContext) fieldContext_CreateDTablePayload_dtable(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _CreateDTablePayload_edge(ctx context.Context, field graphql.CollectedField, obj *model.CreateDTablePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateDTablePayload_edge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreateDTablePayload().Edge(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DTableEdge) graphql.Marshaler {
+			return ec.marshalODTableEdge2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateDTablePayload_edge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateDTablePayload",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DTableEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DTable_id(ctx context.Context, field graphql.CollectedField, obj *upstream.DTable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -377,7 +457,7 @@ func (ec *executionContext) _DTable_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_DTable_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.DTable().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -388,7 +468,30 @@ func (ec *executionContext) _DTable_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_DTable_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DTable", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("DTable", field, true, true, "ID")
+}
+
+func (ec *executionContext) _DTable_seatableId(ctx context.Context, field graphql.CollectedField, obj *upstream.DTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DTable_seatableId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DTable().SeatableID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DTable_seatableId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DTable", field, true, true, "ID")
 }
 
 func (ec *executionContext) _DTable_uuid(ctx context.Context, field graphql.CollectedField, obj *upstream.DTable) (ret graphql.Marshaler) {
@@ -938,52 +1041,6 @@ func (ec *executionContext) fieldContext_DTable_shareType(_ context.Context, fie
 	return graphql.NewScalarFieldContext("DTable", field, false, false, "String")
 }
 
-func (ec *executionContext) _DTable_viewShareId(ctx context.Context, field graphql.CollectedField, obj *upstream.DTable) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DTable_viewShareId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ViewShareID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOID2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_DTable_viewShareId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DTable", field, false, false, "ID")
-}
-
-func (ec *executionContext) _DTable_sharedName(ctx context.Context, field graphql.CollectedField, obj *upstream.DTable) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DTable_sharedName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SharedName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_DTable_sharedName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DTable", field, false, false, "String")
-}
-
 func (ec *executionContext) _DTableConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DTableConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1158,6 +1215,29 @@ func (ec *executionContext) fieldContext_DTableEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _DeleteDTablePayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteDTablePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteDTablePayload_deletedId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteDTablePayload_deletedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteDTablePayload", field, false, false, "ID")
+}
+
 func (ec *executionContext) _DeleteDTablePayload_uuid(ctx context.Context, field graphql.CollectedField, obj *model.DeleteDTablePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1236,7 +1316,7 @@ func (ec *executionContext) _Folder_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Folder_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Folder().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1247,6 +1327,29 @@ func (ec *executionContext) _Folder_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Folder_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Folder", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Folder_seatableId(ctx context.Context, field graphql.CollectedField, obj *upstream.Folder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Folder_seatableId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Folder_seatableId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Folder", field, false, false, "ID")
 }
 
@@ -1308,8 +1411,8 @@ func (ec *executionContext) _Folder_items(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Folder().Items(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*upstream.FolderItem) graphql.Marshaler {
-			return ec.marshalNFolderItem2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐFolderItemᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FolderItem) graphql.Marshaler {
+			return ec.marshalNFolderItem2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐFolderItemᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1360,7 +1463,30 @@ func (ec *executionContext) fieldContext_Folder_tables(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _FolderItem_itemType(ctx context.Context, field graphql.CollectedField, obj *upstream.FolderItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _FolderItem_id(ctx context.Context, field graphql.CollectedField, obj *model.FolderItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FolderItem_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FolderItem_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FolderItem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FolderItem_itemType(ctx context.Context, field graphql.CollectedField, obj *model.FolderItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1383,7 +1509,7 @@ func (ec *executionContext) fieldContext_FolderItem_itemType(_ context.Context, 
 	return graphql.NewScalarFieldContext("FolderItem", field, false, false, "String")
 }
 
-func (ec *executionContext) _FolderItem_itemId(ctx context.Context, field graphql.CollectedField, obj *upstream.FolderItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _FolderItem_itemId(ctx context.Context, field graphql.CollectedField, obj *model.FolderItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1404,6 +1530,199 @@ func (ec *executionContext) _FolderItem_itemId(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_FolderItem_itemId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FolderItem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GroupSharedView_id(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GroupSharedView_viewShareId(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_viewShareId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ViewShareID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_viewShareId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GroupSharedView_sharedName(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_sharedName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharedName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_sharedName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupSharedView_permission(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_permission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Permission, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_permission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupSharedView_fromUser(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_fromUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromUser, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_fromUser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupSharedView_fromUserName(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_fromUserName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromUserName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_fromUserName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupSharedView_fromUserAvatar(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_fromUserAvatar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromUserAvatar, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_fromUserAvatar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupSharedView", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupSharedView_dtable(ctx context.Context, field graphql.CollectedField, obj *model.GroupSharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupSharedView_dtable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dtable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *upstream.DTable) graphql.Marshaler {
+			return ec.marshalNDTable2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupSharedView_dtable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroupSharedView",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DTable(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_createDTable(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -1762,6 +2081,94 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚕgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_workspaces(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2099,7 +2506,7 @@ func (ec *executionContext) _ShareFolder_id(ctx context.Context, field graphql.C
 			return ec.fieldContext_ShareFolder_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.ShareFolder().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2110,6 +2517,29 @@ func (ec *executionContext) _ShareFolder_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_ShareFolder_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShareFolder", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ShareFolder_seatableId(ctx context.Context, field graphql.CollectedField, obj *upstream.ShareFolder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShareFolder_seatableId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShareFolder_seatableId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ShareFolder", field, false, false, "ID")
 }
 
@@ -2168,7 +2598,7 @@ func (ec *executionContext) _SharedView_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_SharedView_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.SharedView().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2179,6 +2609,29 @@ func (ec *executionContext) _SharedView_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_SharedView_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SharedView", field, true, true, "ID")
+}
+
+func (ec *executionContext) _SharedView_seatableId(ctx context.Context, field graphql.CollectedField, obj *upstream.SharedView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SharedView_seatableId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SharedView_seatableId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SharedView", field, false, false, "ID")
 }
 
@@ -2669,7 +3122,7 @@ func (ec *executionContext) _Workspace_id(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Workspace_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Workspace().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2680,6 +3133,29 @@ func (ec *executionContext) _Workspace_id(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Workspace_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Workspace", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Workspace_seatableId(ctx context.Context, field graphql.CollectedField, obj *upstream.Workspace) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workspace_seatableId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Workspace_seatableId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Workspace", field, false, false, "ID")
 }
 
@@ -3065,8 +3541,8 @@ func (ec *executionContext) _Workspace_groupSharedViews(ctx context.Context, fie
 			return ec.Resolvers.Workspace().GroupSharedViews(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*upstream.DTable) graphql.Marshaler {
-			return ec.marshalNDTable2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTableᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.GroupSharedView) graphql.Marshaler {
+			return ec.marshalNGroupSharedView2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedViewᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3079,7 +3555,7 @@ func (ec *executionContext) fieldContext_Workspace_groupSharedViews(_ context.Co
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_DTable(ctx, field)
+			return ec.childFields_GroupSharedView(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3608,6 +4084,68 @@ func UnmarshalWorkspaceFilter(ctx context.Context, raw any) (model.WorkspaceFilt
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case upstream.Workspace:
+		return ec._Workspace(ctx, sel, &obj)
+	case *upstream.Workspace:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Workspace(ctx, sel, obj)
+	case upstream.SharedView:
+		return ec._SharedView(ctx, sel, &obj)
+	case *upstream.SharedView:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SharedView(ctx, sel, obj)
+	case upstream.ShareFolder:
+		return ec._ShareFolder(ctx, sel, &obj)
+	case *upstream.ShareFolder:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ShareFolder(ctx, sel, obj)
+	case model.GroupSharedView:
+		return ec._GroupSharedView(ctx, sel, &obj)
+	case *model.GroupSharedView:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GroupSharedView(ctx, sel, obj)
+	case model.FolderItem:
+		return ec._FolderItem(ctx, sel, &obj)
+	case *model.FolderItem:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._FolderItem(ctx, sel, obj)
+	case upstream.Folder:
+		return ec._Folder(ctx, sel, &obj)
+	case *upstream.Folder:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Folder(ctx, sel, obj)
+	case upstream.DTable:
+		return ec._DTable(ctx, sel, &obj)
+	case *upstream.DTable:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DTable(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -3659,8 +4197,14 @@ func (ec *executionContext) _CreateDTablePayload(ctx context.Context, sel ast.Se
 		case "dtable":
 			out.Values[i] = ec._CreateDTablePayload_dtable(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "edge":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreateDTablePayload_edge(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3678,7 +4222,7 @@ func (ec *executionContext) _CreateDTablePayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var dTableImplementors = []string{"DTable"}
+var dTableImplementors = []string{"DTable", "Node"}
 
 func (ec *executionContext) _DTable(ctx context.Context, sel ast.SelectionSet, obj *upstream.DTable) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dTableImplementors)
@@ -3690,10 +4234,17 @@ func (ec *executionContext) _DTable(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DTable")
 		case "id":
-			out.Values[i] = ec._DTable_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DTable_id(ctx, field, obj)
+				})
+		case "seatableId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DTable_seatableId(ctx, field, obj)
+				})
 		case "uuid":
 			out.Values[i] = ec._DTable_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3811,16 +4362,6 @@ func (ec *executionContext) _DTable(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "viewShareId":
-			out.Values[i] = ec._DTable_viewShareId(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "sharedName":
-			out.Values[i] = ec._DTable_sharedName(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3935,6 +4476,11 @@ func (ec *executionContext) _DeleteDTablePayload(ctx context.Context, sel ast.Se
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DeleteDTablePayload")
+		case "deletedId":
+			out.Values[i] = ec._DeleteDTablePayload_deletedId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "uuid":
 			out.Values[i] = ec._DeleteDTablePayload_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3967,7 +4513,7 @@ func (ec *executionContext) _DeleteDTablePayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var folderImplementors = []string{"Folder"}
+var folderImplementors = []string{"Folder", "Node"}
 
 func (ec *executionContext) _Folder(ctx context.Context, sel ast.SelectionSet, obj *upstream.Folder) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, folderImplementors)
@@ -3979,7 +4525,13 @@ func (ec *executionContext) _Folder(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Folder")
 		case "id":
-			out.Values[i] = ec._Folder_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Folder_id(ctx, field, obj)
+				})
+		case "seatableId":
+			out.Values[i] = ec._Folder_seatableId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -4022,9 +4574,9 @@ func (ec *executionContext) _Folder(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-var folderItemImplementors = []string{"FolderItem"}
+var folderItemImplementors = []string{"FolderItem", "Node"}
 
-func (ec *executionContext) _FolderItem(ctx context.Context, sel ast.SelectionSet, obj *upstream.FolderItem) graphql.Marshaler {
+func (ec *executionContext) _FolderItem(ctx context.Context, sel ast.SelectionSet, obj *model.FolderItem) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, folderItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4033,6 +4585,11 @@ func (ec *executionContext) _FolderItem(ctx context.Context, sel ast.SelectionSe
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("FolderItem")
+		case "id":
+			out.Values[i] = ec._FolderItem_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "itemType":
 			out.Values[i] = ec._FolderItem_itemType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -4040,6 +4597,74 @@ func (ec *executionContext) _FolderItem(ctx context.Context, sel ast.SelectionSe
 			}
 		case "itemId":
 			out.Values[i] = ec._FolderItem_itemId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var groupSharedViewImplementors = []string{"GroupSharedView", "Node"}
+
+func (ec *executionContext) _GroupSharedView(ctx context.Context, sel ast.SelectionSet, obj *model.GroupSharedView) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, groupSharedViewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GroupSharedView")
+		case "id":
+			out.Values[i] = ec._GroupSharedView_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "viewShareId":
+			out.Values[i] = ec._GroupSharedView_viewShareId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sharedName":
+			out.Values[i] = ec._GroupSharedView_sharedName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "permission":
+			out.Values[i] = ec._GroupSharedView_permission(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fromUser":
+			out.Values[i] = ec._GroupSharedView_fromUser(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fromUserName":
+			out.Values[i] = ec._GroupSharedView_fromUserName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fromUserAvatar":
+			out.Values[i] = ec._GroupSharedView_fromUserAvatar(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dtable":
+			out.Values[i] = ec._GroupSharedView_dtable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -4205,6 +4830,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
+		case "nodes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_nodes(ctx, field)
+				})
 		case "workspaces":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -4272,7 +4909,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
-var shareFolderImplementors = []string{"ShareFolder"}
+var shareFolderImplementors = []string{"ShareFolder", "Node"}
 
 func (ec *executionContext) _ShareFolder(ctx context.Context, sel ast.SelectionSet, obj *upstream.ShareFolder) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, shareFolderImplementors)
@@ -4284,19 +4921,25 @@ func (ec *executionContext) _ShareFolder(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ShareFolder")
 		case "id":
-			out.Values[i] = ec._ShareFolder_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ShareFolder_id(ctx, field, obj)
+				})
+		case "seatableId":
+			out.Values[i] = ec._ShareFolder_seatableId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._ShareFolder_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "username":
 			out.Values[i] = ec._ShareFolder_username(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -4315,7 +4958,7 @@ func (ec *executionContext) _ShareFolder(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var sharedViewImplementors = []string{"SharedView"}
+var sharedViewImplementors = []string{"SharedView", "Node"}
 
 func (ec *executionContext) _SharedView(ctx context.Context, sel ast.SelectionSet, obj *upstream.SharedView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sharedViewImplementors)
@@ -4327,89 +4970,95 @@ func (ec *executionContext) _SharedView(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SharedView")
 		case "id":
-			out.Values[i] = ec._SharedView_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SharedView_id(ctx, field, obj)
+				})
+		case "seatableId":
+			out.Values[i] = ec._SharedView_seatableId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "dtableName":
 			out.Values[i] = ec._SharedView_dtableName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "workspaceId":
 			out.Values[i] = ec._SharedView_workspaceId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "fromUser":
 			out.Values[i] = ec._SharedView_fromUser(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "fromUserName":
 			out.Values[i] = ec._SharedView_fromUserName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "fromUserAvatar":
 			out.Values[i] = ec._SharedView_fromUserAvatar(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "toUser":
 			out.Values[i] = ec._SharedView_toUser(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "toUserName":
 			out.Values[i] = ec._SharedView_toUserName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "permission":
 			out.Values[i] = ec._SharedView_permission(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tableId":
 			out.Values[i] = ec._SharedView_tableId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "viewId":
 			out.Values[i] = ec._SharedView_viewId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sharedName":
 			out.Values[i] = ec._SharedView_sharedName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "color":
 			out.Values[i] = ec._SharedView_color(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "textColor":
 			out.Values[i] = ec._SharedView_textColor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "icon":
 			out.Values[i] = ec._SharedView_icon(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "shareId":
 			out.Values[i] = ec._SharedView_shareId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "shareType":
 			out.Values[i] = ec._SharedView_shareType(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -4505,7 +5154,7 @@ func (ec *executionContext) _UpdateDTablePayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var workspaceImplementors = []string{"Workspace"}
+var workspaceImplementors = []string{"Workspace", "Node"}
 
 func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet, obj *upstream.Workspace) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceImplementors)
@@ -4517,7 +5166,13 @@ func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Workspace")
 		case "id":
-			out.Values[i] = ec._Workspace_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Workspace_id(ctx, field, obj)
+				})
+		case "seatableId":
+			out.Values[i] = ec._Workspace_seatableId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -4758,11 +5413,11 @@ func (ec *executionContext) marshalNFolder2ᚖgithubᚗcomᚋseatableᚑgraphql�
 	return ec._Folder(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNFolderItem2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐFolderItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*upstream.FolderItem) graphql.Marshaler {
+func (ec *executionContext) marshalNFolderItem2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐFolderItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FolderItem) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFolderItem2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐFolderItem(ctx, sel, v[i])
+		return ec.marshalNFolderItem2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐFolderItem(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -4774,12 +5429,46 @@ func (ec *executionContext) marshalNFolderItem2ᚕᚖgithubᚗcomᚋseatableᚑg
 	return ret
 }
 
-func (ec *executionContext) marshalNFolderItem2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐFolderItem(ctx context.Context, sel ast.SelectionSet, v *upstream.FolderItem) graphql.Marshaler {
+func (ec *executionContext) marshalNFolderItem2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐFolderItem(ctx context.Context, sel ast.SelectionSet, v *model.FolderItem) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "FolderItem!")
 		return graphql.Null
 	}
 	return ec._FolderItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGroupSharedView2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroupSharedView) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroupSharedView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedView(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGroupSharedView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedView(ctx context.Context, sel ast.SelectionSet, v *model.GroupSharedView) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GroupSharedView!")
+		return graphql.Null
+	}
+	return ec._GroupSharedView(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONode2githubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐNode(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2githubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (model.OrderDirection, error) {
@@ -4905,6 +5594,13 @@ func (ec *executionContext) marshalODTable2ᚖgithubᚗcomᚋseatableᚑgraphql�
 	return ec._DTable(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalODTableEdge2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableEdge(ctx context.Context, sel ast.SelectionSet, v *model.DTableEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DTableEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalODTableFilter2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableFilter(ctx context.Context, v any) (*model.DTableFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -4944,6 +5640,13 @@ func (ec *executionContext) marshalOFolder2ᚖgithubᚗcomᚋseatableᚑgraphql�
 		return graphql.Null
 	}
 	return ec._Folder(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalONode2githubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOWorkspace2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐWorkspace(ctx context.Context, sel ast.SelectionSet, v *upstream.Workspace) graphql.Marshaler {

@@ -9,12 +9,34 @@ import (
 	"context"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
+
+// Edge is the resolver for the edge field.
+func (r *createDTablePayloadResolver) Edge(ctx context.Context, obj *model.CreateDTablePayload) (*model.DTableEdge, error) {
+	if obj.Dtable == nil {
+		return nil, nil
+	}
+	return &model.DTableEdge{Cursor: dtablequery.CursorOf(obj.Dtable, dtableOrder(nil)), Node: obj.Dtable}, nil
+}
+
+// ID is the resolver for the id field.
+func (r *dTableResolver) ID(ctx context.Context, obj *upstream.DTable) (string, error) {
+	return dtableGlobalID(obj), nil
+}
+
+// SeatableID is the resolver for the seatableId field.
+func (r *dTableResolver) SeatableID(ctx context.Context, obj *upstream.DTable) (*string, error) {
+	if obj.ID == "" {
+		return nil, nil
+	}
+	return &obj.ID, nil
+}
 
 // Workspace is the resolver for the workspace field.
 func (r *dTableResolver) Workspace(ctx context.Context, obj *upstream.DTable) (*upstream.Workspace, error) {
@@ -33,13 +55,22 @@ func (r *dTableResolver) Folder(ctx context.Context, obj *upstream.DTable) (*ups
 	return snap.FolderOf(obj), nil
 }
 
-// Items is the resolver for the items field.
-func (r *folderResolver) Items(ctx context.Context, obj *upstream.Folder) ([]*upstream.FolderItem, error) {
-	out := make([]*upstream.FolderItem, len(obj.Items))
-	for i := range obj.Items {
-		out[i] = &obj.Items[i]
+// ID is the resolver for the id field.
+func (r *folderResolver) ID(ctx context.Context, obj *upstream.Folder) (string, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return "", err
 	}
-	return out, nil
+	return globalID(kindFolder, folderKey(snap.FolderWorkspace(obj), obj.ID)), nil
+}
+
+// Items is the resolver for the items field.
+func (r *folderResolver) Items(ctx context.Context, obj *upstream.Folder) ([]*model.FolderItem, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return folderItems(snap.FolderWorkspace(obj), obj), nil
 }
 
 // Tables is the resolver for the tables field.
@@ -64,6 +95,8 @@ func (r *mutationResolver) CreateDTable(ctx context.Context, input model.CreateD
 		return nil, err
 	}
 	if input.WorkspaceID != nil {
+		wid := workspaceKey(*input.WorkspaceID)
+		input.WorkspaceID = &wid
 		if err := workspaceIDArg("workspaceId", *input.WorkspaceID); err != nil {
 			return nil, err
 		}
@@ -137,7 +170,7 @@ func (r *mutationResolver) DeleteDTable(ctx context.Context, input model.DeleteD
 	if err != nil {
 		return nil, err
 	}
-	return &model.DeleteDTablePayload{UUID: d.UUID, Name: d.Name, WorkspaceID: d.WorkspaceID}, nil
+	return &model.DeleteDTablePayload{DeletedID: dtableGlobalID(d), UUID: d.UUID, Name: d.Name, WorkspaceID: d.WorkspaceID}, nil
 }
 
 // CopyDTable is the resolver for the copyDTable field.
@@ -146,6 +179,7 @@ func (r *mutationResolver) CopyDTable(ctx context.Context, input model.CopyDTabl
 	if err != nil {
 		return nil, err
 	}
+	input.DstWorkspaceID = workspaceKey(input.DstWorkspaceID)
 	if err := workspaceIDArg("dstWorkspaceId", input.DstWorkspaceID); err != nil {
 		return nil, err
 	}
@@ -169,6 +203,31 @@ func (r *mutationResolver) StarDTable(ctx context.Context, input model.StarDTabl
 // UnstarDTable is the resolver for the unstarDTable field.
 func (r *mutationResolver) UnstarDTable(ctx context.Context, input model.StarDTableInput) (*model.StarDTablePayload, error) {
 	return r.star(ctx, input.UUID, false)
+}
+
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	return resolveNode(ctx, id)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	// Every id is checked before any is read: a bad one fails the field
+	// without an upstream call.
+	for _, id := range ids {
+		if _, _, ok := parseGlobalID(id); !ok {
+			return nil, badID(id)
+		}
+	}
+	out := make([]model.Node, len(ids))
+	for i, id := range ids {
+		n, err := resolveNode(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 // Workspaces is the resolver for the workspaces field.
@@ -196,7 +255,7 @@ func (r *queryResolver) Workspaces(ctx context.Context, filter *model.WorkspaceF
 
 // Workspace is the resolver for the workspace field.
 func (r *queryResolver) Workspace(ctx context.Context, id string) (*upstream.Workspace, error) {
-	return loaders.For(ctx).WorkspaceByID(ctx, id)
+	return loaders.For(ctx).WorkspaceByID(ctx, workspaceKey(id))
 }
 
 // Dtable is the resolver for the dtable field.
@@ -224,7 +283,7 @@ func (r *queryResolver) DtableByName(ctx context.Context, workspaceID string, na
 	if err != nil {
 		return nil, err
 	}
-	return snap.DTableByName(workspaceID, name), nil
+	return snap.DTableByName(workspaceKey(workspaceID), name), nil
 }
 
 // StarredDTables is the resolver for the starredDTables field.
@@ -237,9 +296,36 @@ func (r *queryResolver) StarredDTables(ctx context.Context) ([]*upstream.DTable,
 	return (&dtablequery.Filter{Starred: &yes}).Apply(snap.DTables(), snap.ListedIn), nil
 }
 
+// ID is the resolver for the id field.
+func (r *shareFolderResolver) ID(ctx context.Context, obj *upstream.ShareFolder) (string, error) {
+	return globalID(kindShareFolder, obj.ID), nil
+}
+
+// ID is the resolver for the id field.
+func (r *sharedViewResolver) ID(ctx context.Context, obj *upstream.SharedView) (string, error) {
+	return globalID(kindSharedView, obj.ID), nil
+}
+
 // Dtable is the resolver for the dtable field.
 func (r *starDTablePayloadResolver) Dtable(ctx context.Context, obj *model.StarDTablePayload) (*upstream.DTable, error) {
-	return loaders.For(ctx).DTableByUUID(ctx, obj.UUID)
+	if knownFromStar(graphql.CollectFieldsCtx(ctx, []string{"DTable", "Node"})) {
+		// Everything selected is known from the write: no read.
+		return &upstream.DTable{UUID: obj.UUID, Starred: obj.Starred}, nil
+	}
+	d, err := loaders.For(ctx).DTableByUUID(ctx, obj.UUID)
+	if err != nil || d == nil {
+		return d, err
+	}
+	// SeaTable accepted the write: the star is what the write made it,
+	// whatever list the read found the base in.
+	c := *d
+	c.Starred = obj.Starred
+	return &c, nil
+}
+
+// ID is the resolver for the id field.
+func (r *workspaceResolver) ID(ctx context.Context, obj *upstream.Workspace) (string, error) {
+	return workspaceGlobalID(obj), nil
 }
 
 // Type is the resolver for the type field.
@@ -249,18 +335,15 @@ func (r *workspaceResolver) Type(ctx context.Context, obj *upstream.Workspace) (
 
 // Tables is the resolver for the tables field.
 func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace, filter *model.DTableFilter, orderBy *model.DTableOrder) ([]*upstream.DTable, error) {
-	tables := obj.Tables
-	if tables == nil {
-		tables = []*upstream.DTable{}
+	if len(obj.Tables) == 0 {
+		return []*upstream.DTable{}, nil
 	}
-	if filter == nil && orderBy == nil {
-		return tables, nil
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
 	}
+	tables := canonical(snap, obj, obj.Tables)
 	if f := dtableFilter(filter); f != nil {
-		snap, err := loaders.For(ctx).Snapshot(ctx)
-		if err != nil {
-			return nil, err
-		}
 		tables = f.Apply(tables, snap.ListedIn)
 	}
 	if orderBy != nil {
@@ -281,17 +364,36 @@ func (r *workspaceResolver) SharedViews(ctx context.Context, obj *upstream.Works
 
 // GroupSharedTables is the resolver for the groupSharedTables field.
 func (r *workspaceResolver) GroupSharedTables(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error) {
-	return nonNil(obj.GroupSharedTables), nil
+	if len(obj.GroupSharedTables) == 0 {
+		return []*upstream.DTable{}, nil
+	}
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return canonical(snap, obj, obj.GroupSharedTables), nil
 }
 
 // GroupSharedViews is the resolver for the groupSharedViews field.
-func (r *workspaceResolver) GroupSharedViews(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error) {
-	return nonNil(obj.GroupSharedViews), nil
+func (r *workspaceResolver) GroupSharedViews(ctx context.Context, obj *upstream.Workspace) ([]*model.GroupSharedView, error) {
+	if len(obj.GroupSharedViews) == 0 {
+		return []*model.GroupSharedView{}, nil
+	}
+	snap, err := loaders.For(ctx).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return groupSharedViews(snap, obj), nil
 }
 
 // ShareFolders is the resolver for the shareFolders field.
 func (r *workspaceResolver) ShareFolders(ctx context.Context, obj *upstream.Workspace) ([]*upstream.ShareFolder, error) {
 	return nonNil(obj.ShareFolders), nil
+}
+
+// CreateDTablePayload returns CreateDTablePayloadResolver implementation.
+func (r *Resolver) CreateDTablePayload() CreateDTablePayloadResolver {
+	return &createDTablePayloadResolver{r}
 }
 
 // DTable returns DTableResolver implementation.
@@ -306,6 +408,12 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// ShareFolder returns ShareFolderResolver implementation.
+func (r *Resolver) ShareFolder() ShareFolderResolver { return &shareFolderResolver{r} }
+
+// SharedView returns SharedViewResolver implementation.
+func (r *Resolver) SharedView() SharedViewResolver { return &sharedViewResolver{r} }
+
 // StarDTablePayload returns StarDTablePayloadResolver implementation.
 func (r *Resolver) StarDTablePayload() StarDTablePayloadResolver {
 	return &starDTablePayloadResolver{r}
@@ -315,10 +423,13 @@ func (r *Resolver) StarDTablePayload() StarDTablePayloadResolver {
 func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} }
 
 type (
-	dTableResolver            struct{ *Resolver }
-	folderResolver            struct{ *Resolver }
-	mutationResolver          struct{ *Resolver }
-	queryResolver             struct{ *Resolver }
-	starDTablePayloadResolver struct{ *Resolver }
-	workspaceResolver         struct{ *Resolver }
+	createDTablePayloadResolver struct{ *Resolver }
+	dTableResolver              struct{ *Resolver }
+	folderResolver              struct{ *Resolver }
+	mutationResolver            struct{ *Resolver }
+	queryResolver               struct{ *Resolver }
+	shareFolderResolver         struct{ *Resolver }
+	sharedViewResolver          struct{ *Resolver }
+	starDTablePayloadResolver   struct{ *Resolver }
+	workspaceResolver           struct{ *Resolver }
 )

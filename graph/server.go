@@ -102,12 +102,17 @@ func NewServer(o ServerOptions) *handler.Server {
 	if len(o.Observers) > 0 {
 		srv.Use(observeExtension{observers: o.Observers})
 	}
+	// Order matters: the first transport that supports a request takes it.
+	// The streaming ones come before POST, which would take their requests
+	// too, and take only documents using @defer (incremental.go).
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(oneResponse{transport.GET{}})
+	srv.AddTransport(streaming{transport.MultipartMixed{}})
+	srv.AddTransport(streaming{transport.SSE{}})
 	if o.FastPath {
-		srv.AddTransport(fastPOST{})
+		srv.AddTransport(oneResponse{fastPOST{}})
 	} else {
-		srv.AddTransport(transport.POST{})
+		srv.AddTransport(oneResponse{transport.POST{}})
 	}
 	if o.QueryCacheSize > 0 {
 		srv.SetQueryCache(lru.New[*ast.QueryDocument](o.QueryCacheSize))
@@ -128,6 +133,7 @@ func NewServer(o ServerOptions) *handler.Server {
 	if o.PersistedQueries != nil {
 		srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: o.PersistedQueries}})
 	}
+	srv.AroundOperations(refuseDeferWithoutStream)
 	// Decide detail=true/false before resolvers run (see detail.go).
 	srv.AroundOperations(fetchDetail(o.FastPath))
 	if o.ReportReplayable {

@@ -106,7 +106,8 @@ func (s *sharedQueries) key(ctx context.Context) (string, bool) {
 		return "", false
 	}
 	oc := graphql.GetOperationContext(ctx)
-	if oc.Operation == nil || oc.Operation.Operation != ast.Query {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Query || usesDefer(oc.Doc, oc.Operation) {
+		// A run keeps one response: a deferred operation has several.
 		return "", false
 	}
 	caller, ok := loaders.For(ctx).CallerHash(s.hashKey)

@@ -356,6 +356,12 @@ type cursor struct {
 	UUID  string  `json:"u"`
 }
 
+// CursorOf is d's cursor in order o: what Paginate gives d's edge, for a
+// base that is not on any page yet (a mutation's new base).
+func CursorOf(d *upstream.DTable, o Order) string {
+	return encodeCursor(o.keyOf(d, collator()), o)
+}
+
 func encodeCursor(k key, o Order) string {
 	c := cursor{V: cursorVersion, Order: o.String(), UUID: k.uuid}
 	switch {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
+	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -57,6 +58,17 @@ type Snapshot struct {
 	order []string
 	// listedIn is, per uuid, every workspace listing the base.
 	listedIn map[string][]*upstream.Workspace
+	// elsewhere are the chosen entries of the bases listed somewhere
+	// other than once in their own workspace (see Canonical).
+	elsewhereOnce sync.Once
+	elsewhere     map[string]*upstream.DTable
+	// viewBases are, per uuid, the bases the caller sees only through a
+	// view shared into a group, without the view's details.
+	viewOnce  sync.Once
+	viewBases map[string]*upstream.DTable
+	// folderHome is, per folder, the id of the workspace listing it.
+	folderOnce sync.Once
+	folderHome map[*upstream.Folder]string
 }
 
 // NewSnapshot wraps a workspace list; its indexes are built on first use. A
@@ -87,18 +99,42 @@ func (s *Snapshot) indexWorkspaces() {
 
 func (s *Snapshot) build() {
 	list := s.List
-	s.byUUID = map[string]*upstream.DTable{}
+	s.byUUID = choose(list, nil)
 	s.listedIn = map[string][]*upstream.Workspace{}
+	for _, ws := range list.Workspaces {
+		for _, d := range ws.Tables {
+			s.list(ws, d)
+		}
+	}
+	for _, ws := range list.Workspaces {
+		for _, d := range ws.GroupSharedTables {
+			s.list(ws, d)
+		}
+	}
+}
+
+func isPseudo(ws *upstream.Workspace) bool {
+	return ws.Type == upstream.WorkspaceStarred || ws.Type == upstream.WorkspaceShared
+}
+
+// choose picks the one entry every lookup and list answers for each base
+// whose uuid keep accepts (every base when keep is nil); see NewSnapshot.
+// The choice for a uuid depends only on that uuid's entries, so choosing
+// for a subset gives the same entries as choosing for all.
+func choose(list *upstream.WorkspaceList, keep func(uuid string) bool) map[string]*upstream.DTable {
+	byUUID := map[string]*upstream.DTable{}
 	home := map[string]bool{}
 	var all []*upstream.DTable
 	for _, ws := range list.Workspaces {
-		pseudo := ws.Type == upstream.WorkspaceStarred || ws.Type == upstream.WorkspaceShared
+		pseudo := isPseudo(ws)
 		for _, d := range ws.Tables {
-			s.list(ws, d)
+			if keep != nil && !keep(d.UUID) {
+				continue
+			}
 			all = append(all, d)
 			atHome := !pseudo && d.WorkspaceID == ws.ID
-			if _, seen := s.byUUID[d.UUID]; !seen || (atHome && !home[d.UUID]) {
-				s.byUUID[d.UUID] = d
+			if _, seen := byUUID[d.UUID]; !seen || (atHome && !home[d.UUID]) {
+				byUUID[d.UUID] = d
 				home[d.UUID] = atHome
 			}
 		}
@@ -107,10 +143,12 @@ func (s *Snapshot) build() {
 	// when the caller can see their home.
 	for _, ws := range list.Workspaces {
 		for _, d := range ws.GroupSharedTables {
-			s.list(ws, d)
+			if keep != nil && !keep(d.UUID) {
+				continue
+			}
 			all = append(all, d)
-			if _, seen := s.byUUID[d.UUID]; !seen {
-				s.byUUID[d.UUID] = d
+			if _, seen := byUUID[d.UUID]; !seen {
+				byUUID[d.UUID] = d
 			}
 		}
 	}
@@ -119,12 +157,13 @@ func (s *Snapshot) build() {
 	// list may be shared with other requests (a cache), so copy, never
 	// change, its entries.
 	for _, d := range all {
-		if chosen := s.byUUID[d.UUID]; chosen != d && chosen.Permission == nil && d.Permission != nil {
+		if chosen := byUUID[d.UUID]; chosen != d && chosen.Permission == nil && d.Permission != nil {
 			merged := *chosen
 			copyShare(&merged, d)
-			s.byUUID[d.UUID] = &merged
+			byUUID[d.UUID] = &merged
 		}
 	}
+	return byUUID
 }
 
 func (s *Snapshot) list(ws *upstream.Workspace, d *upstream.DTable) {
@@ -214,6 +253,94 @@ func (s *Snapshot) FolderOf(d *upstream.DTable) *upstream.Folder {
 	return nil
 }
 
+// Canonical returns the one entry every list answers for the base d,
+// listed in ws (see NewSnapshot), so that a base is one object with one set
+// of fields whatever list a client reads it from; d itself when the
+// snapshot has none (a view's base).
+//
+// It does not build the full base index, which for a large account costs
+// more than the rest of a plain `workspaces { tables }` query: only bases
+// listed somewhere other than once in their own workspace (the starred and
+// shared lists, group shares) can have another entry, and those few are
+// chosen apart, with the same rules. (A base listed twice in its own
+// workspace, which no SeaTable version sends, is not looked for.)
+func (s *Snapshot) Canonical(ws *upstream.Workspace, d *upstream.DTable) *upstream.DTable {
+	s.elsewhereOnce.Do(func() {
+		elsewhere := map[string]bool{}
+		for _, w := range s.List.Workspaces {
+			pseudo := isPseudo(w)
+			for _, t := range w.Tables {
+				if pseudo || t.WorkspaceID != w.ID {
+					elsewhere[t.UUID] = true
+				}
+			}
+			for _, t := range w.GroupSharedTables {
+				elsewhere[t.UUID] = true
+			}
+		}
+		if len(elsewhere) > 0 {
+			s.elsewhere = choose(s.List, func(u string) bool { return elsewhere[u] })
+		}
+	})
+	if c, ok := s.elsewhere[d.UUID]; ok {
+		return c
+	}
+	if ws != nil && !isPseudo(ws) && d.WorkspaceID == ws.ID {
+		return d // listed once, at home: its own entry
+	}
+	if c := s.DTable(d.UUID); c != nil {
+		return c
+	}
+	return d
+}
+
+// ViewBase returns the base of a view shared into a group: its canonical
+// entry when the caller sees the base, otherwise the view's entry without
+// the view's own details (which belong to the view, not the base); nil
+// when no such base is listed.
+func (s *Snapshot) ViewBase(uuid string) *upstream.DTable {
+	if d := s.DTable(uuid); d != nil {
+		return d
+	}
+	s.viewOnce.Do(func() {
+		s.viewBases = map[string]*upstream.DTable{}
+		for _, ws := range s.List.Workspaces {
+			for _, v := range ws.GroupSharedViews {
+				if _, seen := s.viewBases[v.UUID]; seen {
+					continue
+				}
+				base := *v // the list may be shared: copy, never change, its entries
+				base.ViewShareID, base.SharedName = nil, nil
+				copyShare(&base, &upstream.DTable{})
+				s.viewBases[v.UUID] = &base
+			}
+		}
+	})
+	return s.viewBases[uuid]
+}
+
+// FolderWorkspace returns the id of the workspace that lists folder f:
+// part of the folder's identity, which SeaTable sends in the folder itself
+// only on some servers. A folder from another snapshot (read before a
+// write) falls back to what the folder says.
+func (s *Snapshot) FolderWorkspace(f *upstream.Folder) string {
+	s.folderOnce.Do(func() {
+		s.folderHome = map[*upstream.Folder]string{}
+		for _, ws := range s.List.Workspaces {
+			for _, fo := range ws.Folders {
+				s.folderHome[fo] = ws.ID
+			}
+		}
+	})
+	if id, ok := s.folderHome[f]; ok {
+		return id
+	}
+	if f.WorkspaceID != nil {
+		return *f.WorkspaceID
+	}
+	return ""
+}
+
 // Workspace returns the workspace with id, or nil.
 func (s *Snapshot) Workspace(id string) *upstream.Workspace {
 	s.indexWorkspaces()
@@ -278,6 +405,10 @@ type Loaders struct {
 	mu     sync.Mutex
 	detail bool
 	fields upstream.Fields
+	// pinned keeps detail at true and fields at all for a batch's shared
+	// loaders: its operations may want different ones, and one call
+	// serves them all.
+	pinned bool
 	snaps  map[snapshotKey]*snapshotCall
 
 	workspaceByID *dataloader.Loader[string, *upstream.Workspace]
@@ -442,7 +573,7 @@ func (l *Loaders) List(ctx context.Context) (*upstream.WorkspaceList, error) {
 // reads, from the fields the operation selects; the default is true.
 func (l *Loaders) SetDetail(detail bool) {
 	l.mu.Lock()
-	l.detail = detail
+	l.detail = detail || l.pinned
 	l.mu.Unlock()
 }
 
@@ -452,6 +583,9 @@ func (l *Loaders) SetDetail(detail bool) {
 // default is all of them.
 func (l *Loaders) SetFields(f upstream.Fields) {
 	l.mu.Lock()
+	if l.pinned {
+		f = upstream.AllFields
+	}
 	l.fields = f
 	l.mu.Unlock()
 }
@@ -535,8 +669,24 @@ func Middleware(f Fetcher, fallbackToken string, opts ...Option) func(http.Handl
 			if fallback {
 				token = fallbackToken
 			}
-			l := New(f, token, err, opts...)
-			l.fallback = fallback
+			mk := func() any {
+				l := New(f, token, err, opts...)
+				l.fallback = fallback
+				return l
+			}
+			var l *Loaders
+			if b := gqlhttp.BatchFrom(r.Context()); b != nil {
+				// The operations of one batch come with one request's
+				// headers, so one token: they share its loaders, and a batch
+				// of reads makes one upstream call.
+				l = b.Value(ctxKey{}, func() any {
+					l := mk().(*Loaders)
+					l.pinned = true
+					return l
+				}).(*Loaders)
+			} else {
+				l = mk().(*Loaders)
+			}
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), l)))
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/seatable-graphql/seatable-graphql/upstream"
+	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 
 func ptr(s string) *string { return &s }
@@ -46,5 +47,35 @@ func TestSnapshotIndexesWithoutChangingTheList(t *testing.T) {
 	}
 	if s.DTableByName("3", "Budget") == nil || s.DTableByName("1", "plan") != nil {
 		t.Errorf("DTableByName must find shared bases by workspace id and compare names exactly")
+	}
+}
+
+// Canonical, which avoids building the full base index, answers for every
+// listed entry what the index answers, on every fixture generation, a
+// generated list and the hand-made list above.
+func TestCanonicalAgreesWithTheIndex(t *testing.T) {
+	bodies := map[string][]byte{"generated": fakeseatable.Generate(20, 10)}
+	for _, name := range []string{fakeseatable.Seed, fakeseatable.Era2020, fakeseatable.Typed, fakeseatable.Current, fakeseatable.Demo} {
+		bodies[name] = fakeseatable.Fixture(name)
+	}
+	for name, body := range bodies {
+		list, err := upstream.DecodeWorkspaceListBytes(body)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		// Two snapshots: Canonical must not lean on an index built first.
+		fresh, indexed := NewSnapshot(list), NewSnapshot(list)
+		n := 0
+		for _, ws := range list.Workspaces {
+			for _, d := range append(append([]*upstream.DTable{}, ws.Tables...), ws.GroupSharedTables...) {
+				n++
+				if got, want := fresh.Canonical(ws, d), indexed.DTable(d.UUID); got != want && !reflect.DeepEqual(got, want) {
+					t.Errorf("%s: %s in %s: Canonical %+v, index %+v", name, d.UUID, ws.ID, got, want)
+				}
+			}
+		}
+		if n == 0 && name != fakeseatable.Seed {
+			t.Errorf("%s lists no bases", name)
+		}
 	}
 }

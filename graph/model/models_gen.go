@@ -16,7 +16,7 @@ import (
 type CopyDTableInput struct {
 	// The uuid of the base to copy (32 or 36 characters).
 	UUID string `json:"uuid"`
-	// The numeric id of the workspace to copy into.
+	// The workspace to copy into: its `seatableId` (numeric) or global `id`.
 	DstWorkspaceID string `json:"dstWorkspaceId"`
 }
 
@@ -28,7 +28,7 @@ type CopyDTablePayload struct {
 
 // Input of `createDTable`.
 type CreateDTableInput struct {
-	// Target workspace id (numeric); the caller's personal workspace when absent.
+	// Target workspace: its `seatableId` (numeric) or global `id`; the caller's personal workspace when absent.
 	WorkspaceID *string `json:"workspaceId,omitempty"`
 	// Name of the new base; unique within the workspace.
 	Name string `json:"name"`
@@ -46,6 +46,10 @@ type CreateDTableInput struct {
 type CreateDTablePayload struct {
 	// The new base, as SeaTable returned it.
 	Dtable *upstream.DTable `json:"dtable,omitempty"`
+	// The new base as an edge of `dtables` in its default order (`NAME` ascending), for
+	// clients that insert it into a cached connection (Relay's `@prependEdge`/`@appendEdge`,
+	// an Apollo or urql cache update). Null when `dtable` is.
+	Edge *DTableEdge `json:"edge,omitempty"`
 }
 
 // A page of bases, following the Relay connection specification.
@@ -75,7 +79,7 @@ type DTableEdge struct {
 type DTableFilter struct {
 	// Only bases whose name contains this text, ignoring case (Unicode case folding, so "ärger" matches "ÄRGER" and "strasse" matches "Straße") and Unicode normalisation form (composed and decomposed accents are equal).
 	NameContains *string `json:"nameContains,omitempty"`
-	// Only bases that belong to, or are listed in, the workspace with this id (a numeric id, or "starred" / "shared").
+	// Only bases that belong to, or are listed in, this workspace: its `seatableId` (a numeric id, or "starred" / "shared") or its global `id`.
 	WorkspaceID *string `json:"workspaceId,omitempty"`
 	// Only bases listed in a workspace of this type (STARRED: in the starred list; SHARED: shared with the caller).
 	WorkspaceType *WorkspaceType `json:"workspaceType,omitempty"`
@@ -109,13 +113,39 @@ type DeleteDTableInput struct {
 
 // Result of `deleteDTable`.
 type DeleteDTablePayload struct {
+	// The global id the base had (`DTable.id`): what a client cache evicts (Relay's `@deleteEdge`, Apollo's `cache.evict`, urql's `cache.invalidate`).
+	DeletedID string `json:"deletedId"`
 	// The uuid of the base that went to the trash.
 	UUID string `json:"uuid"`
 	// Its name.
 	Name string `json:"name"`
-	// Id of the workspace it was in.
+	// `seatableId` of the workspace it was in.
 	WorkspaceID string `json:"workspaceId"`
 }
+
+// A view of a base shared into a group workspace (`group_shared_views`). The
+// view's share details are here; the base itself is `dtable`, one cache entity
+// however many of its views are shared.
+type GroupSharedView struct {
+	// Global id (see `Node`): the group workspace's and the view share's.
+	ID string `json:"id"`
+	// SeaTable's view-share id.
+	ViewShareID *string `json:"viewShareId,omitempty"`
+	// The name the view was shared under.
+	SharedName *string `json:"sharedName,omitempty"`
+	// Permission granted on the view: "r" or "rw", when SeaTable says.
+	Permission *string `json:"permission,omitempty"`
+	// User id of the sharer.
+	FromUser *string `json:"fromUser,omitempty"`
+	// Display name of the sharer.
+	FromUserName *string `json:"fromUserName,omitempty"`
+	// Avatar URL of the sharer.
+	FromUserAvatar *string `json:"fromUserAvatar,omitempty"`
+	// The base the view belongs to: the same entity (same `id`, same fields) as in every other list.
+	Dtable *upstream.DTable `json:"dtable"`
+}
+
+func (GroupSharedView) IsNode() {}
 
 // Relay page information.
 type PageInfo struct {
@@ -141,7 +171,10 @@ type StarDTablePayload struct {
 	UUID string `json:"uuid"`
 	// Whether the base is starred now.
 	Starred bool `json:"starred"`
-	// The base after the change, read from SeaTable after the write (one more read, only when selected). Null when not visible.
+	// The base, with `starred` from the write. When only `id`, `uuid`, `starred` and
+	// `__typename` are selected it is answered from the write alone, so a client cache
+	// updates the base's entry at no cost; any other field costs one read of SeaTable
+	// after the write. Null when the base is not visible after the write.
 	Dtable *upstream.DTable `json:"dtable,omitempty"`
 }
 
@@ -300,9 +333,9 @@ const (
 	WorkspaceTypePersonal WorkspaceType = "PERSONAL"
 	// A group's (or department's) workspace.
 	WorkspaceTypeGroup WorkspaceType = "GROUP"
-	// Pseudo-workspace listing the bases the caller starred. Its id is "starred".
+	// Pseudo-workspace listing the bases the caller starred. Its `seatableId` is "starred".
 	WorkspaceTypeStarred WorkspaceType = "STARRED"
-	// Pseudo-workspace listing bases and views shared with the caller. Its id is "shared".
+	// Pseudo-workspace listing bases and views shared with the caller. Its `seatableId` is "shared".
 	WorkspaceTypeShared WorkspaceType = "SHARED"
 )
 

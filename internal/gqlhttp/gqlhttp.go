@@ -7,6 +7,13 @@
 // application/graphql-response+json, no "data" entry, 405 for a mutation
 // over GET).
 //
+// A POST body that is a JSON array is a batch (Apollo's BatchHttpLink): each
+// element runs as its own request through the same handler, in order, and
+// the answer is the array of their answers; an element that fails (even one
+// that is not a valid request) fails alone. The elements share one Batch
+// on their context, through which the GraphQL layer shares the request's
+// loaders, so a batch of reads costs what one read costs.
+//
 // It never echoes a request body or header back to the client.
 package gqlhttp
 
@@ -20,6 +27,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -39,6 +47,9 @@ type Options struct {
 	// RequestTimeout is the deadline put on the request context: resolvers
 	// and upstream calls, retries included, end by then.
 	RequestTimeout time.Duration
+	// MaxBatch caps the operations of a batch (a JSON array body); 0 turns
+	// batching off (an array is then a bad request).
+	MaxBatch int
 }
 
 // Handler wraps next, gqlgen's handler for the GraphQL endpoint.
@@ -49,6 +60,11 @@ func Handler(next http.Handler, o Options) http.Handler {
 			defer cancel()
 			r = r.WithContext(ctx)
 		}
+		// Every answer is one caller's data, chosen by the Authorization
+		// header: GET, APQ and replayed answers especially may be kept by
+		// a browser or proxy, never shared between callers.
+		w.Header().Set("Cache-Control", "private")
+		w.Header().Add("Vary", "Authorization")
 		switch r.Method {
 		case http.MethodOptions:
 			next.ServeHTTP(w, r)
@@ -59,7 +75,16 @@ func Handler(next http.Handler, o Options) http.Handler {
 				return
 			}
 		case http.MethodPost:
-			if status, msg := readPOST(w, r, o.MaxBodyBytes); status != 0 {
+			raw, status, msg := readPOST(w, r, o.MaxBodyBytes)
+			if status == 0 && isArray(raw) {
+				serveBatch(w, r, raw, next, o.MaxBatch)
+				return
+			}
+			if status == 0 {
+				msg = checkParams(raw)
+				status = http.StatusBadRequest
+			}
+			if msg != "" {
 				writeError(w, r, status, msg)
 				return
 			}
@@ -82,29 +107,30 @@ func checkGET(r *http.Request) string {
 			return k + " must be a JSON object"
 		}
 	}
-	if strings.TrimSpace(q.Get("query")) == "" && !persisted([]byte(q.Get("extensions"))) {
+	if strings.TrimSpace(q.Get("query")) == "" && !persisted([]byte(q.Get("extensions"))) && q.Get("documentId") == "" && q.Get("doc_id") == "" {
 		return "missing query parameter"
 	}
 	return ""
 }
 
-// readPOST reads and checks a POST body and puts it back on r for gqlgen.
-// It returns a non-zero status when the request must be refused.
-func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) (int, string) {
+// readPOST reads a POST body within the size limit, puts it back on r for
+// gqlgen and returns it. It returns a non-zero status when the request must
+// be refused.
+func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, int, string) {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		return http.StatusUnsupportedMediaType, "missing Content-Type: send application/json"
+		return nil, http.StatusUnsupportedMediaType, "missing Content-Type: send application/json"
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != MediaJSON {
-		return http.StatusUnsupportedMediaType, "unsupported Content-Type: send application/json"
+		return nil, http.StatusUnsupportedMediaType, "unsupported Content-Type: send application/json"
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return http.StatusUnsupportedMediaType, "unsupported charset: send utf-8"
+		return nil, http.StatusUnsupportedMediaType, "unsupported charset: send utf-8"
 	}
 	tooLarge := fmt.Sprintf("request body exceeds the limit of %d bytes", maxBytes)
 	if maxBytes > 0 && r.ContentLength > maxBytes {
-		return http.StatusRequestEntityTooLarge, tooLarge
+		return nil, http.StatusRequestEntityTooLarge, tooLarge
 	}
 	body := r.Body
 	if maxBytes > 0 {
@@ -114,17 +140,123 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) (int, stri
 	raw, err := io.ReadAll(body)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return http.StatusRequestEntityTooLarge, tooLarge
+			return nil, http.StatusRequestEntityTooLarge, tooLarge
 		}
-		return http.StatusBadRequest, "could not read the request body"
-	}
-	if msg := checkParams(raw); msg != "" {
-		return http.StatusBadRequest, msg
+		return nil, http.StatusBadRequest, "could not read the request body"
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	r.ContentLength = int64(len(raw))
-	return 0, ""
+	return raw, 0, ""
 }
+
+func isArray(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '['
+}
+
+// Batch is what the operations of one batch share: values made once for
+// the whole HTTP request (the GraphQL layer keeps its loaders here).
+type Batch struct {
+	mu   sync.Mutex
+	vals map[any]any
+}
+
+// Value returns the batch's value for key, made by mk on first use.
+func (b *Batch) Value(key any, mk func() any) any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v, ok := b.vals[key]
+	if !ok {
+		v = mk()
+		b.vals[key] = v
+	}
+	return v
+}
+
+type batchKey struct{}
+
+// BatchFrom returns the batch a request's operation belongs to, or nil.
+func BatchFrom(ctx context.Context) *Batch {
+	b, _ := ctx.Value(batchKey{}).(*Batch)
+	return b
+}
+
+// serveBatch answers a JSON array of requests with the array of their
+// answers, each produced as if it had come alone (same checks, same status
+// handling), in order. The HTTP status is 200 unless the batch itself is
+// unusable.
+func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Handler, maxBatch int) {
+	if maxBatch <= 0 {
+		writeError(w, r, http.StatusBadRequest, "batched requests (a JSON array) are turned off (MAX_BATCH=0): send one operation per request")
+		return
+	}
+	if !utf8.Valid(raw) {
+		writeError(w, r, http.StatusBadRequest, "request body is not valid UTF-8")
+		return
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		writeError(w, r, http.StatusBadRequest, "request body is not valid JSON")
+		return
+	}
+	if len(items) == 0 {
+		writeError(w, r, http.StatusBadRequest, "empty batch: send at least one operation")
+		return
+	}
+	if len(items) > maxBatch {
+		writeError(w, r, http.StatusBadRequest, fmt.Sprintf("a batch holds at most %d operations (MAX_BATCH), this one has %d", maxBatch, len(items)))
+		return
+	}
+	ctx := context.WithValue(r.Context(), batchKey{}, &Batch{vals: map[any]any{}})
+	out := []byte{'['}
+	for i, item := range items {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, serveOne(ctx, r, item, next)...)
+	}
+	out = append(out, ']')
+	w.Header().Set("Content-Type", ResponseType(r)+"; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out)
+}
+
+// serveOne runs one element of a batch and returns its answer's body.
+func serveOne(ctx context.Context, r *http.Request, item []byte, next http.Handler) []byte {
+	rec := &recorder{header: http.Header{}}
+	if msg := checkParams(item); msg != "" {
+		writeError(rec, r, http.StatusBadRequest, msg)
+		return bytes.TrimSpace(rec.body.Bytes())
+	}
+	sub := r.Clone(ctx)
+	// One answer per element: no streamed (incremental) answers inside a
+	// batch's array.
+	sub.Header.Set("Accept", ResponseType(r))
+	sub.Body = io.NopCloser(bytes.NewReader(item))
+	sub.ContentLength = int64(len(item))
+	rw := &rewriter{ResponseWriter: rec}
+	next.ServeHTTP(rw, sub)
+	rw.finish()
+	body := bytes.TrimSpace(rec.body.Bytes())
+	if !json.Valid(body) || len(body) == 0 || body[0] != '{' {
+		// A handler answered with something that is no GraphQL response
+		// (it cannot today); the other operations still get theirs.
+		rec = &recorder{header: http.Header{}}
+		writeErrorCode(rec, r, http.StatusInternalServerError, "internal error", apperr.Internal)
+		return bytes.TrimSpace(rec.body.Bytes())
+	}
+	return body
+}
+
+// recorder keeps one batch element's answer.
+type recorder struct {
+	header http.Header
+	body   bytes.Buffer
+}
+
+func (w *recorder) Header() http.Header         { return w.header }
+func (w *recorder) Write(p []byte) (int, error) { return w.body.Write(p) }
+func (w *recorder) WriteHeader(int)             {}
 
 // checkParams validates a POST body as GraphQL-over-HTTP request
 // parameters, so that gqlgen only ever sees well-formed ones.
@@ -136,6 +268,8 @@ func checkParams(raw []byte) string {
 		return "request body is not valid UTF-8"
 	}
 	var p struct {
+		DocumentID    json.RawMessage `json:"documentId"`
+		DocID         json.RawMessage `json:"doc_id"`
 		Query         json.RawMessage `json:"query"`
 		OperationName json.RawMessage `json:"operationName"`
 		Variables     json.RawMessage `json:"variables"`
@@ -160,10 +294,15 @@ func checkParams(raw []byte) string {
 	if !isNullOr(p.Query, '"') {
 		return "query must be a string"
 	}
-	var query string
+	if !isNullOr(p.DocumentID, '"') || !isNullOr(p.DocID, '"') {
+		return "documentId and doc_id must be strings"
+	}
+	var query, docID, relayID string
 	_ = json.Unmarshal(p.Query, &query) // absent or null leaves it empty
-	if strings.TrimSpace(query) == "" && !persisted(p.Extensions) {
-		return "query must be a non-empty string"
+	_ = json.Unmarshal(p.DocumentID, &docID)
+	_ = json.Unmarshal(p.DocID, &relayID)
+	if strings.TrimSpace(query) == "" && !persisted(p.Extensions) && docID == "" && relayID == "" {
+		return "query must be a non-empty string (or send the documentId of a trusted document)"
 	}
 	return ""
 }
@@ -230,10 +369,20 @@ type errorEntry struct {
 // writeError answers a request that never reached GraphQL execution: no
 // "data" entry, code BAD_USER_INPUT.
 func writeError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	writeErrorCode(w, r, status, msg, apperr.BadUserInput)
+}
+
+// WriteError answers a request that must not reach GraphQL execution, as
+// this package's own refusals do: no "data" entry, msg with code.
+func WriteError(w http.ResponseWriter, r *http.Request, status int, msg string, code apperr.Code) {
+	writeErrorCode(w, r, status, msg, code)
+}
+
+func writeErrorCode(w http.ResponseWriter, r *http.Request, status int, msg string, code apperr.Code) {
 	w.Header().Set("Content-Type", ResponseType(r)+"; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: msg, Extensions: map[string]string{"code": string(apperr.BadUserInput)}}}})
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: msg, Extensions: map[string]string{"code": string(code)}}}})
 }
 
 // rewriter passes gqlgen's successful responses straight through and holds
@@ -271,6 +420,14 @@ func (w *rewriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the real writer.
 func (w *rewriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush passes a flush on, except while an answer is held back: gqlgen's
+// incremental transports (@defer) need an http.Flusher.
+func (w *rewriter) Flush() {
+	if w.held == nil {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
 
 func (w *rewriter) finish() {
 	if w.held == nil {

@@ -213,6 +213,10 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Flush passes a flush on: gqlgen's incremental transports (@defer over
+// multipart/mixed and SSE) need an http.Flusher, not an Unwrap.
+func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
 func (w *statusWriter) code() int {
 	if w.status == 0 {
 		return http.StatusOK

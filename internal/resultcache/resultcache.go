@@ -156,6 +156,9 @@ type teeWriter struct {
 	overflow bool
 }
 
+// Flush passes a flush on (incremental delivery needs an http.Flusher).
+func (t *teeWriter) Flush() { _ = http.NewResponseController(t.ResponseWriter).Flush() }
+
 func (t *teeWriter) WriteHeader(code int) {
 	if t.status == 0 {
 		t.status = code

@@ -1,0 +1,274 @@
+// Package trusted serves trusted documents (persisted queries known at
+// build time): a manifest maps document ids to GraphQL documents, clients
+// send the id instead of the text, and the server may refuse every other
+// document. It reads the two manifest formats client tooling writes, which
+// are the same JSON shape, an object of id -> document text:
+// GraphQL Code Generator's persisted-documents.json (ids are sha256 hashes
+// of the text) and relay-compiler's persisted_queries.json (ids are md5 by
+// default).
+//
+// Requests name a document by `documentId` (the GraphQL-over-HTTP
+// persisted documents proposal; a "sha256:" prefix is accepted), `doc_id`
+// (Relay's convention), or an APQ sha256Hash of a document in the
+// manifest, in a POST body or as GET parameters. The handler puts the text
+// in `query` and passes the request on, so everything after it (gqlgen,
+// APQ, limits) sees an ordinary request.
+//
+// It never logs or echoes a document's text; errors name the id.
+package trusted
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
+)
+
+// Store is a loaded manifest.
+type Store struct {
+	byID  map[string]string // manifest id -> text
+	bySHA map[string]string // sha256 hex of the text -> text
+}
+
+// Load reads a manifest file; every error says what is wrong and where, so
+// the caller can stop the start with it.
+func Load(path string) (*Store, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the manifest: %w", err)
+	}
+	return Parse(raw)
+}
+
+// Parse reads a manifest: a JSON object of id -> document text, every
+// document a GraphQL document that parses.
+func Parse(raw []byte) (*Store, error) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("not a JSON object of document id -> document text (GraphQL Code Generator's persisted-documents.json or relay-compiler's persisted_queries.json): %v", err)
+	}
+	if len(m) == 0 {
+		return nil, fmt.Errorf("the manifest holds no documents")
+	}
+	s := &Store{byID: map[string]string{}, bySHA: map[string]string{}}
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // report the first bad entry the same way every time
+	for _, id := range ids {
+		text, ok := m[id].(string)
+		if id == "" || !ok || strings.TrimSpace(text) == "" {
+			return nil, fmt.Errorf("entry %q: want a non-empty id mapped to a document's text", id)
+		}
+		if _, err := parser.ParseQuery(&ast.Source{Input: text}); err != nil {
+			return nil, fmt.Errorf("entry %q: the document does not parse: %v", id, err)
+		}
+		s.byID[id] = text
+		s.bySHA[sha256Hex(text)] = text
+	}
+	return s, nil
+}
+
+// Len is the number of documents.
+func (s *Store) Len() int { return len(s.byID) }
+
+func sha256Hex(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+// lookup finds a document by a request's id: a manifest id, with or without
+// a "sha256:" prefix, or the sha256 of a document's text.
+func (s *Store) lookup(id string) (string, bool) {
+	if t, ok := s.byID[id]; ok {
+		return t, true
+	}
+	if h, ok := strings.CutPrefix(id, "sha256:"); ok {
+		if t, ok := s.byID[h]; ok {
+			return t, true
+		}
+		id = h
+	}
+	t, ok := s.bySHA[strings.ToLower(id)]
+	return t, ok
+}
+
+// Options say what the handler accepts besides trusted documents.
+type Options struct {
+	// Only refuses every document that is not in the manifest.
+	Only bool
+	// Introspection lets introspection-only documents through when Only is
+	// set (the playground's schema query); it follows INTROSPECTION.
+	Introspection bool
+}
+
+// Handler resolves document ids to their text and, with Only, refuses
+// other documents. It expects gqlhttp.Handler in front of it (body limit,
+// well-formed parameters, batches split).
+func Handler(s *Store, o Options, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			q := r.URL.Query()
+			p := params{Query: q.Get("query"), DocumentID: q.Get("documentId"), DocID: q.Get("doc_id")}
+			if e := q.Get("extensions"); e != "" {
+				p.Extensions = json.RawMessage(e)
+			}
+			text, status, code, msg := s.resolve(p, o)
+			if msg != "" {
+				gqlhttp.WriteError(w, r, status, msg, code)
+				return
+			}
+			if text != "" {
+				q.Set("query", text)
+				q.Del("documentId")
+				q.Del("doc_id")
+				r.URL.RawQuery = q.Encode()
+			}
+		case http.MethodPost:
+			raw, err := io.ReadAll(r.Body)
+			if err != nil {
+				gqlhttp.WriteError(w, r, http.StatusBadRequest, "could not read the request body", apperr.BadUserInput)
+				return
+			}
+			var body map[string]json.RawMessage
+			var p params
+			if json.Unmarshal(raw, &body) == nil {
+				_ = json.Unmarshal(raw, &p)
+			}
+			text, status, code, msg := s.resolve(p, o)
+			if msg != "" {
+				gqlhttp.WriteError(w, r, status, msg, code)
+				return
+			}
+			if text != "" && body != nil {
+				body["query"], _ = json.Marshal(text)
+				delete(body, "documentId")
+				delete(body, "doc_id")
+				raw, _ = json.Marshal(body)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+			r.ContentLength = int64(len(raw))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// params are the request parameters the handler reads.
+type params struct {
+	Query      string          `json:"query"`
+	DocumentID string          `json:"documentId"`
+	DocID      string          `json:"doc_id"`
+	Extensions json.RawMessage `json:"extensions"`
+}
+
+// resolve returns the text to put in `query` ("" to leave the request as it
+// is), or why the request is refused.
+func (s *Store) resolve(p params, o Options) (text string, status int, code apperr.Code, msg string) {
+	if id := firstNonEmpty(p.DocumentID, p.DocID); id != "" {
+		t, ok := s.lookup(id)
+		if !ok {
+			return "", http.StatusOK, "PERSISTED_QUERY_NOT_FOUND", fmt.Sprintf("unknown document id %q: it is not in this server's trusted documents (TRUSTED_DOCUMENTS)", clip(id))
+		}
+		if p.Query != "" && p.Query != t {
+			return "", http.StatusBadRequest, apperr.BadUserInput, fmt.Sprintf("the query sent with document id %q is not that document", clip(id))
+		}
+		return t, 0, "", ""
+	}
+	var ext struct {
+		PersistedQuery struct {
+			SHA256 string `json:"sha256Hash"`
+		} `json:"persistedQuery"`
+	}
+	_ = json.Unmarshal(p.Extensions, &ext)
+	if h := ext.PersistedQuery.SHA256; h != "" {
+		if t, ok := s.bySHA[strings.ToLower(h)]; ok {
+			if p.Query == "" {
+				return t, 0, "", "" // a known document needs no registration
+			}
+			return "", 0, "", ""
+		}
+	}
+	if !o.Only {
+		return "", 0, "", ""
+	}
+	if p.Query != "" {
+		if _, ok := s.bySHA[sha256Hex(p.Query)]; ok {
+			return "", 0, "", ""
+		}
+		if o.Introspection && introspectionOnly(p.Query) {
+			return "", 0, "", ""
+		}
+	}
+	// An unknown APQ hash is refused here too, rather than answered with
+	// PERSISTED_QUERY_NOT_FOUND: the text the client would send next
+	// would be refused anyway.
+	return "", http.StatusBadRequest, apperr.BadUserInput, "this server accepts only trusted documents (TRUSTED_DOCUMENTS_ONLY=true): send the documentId (or Relay's doc_id) of a document in its manifest"
+}
+
+// introspectionOnly reports whether every operation of a document selects
+// only introspection fields at its root.
+func introspectionOnly(text string) bool {
+	doc, err := parser.ParseQuery(&ast.Source{Input: text})
+	if err != nil || len(doc.Operations) == 0 {
+		return false
+	}
+	var ok func(set ast.SelectionSet, seen map[string]bool) bool
+	ok = func(set ast.SelectionSet, seen map[string]bool) bool {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if s.Name != "__schema" && s.Name != "__type" && s.Name != "__typename" {
+					return false
+				}
+			case *ast.InlineFragment:
+				if !ok(s.SelectionSet, seen) {
+					return false
+				}
+			case *ast.FragmentSpread:
+				f := doc.Fragments.ForName(s.Name)
+				if f == nil || seen[s.Name] {
+					return f != nil
+				}
+				seen[s.Name] = true
+				if !ok(f.SelectionSet, seen) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	for _, op := range doc.Operations {
+		if op.Operation != ast.Query || !ok(op.SelectionSet, map[string]bool{}) {
+			return false
+		}
+	}
+	return true
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}

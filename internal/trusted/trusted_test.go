@@ -1,0 +1,68 @@
+package trusted
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestParseRejectsBadManifests(t *testing.T) {
+	for raw, want := range map[string]string{
+		`[]`:                             "not a JSON object",
+		`{"a": "query { x }"`:            "not a JSON object",
+		`{}`:                             "no documents",
+		`{"a": 1}`:                       `entry "a": want a non-empty id`,
+		`{"a": "  "}`:                    `entry "a": want a non-empty id`,
+		`{"a": "query { x }", "b": "{"}`: `entry "b": the document does not parse`,
+	} {
+		if _, err := Parse([]byte(raw)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", raw, err, want)
+		}
+	}
+	if _, err := Load("/nonexistent/persisted.json"); err == nil || !strings.Contains(err.Error(), "cannot read the manifest") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	const doc = "query A { workspaces { id } }"
+	s, err := Parse([]byte(`{"` + sha256Hex(doc) + `": "` + doc + `", "relay-1": "query B { dtables { totalCount } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{sha256Hex(doc), "sha256:" + sha256Hex(doc), strings.ToUpper(sha256Hex(doc))} {
+		if text, _, _, msg := s.resolve(params{DocumentID: id}, Options{Only: true}); text != doc || msg != "" {
+			t.Errorf("documentId %s: %q %q", id, text, msg)
+		}
+	}
+	if text, _, _, _ := s.resolve(params{DocID: "relay-1"}, Options{}); text != "query B { dtables { totalCount } }" {
+		t.Errorf("doc_id: %q", text)
+	}
+	if _, status, code, msg := s.resolve(params{DocumentID: "nope"}, Options{}); status != http.StatusOK || code != "PERSISTED_QUERY_NOT_FOUND" || !strings.Contains(msg, "TRUSTED_DOCUMENTS") {
+		t.Errorf("unknown id: %d %s %s", status, code, msg)
+	}
+	apq := []byte(`{"persistedQuery":{"version":1,"sha256Hash":"` + sha256Hex(doc) + `"}}`)
+	if text, _, _, msg := s.resolve(params{Extensions: apq}, Options{Only: true}); text != doc || msg != "" {
+		t.Errorf("APQ hash of a known document: %q %q", text, msg)
+	}
+	for _, tc := range []struct {
+		p      params
+		o      Options
+		refuse bool
+	}{
+		{params{Query: doc}, Options{Only: true}, false},
+		{params{Query: "{ workspaces { name } }"}, Options{Only: true}, true},
+		{params{Query: "{ workspaces { name } }"}, Options{}, false},
+		{params{Query: "{ __schema { types { name } } }"}, Options{Only: true, Introspection: true}, false},
+		{params{Query: "query I { ...F } fragment F on Query { __type(name: \"X\") { name } }"}, Options{Only: true, Introspection: true}, false},
+		{params{Query: "{ __schema { types { name } } }"}, Options{Only: true}, true},
+		{params{Query: "{ __schema { types { name } } workspaces { id } }"}, Options{Only: true, Introspection: true}, true},
+		{params{Extensions: []byte(`{"persistedQuery":{"version":1,"sha256Hash":"00"}}`)}, Options{Only: true}, true},
+		{params{DocumentID: sha256Hex(doc), Query: "{ other }"}, Options{}, true},
+	} {
+		_, _, _, msg := s.resolve(tc.p, tc.o)
+		if (msg != "") != tc.refuse {
+			t.Errorf("%+v %+v: refused %q, want refused %v", tc.p, tc.o, msg, tc.refuse)
+		}
+	}
+}
