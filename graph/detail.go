@@ -60,7 +60,7 @@ var baseFieldNeeds = map[string]upstream.Fields{
 }
 
 // baseFieldFree are the DTable fields that need nothing optional.
-var baseFieldFree = map[string]bool{"__typename": true, "id": true, "uuid": true, "name": true, "workspaceId": true, "starred": true}
+var baseFieldFree = map[string]bool{"__typename": true, "id": true, "seatableId": true, "uuid": true, "name": true, "workspaceId": true, "starred": true}
 
 // decodeFields returns the optional base fields op can show. It is a
 // whitelist, like summaryFields: a root field other than workspaces and
@@ -92,7 +92,7 @@ func decodeFields(op *ast.OperationDefinition) upstream.Fields {
 	onFolder = func(set ast.SelectionSet) {
 		walkFields(set, map[string]bool{}, func(f *ast.Field) {
 			switch f.Name {
-			case "__typename", "id", "name", "workspaceId", "items":
+			case "__typename", "id", "seatableId", "name", "workspaceId", "items":
 			case "tables":
 				onBase(f.SelectionSet)
 			default:

@@ -617,6 +617,7 @@ func TestDecodeFieldsFollowsTheSelection(t *testing.T) {
 		want  upstream.Fields
 	}{
 		{`{ workspaces { id ownerName tables { name updatedAt } } }`, upstream.FieldUpdatedAt},
+		{`{ workspaces { seatableId tables { id seatableId uuid } folders { seatableId tables { name } } } }`, 0},
 		{`{ a: workspace(id: "1") { id name tables { name } } }`, 0},
 		{`{ workspaces { id name } }`, 0},
 		{`{ workspaces { ...W } } fragment W on Workspace { groupSharedTables { color permission } folders { tables { icon } } }`,
