@@ -23,22 +23,25 @@ type config struct {
 	Port                int // PORT
 
 	// Upstream resilience.
-	UpstreamTimeout    time.Duration // UPSTREAM_TIMEOUT: one attempt
-	UpstreamRetries    int           // UPSTREAM_RETRIES
-	UpstreamMaxBytes   int64         // UPSTREAM_MAX_BYTES
-	BreakerFailures    int           // BREAKER_FAILURES; 0 disables the breaker
-	BreakerOpenTimeout time.Duration // BREAKER_OPEN_TIMEOUT
+	UpstreamTimeout  time.Duration // UPSTREAM_TIMEOUT: one attempt
+	UpstreamRetries  int           // UPSTREAM_RETRIES
+	UpstreamMaxBytes int64         // UPSTREAM_MAX_BYTES
+	// UPSTREAM_MAX_INFLIGHT_BYTES: response bytes being read by all calls.
+	UpstreamMaxInflightBytes int64
+	BreakerFailures          int           // BREAKER_FAILURES; 0 disables the breaker
+	BreakerOpenTimeout       time.Duration // BREAKER_OPEN_TIMEOUT
 
 	// GraphQL limits.
 	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
 	MaxBodyBytes    int64         // MAX_BODY_BYTES
 	MaxTokens       int           // MAX_TOKENS
+	MaxQueryBytes   int           // MAX_QUERY_BYTES: a query's text
 	MaxDepth        int           // MAX_DEPTH
 	MaxAliases      int           // MAX_ALIASES
 	MaxComplexity   int           // MAX_COMPLEXITY
 	ListSize        int           // COMPLEXITY_LIST_SIZE
 	Introspection   bool          // INTROSPECTION
-	QueryCacheSize  int           // fixed; not configurable
+	QueryCacheBytes int64         // fixed; not configurable
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // LOG_FORMAT: json, text, or "" (json unless stderr is a terminal)
@@ -65,26 +68,28 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		Port:               8080,
-		UpstreamTimeout:    upstream.DefaultTimeout,
-		UpstreamRetries:    upstream.DefaultRetries,
-		UpstreamMaxBytes:   upstream.DefaultMaxBytes,
-		BreakerFailures:    upstream.DefaultBreakerFailures,
-		BreakerOpenTimeout: upstream.DefaultBreakerOpen,
-		RequestTimeout:     30 * time.Second,
-		MaxBodyBytes:       1 << 20,
-		MaxTokens:          graph.DefaultParserTokenLimit,
-		MaxDepth:           graph.DefaultMaxDepth,
-		MaxAliases:         graph.DefaultMaxAliases,
-		MaxComplexity:      graph.DefaultComplexityLimit,
-		ListSize:           graph.DefaultListSize,
-		Introspection:      true,
-		QueryCacheSize:     1000,
-		ShutdownTimeout:    15 * time.Second,
-		ReadHeaderTimeout:  10 * time.Second,
-		ReadTimeout:        30 * time.Second,
-		IdleTimeout:        120 * time.Second,
-		MaxHeaderBytes:     64 << 10,
+		Port:                     8080,
+		UpstreamTimeout:          upstream.DefaultTimeout,
+		UpstreamRetries:          upstream.DefaultRetries,
+		UpstreamMaxBytes:         upstream.DefaultMaxBytes,
+		UpstreamMaxInflightBytes: upstream.DefaultMaxInflightBytes,
+		BreakerFailures:          upstream.DefaultBreakerFailures,
+		BreakerOpenTimeout:       upstream.DefaultBreakerOpen,
+		RequestTimeout:           30 * time.Second,
+		MaxBodyBytes:             1 << 20,
+		MaxTokens:                graph.DefaultParserTokenLimit,
+		MaxQueryBytes:            graph.DefaultMaxQueryBytes,
+		MaxDepth:                 graph.DefaultMaxDepth,
+		MaxAliases:               graph.DefaultMaxAliases,
+		MaxComplexity:            graph.DefaultComplexityLimit,
+		ListSize:                 graph.DefaultListSize,
+		Introspection:            true,
+		QueryCacheBytes:          graph.DefaultQueryCacheBytes,
+		ShutdownTimeout:          15 * time.Second,
+		ReadHeaderTimeout:        10 * time.Second,
+		ReadTimeout:              30 * time.Second,
+		IdleTimeout:              120 * time.Second,
+		MaxHeaderBytes:           64 << 10,
 
 		PlaygroundAssetsDir: playground.DefaultAssetsDir,
 		perfConfig:          defaultPerfConfig(),
@@ -182,7 +187,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		name string
 		dst  *int64
 		min  int64
-	}{{"UPSTREAM_MAX_BYTES", &c.UpstreamMaxBytes, 1 << 10}, {"MAX_BODY_BYTES", &c.MaxBodyBytes, 1 << 10}} {
+	}{{"UPSTREAM_MAX_BYTES", &c.UpstreamMaxBytes, 1 << 10}, {"MAX_BODY_BYTES", &c.MaxBodyBytes, 1 << 10},
+		{"UPSTREAM_MAX_INFLIGHT_BYTES", &c.UpstreamMaxInflightBytes, 1 << 10}} {
 		if v := getenv(b.name); v != "" {
 			n, err := parseBytes(v)
 			if err != nil || n < b.min {
@@ -190,6 +196,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 			*b.dst = n
 		}
+	}
+	if v := getenv("MAX_QUERY_BYTES"); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n < 1<<10 || n > 16<<20 {
+			return c, fmt.Errorf("MAX_QUERY_BYTES=%q: want a size from 1KiB to 16MiB, such as 65536 or 64KiB", v)
+		}
+		c.MaxQueryBytes = int(n)
 	}
 	if v := getenv("MAX_HEADER_BYTES"); v != "" {
 		n, err := parseBytes(v)
@@ -212,6 +225,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = c.RequestTimeout + 10*time.Second
+	}
+	if c.UpstreamMaxInflightBytes < c.UpstreamMaxBytes {
+		// One largest response alone would be refused.
+		return c, fmt.Errorf("UPSTREAM_MAX_INFLIGHT_BYTES (%d) must be at least UPSTREAM_MAX_BYTES (%d)", c.UpstreamMaxInflightBytes, c.UpstreamMaxBytes)
 	}
 	if c.WriteTimeout <= c.RequestTimeout {
 		// The answer to a request that uses its whole deadline would be cut off.

@@ -31,6 +31,7 @@ type perfOptions struct {
 	CacheTTL        time.Duration // 0: no response cache
 	CacheMaxBytes   int64
 	APQCacheSize    int           // 0: no persisted queries
+	MaxQueryBytes   int           // the longest query persisted
 	Redis           *redis.Client // nil: everything in process
 	CacheStats      cache.Stats   // nil: not observed
 }
@@ -47,6 +48,7 @@ func newPerfOptions(cfg config) perfOptions {
 		CacheTTL:        cfg.CacheTTL,
 		CacheMaxBytes:   cfg.CacheMaxBytes,
 		APQCacheSize:    cfg.APQCacheSize,
+		MaxQueryBytes:   cfg.MaxQueryBytes,
 	}
 }
 
@@ -92,7 +94,8 @@ func (p perfOptions) configureGraph(o *graph.ServerOptions) {
 	o.ReportReplayable = p.CacheTTL > 0
 	o.PersistedQueries = nil
 	if p.APQCacheSize > 0 {
-		o.PersistedQueries = cache.NewPersistedQueries(p.APQCacheSize, p.Redis)
+		o.PersistedQueries = cache.NewPersistedQueries(cache.APQOptions{MaxEntries: p.APQCacheSize,
+			MaxBytes: graph.DefaultAPQBytes, MaxQueryBytes: p.MaxQueryBytes, Redis: p.Redis})
 	}
 }
 

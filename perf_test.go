@@ -214,6 +214,24 @@ func TestPersistedQueriesInProcess(t *testing.T) {
 	if r := e.postJSON(t, wrong, auth); len(r.Errors) != 1 || code(r.Errors[0]) != "BAD_USER_INPUT" {
 		t.Fatalf("hash of another query: %+v, want BAD_USER_INPUT", r.Errors)
 	}
+	// Documents that fail to parse, validate or coerce their variables are
+	// never persisted (gqlgen's own extension stored any text whose hash
+	// matched, before parsing and without a token).
+	for _, bad := range []map[string]any{
+		apqRequest(`{ workspaces { nosuchfield } }`, true),
+		apqRequest(`{ workspaces { id `, true),
+		func() map[string]any {
+			r := apqRequest(`query($id: ID!) { workspace(id: $id) { id } }`, true)
+			r["variables"] = map[string]any{"id": []int{1}}
+			return r
+		}(),
+	} {
+		_ = e.postJSON(t, bad, nil)
+		byHash := map[string]any{"extensions": bad["extensions"]}
+		if r := e.postJSON(t, byHash, nil); len(r.Errors) != 1 || code(r.Errors[0]) != "PERSISTED_QUERY_NOT_FOUND" {
+			t.Errorf("%q was persisted: %+v", bad["query"], r.Errors)
+		}
+	}
 }
 
 // TestTwoReplicasShareRedis runs two server instances against one Redis and

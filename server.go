@@ -207,7 +207,7 @@ type handlerConfig struct {
 	tracer         trace.TracerProvider // nil: tracing off
 	ready          *readiness.Probe     // nil: a default probe pinging client
 	playground     http.Handler         // nil: GraphiQL from playground.DefaultAssetsDir
-	perf           *perfOptions         // nil: defaultPerfOptions
+	perf           *perfOptions         // nil: newPerfOptions(cfg), without Redis
 }
 
 // newHandler wires the HTTP routes and the middleware around them.
@@ -215,14 +215,14 @@ func newHandler(h handlerConfig) http.Handler {
 	opts := graph.DefaultServerOptions(h.log)
 	opts.Writer = h.client
 	opts.Introspection = h.cfg.Introspection
-	opts.QueryCacheSize = h.cfg.QueryCacheSize
+	opts.QueryCacheBytes = h.cfg.QueryCacheBytes
 	opts.ParserTokenLimit = h.cfg.MaxTokens
 	opts.MaxDepth = h.cfg.MaxDepth
 	opts.MaxAliases = h.cfg.MaxAliases
 	opts.ComplexityLimit = h.cfg.MaxComplexity
 	opts.ListSize = h.cfg.ListSize
 	if h.perf == nil {
-		p := defaultPerfOptions()
+		p := newPerfOptions(h.cfg)
 		h.perf = &p
 	}
 	h.perf.configureGraph(&opts)
@@ -256,7 +256,8 @@ func newHandler(h handlerConfig) http.Handler {
 	mux := http.NewServeMux()
 	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken,
 		loaders.WithBatchObserver(h.metrics), loaders.WithFallbackWrites(h.fallbackWrites))(h.perf.replay(gql))
-	mux.Handle("/graphql", gqlhttp.Handler(cacheControl(withLoaders), gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes, RequestTimeout: h.cfg.RequestTimeout}))
+	mux.Handle("/graphql", gqlhttp.Handler(cacheControl(withLoaders), gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes,
+		RequestTimeout: h.cfg.RequestTimeout, MaxQueryBytes: h.cfg.MaxQueryBytes}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -320,6 +321,7 @@ func newUpstreamClient(cfg config, baseURL string, m *metrics.Metrics, tracer tr
 		upstream.WithTimeout(cfg.UpstreamTimeout),
 		upstream.WithRetries(cfg.UpstreamRetries),
 		upstream.WithMaxBytes(cfg.UpstreamMaxBytes),
+		upstream.WithMaxInflightBytes(cfg.UpstreamMaxInflightBytes),
 		upstream.WithBreaker(cfg.BreakerFailures, cfg.BreakerOpenTimeout),
 		upstream.WithBreakerStateHook(func(from, to string) {
 			log.Warn("SeaTable circuit breaker changed state", "from", from, "to", to)

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 )
@@ -36,7 +38,11 @@ const (
 	// DefaultBreakerOpen is how long an open circuit fails fast before one
 	// probe call is let through.
 	DefaultBreakerOpen = 15 * time.Second
-	userAgent          = "seatable-graphql"
+	// DefaultMaxInflightBytes bounds the response bytes being read by all
+	// calls together; each call alone stops at DefaultMaxBytes, but
+	// sixteen gzip bombs at once would still hold a gigabyte.
+	DefaultMaxInflightBytes = 256 << 20
+	userAgent               = "seatable-graphql"
 )
 
 // Client talks to one SeaTable server. It is safe for concurrent use and holds
@@ -48,6 +54,7 @@ type Client struct {
 	http     *http.Client
 	timeout  time.Duration
 	maxBytes int64
+	inflight *inflightBudget // nil: unbounded
 	retries  int
 	backoff  func(retry int) time.Duration
 
@@ -70,6 +77,19 @@ func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = 
 
 // WithMaxBytes caps the size of a response body.
 func WithMaxBytes(n int64) Option { return func(c *Client) { c.maxBytes = n } }
+
+// WithMaxInflightBytes bounds the response bytes being read by all calls
+// at once (0: no bound). A call that would go over fails at once with
+// UPSTREAM_UNAVAILABLE rather than wait: waiting for bytes other calls hold
+// while holding some itself could deadlock them all until their timeouts.
+func WithMaxInflightBytes(n int64) Option {
+	return func(c *Client) {
+		c.inflight = nil
+		if n > 0 {
+			c.inflight = &inflightBudget{sem: semaphore.NewWeighted(n)}
+		}
+	}
+}
 
 // WithRetries sets how many times an idempotent call is retried (0 = never).
 func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
@@ -114,7 +134,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	u.RawQuery, u.Fragment = "", ""
 	c := &Client{
 		base: u, http: http.DefaultClient, timeout: DefaultTimeout, maxBytes: DefaultMaxBytes,
-		retries: DefaultRetries, backoff: JitteredBackoff(100*time.Millisecond, 2*time.Second),
+		inflight: &inflightBudget{sem: semaphore.NewWeighted(DefaultMaxInflightBytes)},
+		retries:  DefaultRetries, backoff: JitteredBackoff(100*time.Millisecond, 2*time.Second),
 		breakerFailures: DefaultBreakerFailures, breakerOpen: DefaultBreakerOpen,
 	}
 	for _, o := range opts {
@@ -197,6 +218,10 @@ var (
 	errUnreachable = errors.New("no response from SeaTable")
 	// errCancelled marks calls abandoned by our own caller.
 	errCancelled = errors.New("call cancelled by the client")
+	// errBusy marks calls refused because other calls' responses already
+	// use the in-flight byte budget: this server's load, not SeaTable's
+	// health, so it never counts toward the circuit breaker.
+	errBusy = errors.New("too many response bytes in flight")
 )
 
 // requestBody is what a write sends: encoded bytes and their content type.
@@ -286,7 +311,7 @@ func transient(err error) bool {
 func breakerFailure(err error) bool {
 	switch apperr.CodeOf(err) {
 	case apperr.UpstreamTimeout, apperr.UpstreamUnavailable:
-		return !errors.Is(err, errCancelled)
+		return !errors.Is(err, errCancelled) && !errors.Is(err, errBusy)
 	}
 	return false
 }
@@ -332,16 +357,25 @@ func (c *Client) attempt(ctx context.Context, token, method, target string, body
 		tooLarge.Err = fmt.Errorf("Content-Length %d: %w", resp.ContentLength, errTooLarge)
 		return tooLarge
 	}
-	respBody := io.Reader(resp.Body)
-	lr := &limitedReader{r: resp.Body, left: c.maxBytes, sizeHint: resp.ContentLength}
-	if c.maxBytes > 0 {
-		respBody = lr
+	lr := &limitedReader{r: resp.Body, left: c.maxBytes, sizeHint: resp.ContentLength, budget: c.inflight}
+	if c.maxBytes <= 0 {
+		lr.left = math.MaxInt64 / 2 // no limit; SizeHint adds one
 	}
-	if err := decode(respBody); err != nil {
+	defer lr.release()
+	busy := &apperr.Error{Code: apperr.UpstreamUnavailable, Message: "this server is busy reading other SeaTable responses; retry shortly", UpstreamStatus: resp.StatusCode}
+	// A known length is reserved whole: the decoder allocates it at once.
+	if resp.ContentLength > 0 && !lr.reserve(resp.ContentLength) {
+		busy.Err = errBusy
+		return busy
+	}
+	if err := decode(lr); err != nil {
 		switch {
 		case lr.exceeded:
 			tooLarge.Err = err
 			return tooLarge
+		case lr.busy:
+			busy.Err = fmt.Errorf("%w: %w", errBusy, err)
+			return busy
 		case ctx.Err() != nil:
 			return transportError(ctx, err)
 		}
@@ -362,12 +396,23 @@ func transportError(ctx context.Context, err error) error {
 	return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unreachable", fmt.Errorf("%w: %w", errUnreachable, err))
 }
 
+// inflightBudget is the byte budget shared by all calls' response reads.
+type inflightBudget struct {
+	sem *semaphore.Weighted
+}
+
 // limitedReader fails once more than left bytes are read, and remembers it,
-// so an oversized body is told apart from a malformed one.
+// so an oversized body is told apart from a malformed one. With a budget it
+// also reserves what it reads from the budget, in steps of reserveStep, and
+// fails (busy) when the budget is spent.
 type limitedReader struct {
 	r        io.Reader
 	left     int64
 	exceeded bool
+	budget   *inflightBudget
+	read     int64 // bytes read so far
+	held     int64 // bytes reserved from budget
+	busy     bool
 	// sizeHint is the body's announced length (-1 when unknown, as for a
 	// gzipped body), so a decoder can size its buffer once.
 	sizeHint int64
@@ -377,6 +422,31 @@ type limitedReader struct {
 func (l *limitedReader) SizeHint() int64 { return min(l.sizeHint, l.left+1) }
 
 var errTooLarge = errors.New("response body exceeds size limit")
+
+// reserveStep is the least reserved at a time, so that a body of unknown
+// length costs a semaphore operation per 64 KiB, not per read.
+const reserveStep = 64 << 10
+
+// reserve takes n more bytes from the budget.
+func (l *limitedReader) reserve(n int64) bool {
+	if l.budget == nil {
+		return true
+	}
+	if !l.budget.sem.TryAcquire(n) {
+		l.busy = true
+		return false
+	}
+	l.held += n
+	return true
+}
+
+// release returns what the call reserved; the attempt calls it when done.
+func (l *limitedReader) release() {
+	if l.budget != nil && l.held > 0 {
+		l.budget.sem.Release(l.held)
+		l.held = 0
+	}
+}
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {
@@ -393,5 +463,9 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
+	l.read += int64(n)
+	if l.read > l.held && !l.reserve(max(l.read-l.held, reserveStep)) {
+		return 0, errBusy
+	}
 	return n, err
 }

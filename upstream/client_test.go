@@ -744,3 +744,63 @@ func TestClientConcurrentUse(t *testing.T) {
 		t.Errorf("fake saw %d calls, want %d", got, n)
 	}
 }
+
+// TestInflightBytesBounded: while one call holds most of the in-flight byte
+// budget (a large response it is still reading), another call that would
+// go over fails at once with UPSTREAM_UNAVAILABLE instead of adding to the
+// heap; that failure is this server's load, so it leaves the circuit
+// breaker closed; once the first call ends its bytes are free again.
+func TestInflightBytesBounded(t *testing.T) {
+	const budget = 1 << 20
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := bodyOfSize(t, 700<<10)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		if r.Header.Get("Authorization") != "Token holder" {
+			_, _ = w.Write([]byte(body))
+			return
+		}
+		// Send half, then hang: the client has reserved the whole length.
+		_, _ = w.Write([]byte(body[:len(body)/2]))
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = w.Write([]byte(body[len(body)/2:]))
+	}))
+	defer srv.Close()
+	var states []string
+	c, err := upstream.New(srv.URL, upstream.WithMaxInflightBytes(budget), upstream.WithRetries(0),
+		upstream.WithBreaker(1, time.Minute), upstream.WithBreakerStateHook(func(_, to string) { states = append(states, to) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := make(chan error, 1)
+	go func() {
+		_, err := c.ListWorkspaces(context.Background(), "holder", true)
+		holder <- err
+	}()
+	// The holder reserves its length when its headers arrive; until then
+	// other calls still fit, so try until one is refused.
+	var busy *apperr.Error
+	for i := 0; i < 2000 && busy == nil; i++ {
+		_, err := c.ListWorkspaces(context.Background(), "other", true)
+		if ae, ok := apperr.As(err); ok && ae.Code == apperr.UpstreamUnavailable {
+			busy = ae
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if busy == nil || !strings.Contains(busy.Message, "busy") {
+		t.Fatalf("no call was refused while 700 KiB of a 1 MiB budget were held: %v", busy)
+	}
+	close(release)
+	if err := <-holder; err != nil {
+		t.Fatalf("holder: %v", err)
+	}
+	if _, err := c.ListWorkspaces(context.Background(), "other", true); err != nil {
+		t.Fatalf("after the holder finished: %v", err)
+	}
+	if len(states) != 0 {
+		t.Fatalf("breaker changed state %v: a busy refusal is not SeaTable failing", states)
+	}
+}

@@ -72,7 +72,7 @@ type Cache struct {
 	ttl   time.Duration
 	stats Stats
 	now   func() time.Time
-	local *byteLRU
+	local *byteLRU[*upstream.WorkspaceList]
 	// processKey keys the in-process entries; the shared store uses a key
 	// kept in Redis, so that replicas find each other's entries.
 	processKey []byte
@@ -86,7 +86,7 @@ type Cache struct {
 func New(next Upstream, o Options) *Cache {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	c := &Cache{next: next, ttl: o.TTL, stats: o.Stats, local: newByteLRU(o.MaxBytes), processKey: key}
+	c := &Cache{next: next, ttl: o.TTL, stats: o.Stats, local: newByteLRU[*upstream.WorkspaceList](o.MaxBytes), processKey: key}
 	if c.stats == nil {
 		c.stats = &Counters{}
 	}

@@ -39,6 +39,9 @@ type Options struct {
 	// RequestTimeout is the deadline put on the request context: resolvers
 	// and upstream calls, retries included, end by then.
 	RequestTimeout time.Duration
+	// MaxQueryBytes caps the query text (POST body or GET parameter);
+	// longer ones get 413 before anything parses, caches or persists them.
+	MaxQueryBytes int
 }
 
 // Handler wraps next, gqlgen's handler for the GraphQL endpoint.
@@ -54,12 +57,12 @@ func Handler(next http.Handler, o Options) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		case http.MethodGet:
-			if msg := checkGET(r); msg != "" {
-				writeError(w, r, http.StatusBadRequest, msg)
+			if status, msg := checkGET(r, o.MaxQueryBytes); status != 0 {
+				writeError(w, r, status, msg)
 				return
 			}
 		case http.MethodPost:
-			if status, msg := readPOST(w, r, o.MaxBodyBytes); status != 0 {
+			if status, msg := readPOST(w, r, o.MaxBodyBytes, o.MaxQueryBytes); status != 0 {
 				writeError(w, r, status, msg)
 				return
 			}
@@ -74,23 +77,35 @@ func Handler(next http.Handler, o Options) http.Handler {
 	})
 }
 
-// checkGET validates the URL parameters of a GET request.
-func checkGET(r *http.Request) string {
+// checkGET validates the URL parameters of a GET request; it returns a
+// non-zero status when the request must be refused.
+func checkGET(r *http.Request, maxQuery int) (int, string) {
 	q := r.URL.Query()
 	for _, k := range []string{"variables", "extensions"} {
 		if v := q.Get(k); v != "" && !isJSONObject([]byte(v)) {
-			return k + " must be a JSON object"
+			return http.StatusBadRequest, k + " must be a JSON object"
 		}
 	}
 	if strings.TrimSpace(q.Get("query")) == "" && !persisted([]byte(q.Get("extensions"))) {
-		return "missing query parameter"
+		return http.StatusBadRequest, "missing query parameter"
 	}
-	return ""
+	if maxQuery > 0 && len(q.Get("query")) > maxQuery {
+		return http.StatusRequestEntityTooLarge, queryTooLarge(maxQuery)
+	}
+	return 0, ""
+}
+
+// queryTooLarge is the answer to a query over MAX_QUERY_BYTES. 413, like a
+// body over MAX_BODY_BYTES: GraphQL-over-HTTP clients treat any 4xx with a
+// JSON "errors" list as a request error, and 413 tells a person reading
+// logs exactly what happened.
+func queryTooLarge(maxQuery int) string {
+	return fmt.Sprintf("query exceeds the limit of %d bytes", maxQuery)
 }
 
 // readPOST reads and checks a POST body and puts it back on r for gqlgen.
 // It returns a non-zero status when the request must be refused.
-func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) (int, string) {
+func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64, maxQuery int) (int, string) {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return http.StatusUnsupportedMediaType, "missing Content-Type: send application/json"
@@ -111,15 +126,22 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) (int, stri
 		// Also catches chunked bodies, which declare no length.
 		body = http.MaxBytesReader(w, r.Body, maxBytes)
 	}
-	raw, err := io.ReadAll(body)
-	if err != nil {
+	// Sized from Content-Length once it is known to be within the limit, so
+	// a large body is read in one allocation rather than several copies.
+	size := int64(512)
+	if maxBytes > 0 && r.ContentLength > 0 {
+		size = r.ContentLength + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err := buf.ReadFrom(body); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return http.StatusRequestEntityTooLarge, tooLarge
 		}
 		return http.StatusBadRequest, "could not read the request body"
 	}
-	if msg := checkParams(raw); msg != "" {
-		return http.StatusBadRequest, msg
+	raw := buf.Bytes()
+	if status, msg := checkParams(raw, maxQuery); status != 0 {
+		return status, msg
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	r.ContentLength = int64(len(raw))
@@ -127,45 +149,108 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) (int, stri
 }
 
 // checkParams validates a POST body as GraphQL-over-HTTP request
-// parameters, so that gqlgen only ever sees well-formed ones.
-func checkParams(raw []byte) string {
+// parameters, so that gqlgen only ever sees well-formed ones; it returns a
+// non-zero status when the request must be refused.
+func checkParams(raw []byte, maxQuery int) (int, string) {
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return "empty request body: send {\"query\": \"...\"}"
+		return http.StatusBadRequest, "empty request body: send {\"query\": \"...\"}"
 	}
 	if !utf8.Valid(raw) {
-		return "request body is not valid UTF-8"
+		return http.StatusBadRequest, "request body is not valid UTF-8"
 	}
-	var p struct {
-		Query         json.RawMessage `json:"query"`
-		OperationName json.RawMessage `json:"operationName"`
-		Variables     json.RawMessage `json:"variables"`
-		Extensions    json.RawMessage `json:"extensions"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&p); err != nil {
-		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return "request body must be a JSON object"
-		}
-		return "request body is not valid JSON"
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return "request body has data after the JSON object"
+	p, msg := decodeParams(raw)
+	if msg != "" {
+		return http.StatusBadRequest, msg
 	}
 	if !isNullOr(p.OperationName, '"') {
-		return "operationName must be a string"
+		return http.StatusBadRequest, "operationName must be a string"
 	}
 	if !isNullOr(p.Variables, '{') || !isNullOr(p.Extensions, '{') {
-		return "variables and extensions must be JSON objects"
+		return http.StatusBadRequest, "variables and extensions must be JSON objects"
 	}
 	if !isNullOr(p.Query, '"') {
-		return "query must be a string"
+		return http.StatusBadRequest, "query must be a string"
+	}
+	// An escape stands for at least one byte and takes at most six (\uXXXX),
+	// so a text this long is over the limit without decoding it: a flood of
+	// megabyte queries costs one scan each.
+	if maxQuery > 0 && len(p.Query) > 6*maxQuery+2 {
+		return http.StatusRequestEntityTooLarge, queryTooLarge(maxQuery)
 	}
 	var query string
 	_ = json.Unmarshal(p.Query, &query) // absent or null leaves it empty
 	if strings.TrimSpace(query) == "" && !persisted(p.Extensions) {
-		return "query must be a non-empty string"
+		return http.StatusBadRequest, "query must be a non-empty string"
 	}
-	return ""
+	if maxQuery > 0 && len(query) > maxQuery {
+		return http.StatusRequestEntityTooLarge, queryTooLarge(maxQuery)
+	}
+	return 0, ""
+}
+
+// params are the request parameters as sent, still encoded.
+type params struct {
+	Query, OperationName, Variables, Extensions json.RawMessage
+}
+
+// decodeParams reads the body's top-level object strictly: gqlgen decodes
+// it with encoding/json, which matches keys case-insensitively and lets a
+// later duplicate win, so {"query": A, "QUERY": B} would run B while a proxy
+// or log that reads "query" sees A. Here each of the four names must be
+// spelt exactly and appear once; other keys are ignored, as the spec asks.
+func decodeParams(raw []byte) (params, string) {
+	var p params
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil {
+		return p, "request body is not valid JSON"
+	} else if t != json.Delim('{') {
+		return p, "request body must be a JSON object"
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return p, "request body is not valid JSON"
+		}
+		key, _ := t.(string)
+		var dst *json.RawMessage
+		switch key {
+		case "query":
+			dst = &p.Query
+		case "operationName":
+			dst = &p.OperationName
+		case "variables":
+			dst = &p.Variables
+		case "extensions":
+			dst = &p.Extensions
+		default:
+			for _, known := range []string{"query", "operationName", "variables", "extensions"} {
+				if strings.EqualFold(key, known) {
+					return p, "request parameter names are case-sensitive: use " + known
+				}
+			}
+		}
+		if dst != nil {
+			if seen[key] {
+				return p, "request body has " + key + " twice"
+			}
+			seen[key] = true
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return p, "request body is not valid JSON"
+		}
+		if dst != nil {
+			*dst = v
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return p, "request body is not valid JSON"
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return p, "request body has data after the JSON object"
+	}
+	return p, ""
 }
 
 // persisted reports whether extensions name a persisted query (APQ), which

@@ -1,9 +1,11 @@
 package gqlhttp
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +93,7 @@ func TestCheckParams(t *testing.T) {
 		`{"query":"{a}"}{"query":"{b}"}`:                                    "request body has data after the JSON object",
 		`{"query":"{a}","variables":{"x":1}}`:                               "",
 	} {
-		if got := checkParams([]byte(body)); !strings.Contains(got, want) || (want == "" && got != "") {
+		if _, got := checkParams([]byte(body), 0); !strings.Contains(got, want) || (want == "" && got != "") {
 			t.Errorf("%q: %q, want %q", body, got, want)
 		}
 	}
@@ -139,5 +141,25 @@ func TestBodyLimit(t *testing.T) {
 	}
 	if rec := serve(h, "POST", "/graphql", MediaJSON, body[:len(body)-30]+`"}}`); rec.Code != 200 {
 		t.Fatalf("under the limit: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A query over MaxQueryBytes is refused with 413 before gqlgen sees it, over
+// POST and GET alike; one at the limit passes.
+func TestMaxQueryBytes(t *testing.T) {
+	h := Handler(fixed(200, MediaJSON, `{"data":{}}`), Options{MaxQueryBytes: 16})
+	atLimit, over := "{a                }"[:16], "{a                }"[:17]
+	for q, want := range map[string]int{atLimit: 200, over: 413} {
+		body, _ := json.Marshal(map[string]string{"query": q})
+		rec := serve(h, "POST", "/graphql", MediaJSON, string(body))
+		if rec.Code != want {
+			t.Errorf("POST %d bytes: %d %s, want %d", len(q), rec.Code, rec.Body, want)
+		}
+		if want == 413 && !strings.Contains(rec.Body.String(), "query exceeds the limit of 16 bytes") {
+			t.Errorf("413 body: %s", rec.Body)
+		}
+		if rec := serve(h, "GET", "/graphql?query="+url.QueryEscape(q), "", ""); rec.Code != want {
+			t.Errorf("GET %d bytes: %d, want %d", len(q), rec.Code, want)
+		}
 	}
 }
