@@ -30,6 +30,7 @@ type config struct {
 	UpstreamMaxInflightBytes int64
 	BreakerFailures          int           // BREAKER_FAILURES; 0 disables the breaker
 	BreakerOpenTimeout       time.Duration // BREAKER_OPEN_TIMEOUT
+	BreakerCallers           int           // BREAKER_CALLERS: distinct failing callers before failures count
 
 	// GraphQL limits.
 	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
@@ -75,6 +76,7 @@ func defaultConfig() config {
 		UpstreamMaxInflightBytes: upstream.DefaultMaxInflightBytes,
 		BreakerFailures:          upstream.DefaultBreakerFailures,
 		BreakerOpenTimeout:       upstream.DefaultBreakerOpen,
+		BreakerCallers:           upstream.DefaultBreakerCallers,
 		RequestTimeout:           30 * time.Second,
 		MaxBodyBytes:             1 << 20,
 		MaxTokens:                graph.DefaultParserTokenLimit,
@@ -171,6 +173,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		min, max int
 	}{
 		{"UPSTREAM_RETRIES", &c.UpstreamRetries, 0, 2}, {"BREAKER_FAILURES", &c.BreakerFailures, 0, 1 << 20},
+		{"BREAKER_CALLERS", &c.BreakerCallers, 1, 1 << 10},
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20},

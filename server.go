@@ -323,6 +323,7 @@ func newUpstreamClient(cfg config, baseURL string, m *metrics.Metrics, tracer tr
 		upstream.WithMaxBytes(cfg.UpstreamMaxBytes),
 		upstream.WithMaxInflightBytes(cfg.UpstreamMaxInflightBytes),
 		upstream.WithBreaker(cfg.BreakerFailures, cfg.BreakerOpenTimeout),
+		upstream.WithBreakerCallers(cfg.BreakerCallers),
 		upstream.WithBreakerStateHook(func(from, to string) {
 			log.Warn("SeaTable circuit breaker changed state", "from", from, "to", to)
 		}),

@@ -18,12 +18,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 )
 
 // Defaults for a Client.
@@ -35,6 +38,17 @@ const (
 	DefaultRetries = 2
 	// DefaultBreakerFailures consecutive failures open the circuit.
 	DefaultBreakerFailures = 5
+	// DefaultBreakerCallers is how many distinct callers (tokens) must have
+	// failed within breakerCallerWindow before failures count toward the
+	// breaker: one user whose own calls fail (their 5xx, their hanging
+	// call) must not cut everyone off.
+	DefaultBreakerCallers = 3
+	// breakerProbes is how many calls a half-open breaker lets through; all
+	// must succeed to close it, so one hanging probe cannot hold the only
+	// slot.
+	breakerProbes = 3
+	// breakerCallerWindow is how long a failing caller is remembered.
+	breakerCallerWindow = time.Minute
 	// DefaultBreakerOpen is how long an open circuit fails fast before one
 	// probe call is let through.
 	DefaultBreakerOpen = 15 * time.Second
@@ -48,7 +62,9 @@ const (
 // Client talks to one SeaTable server. It is safe for concurrent use and holds
 // no per-user state: every call takes the caller's token. Its circuit breaker
 // is per server, shared by all tokens: a SeaTable that is down is down for
-// everyone.
+// everyone. Failures count toward it only once several distinct callers
+// have failed (WithBreakerCallers), so one user whose own calls fail cannot
+// open it for all.
 type Client struct {
 	base     *url.URL
 	http     *http.Client
@@ -60,6 +76,8 @@ type Client struct {
 
 	breakerFailures uint32
 	breakerOpen     time.Duration
+	breakerCallers  int
+	failing         *failingCallers
 	onStateChange   func(from, to string)
 	breaker         *gobreaker.CircuitBreaker[struct{}]
 }
@@ -108,6 +126,11 @@ func WithBreaker(failures int, open time.Duration) Option {
 	}
 }
 
+// WithBreakerCallers sets how many distinct callers must have failed within
+// a minute before failures count toward the breaker (1: any failure
+// counts, as in a single-user deployment).
+func WithBreakerCallers(n int) Option { return func(c *Client) { c.breakerCallers = max(n, 1) } }
+
 // WithBreakerStateHook is told about every breaker state change ("closed",
 // "open", "half-open"), for logs and metrics.
 func WithBreakerStateHook(f func(from, to string)) Option {
@@ -136,20 +159,25 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		base: u, http: http.DefaultClient, timeout: DefaultTimeout, maxBytes: DefaultMaxBytes,
 		inflight: &inflightBudget{sem: semaphore.NewWeighted(DefaultMaxInflightBytes)},
 		retries:  DefaultRetries, backoff: JitteredBackoff(100*time.Millisecond, 2*time.Second),
-		breakerFailures: DefaultBreakerFailures, breakerOpen: DefaultBreakerOpen,
+		breakerFailures: DefaultBreakerFailures, breakerOpen: DefaultBreakerOpen, breakerCallers: DefaultBreakerCallers,
 	}
 	for _, o := range opts {
 		o(c)
 	}
 	if c.breakerFailures > 0 {
+		c.failing = newFailingCallers(breakerCallerWindow)
 		c.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 			Name:         u.Host,
-			MaxRequests:  1,
+			MaxRequests:  breakerProbes,
 			Timeout:      c.breakerOpen,
 			ReadyToTrip:  func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= c.breakerFailures },
 			IsSuccessful: func(err error) bool { return err == nil || !breakerFailure(err) },
-			// A caller that went away says nothing about SeaTable's health.
-			IsExcluded: func(err error) bool { return errors.Is(err, errCancelled) },
+			// A caller that went away says nothing about SeaTable's health,
+			// nor does a failure while too few callers fail.
+			IsExcluded: func(err error) bool {
+				_, solo := errors.AsType[*soloFailure](err)
+				return solo || errors.Is(err, errCancelled)
+			},
 			OnStateChange: func(_ string, from, to gobreaker.State) {
 				if c.onStateChange != nil {
 					c.onStateChange(from.String(), to.String())
@@ -260,7 +288,9 @@ func (c *Client) send(ctx context.Context, token, method, path string, query url
 	}
 	u.RawQuery = query.Encode()
 	for n := 0; ; n++ {
-		err := c.guarded(func() error { return c.attempt(ctx, token, method, u.String(), body, decode) })
+		err := c.guarded(token, func(timeout time.Duration) error {
+			return c.attempt(ctx, timeout, token, method, u.String(), body, decode)
+		})
 		if err == nil || !retry || n >= c.retries || !transient(err) {
 			return err
 		}
@@ -278,16 +308,76 @@ func (c *Client) send(ctx context.Context, token, method, path string, query url
 	}
 }
 
-// guarded runs one attempt through the circuit breaker, if there is one.
-func (c *Client) guarded(attempt func() error) error {
+// guarded runs one attempt through the circuit breaker, if there is one,
+// with the attempt's timeout. A probe of a half-open breaker gets half the
+// timeout (at most 5 s): a caller whose call hangs holds a probe slot that
+// long, not the full timeout.
+func (c *Client) guarded(token string, attempt func(timeout time.Duration) error) error {
 	if c.breaker == nil {
-		return attempt()
+		return attempt(c.timeout)
 	}
-	_, err := c.breaker.Execute(func() (struct{}, error) { return struct{}{}, attempt() })
+	timeout := c.timeout
+	if c.breaker.State() == gobreaker.StateHalfOpen && timeout > 0 {
+		timeout = min(timeout/2, 5*time.Second)
+	}
+	_, err := c.breaker.Execute(func() (struct{}, error) {
+		err := attempt(timeout)
+		if breakerFailure(err) && token != "" && c.failing.add(token) < c.breakerCallers {
+			return struct{}{}, &soloFailure{err}
+		}
+		return struct{}{}, err
+	})
+	if sf, ok := errors.AsType[*soloFailure](err); ok {
+		return sf.err
+	}
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unavailable (circuit open)", err)
 	}
 	return err
+}
+
+// soloFailure marks a failed attempt while fewer than breakerCallers
+// callers have failed: the breaker excludes it, the caller gets err.
+type soloFailure struct{ err error }
+
+func (s *soloFailure) Error() string { return s.err.Error() }
+
+// failingCallers remembers, by keyed hash, which callers had a failing
+// attempt in the last window.
+type failingCallers struct {
+	key    []byte
+	window time.Duration
+
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// maxTrackedCallers bounds the map; past it every caller counts as another
+// one, which only makes the breaker behave as it did before (any failure
+// counts).
+const maxTrackedCallers = 4096
+
+func newFailingCallers(window time.Duration) *failingCallers {
+	return &failingCallers{key: tokenhash.NewKey(), window: window, last: map[string]time.Time{}}
+}
+
+// add records a failure of token's caller and returns how many distinct
+// callers failed within the window, this one included.
+func (f *failingCallers) add(token string) int {
+	h := tokenhash.Sum(f.key, token)
+	now := time.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, t := range f.last {
+		if now.Sub(t) > f.window {
+			delete(f.last, k)
+		}
+	}
+	if len(f.last) >= maxTrackedCallers {
+		return math.MaxInt
+	}
+	f.last[h] = now
+	return len(f.last)
 }
 
 // transient reports whether a failed attempt may succeed if repeated: no
@@ -316,11 +406,11 @@ func breakerFailure(err error) bool {
 	return false
 }
 
-// attempt makes one HTTP request, bounded by the per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, token, method, target string, body *requestBody, decode func(io.Reader) error) error {
-	if c.timeout > 0 {
+// attempt makes one HTTP request, bounded by timeout.
+func (c *Client) attempt(ctx context.Context, timeout time.Duration, token, method, target string, body *requestBody, decode func(io.Reader) error) error {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	var reqBody io.Reader
@@ -398,7 +488,8 @@ func transportError(ctx context.Context, err error) error {
 
 // inflightBudget is the byte budget shared by all calls' response reads.
 type inflightBudget struct {
-	sem *semaphore.Weighted
+	sem  *semaphore.Weighted
+	used atomic.Int64 // what is reserved now, for tests and metrics
 }
 
 // limitedReader fails once more than left bytes are read, and remembers it,
@@ -437,6 +528,7 @@ func (l *limitedReader) reserve(n int64) bool {
 		return false
 	}
 	l.held += n
+	l.budget.used.Add(n)
 	return true
 }
 
@@ -444,6 +536,7 @@ func (l *limitedReader) reserve(n int64) bool {
 func (l *limitedReader) release() {
 	if l.budget != nil && l.held > 0 {
 		l.budget.sem.Release(l.held)
+		l.budget.used.Add(-l.held)
 		l.held = 0
 	}
 }

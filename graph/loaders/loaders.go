@@ -14,9 +14,6 @@ package loaders
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,6 +25,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -408,9 +406,7 @@ func (l *Loaders) CallerHash(key []byte) (string, bool) {
 	if l.authErr != nil || l.token == "" {
 		return "", false
 	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(l.token))
-	return hex.EncodeToString(m.Sum(nil)), true
+	return tokenhash.Sum(key, l.token), true
 }
 
 // Snapshot returns this request's memoised workspace list with its indexes,

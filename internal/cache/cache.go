@@ -8,15 +8,13 @@ package cache
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -194,11 +192,7 @@ func (c *Cache) localKey(token string, detail bool) string {
 	return tokenHash(c.processKey, token) + callSuffix(detail)
 }
 
-func tokenHash(key []byte, token string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(token))
-	return hex.EncodeToString(m.Sum(nil))
-}
+func tokenHash(key []byte, token string) string { return tokenhash.Sum(key, token) }
 
 func callSuffix(detail bool) string {
 	if detail {

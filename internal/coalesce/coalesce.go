@@ -7,16 +7,14 @@ package coalesce
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -155,9 +153,7 @@ func (c *Coalescer) Invalidate(ctx context.Context, token string) {
 }
 
 func (c *Coalescer) tokenKey(token string) string {
-	m := hmac.New(sha256.New, c.key)
-	m.Write([]byte(token))
-	return hex.EncodeToString(m.Sum(nil)) + "|"
+	return tokenhash.Sum(c.key, token) + "|"
 }
 
 func (c *Coalescer) callKey(ctx context.Context, token string, detail bool) string {
