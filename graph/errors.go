@@ -65,6 +65,21 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
+// withoutSuggestions drops gqlparser's "Did you mean …" hints, which would
+// reveal the schema that turning introspection off hides. gqlgen's
+// SetDisableSuggestion covers field names only; gqlparser also suggests
+// argument names, input fields, enum values and type names (its rules
+// append the hint as the message's last sentence).
+func withoutSuggestions(next graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		e := next(ctx, err)
+		if i := strings.Index(e.Message, " Did you mean "); i >= 0 {
+			e.Message = e.Message[:i]
+		}
+		return e
+	}
+}
+
 func appExtensions(ext map[string]any, ae *apperr.Error) map[string]any {
 	if ext == nil {
 		ext = map[string]any{}

@@ -130,7 +130,11 @@ func NewServer(o ServerOptions) *handler.Server {
 	if o.ShareIdenticalQueries {
 		srv.AroundOperations(newSharedQueries(o.SharePartition, nil).around)
 	}
-	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
+	present := ErrorPresenter(o.Logger)
+	if !o.Introspection {
+		present = withoutSuggestions(present)
+	}
+	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(Recover(o.Logger))
 	return srv
 }
