@@ -274,16 +274,27 @@ func newHandler(h handlerConfig) http.Handler {
 	//  2. request log: request id in and out, one line per request, and the
 	//     Record that the GraphQL observer and the upstream transport fill in;
 	//  3. in-flight gauge;
-	//  4. CORS: answers preflights and adds headers, for allowed origins only;
-	//  5. the routes.
+	//  4. X-Content-Type-Options: nosniff on every response;
+	//  5. CORS: answers preflights and adds headers, for allowed origins only;
+	//  6. the routes.
 	var handler http.Handler = mux
 	handler = withCORS(h.cfg.CORSOrigins, handler)
+	handler = noSniff(handler)
 	handler = h.metrics.InFlight(handler)
 	handler = requestlog.Middleware(h.log)(handler)
 	if h.tracer != nil {
 		handler = tracing.Handler(h.tracer, handler, []string{"/graphql", "/", "/playground"}, requestlog.Quiet)
 	}
 	return handler
+}
+
+// noSniff tells browsers never to guess a response's type from its bytes,
+// on every response: an error or JSON answer must not be run as HTML.
+func noSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // withCORS lets browsers on the allowed origins call the API. With no

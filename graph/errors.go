@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"regexp"
 	"runtime/debug"
 	"strings"
 
@@ -56,6 +57,11 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if _, ok := gqlErr.Extensions[extCode]; !ok {
 				gqlErr.Extensions[extCode] = string(apperr.Internal)
 			}
+			// gqlparser quotes names from the document in full: a 50 KB
+			// field name made a 50 KB message.
+			gqlErr.Message = longQuote.ReplaceAllStringFunc(gqlErr.Message, func(q string) string {
+				return apperr.Echo(q[1 : len(q)-1])
+			})
 			return gqlErr
 		}
 		log.ErrorContext(ctx, "unclassified error", "path", gqlErr.Path.String(), "err", loaders.For(ctx).Redact(err.Error()))
@@ -79,6 +85,10 @@ func withoutSuggestions(next graphql.ErrorPresenterFunc) graphql.ErrorPresenterF
 		return e
 	}
 }
+
+// longQuote is a quoted name in a gqlparser message longer than
+// apperr.Echo keeps.
+var longQuote = regexp.MustCompile(`"[^"]{41,}"`)
 
 func appExtensions(ext map[string]any, ae *apperr.Error) map[string]any {
 	if ext == nil {

@@ -176,17 +176,22 @@ func sanitize(s string) string {
 	return s
 }
 
-// retryAfter parses Retry-After as seconds or an HTTP date.
+// maxRetryAfter clamps what SeaTable (or a proxy) asks: a larger value is
+// a mistake or an overflow (99999999999 s does not fit a Duration), and
+// clients should try again within a day anyway.
+const maxRetryAfter = 24 * time.Hour
+
+// retryAfter parses Retry-After as seconds or an HTTP date, at most a day.
 func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		return min(time.Duration(min(n, int64(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
+		return min(t.Sub(now).Round(time.Second), maxRetryAfter)
 	}
 	return 0
 }

@@ -375,10 +375,45 @@ func (w *rewriter) finish() {
 	case status == http.StatusUnprocessableEntity:
 		status = http.StatusBadRequest
 	}
-	body := withoutNullData(w.held.Bytes())
+	body := withCodes(withoutNullData(w.held.Bytes()))
 	w.Header().Del("Content-Length")
 	w.ResponseWriter.WriteHeader(status)
 	_, _ = w.ResponseWriter.Write(body)
+}
+
+// withCodes gives every error of a request-error response an
+// extensions.code (BAD_USER_INPUT where gqlgen set none, as for its
+// answer to a mutation over GET): clients switch on the code.
+func withCodes(body []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	var errs []map[string]any
+	if json.Unmarshal(m["errors"], &errs) != nil {
+		return body
+	}
+	changed := false
+	for _, e := range errs {
+		ext, _ := e["extensions"].(map[string]any)
+		if ext == nil {
+			ext = map[string]any{}
+			e["extensions"] = ext
+		}
+		if _, ok := ext["code"]; !ok {
+			ext["code"] = string(apperr.BadUserInput)
+			changed = true
+		}
+	}
+	if !changed {
+		return body
+	}
+	m["errors"], _ = json.Marshal(errs)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // withoutNullData drops `"data": null` from a request-error response: the

@@ -44,7 +44,7 @@ func TestStatusRewrites(t *testing.T) {
 	}{
 		{"request error as application/json -> 200", fixed(422, MediaJSON, reqErr), "POST", "/graphql", `{"query":"{"}`, 200, `{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}]}`, ""},
 		{"request error as graphql-response+json stays 400", fixed(400, MediaGraphQLResponse, reqErr), "POST", "/graphql", `{"query":"{"}`, 400, `{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}]}`, ""},
-		{"mutation over GET -> 405", fixed(406, MediaJSON, `{"errors":[{"message":"GET requests only allow query operations"}],"data":null}`), "GET", "/graphql?query=mutation%7Bx%7D", "", 405, `{"errors":[{"message":"GET requests only allow query operations"}]}`, "POST"},
+		{"mutation over GET -> 405", fixed(406, MediaJSON, `{"errors":[{"message":"GET requests only allow query operations"}],"data":null}`), "GET", "/graphql?query=mutation%7Bx%7D", "", 405, `{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"GET requests only allow query operations"}]}`, "POST"},
 		{"success passes through untouched", fixed(200, MediaJSON, `{"data":null,"errors":[]}`), "POST", "/graphql", `{"query":"{a}"}`, 200, `{"data":null,"errors":[]}`, ""},
 	}
 	for _, tc := range cases {
@@ -160,6 +160,22 @@ func TestMaxQueryBytes(t *testing.T) {
 		}
 		if rec := serve(h, "GET", "/graphql?query="+url.QueryEscape(q), "", ""); rec.Code != want {
 			t.Errorf("GET %d bytes: %d, want %d", len(q), rec.Code, want)
+		}
+	}
+}
+
+// TestStrictParams: parameter names are exact and appear once (gqlgen's
+// encoding/json would match "QUERY" and let a later duplicate win).
+func TestStrictParams(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"query":"{a}","QUERY":"{b}"}`:                 "case-sensitive",
+		`{"query":"{a}","query":"{b}"}`:                 "query twice",
+		`{"Variables":{},"query":"{a}"}`:                "case-sensitive",
+		`{"query":"{a}","variables":{},"variables":{}}`: "variables twice",
+		`{"query":"{a}","other":1,"other":2}`:           "",
+	} {
+		if _, got := checkParams([]byte(body), 0); !strings.Contains(got, want) || (want == "" && got != "") {
+			t.Errorf("%s: %q, want %q", body, got, want)
 		}
 	}
 }
