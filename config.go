@@ -35,6 +35,8 @@ type config struct {
 	// GraphQL limits.
 	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
 	MaxBodyBytes    int64         // MAX_BODY_BYTES
+	RateLimit       int           // RATE_LIMIT: requests a second per client; 0 off (see ratelimit.go)
+	RateBurst       int           // RATE_BURST; 0: twice RATE_LIMIT
 	MaxTokens       int           // MAX_TOKENS
 	MaxQueryBytes   int           // MAX_QUERY_BYTES: a query's text
 	MaxDepth        int           // MAX_DEPTH
@@ -174,6 +176,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}{
 		{"UPSTREAM_RETRIES", &c.UpstreamRetries, 0, 2}, {"BREAKER_FAILURES", &c.BreakerFailures, 0, 1 << 20},
 		{"BREAKER_CALLERS", &c.BreakerCallers, 1, 1 << 10},
+		{"RATE_LIMIT", &c.RateLimit, 0, 1 << 20}, {"RATE_BURST", &c.RateBurst, 0, 1 << 20},
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20},
@@ -225,6 +228,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 			*b.dst = on
 		}
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = 2 * c.RateLimit
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = c.RequestTimeout + 10*time.Second

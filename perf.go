@@ -12,6 +12,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/internal/cache"
 	"github.com/seatable-graphql/seatable-graphql/internal/coalesce"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
@@ -119,11 +120,14 @@ func cachePartition(ctx context.Context) string {
 }
 
 // cacheControl honours a client's Cache-Control: no-cache (or Pragma:
-// no-cache) by having the request skip the response cache. It goes around
-// loaders.Middleware.
+// no-cache) by having the request skip the response cache, for requests
+// with their own token only: one served with SEATABLE_TOKEN would spend
+// that shared account's SeaTable rate limit on every anonymous caller's
+// whim. It goes around loaders.Middleware.
 func cacheControl(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hasToken(r.Header.Values("Cache-Control"), "no-cache") || hasToken(r.Header.Values("Pragma"), "no-cache") {
+		own, err := auth.Token(r.Header)
+		if err == nil && own != "" && (hasToken(r.Header.Values("Cache-Control"), "no-cache") || hasToken(r.Header.Values("Pragma"), "no-cache")) {
 			r = r.WithContext(cache.WithBypass(r.Context()))
 		}
 		next.ServeHTTP(w, r)

@@ -256,8 +256,9 @@ func newHandler(h handlerConfig) http.Handler {
 	mux := http.NewServeMux()
 	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken,
 		loaders.WithBatchObserver(h.metrics), loaders.WithFallbackWrites(h.fallbackWrites))(h.perf.replay(gql))
-	mux.Handle("/graphql", gqlhttp.Handler(cacheControl(withLoaders), gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes,
-		RequestTimeout: h.cfg.RequestTimeout, MaxQueryBytes: h.cfg.MaxQueryBytes}))
+	limits := newRateLimits(h.cfg, h.fallbackToken, *h.perf)
+	mux.Handle("/graphql", limits.middleware(gqlhttp.Handler(cacheControl(withLoaders), gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes,
+		RequestTimeout: h.cfg.RequestTimeout, MaxQueryBytes: h.cfg.MaxQueryBytes})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -19,6 +19,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -308,8 +309,8 @@ type errorBody struct {
 }
 
 type errorEntry struct {
-	Message    string            `json:"message"`
-	Extensions map[string]string `json:"extensions"`
+	Message    string         `json:"message"`
+	Extensions map[string]any `json:"extensions"`
 }
 
 // writeError answers a request that never reached GraphQL execution: no
@@ -318,7 +319,19 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, msg string) 
 	w.Header().Set("Content-Type", ResponseType(r)+"; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: msg, Extensions: map[string]string{"code": string(apperr.BadUserInput)}}}})
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: msg, Extensions: map[string]any{"code": string(apperr.BadUserInput)}}}})
+}
+
+// WriteRateLimited answers a request refused by a rate limit: 429 with
+// Retry-After, code RATE_LIMITED and extensions.retryAfter in whole
+// seconds (at least 1), as for SeaTable's own 429.
+func WriteRateLimited(w http.ResponseWriter, r *http.Request, retryAfter time.Duration) {
+	secs := max(int((retryAfter+time.Second-1)/time.Second), 1)
+	w.Header().Set("Content-Type", ResponseType(r)+"; charset=utf-8")
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	w.WriteHeader(http.StatusTooManyRequests)
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: "rate limit reached: retry later",
+		Extensions: map[string]any{"code": string(apperr.RateLimited), "retryAfter": secs}}}})
 }
 
 // rewriter passes gqlgen's successful responses straight through and holds
