@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -21,6 +22,15 @@ type config struct {
 	// token of their own run mutations with SEATABLE_TOKEN.
 	FallbackTokenWrites bool
 	Port                int // PORT
+	// MetricsAddr (METRICS_ADDR), when set, serves /metrics on its own
+	// listener (such as 127.0.0.1:9090) instead of the public port.
+	MetricsAddr string
+	// MaxConnections (MAX_CONNECTIONS) bounds open client connections; 0
+	// leaves them unbounded.
+	MaxConnections int
+	// AllowedHosts (ALLOWED_HOSTS, comma-separated) are the Host names
+	// served; empty serves any.
+	AllowedHosts []string
 
 	// Upstream resilience.
 	UpstreamTimeout  time.Duration // UPSTREAM_TIMEOUT: one attempt
@@ -104,6 +114,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := defaultConfig()
 	c.SeaTableURL = getenv("SEATABLE_URL")
 	c.Token = getenv("SEATABLE_TOKEN")
+	if v := getenv("METRICS_ADDR"); v != "" {
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			return c, fmt.Errorf("METRICS_ADDR=%q: want host:port or :port, such as 127.0.0.1:9090", v)
+		}
+		c.MetricsAddr = v
+	}
 	if v := getenv("PLAYGROUND_ASSETS_DIR"); v != "" {
 		c.PlaygroundAssetsDir = v
 	}
@@ -148,6 +164,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		return c, fmt.Errorf("LOG_FORMAT=%q: want json or text", v)
 	}
+	if v := getenv("ALLOWED_HOSTS"); strings.TrimSpace(v) != "" {
+		for _, h := range strings.Split(v, ",") {
+			h = strings.TrimSpace(h)
+			if h == "" || strings.ContainsAny(h, "/:@ ") {
+				return c, fmt.Errorf("ALLOWED_HOSTS=%q: want host names separated by commas, such as api.example.com,localhost", v)
+			}
+			c.AllowedHosts = append(c.AllowedHosts, h)
+		}
+	}
 	if v := getenv("CORS_ALLOWED_ORIGINS"); strings.TrimSpace(v) != "" {
 		for _, o := range strings.Split(v, ",") {
 			o = strings.TrimSpace(o)
@@ -176,6 +201,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}{
 		{"UPSTREAM_RETRIES", &c.UpstreamRetries, 0, 2}, {"BREAKER_FAILURES", &c.BreakerFailures, 0, 1 << 20},
 		{"BREAKER_CALLERS", &c.BreakerCallers, 1, 1 << 10},
+		{"MAX_CONNECTIONS", &c.MaxConnections, 0, 1 << 20},
 		{"RATE_LIMIT", &c.RateLimit, 0, 1 << 20}, {"RATE_BURST", &c.RateBurst, 0, 1 << 20},
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},

@@ -13,11 +13,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/rs/cors"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/net/netutil"
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
@@ -113,9 +115,16 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	// Closed after the drain below: requests in flight may still use Redis.
 	defer closePerf()
 
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	ln, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
+	}
+	if cfg.MetricsAddr != "" {
+		_, stopMetrics, err := serveMetrics(cfg, m, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	perf.CacheStats = cacheMetrics{m}
 	h := newHandler(handlerConfig{
@@ -156,6 +165,37 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeo
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// listen opens the public port, holding at most MAX_CONNECTIONS client
+// connections: past the bound, new connections wait in the kernel's backlog
+// instead of each holding a goroutine and buffers here (3,000 idle
+// keep-alives were held before).
+func listen(cfg config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if cfg.MaxConnections > 0 {
+		ln = netutil.LimitListener(ln, cfg.MaxConnections)
+	}
+	return ln, nil
+}
+
+// serveMetrics serves /metrics alone on METRICS_ADDR, so that the public
+// port need not expose it; it returns the address and a function that stops
+// it.
+func serveMetrics(cfg config, m *metrics.Metrics, log *slog.Logger) (string, func(), error) {
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := newHTTPServer(cfg, noSniff(mux), log)
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 // newHTTPServer sets every server timeout: a client that trickles headers
@@ -232,7 +272,13 @@ func newHandler(h handlerConfig) http.Handler {
 		if len(op.Codes) > 0 {
 			code = op.Codes[0]
 		}
-		h.metrics.Operation(op.Name, op.Type != "", code, op.Duration)
+		name := op.Name
+		if !loaders.For(ctx).OwnToken() {
+			// Only callers with a token may name series: anonymous ones
+			// could otherwise use up the MaxOperations labels for good.
+			name = metrics.Other
+		}
+		h.metrics.Operation(name, op.Type != "", code, op.Duration)
 	}}
 	if h.tracer != nil {
 		opts.Extensions = append(opts.Extensions, tracing.GraphQL(h.tracer))
@@ -264,7 +310,9 @@ func newHandler(h handlerConfig) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /readyz", h.ready)
-	mux.Handle("GET /metrics", h.metrics.Handler())
+	if h.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", h.metrics.Handler())
+	}
 	mux.Handle("GET /{$}", h.playground)
 	mux.Handle("GET /playground", h.playground)
 	mux.Handle("GET /playground/", h.playground)
@@ -281,12 +329,36 @@ func newHandler(h handlerConfig) http.Handler {
 	var handler http.Handler = mux
 	handler = withCORS(h.cfg.CORSOrigins, handler)
 	handler = noSniff(handler)
+	if len(h.cfg.AllowedHosts) > 0 {
+		handler = allowHosts(h.cfg.AllowedHosts, handler)
+	}
 	handler = h.metrics.InFlight(handler)
 	handler = requestlog.Middleware(h.log)(handler)
 	if h.tracer != nil {
 		handler = tracing.Handler(h.tracer, handler, []string{"/graphql", "/", "/playground"}, requestlog.Quiet)
 	}
 	return handler
+}
+
+// allowHosts answers 421 to a request whose Host is not listed: a page on
+// an attacker's domain that rebinds its DNS to this server could otherwise
+// read answers made with SEATABLE_TOKEN. Ports are ignored.
+func allowHosts(hosts []string, next http.Handler) http.Handler {
+	allowed := map[string]bool{}
+	for _, h := range hosts {
+		allowed[strings.ToLower(h)] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !allowed[strings.ToLower(host)] {
+			http.Error(w, "unknown host", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // noSniff tells browsers never to guess a response's type from its bytes,

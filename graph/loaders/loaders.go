@@ -399,6 +399,10 @@ func (l *Loaders) SetDetail(detail bool) {
 	l.mu.Unlock()
 }
 
+// OwnToken reports whether the request carries a usable token of its own
+// (not the server's fallback token).
+func (l *Loaders) OwnToken() bool { return l.authErr == nil && l.token != "" && !l.fallback }
+
 // CallerHash returns an HMAC of the request's token under key, so that work
 // can be shared between requests of the same caller without keeping the
 // token; ok is false when the request has no usable token.
