@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -78,7 +79,8 @@ func (p perfOptions) log(log *slog.Logger) {
 func newFetcher(client loaders.Fetcher, p perfOptions) loaders.Fetcher {
 	fetcher := client
 	if p.CacheTTL > 0 {
-		fetcher = cache.New(fetcher, cache.Options{TTL: p.CacheTTL, MaxBytes: p.CacheMaxBytes,
+		answers, _ := cacheShares(p.CacheMaxBytes)
+		fetcher = cache.New(fetcher, cache.Options{TTL: p.CacheTTL, MaxBytes: answers,
 			Redis: p.Redis, Stats: p.CacheStats})
 	}
 	if p.Coalesce {
@@ -107,7 +109,27 @@ func (p perfOptions) replay(gql http.Handler) http.Handler {
 	if p.CacheTTL <= 0 {
 		return gql
 	}
-	return resultcache.New(p.CacheMaxBytes, p.CacheTTL, cachePartition).Middleware(gql)
+	_, replays := cacheShares(p.CacheMaxBytes)
+	return resultcache.New(replays, p.CacheTTL, cachePartition).Middleware(gql)
+}
+
+// cacheShares splits CACHE_MAX_BYTES between the two in-process stores of
+// the cache, decoded answers and replayable responses, so that together
+// they stay within it (each used to get the whole setting).
+func cacheShares(total int64) (answers, replays int64) {
+	return total / 2, total - total/2
+}
+
+// routeRedisLogs sends go-redis's own log lines (dial and pool failures)
+// through slog, at warn, instead of its default logger on stderr. go-redis
+// keeps its logger in a package variable, so this is global: main calls it
+// once, before any client exists.
+func routeRedisLogs(log *slog.Logger) { redis.SetLogger(redisLogger{log}) }
+
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 // cachePartition keeps requests that bypass the cache from sharing work

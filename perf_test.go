@@ -401,3 +401,29 @@ func TestReusedResultsFollowTheCache(t *testing.T) {
 		t.Fatalf("after the refresh a plain request got %s, want %s", after.Data, fresh.Data)
 	}
 }
+
+// TestCacheMaxBytesBoundsBothStores: the answers and the replayable
+// responses share CACHE_MAX_BYTES (before, each could use all of it).
+func TestCacheMaxBytesBoundsBothStores(t *testing.T) {
+	for _, total := range []int64{1, 1 << 20, 64<<20 + 1} {
+		if a, r := cacheShares(total); a+r != total || a < 0 || r < 0 {
+			t.Errorf("cacheShares(%d) = %d + %d", total, a, r)
+		}
+	}
+}
+
+// TestRedisLogsGoThroughSlog: go-redis's own lines (here a failed dial)
+// reach slog instead of its default logger on stderr.
+func TestRedisLogsGoThroughSlog(t *testing.T) {
+	logs := &syncBuffer{}
+	routeRedisLogs(slog.New(slog.NewJSONHandler(logs, nil)))
+	rc, err := newRedisClient("redis://127.0.0.1:1/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	_ = rc.Ping(context.Background()).Err()
+	if !strings.Contains(logs.String(), `"msg":"redis: `) {
+		t.Fatalf("no go-redis line in slog: %q", logs.String())
+	}
+}

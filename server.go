@@ -54,6 +54,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := newLogger(os.Stderr, cfg)
+	routeRedisLogs(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err = run(ctx, cfg, log)
 	stop()

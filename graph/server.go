@@ -96,8 +96,9 @@ func NewServer(o ServerOptions) *handler.Server {
 	for _, e := range o.Extensions {
 		srv.Use(e)
 	}
+	observe := observeExtension{observers: o.Observers}
 	if len(o.Observers) > 0 {
-		srv.Use(observeExtension{observers: o.Observers})
+		srv.Use(observe)
 	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -128,7 +129,11 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.AroundOperations(reportReplayable)
 	}
 	if o.ShareIdenticalQueries {
-		srv.AroundOperations(newSharedQueries(o.SharePartition, nil).around)
+		shared := newSharedQueries(o.SharePartition, nil)
+		if len(o.Observers) > 0 {
+			shared.observe = observe.report
+		}
+		srv.AroundOperations(shared.around)
 	}
 	present := ErrorPresenter(o.Logger)
 	if !o.Introspection {
