@@ -105,12 +105,19 @@ func (p perfOptions) configureGraph(o *graph.ServerOptions) {
 // replay wraps the GraphQL handler (inside loaders.Middleware) so that, with
 // the cache on, responses of list-only queries are replayed while their
 // upstream answer is current (internal/resultcache).
-func (p perfOptions) replay(gql http.Handler) http.Handler {
+//
+// observe is told about each replay, as gqlgen's observers are about each
+// response it makes.
+func (p perfOptions) replay(gql http.Handler, observe graph.Observer) http.Handler {
 	if p.CacheTTL <= 0 {
 		return gql
 	}
 	_, replays := cacheShares(p.CacheMaxBytes)
-	return resultcache.New(replays, p.CacheTTL, cachePartition).Middleware(gql)
+	store := resultcache.New(replays, p.CacheTTL, cachePartition)
+	store.OnReplay = func(ctx context.Context, operation string, d time.Duration) {
+		observe(ctx, graph.Operation{Name: operation, Type: "query", Duration: d})
+	}
+	return store.Middleware(gql)
 }
 
 // cacheShares splits CACHE_MAX_BYTES between the two in-process stores of

@@ -427,3 +427,23 @@ func TestRedisLogsGoThroughSlog(t *testing.T) {
 		t.Fatalf("no go-redis line in slog: %q", logs.String())
 	}
 }
+
+// TestReplaysAreCounted: a response replayed from the result
+// cache is counted in metrics and named in the request log like one that
+// ran; before, only responses that went through gqlgen were.
+func TestReplaysAreCounted(t *testing.T) {
+	e := newTestEnv(t, withEnv("CACHE_TTL", "1m"))
+	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	for range 3 {
+		if _, r := e.post(t, "Token "+tokA, `query Listing { workspaces { id name } }`, nil); len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+	}
+	fams, _ := e.scrape(t)
+	if n := series(fams, "seatable_graphql_graphql_operations_total")["operation=Listing,outcome=ok"]; n != 3 {
+		t.Fatalf("Listing counted %v times, want 3 (one run, two replays)", n)
+	}
+	if n := strings.Count(e.logs.String(), `"operation":"Listing"`); n != 3 {
+		t.Fatalf("%d request log lines name the operation, want 3:\n%s", n, e.logs.String())
+	}
+}

@@ -267,7 +267,7 @@ func newHandler(h handlerConfig) http.Handler {
 		h.perf = &p
 	}
 	h.perf.configureGraph(&opts)
-	opts.Observers = []graph.Observer{func(ctx context.Context, op graph.Operation) {
+	observe := func(ctx context.Context, op graph.Operation) {
 		requestlog.FromContext(ctx).SetOperation(op.Name, op.Type, op.Codes)
 		var code string
 		if len(op.Codes) > 0 {
@@ -280,7 +280,8 @@ func newHandler(h handlerConfig) http.Handler {
 			name = metrics.Other
 		}
 		h.metrics.Operation(name, op.Type != "", code, op.Duration)
-	}}
+	}
+	opts.Observers = []graph.Observer{observe}
 	if h.tracer != nil {
 		opts.Extensions = append(opts.Extensions, tracing.GraphQL(h.tracer))
 	}
@@ -302,7 +303,7 @@ func newHandler(h handlerConfig) http.Handler {
 
 	mux := http.NewServeMux()
 	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken,
-		loaders.WithBatchObserver(h.metrics), loaders.WithFallbackWrites(h.fallbackWrites))(h.perf.replay(gql))
+		loaders.WithBatchObserver(h.metrics), loaders.WithFallbackWrites(h.fallbackWrites))(h.perf.replay(gql, observe))
 	limits := newRateLimits(h.cfg, h.fallbackToken, *h.perf)
 	mux.Handle("/graphql", limits.middleware(gqlhttp.Handler(cacheControl(withLoaders), gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes,
 		RequestTimeout: h.cfg.RequestTimeout, MaxQueryBytes: h.cfg.MaxQueryBytes})))
