@@ -111,3 +111,30 @@ func TestMaxConnections(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// TestLoadConfigHardening: the settings of issue 9, their defaults and the
+// errors that name what was wrong.
+func TestLoadConfigHardening(t *testing.T) {
+	c, err := loadConfig(func(string) string { return "" })
+	if err != nil || c.MaxQueryBytes != 64<<10 || c.UpstreamMaxInflightBytes != 256<<20 || c.BreakerCallers != 3 ||
+		c.RateLimit != 0 || c.MetricsAddr != "" || c.MaxConnections != 0 || len(c.AllowedHosts) != 0 {
+		t.Fatalf("defaults: %v %+v", err, c)
+	}
+	c, err = loadConfig(func(k string) string {
+		return map[string]string{"MAX_QUERY_BYTES": "8KiB", "UPSTREAM_MAX_INFLIGHT_BYTES": "1GiB", "BREAKER_CALLERS": "1",
+			"RATE_LIMIT": "5", "METRICS_ADDR": "127.0.0.1:9090", "MAX_CONNECTIONS": "100", "ALLOWED_HOSTS": "a.example.com, localhost"}[k]
+	})
+	if err != nil || c.MaxQueryBytes != 8<<10 || c.UpstreamMaxInflightBytes != 1<<30 || c.BreakerCallers != 1 || c.RateLimit != 5 ||
+		c.RateBurst != 10 || c.MetricsAddr != "127.0.0.1:9090" || c.MaxConnections != 100 || len(c.AllowedHosts) != 2 {
+		t.Fatalf("set: %v %+v", err, c)
+	}
+	for name, value := range map[string]string{
+		"MAX_QUERY_BYTES": "12", "UPSTREAM_MAX_INFLIGHT_BYTES": "1MiB", "BREAKER_CALLERS": "0", "RATE_LIMIT": "-1",
+		"RATE_BURST": "x", "METRICS_ADDR": "9090", "MAX_CONNECTIONS": "-5", "ALLOWED_HOSTS": "https://a.example.com",
+	} {
+		_, err := loadConfig(func(k string) string { return map[string]string{name: value}[k] })
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: %v, want an error naming it", name, value, err)
+		}
+	}
+}
