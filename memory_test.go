@@ -48,8 +48,8 @@ func requestBody(query, hash string) []byte {
 // TestStoresBoundedByBytes for documents under the limit), so the live heap
 // grows by less than 64 MiB.
 func TestAnonymousClientsCannotFillMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("sends 1.6 GB of requests")
+	if testing.Short() || raceEnabled {
+		t.Skip("sends 1.6 GB of requests, and measures the heap")
 	}
 	grew := memoryAttack(t, newTestEnv(t), 1200, 400)
 	if grew > 64<<20 {
@@ -63,8 +63,8 @@ func TestAnonymousClientsCannotFillMemory(t *testing.T) {
 // bounds allow. Before, with entry bounds (1,000 each), 150 + 150 of them
 // stayed on the heap.
 func TestStoresBoundedByBytes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("parses 300 MB of documents")
+	if testing.Short() || raceEnabled {
+		t.Skip("parses 300 MB of documents, and measures the heap")
 	}
 	grew := memoryAttack(t, newTestEnv(t, withEnv("MAX_QUERY_BYTES", "2MiB", "MAX_BODY_BYTES", "4MiB")), 150, 150)
 	if grew > 96<<20 {
