@@ -27,25 +27,40 @@ type config struct {
 	// ListenAddr (LISTEN_ADDR) is the host:port to listen on; ":"+PORT,
 	// all interfaces, unless set.
 	ListenAddr string
+	// MetricsAddr (METRICS_ADDR), when set, serves /metrics on its own
+	// listener (such as 127.0.0.1:9090) instead of the public port.
+	MetricsAddr string
+	// MaxConnections (MAX_CONNECTIONS) bounds open client connections; 0
+	// leaves them unbounded.
+	MaxConnections int
+	// AllowedHosts (ALLOWED_HOSTS, comma-separated) are the Host names
+	// served; empty serves any.
+	AllowedHosts []string
 
 	// Upstream resilience.
-	UpstreamTimeout    time.Duration // UPSTREAM_TIMEOUT: one attempt
-	UpstreamRetries    int           // UPSTREAM_RETRIES
-	UpstreamMaxBytes   int64         // UPSTREAM_MAX_BYTES
-	BreakerFailures    int           // BREAKER_FAILURES; 0 disables the breaker
-	BreakerOpenTimeout time.Duration // BREAKER_OPEN_TIMEOUT
+	UpstreamTimeout  time.Duration // UPSTREAM_TIMEOUT: one attempt
+	UpstreamRetries  int           // UPSTREAM_RETRIES
+	UpstreamMaxBytes int64         // UPSTREAM_MAX_BYTES
+	// UPSTREAM_MAX_INFLIGHT_BYTES: response bytes being read by all calls.
+	UpstreamMaxInflightBytes int64
+	BreakerFailures          int           // BREAKER_FAILURES; 0 disables the breaker
+	BreakerOpenTimeout       time.Duration // BREAKER_OPEN_TIMEOUT
+	BreakerCallers           int           // BREAKER_CALLERS: distinct failing callers before failures count
 
 	// GraphQL limits.
 	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
 	MaxBodyBytes    int64         // MAX_BODY_BYTES
 	MaxBatch        int           // MAX_BATCH: operations per batched request; 0 turns batching off
+	RateLimit       int           // RATE_LIMIT: requests a second per client; 0 off (see ratelimit.go)
+	RateBurst       int           // RATE_BURST; 0: twice RATE_LIMIT
 	MaxTokens       int           // MAX_TOKENS
+	MaxQueryBytes   int           // MAX_QUERY_BYTES: a query's text
 	MaxDepth        int           // MAX_DEPTH
 	MaxAliases      int           // MAX_ALIASES
 	MaxComplexity   int           // MAX_COMPLEXITY
 	ListSize        int           // COMPLEXITY_LIST_SIZE
 	Introspection   bool          // INTROSPECTION
-	QueryCacheSize  int           // fixed; not configurable
+	QueryCacheBytes int64         // fixed; not configurable
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // LOG_FORMAT: json, text, or "" (json unless stderr is a terminal)
@@ -78,27 +93,30 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		Port:               8080,
-		UpstreamTimeout:    upstream.DefaultTimeout,
-		UpstreamRetries:    upstream.DefaultRetries,
-		UpstreamMaxBytes:   upstream.DefaultMaxBytes,
-		BreakerFailures:    upstream.DefaultBreakerFailures,
-		BreakerOpenTimeout: upstream.DefaultBreakerOpen,
-		RequestTimeout:     30 * time.Second,
-		MaxBodyBytes:       1 << 20,
-		MaxBatch:           10,
-		MaxTokens:          graph.DefaultParserTokenLimit,
-		MaxDepth:           graph.DefaultMaxDepth,
-		MaxAliases:         graph.DefaultMaxAliases,
-		MaxComplexity:      graph.DefaultComplexityLimit,
-		ListSize:           graph.DefaultListSize,
-		Introspection:      true,
-		QueryCacheSize:     1000,
-		ShutdownTimeout:    15 * time.Second,
-		ReadHeaderTimeout:  10 * time.Second,
-		ReadTimeout:        30 * time.Second,
-		IdleTimeout:        120 * time.Second,
-		MaxHeaderBytes:     64 << 10,
+		Port:                     8080,
+		UpstreamTimeout:          upstream.DefaultTimeout,
+		UpstreamRetries:          upstream.DefaultRetries,
+		UpstreamMaxBytes:         upstream.DefaultMaxBytes,
+		UpstreamMaxInflightBytes: upstream.DefaultMaxInflightBytes,
+		BreakerFailures:          upstream.DefaultBreakerFailures,
+		BreakerOpenTimeout:       upstream.DefaultBreakerOpen,
+		BreakerCallers:           upstream.DefaultBreakerCallers,
+		RequestTimeout:           30 * time.Second,
+		MaxBodyBytes:             1 << 20,
+		MaxBatch:                 10,
+		MaxTokens:                graph.DefaultParserTokenLimit,
+		MaxQueryBytes:            graph.DefaultMaxQueryBytes,
+		MaxDepth:                 graph.DefaultMaxDepth,
+		MaxAliases:               graph.DefaultMaxAliases,
+		MaxComplexity:            graph.DefaultComplexityLimit,
+		ListSize:                 graph.DefaultListSize,
+		Introspection:            true,
+		QueryCacheBytes:          graph.DefaultQueryCacheBytes,
+		ShutdownTimeout:          15 * time.Second,
+		ReadHeaderTimeout:        10 * time.Second,
+		ReadTimeout:              30 * time.Second,
+		IdleTimeout:              120 * time.Second,
+		MaxHeaderBytes:           64 << 10,
 
 		PlaygroundAssetsDir: playground.DefaultAssetsDir,
 		perfConfig:          defaultPerfConfig(),
@@ -126,6 +144,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	c.Token = getenv("SEATABLE_TOKEN")
+	if v := getenv("METRICS_ADDR"); v != "" {
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			bad("METRICS_ADDR=%q: want host:port or :port, such as 127.0.0.1:9090", v)
+		} else {
+			c.MetricsAddr = v
+		}
+	}
 	if v := getenv("PLAYGROUND_ASSETS_DIR"); v != "" {
 		c.PlaygroundAssetsDir = v
 	}
@@ -182,6 +207,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		bad("LOG_FORMAT=%q: want json or text", v)
 	}
+	if v := getenv("ALLOWED_HOSTS"); strings.TrimSpace(v) != "" {
+		for _, h := range strings.Split(v, ",") {
+			h = strings.TrimSpace(h)
+			if h == "" || strings.ContainsAny(h, "/:@ ") {
+				bad("ALLOWED_HOSTS=%q: want host names separated by commas, such as api.example.com,localhost", v)
+				break
+			}
+			c.AllowedHosts = append(c.AllowedHosts, h)
+		}
+	}
 	if v := getenv("CORS_ALLOWED_ORIGINS"); strings.TrimSpace(v) != "" {
 		for _, o := range strings.Split(v, ",") {
 			o = strings.TrimSpace(o)
@@ -211,6 +246,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		min, max int
 	}{
 		{"UPSTREAM_RETRIES", &c.UpstreamRetries, 0, 2}, {"BREAKER_FAILURES", &c.BreakerFailures, 0, 1 << 20},
+		{"BREAKER_CALLERS", &c.BreakerCallers, 1, 1 << 10},
+		{"MAX_CONNECTIONS", &c.MaxConnections, 0, 1 << 20},
+		{"RATE_LIMIT", &c.RateLimit, 0, 1 << 20}, {"RATE_BURST", &c.RateBurst, 0, 1 << 20},
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
@@ -228,7 +266,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		name string
 		dst  *int64
 		min  int64
-	}{{"UPSTREAM_MAX_BYTES", &c.UpstreamMaxBytes, 1 << 10}, {"MAX_BODY_BYTES", &c.MaxBodyBytes, 1 << 10}} {
+	}{{"UPSTREAM_MAX_BYTES", &c.UpstreamMaxBytes, 1 << 10}, {"MAX_BODY_BYTES", &c.MaxBodyBytes, 1 << 10},
+		{"UPSTREAM_MAX_INFLIGHT_BYTES", &c.UpstreamMaxInflightBytes, 1 << 10}} {
 		if v := getenv(b.name); v != "" {
 			n, err := parseBytes(v)
 			if err != nil || n < b.min {
@@ -236,6 +275,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 				continue
 			}
 			*b.dst = n
+		}
+	}
+	if v := getenv("MAX_QUERY_BYTES"); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n < 1<<10 || n > 16<<20 {
+			bad("MAX_QUERY_BYTES=%q: want a size from 1KiB to 16MiB, such as 65536 or 64KiB", v)
+		} else {
+			c.MaxQueryBytes = int(n)
 		}
 	}
 	if v := getenv("MAX_HEADER_BYTES"); v != "" {
@@ -268,8 +315,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else if c.TrustedOnly {
 		bad("TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS, the manifest of the documents to accept")
 	}
+	if c.RateBurst == 0 {
+		c.RateBurst = 2 * c.RateLimit
+	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = c.RequestTimeout + 10*time.Second
+	}
+	if c.UpstreamMaxInflightBytes < c.UpstreamMaxBytes {
+		// One largest response alone would be refused.
+		bad("UPSTREAM_MAX_INFLIGHT_BYTES (%d) must be at least UPSTREAM_MAX_BYTES (%d)", c.UpstreamMaxInflightBytes, c.UpstreamMaxBytes)
 	}
 	if c.WriteTimeout <= c.RequestTimeout {
 		// The answer to a request that uses its whole deadline would be cut off.

@@ -180,7 +180,7 @@ func (e *testEnv) stopUpstream(t *testing.T) (restart func()) {
 // times in a row, requests fail at once without calling it, and 4xx
 // answers never open the circuit.
 func TestCircuitBreakerFailsFast(t *testing.T) {
-	e := newTestEnv(t, faultEnv, withEnv("BREAKER_FAILURES", "3", "BREAKER_OPEN_TIMEOUT", "1h", "UPSTREAM_RETRIES", "0"))
+	e := newTestEnv(t, faultEnv, withEnv("BREAKER_FAILURES", "3", "BREAKER_OPEN_TIMEOUT", "1h", "UPSTREAM_RETRIES", "0", "BREAKER_CALLERS", "1"))
 	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
 	// Bad tokens first: they must not count.
 	for range 5 {
@@ -323,4 +323,38 @@ func TestGracefulShutdownDrainsInFlight(t *testing.T) {
 
 func testLogger(e *testEnv) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// TestOneUsersFailuresDoNotOpenTheBreaker: a token whose own SeaTable calls
+// fail (500 for that token only) sends request after request; another
+// token's requests, interleaved, all succeed. Before, five failures of that
+// one user opened the process-wide breaker and every other token got
+// UPSTREAM_UNAVAILABLE "circuit open" for BREAKER_OPEN_TIMEOUT.
+func TestOneUsersFailuresDoNotOpenTheBreaker(t *testing.T) {
+	e := newTestEnv(t, faultEnv)
+	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	e.fake.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Header.Get("Authorization") != "Token attacker" {
+			return false
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+		return true
+	})
+	healthyErrors := 0
+	for range 4 {
+		for range 5 { // BREAKER_FAILURES in a row
+			if _, resp := e.post(t, "Token attacker", faultQuery, nil); len(resp.Errors) == 0 {
+				t.Fatal("the attacker's request succeeded")
+			}
+		}
+		for range 5 {
+			if _, resp := e.post(t, "Token "+tokA, faultQuery, nil); len(resp.Errors) > 0 {
+				healthyErrors++
+			}
+		}
+	}
+	t.Logf("healthy token: %d of 20 requests failed", healthyErrors)
+	if healthyErrors > 0 || strings.Contains(e.logs.String(), "circuit breaker changed state") {
+		t.Fatalf("one user's failures affected another: %d of 20 failed", healthyErrors)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/internal/cache"
 	"github.com/seatable-graphql/seatable-graphql/internal/coalesce"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
@@ -32,6 +34,7 @@ type perfOptions struct {
 	CacheTTL        time.Duration // 0: no response cache
 	CacheMaxBytes   int64
 	APQCacheSize    int           // 0: no persisted queries
+	MaxQueryBytes   int           // the longest query persisted
 	Redis           *redis.Client // nil: everything in process
 	CacheStats      cache.Stats   // nil: not observed
 }
@@ -49,6 +52,7 @@ func newPerfOptions(cfg config) perfOptions {
 		CacheTTL:        cfg.CacheTTL,
 		CacheMaxBytes:   cfg.CacheMaxBytes,
 		APQCacheSize:    cfg.APQCacheSize,
+		MaxQueryBytes:   cfg.MaxQueryBytes,
 	}
 }
 
@@ -77,7 +81,8 @@ func (p perfOptions) log(log *slog.Logger) {
 func newFetcher(client loaders.Fetcher, p perfOptions) loaders.Fetcher {
 	fetcher := client
 	if p.CacheTTL > 0 {
-		fetcher = cache.New(fetcher, cache.Options{TTL: p.CacheTTL, MaxBytes: p.CacheMaxBytes,
+		answers, _ := cacheShares(p.CacheMaxBytes)
+		fetcher = cache.New(fetcher, cache.Options{TTL: p.CacheTTL, MaxBytes: answers,
 			Redis: p.Redis, Stats: p.CacheStats})
 	}
 	if p.Coalesce {
@@ -95,18 +100,46 @@ func (p perfOptions) configureGraph(o *graph.ServerOptions) {
 	o.ReportReplayable = p.CacheTTL > 0
 	o.PersistedQueries = nil
 	if p.APQCacheSize > 0 {
-		o.PersistedQueries = cache.NewPersistedQueries(p.APQCacheSize, p.Redis)
+		o.PersistedQueries = cache.NewPersistedQueries(cache.APQOptions{MaxEntries: p.APQCacheSize,
+			MaxBytes: graph.DefaultAPQBytes, MaxQueryBytes: p.MaxQueryBytes, Redis: p.Redis})
 	}
 }
 
 // replay wraps the GraphQL handler (inside loaders.Middleware) so that, with
 // the cache on, responses of list-only queries are replayed while their
 // upstream answer is current (internal/resultcache).
-func (p perfOptions) replay(gql http.Handler) http.Handler {
+//
+// observe is told about each replay, as gqlgen's observers are about each
+// response it makes.
+func (p perfOptions) replay(gql http.Handler, observe graph.Observer) http.Handler {
 	if p.CacheTTL <= 0 {
 		return gql
 	}
-	return resultcache.New(p.CacheMaxBytes, p.CacheTTL, cachePartition).Middleware(gql)
+	_, replays := cacheShares(p.CacheMaxBytes)
+	store := resultcache.New(replays, p.CacheTTL, cachePartition)
+	store.OnReplay = func(ctx context.Context, operation string, d time.Duration) {
+		observe(ctx, graph.Operation{Name: operation, Type: "query", Duration: d})
+	}
+	return store.Middleware(gql)
+}
+
+// cacheShares splits CACHE_MAX_BYTES between the two in-process stores of
+// the cache, decoded answers and replayable responses, so that together
+// they stay within it (each used to get the whole setting).
+func cacheShares(total int64) (answers, replays int64) {
+	return total / 2, total - total/2
+}
+
+// routeRedisLogs sends go-redis's own log lines (dial and pool failures)
+// through slog, at warn, instead of its default logger on stderr. go-redis
+// keeps its logger in a package variable, so this is global: main calls it
+// once, before any client exists.
+func routeRedisLogs(log *slog.Logger) { redis.SetLogger(redisLogger{log}) }
+
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 // cachePartition keeps requests that bypass the cache from sharing work
@@ -119,11 +152,14 @@ func cachePartition(ctx context.Context) string {
 }
 
 // cacheControl honours a client's Cache-Control: no-cache (or Pragma:
-// no-cache) by having the request skip the response cache. It goes around
-// loaders.Middleware.
+// no-cache) by having the request skip the response cache, for requests
+// with their own token only: one served with SEATABLE_TOKEN would spend
+// that shared account's SeaTable rate limit on every anonymous caller's
+// whim. It goes around loaders.Middleware.
 func cacheControl(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hasToken(r.Header.Values("Cache-Control"), "no-cache") || hasToken(r.Header.Values("Pragma"), "no-cache") {
+		own, err := auth.Token(r.Header)
+		if err == nil && own != "" && (hasToken(r.Header.Values("Cache-Control"), "no-cache") || hasToken(r.Header.Values("Pragma"), "no-cache")) {
 			r = r.WithContext(cache.WithBypass(r.Context()))
 		}
 		next.ServeHTTP(w, r)

@@ -217,6 +217,24 @@ func TestPersistedQueriesInProcess(t *testing.T) {
 	if r := e.postJSON(t, wrong, auth); len(r.Errors) != 1 || code(r.Errors[0]) != "BAD_USER_INPUT" {
 		t.Fatalf("hash of another query: %+v, want BAD_USER_INPUT", r.Errors)
 	}
+	// Documents that fail to parse, validate or coerce their variables are
+	// never persisted (gqlgen's own extension stored any text whose hash
+	// matched, before parsing and without a token).
+	for _, bad := range []map[string]any{
+		apqRequest(`{ workspaces { nosuchfield } }`, true),
+		apqRequest(`{ workspaces { id `, true),
+		func() map[string]any {
+			r := apqRequest(`query($id: ID!) { workspace(id: $id) { id } }`, true)
+			r["variables"] = map[string]any{"id": []int{1}}
+			return r
+		}(),
+	} {
+		_ = e.postJSON(t, bad, nil)
+		byHash := map[string]any{"extensions": bad["extensions"]}
+		if r := e.postJSON(t, byHash, nil); len(r.Errors) != 1 || code(r.Errors[0]) != "PERSISTED_QUERY_NOT_FOUND" {
+			t.Errorf("%q was persisted: %+v", bad["query"], r.Errors)
+		}
+	}
 }
 
 // TestTwoReplicasShareRedis runs two server instances against one Redis and
@@ -426,6 +444,16 @@ func TestAnswersArePrivateToTheCaller(t *testing.T) {
 	}
 }
 
+// TestCacheMaxBytesBoundsBothStores: the answers and the replayable
+// responses share CACHE_MAX_BYTES (before, each could use all of it).
+func TestCacheMaxBytesBoundsBothStores(t *testing.T) {
+	for _, total := range []int64{1, 1 << 20, 64<<20 + 1} {
+		if a, r := cacheShares(total); a+r != total || a < 0 || r < 0 {
+			t.Errorf("cacheShares(%d) = %d + %d", total, a, r)
+		}
+	}
+}
+
 // TestDeferThroughEveryLayer: a deferred query streams through the whole
 // handler (request log, result cache, the HTTP layer), also when the same
 // answer is asked for again with the cache on.
@@ -454,5 +482,41 @@ func TestDeferThroughEveryLayer(t *testing.T) {
 			!strings.HasSuffix(string(out), "-----\r\n") {
 			t.Errorf("request %d: %s\n%s", i, resp.Header.Get("Content-Type"), out)
 		}
+	}
+}
+
+// TestRedisLogsGoThroughSlog: go-redis's own lines (here a failed dial)
+// reach slog instead of its default logger on stderr.
+func TestRedisLogsGoThroughSlog(t *testing.T) {
+	logs := &syncBuffer{}
+	routeRedisLogs(slog.New(slog.NewJSONHandler(logs, nil)))
+	rc, err := newRedisClient("redis://127.0.0.1:1/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	_ = rc.Ping(context.Background()).Err()
+	if !strings.Contains(logs.String(), `"msg":"redis: `) {
+		t.Fatalf("no go-redis line in slog: %q", logs.String())
+	}
+}
+
+// TestReplaysAreCounted: a response replayed from the result
+// cache is counted in metrics and named in the request log like one that
+// ran; before, only responses that went through gqlgen were.
+func TestReplaysAreCounted(t *testing.T) {
+	e := newTestEnv(t, withEnv("CACHE_TTL", "1m"))
+	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Seed))
+	for range 3 {
+		if _, r := e.post(t, "Token "+tokA, `query Listing { workspaces { id name } }`, nil); len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+	}
+	fams, _ := e.scrape(t)
+	if n := series(fams, "seatable_graphql_graphql_operations_total")["operation=Listing,outcome=ok"]; n != 3 {
+		t.Fatalf("Listing counted %v times, want 3 (one run, two replays)", n)
+	}
+	if n := strings.Count(e.logs.String(), `"operation":"Listing"`); n != 3 {
+		t.Fatalf("%d request log lines name the operation, want 3:\n%s", n, e.logs.String())
 	}
 }

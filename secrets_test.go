@@ -28,7 +28,7 @@ func (panicFetcher) ListWorkspaces(_ context.Context, token string, _ bool) (*up
 func TestNoTokenInLogsOrResponses(t *testing.T) {
 	const token = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b" // 40 hex, like an account token
 	const other = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
-	e := newTestEnv(t, withEnv("UPSTREAM_TIMEOUT", "200ms", "BREAKER_FAILURES", "4"))
+	e := newTestEnv(t, withEnv("UPSTREAM_TIMEOUT", "200ms", "BREAKER_FAILURES", "4", "BREAKER_CALLERS", "1"))
 	e.fake.SetToken(token, fakeseatable.Fixture(fakeseatable.Current))
 	e.fake.SetToken(other, fakeseatable.Fixture(fakeseatable.Seed))
 	client, err := upstream.New(e.upstream.URL + "/seatable")

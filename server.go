@@ -20,6 +20,7 @@ import (
 
 	"github.com/rs/cors"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/net/netutil"
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
@@ -58,6 +59,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := newLogger(os.Stderr, cfg)
+	routeRedisLogs(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err = run(ctx, cfg, log)
 	stop()
@@ -119,9 +121,16 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	// Closed after the drain below: requests in flight may still use Redis.
 	defer closePerf()
 
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	ln, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
+	}
+	if cfg.MetricsAddr != "" {
+		_, stopMetrics, err := serveMetrics(cfg, m, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	perf.CacheStats = cacheMetrics{m}
 	h := newHandler(handlerConfig{
@@ -176,6 +185,37 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeo
 	return nil
 }
 
+// listen opens the public port, holding at most MAX_CONNECTIONS client
+// connections: past the bound, new connections wait in the kernel's backlog
+// instead of each holding a goroutine and buffers here (3,000 idle
+// keep-alives were held before).
+func listen(cfg config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if cfg.MaxConnections > 0 {
+		ln = netutil.LimitListener(ln, cfg.MaxConnections)
+	}
+	return ln, nil
+}
+
+// serveMetrics serves /metrics alone on METRICS_ADDR, so that the public
+// port need not expose it; it returns the address and a function that stops
+// it.
+func serveMetrics(cfg config, m *metrics.Metrics, log *slog.Logger) (string, func(), error) {
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := newHTTPServer(cfg, noSniff(mux), log)
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
 // newHTTPServer sets every server timeout: a client that trickles headers
 // or a body, or holds an idle connection, cannot hold a goroutine forever.
 func newHTTPServer(cfg config, h http.Handler, log *slog.Logger) *http.Server {
@@ -225,7 +265,7 @@ type handlerConfig struct {
 	tracer         trace.TracerProvider // nil: tracing off
 	ready          *readiness.Probe     // nil: a default probe pinging client
 	playground     http.Handler         // nil: GraphiQL from playground.DefaultAssetsDir
-	perf           *perfOptions         // nil: defaultPerfOptions
+	perf           *perfOptions         // nil: newPerfOptions(cfg), without Redis
 }
 
 // newHandler wires the HTTP routes and the middleware around them.
@@ -233,25 +273,32 @@ func newHandler(h handlerConfig) http.Handler {
 	opts := graph.DefaultServerOptions(h.log)
 	opts.Writer = h.client
 	opts.Introspection = h.cfg.Introspection
-	opts.QueryCacheSize = h.cfg.QueryCacheSize
+	opts.QueryCacheBytes = h.cfg.QueryCacheBytes
 	opts.ParserTokenLimit = h.cfg.MaxTokens
 	opts.MaxDepth = h.cfg.MaxDepth
 	opts.MaxAliases = h.cfg.MaxAliases
 	opts.ComplexityLimit = h.cfg.MaxComplexity
 	opts.ListSize = h.cfg.ListSize
 	if h.perf == nil {
-		p := defaultPerfOptions()
+		p := newPerfOptions(h.cfg)
 		h.perf = &p
 	}
 	h.perf.configureGraph(&opts)
-	opts.Observers = []graph.Observer{func(ctx context.Context, op graph.Operation) {
+	observe := func(ctx context.Context, op graph.Operation) {
 		requestlog.FromContext(ctx).SetOperation(op.Name, op.Type, op.Codes)
 		var code string
 		if len(op.Codes) > 0 {
 			code = op.Codes[0]
 		}
-		h.metrics.Operation(op.Name, op.Type != "", code, op.Duration)
-	}}
+		name := op.Name
+		if !loaders.For(ctx).OwnToken() {
+			// Only callers with a token may name series: anonymous ones
+			// could otherwise use up the MaxOperations labels for good.
+			name = metrics.Other
+		}
+		h.metrics.Operation(name, op.Type != "", code, op.Duration)
+	}
+	opts.Observers = []graph.Observer{observe}
 	if h.tracer != nil {
 		opts.Extensions = append(opts.Extensions, tracing.GraphQL(h.tracer))
 	}
@@ -273,20 +320,24 @@ func newHandler(h handlerConfig) http.Handler {
 
 	mux := http.NewServeMux()
 	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken,
-		loaders.WithBatchObserver(h.metrics), loaders.WithFallbackWrites(h.fallbackWrites))(h.perf.replay(gql))
+		loaders.WithBatchObserver(h.metrics), loaders.WithFallbackWrites(h.fallbackWrites))(h.perf.replay(gql, observe))
 	var api http.Handler = cacheControl(withLoaders)
 	if h.cfg.TrustedDocuments != nil {
 		// Inside gqlhttp: it sees each operation of a batch, after the
 		// body limit and the parameter checks.
 		api = trusted.Handler(h.cfg.TrustedDocuments, trusted.Options{Only: h.cfg.TrustedOnly, Introspection: h.cfg.Introspection}, api)
 	}
-	mux.Handle("/graphql", gqlhttp.Handler(api, gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes, RequestTimeout: h.cfg.RequestTimeout, MaxBatch: h.cfg.MaxBatch}))
+	limits := newRateLimits(h.cfg, h.fallbackToken, *h.perf)
+	mux.Handle("/graphql", limits.middleware(gqlhttp.Handler(api, gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes,
+		RequestTimeout: h.cfg.RequestTimeout, MaxBatch: h.cfg.MaxBatch, MaxQueryBytes: h.cfg.MaxQueryBytes})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /readyz", h.ready)
-	mux.Handle("GET /metrics", h.metrics.Handler())
+	if h.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", h.metrics.Handler())
+	}
 	mux.Handle("GET /{$}", h.playground)
 	mux.Handle("GET /playground", h.playground)
 	mux.Handle("GET /playground/", h.playground)
@@ -297,16 +348,51 @@ func newHandler(h handlerConfig) http.Handler {
 	//  2. request log: request id in and out, one line per request, and the
 	//     Record that the GraphQL observer and the upstream transport fill in;
 	//  3. in-flight gauge;
-	//  4. CORS: answers preflights and adds headers, for allowed origins only;
-	//  5. the routes.
+	//  4. X-Content-Type-Options: nosniff on every response;
+	//  5. CORS: answers preflights and adds headers, for allowed origins only;
+	//  6. the routes.
 	var handler http.Handler = mux
 	handler = withCORS(h.cfg.CORSOrigins, handler)
+	handler = noSniff(handler)
+	if len(h.cfg.AllowedHosts) > 0 {
+		handler = allowHosts(h.cfg.AllowedHosts, handler)
+	}
 	handler = h.metrics.InFlight(handler)
 	handler = requestlog.Middleware(h.log)(handler)
 	if h.tracer != nil {
 		handler = tracing.Handler(h.tracer, handler, []string{"/graphql", "/", "/playground"}, requestlog.Quiet)
 	}
 	return handler
+}
+
+// allowHosts answers 421 to a request whose Host is not listed: a page on
+// an attacker's domain that rebinds its DNS to this server could otherwise
+// read answers made with SEATABLE_TOKEN. Ports are ignored.
+func allowHosts(hosts []string, next http.Handler) http.Handler {
+	allowed := map[string]bool{}
+	for _, h := range hosts {
+		allowed[strings.ToLower(h)] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !allowed[strings.ToLower(host)] {
+			http.Error(w, "unknown host", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noSniff tells browsers never to guess a response's type from its bytes,
+// on every response: an error or JSON answer must not be run as HTML.
+func noSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // withCORS lets browsers on the allowed origins call the API. With no
@@ -344,7 +430,9 @@ func newUpstreamClient(cfg config, baseURL string, m *metrics.Metrics, tracer tr
 		upstream.WithTimeout(cfg.UpstreamTimeout),
 		upstream.WithRetries(cfg.UpstreamRetries),
 		upstream.WithMaxBytes(cfg.UpstreamMaxBytes),
+		upstream.WithMaxInflightBytes(cfg.UpstreamMaxInflightBytes),
 		upstream.WithBreaker(cfg.BreakerFailures, cfg.BreakerOpenTimeout),
+		upstream.WithBreakerCallers(cfg.BreakerCallers),
 		upstream.WithBreakerStateHook(func(from, to string) {
 			log.Warn("SeaTable circuit breaker changed state", "from", from, "to", to)
 		}),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -58,6 +59,11 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if _, ok := gqlErr.Extensions[extCode]; !ok {
 				gqlErr.Extensions[extCode] = string(apperr.Internal)
 			}
+			// gqlparser quotes names from the document in full: a 50 KB
+			// field name made a 50 KB message.
+			gqlErr.Message = longQuote.ReplaceAllStringFunc(gqlErr.Message, func(q string) string {
+				return apperr.Echo(q[1 : len(q)-1])
+			})
 			return gqlErr
 		}
 		log.ErrorContext(ctx, "unclassified error", "path", gqlErr.Path.String(), "err", loaders.For(ctx).Redact(err.Error()))
@@ -66,6 +72,25 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		return gqlErr
 	}
 }
+
+// withoutSuggestions drops gqlparser's "Did you mean …" hints, which would
+// reveal the schema that turning introspection off hides. gqlgen's
+// SetDisableSuggestion covers field names only; gqlparser also suggests
+// argument names, input fields, enum values and type names (its rules
+// append the hint as the message's last sentence).
+func withoutSuggestions(next graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		e := next(ctx, err)
+		if i := strings.Index(e.Message, " Did you mean "); i >= 0 {
+			e.Message = e.Message[:i]
+		}
+		return e
+	}
+}
+
+// longQuote is a quoted name in a gqlparser message longer than
+// apperr.Echo keeps.
+var longQuote = regexp.MustCompile(`"[^"]{41,}"`)
 
 func appExtensions(ext map[string]any, ae *apperr.Error) map[string]any {
 	if ext == nil {

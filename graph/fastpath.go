@@ -37,6 +37,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
+	"github.com/seatable-graphql/seatable-graphql/internal/cache"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -49,8 +50,8 @@ type fastSchema struct {
 	plans                    *planCache
 }
 
-func newFastSchema(gen *executableSchema, r *Resolver, maxPlans int) *fastSchema {
-	return &fastSchema{ExecutableSchema: gen, gen: gen, resolver: r, plans: newPlanCache(maxPlans)}
+func newFastSchema(gen *executableSchema, r *Resolver, maxBytes int64) *fastSchema {
+	return &fastSchema{ExecutableSchema: gen, gen: gen, resolver: r, plans: newPlanCache(maxBytes)}
 }
 
 // Exec answers a covered query from its plan; everything else goes to the
@@ -84,12 +85,15 @@ func (s *fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 // planCache keeps compiled plans by operation (the parsed document gqlgen's
 // query cache hands out again for the same text) and by the values of the
 // variables the operation's directives read. An operation it cannot plan
-// is remembered as such. It is bounded: past maxPlans operations it starts
-// afresh, which costs a recompilation, never a wrong answer.
+// is remembered as such. A plan keeps its document alive, so the cache is
+// bounded by the documents' estimated size (cache.DocumentCost), like
+// gqlgen's document cache: past maxBytes it starts afresh, which costs a
+// recompilation, never a wrong answer, and lets no client pin memory.
 type planCache struct {
-	max int
-	mu  sync.RWMutex
-	ops map[*ast.OperationDefinition]*opPlans
+	maxBytes int64
+	mu       sync.RWMutex
+	bytes    int64
+	ops      map[*ast.OperationDefinition]*opPlans
 }
 
 // opPlans are the plans of one operation.
@@ -104,8 +108,8 @@ type opPlans struct {
 // the generated executor.
 const maxDirectiveVariants = 16
 
-func newPlanCache(max int) *planCache {
-	return &planCache{max: max, ops: map[*ast.OperationDefinition]*opPlans{}}
+func newPlanCache(maxBytes int64) *planCache {
+	return &planCache{maxBytes: maxBytes, ops: map[*ast.OperationDefinition]*opPlans{}}
 }
 
 func (c *planCache) plan(ctx context.Context, s *fastSchema, opCtx *graphql.OperationContext) *plan {
@@ -118,11 +122,15 @@ func (c *planCache) plan(ctx context.Context, s *fastSchema, opCtx *graphql.Oper
 	c.mu.RUnlock()
 	if ops == nil {
 		ops = newOpPlans(opCtx)
+		cost := cache.DocumentCost(opCtx.RawQuery)
 		c.mu.Lock()
-		if len(c.ops) >= c.max {
-			c.ops = map[*ast.OperationDefinition]*opPlans{}
+		if c.bytes+cost > c.maxBytes {
+			c.ops, c.bytes = map[*ast.OperationDefinition]*opPlans{}, 0
 		}
-		c.ops[op] = ops
+		if cost <= c.maxBytes {
+			c.ops[op] = ops
+			c.bytes += cost
+		}
 		c.mu.Unlock()
 	}
 	if ops.uncovered {

@@ -204,7 +204,7 @@ func TestFastPathAnswersAsGqlgenDoes(t *testing.T) {
 // queries frontends send most take it (a plan is compiled), and a query it
 // must not take (introspection, mutations, @defer) does not.
 func TestFastPathCoversTheHotQueries(t *testing.T) {
-	srv := &fastSchema{plans: newPlanCache(10)}
+	srv := &fastSchema{plans: newPlanCache(1 << 30)}
 	covered := func(query string) bool {
 		t.Helper()
 		doc, errs := gqlparser.LoadQuery(parsedSchema, query)
@@ -536,7 +536,7 @@ func newOpContext(doc *gqlast.QueryDocument) *graphql.OperationContext {
 // what its generator builds must validate, and most of that must be
 // planned by the fast path, or the fuzz target compares gqlgen with itself.
 func TestFuzzGeneratorReachesTheFastPath(t *testing.T) {
-	srv := &fastSchema{plans: newPlanCache(1 << 20)}
+	srv := &fastSchema{plans: newPlanCache(1 << 30)}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var valid, planned int
 	const n = 2000

@@ -42,6 +42,15 @@ var (
 func (observeExtension) ExtensionName() string                   { return "Observe" }
 func (observeExtension) Validate(graphql.ExecutableSchema) error { return nil }
 func (e observeExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	e.report(ctx, resp)
+	return resp
+}
+
+// report tells the observers about resp, the response to the operation on
+// ctx. Shared execution calls it for the requests that joined a run, whose
+// responses never pass through gqlgen's interceptors.
+func (e observeExtension) report(ctx context.Context, resp *graphql.Response) {
 	start := time.Now()
 	var op Operation
 	if graphql.HasOperationContext(ctx) {
@@ -53,7 +62,6 @@ func (e observeExtension) InterceptResponse(ctx context.Context, next graphql.Re
 			op.Name, op.Type = oc.Operation.Name, string(oc.Operation.Operation)
 		}
 	}
-	resp := next(ctx)
 	op.Duration = time.Since(start)
 	if resp != nil {
 		for _, err := range resp.Errors {
@@ -69,5 +77,4 @@ func (e observeExtension) InterceptResponse(ctx context.Context, next graphql.Re
 	for _, o := range e.observers {
 		o(ctx, op)
 	}
-	return resp
 }

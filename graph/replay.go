@@ -48,11 +48,12 @@ func reportReplayable(ctx context.Context, next graphql.OperationHandler) graphq
 		return next(ctx)
 	}
 	detail := list.Detail
+	name := graphql.GetOperationContext(ctx).Operation.Name
 	h := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		resp := h(ctx)
 		if resp != nil && len(resp.Errors) == 0 {
-			resultcache.Report(ctx, list, detail)
+			resultcache.Report(ctx, list, detail, name)
 		}
 		return resp
 	}

@@ -7,14 +7,13 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
+	"github.com/seatable-graphql/seatable-graphql/internal/cache"
 )
 
 // ServerOptions configure the GraphQL handler. Zero limits are unlimited.
@@ -23,8 +22,9 @@ type ServerOptions struct {
 	// Introspection enables __schema/__type queries (the playground needs
 	// it). Without it, validation errors also stop suggesting field names.
 	Introspection bool
-	// QueryCacheSize is the number of parsed, validated documents kept.
-	QueryCacheSize int
+	// QueryCacheBytes bounds the parsed, validated documents kept, by their
+	// estimated size; 0 keeps none.
+	QueryCacheBytes int64
 	// PersistedQueries stores automatic persisted queries (APQ); nil turns
 	// APQ off.
 	PersistedQueries graphql.Cache[string]
@@ -69,15 +69,24 @@ const (
 	DefaultMaxAliases       = 50
 	DefaultComplexityLimit  = 20000
 	DefaultListSize         = 10
+	// DefaultMaxQueryBytes bounds a query's text (MAX_QUERY_BYTES): the
+	// token limit alone lets one string literal fill a megabyte.
+	DefaultMaxQueryBytes = 64 << 10
+	// DefaultQueryCacheBytes bounds the parsed-document cache.
+	DefaultQueryCacheBytes = 32 << 20
+	// DefaultAPQBytes bounds the in-process persisted queries, and what one
+	// replica writes to Redis per hour.
+	DefaultAPQBytes = 16 << 20
 )
 
 // DefaultServerOptions are the settings used when nothing is configured.
 func DefaultServerOptions(log *slog.Logger) ServerOptions {
 	return ServerOptions{
-		Logger: log, Introspection: true, QueryCacheSize: 1000,
+		Logger: log, Introspection: true, QueryCacheBytes: DefaultQueryCacheBytes,
 		ParserTokenLimit: DefaultParserTokenLimit, MaxDepth: DefaultMaxDepth, MaxAliases: DefaultMaxAliases,
 		ComplexityLimit: DefaultComplexityLimit, ListSize: DefaultListSize,
-		PersistedQueries: lru.New[string](1000), FastPath: true,
+		PersistedQueries: cache.NewPersistedQueries(cache.APQOptions{MaxEntries: 1000, MaxBytes: DefaultAPQBytes, MaxQueryBytes: DefaultMaxQueryBytes}),
+		FastPath:         true,
 	}
 }
 
@@ -91,16 +100,16 @@ func NewServer(o ServerOptions) *handler.Server {
 	listComplexity(&cfg.Complexity, max(o.ListSize, 1))
 	var es graphql.ExecutableSchema = NewExecutableSchema(cfg)
 	if o.FastPath {
-		// Plans are kept per parsed document, so as many as the query cache
-		// keeps documents.
-		es = newFastSchema(es.(*executableSchema), resolver, max(o.QueryCacheSize, 100))
+		// Plans keep their documents alive: bounded like the query cache.
+		es = newFastSchema(es.(*executableSchema), resolver, max(o.QueryCacheBytes, DefaultQueryCacheBytes))
 	}
 	srv := handler.New(es)
 	for _, e := range o.Extensions {
 		srv.Use(e)
 	}
+	observe := observeExtension{observers: o.Observers}
 	if len(o.Observers) > 0 {
-		srv.Use(observeExtension{observers: o.Observers})
+		srv.Use(observe)
 	}
 	// Order matters: the first transport that supports a request takes it.
 	// The streaming ones come before POST, which would take their requests
@@ -114,8 +123,8 @@ func NewServer(o ServerOptions) *handler.Server {
 	} else {
 		srv.AddTransport(oneResponse{transport.POST{}})
 	}
-	if o.QueryCacheSize > 0 {
-		srv.SetQueryCache(lru.New[*ast.QueryDocument](o.QueryCacheSize))
+	if o.QueryCacheBytes > 0 {
+		srv.SetQueryCache(cache.NewDocuments(o.QueryCacheBytes))
 	}
 	if o.ParserTokenLimit > 0 {
 		srv.SetParserTokenLimit(o.ParserTokenLimit)
@@ -131,7 +140,8 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.SetDisableSuggestion(true)
 	}
 	if o.PersistedQueries != nil {
-		srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: o.PersistedQueries}})
+		// After the complexity limit: only operations that pass it persist.
+		srv.Use(newPersistedQueries(o.PersistedQueries))
 	}
 	srv.AroundOperations(refuseDeferWithoutStream)
 	// Decide detail=true/false before resolvers run (see detail.go).
@@ -140,11 +150,19 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.AroundOperations(reportReplayable)
 	}
 	if o.ShareIdenticalQueries {
-		srv.AroundOperations(newSharedQueries(o.SharePartition, nil).around)
+		shared := newSharedQueries(o.SharePartition, nil)
+		if len(o.Observers) > 0 {
+			shared.observe = observe.report
+		}
+		srv.AroundOperations(shared.around)
 	}
 	// Inside the observers: they and the client see one error order.
 	srv.AroundResponses(orderErrors)
-	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
+	present := ErrorPresenter(o.Logger)
+	if !o.Introspection {
+		present = withoutSuggestions(present)
+	}
+	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(Recover(o.Logger))
 	return srv
 }

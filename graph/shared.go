@@ -23,6 +23,9 @@ type sharedQueries struct {
 	hashKey   []byte
 	partition func(ctx context.Context) string
 	onJoin    func()
+	// observe reports a follower's response (metrics, request log): the
+	// leader's went through gqlgen's interceptors inside the run.
+	observe func(ctx context.Context, resp *graphql.Response)
 
 	mu      sync.Mutex
 	flights map[string]*queryFlight
@@ -66,6 +69,9 @@ func (s *sharedQueries) around(ctx context.Context, next graphql.OperationHandle
 	}
 	select {
 	case <-f.done:
+		if joined && s.observe != nil {
+			s.observe(ctx, f.resp)
+		}
 		return graphql.OneShot(f.resp)
 	case <-ctx.Done():
 		s.mu.Lock()

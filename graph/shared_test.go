@@ -138,3 +138,38 @@ func TestSharedRunEndsWhenEveryWaiterHasGone(t *testing.T) {
 		t.Fatal("the run was not cancelled")
 	}
 }
+
+// TestSharedQueriesReportFollowers: every request that joined a run is
+// reported to the observers with its own context (metrics, request log);
+// before, only the leader's response passed gqlgen's interceptors.
+func TestSharedQueriesReportFollowers(t *testing.T) {
+	w := newWaiters()
+	s := newSharedQueries(nil, w.join)
+	var reported atomic.Int64
+	s.observe = observeExtension{observers: []Observer{func(ctx context.Context, op Operation) {
+		if op.Type == "query" && len(op.Codes) == 0 {
+			reported.Add(1)
+		}
+	}}}.report
+	op := &blockingOp{started: make(chan struct{}, 10), release: make(chan struct{})}
+	done := make(chan struct{}, 4)
+	for i := range 4 {
+		go func() {
+			ctx := opCtx("tok", ast.Query, "{ a }")
+			s.around(ctx, op.handler)(ctx)
+			done <- struct{}{}
+		}()
+		if i == 0 {
+			<-op.started
+		}
+	}
+	w.wait(3)
+	close(op.release)
+	for range 4 {
+		<-done
+	}
+	// The leader's report comes from gqlgen's interceptor, not tested here.
+	if n := reported.Load(); n != 3 {
+		t.Fatalf("%d followers reported, want 3", n)
+	}
+}

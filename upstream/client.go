@@ -13,15 +13,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 )
 
 // Defaults for a Client.
@@ -33,26 +38,46 @@ const (
 	DefaultRetries = 2
 	// DefaultBreakerFailures consecutive failures open the circuit.
 	DefaultBreakerFailures = 5
+	// DefaultBreakerCallers is how many distinct callers (tokens) must have
+	// failed within breakerCallerWindow before failures count toward the
+	// breaker: one user whose own calls fail (their 5xx, their hanging
+	// call) must not cut everyone off.
+	DefaultBreakerCallers = 3
+	// breakerProbes is how many calls a half-open breaker lets through; all
+	// must succeed to close it, so one hanging probe cannot hold the only
+	// slot.
+	breakerProbes = 3
+	// breakerCallerWindow is how long a failing caller is remembered.
+	breakerCallerWindow = time.Minute
 	// DefaultBreakerOpen is how long an open circuit fails fast before one
 	// probe call is let through.
 	DefaultBreakerOpen = 15 * time.Second
-	userAgent          = "seatable-graphql"
+	// DefaultMaxInflightBytes bounds the response bytes being read by all
+	// calls together; each call alone stops at DefaultMaxBytes, but
+	// sixteen gzip bombs at once would still hold a gigabyte.
+	DefaultMaxInflightBytes = 256 << 20
+	userAgent               = "seatable-graphql"
 )
 
 // Client talks to one SeaTable server. It is safe for concurrent use and holds
 // no per-user state: every call takes the caller's token. Its circuit breaker
 // is per server, shared by all tokens: a SeaTable that is down is down for
-// everyone.
+// everyone. Failures count toward it only once several distinct callers
+// have failed (WithBreakerCallers), so one user whose own calls fail cannot
+// open it for all.
 type Client struct {
 	base     *url.URL
 	http     *http.Client
 	timeout  time.Duration
 	maxBytes int64
+	inflight *inflightBudget // nil: unbounded
 	retries  int
 	backoff  func(retry int) time.Duration
 
 	breakerFailures uint32
 	breakerOpen     time.Duration
+	breakerCallers  int
+	failing         *failingCallers
 	onStateChange   func(from, to string)
 	breaker         *gobreaker.CircuitBreaker[struct{}]
 }
@@ -71,6 +96,19 @@ func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = 
 // WithMaxBytes caps the size of a response body.
 func WithMaxBytes(n int64) Option { return func(c *Client) { c.maxBytes = n } }
 
+// WithMaxInflightBytes bounds the response bytes being read by all calls
+// at once (0: no bound). A call that would go over fails at once with
+// UPSTREAM_UNAVAILABLE rather than wait: waiting for bytes other calls hold
+// while holding some itself could deadlock them all until their timeouts.
+func WithMaxInflightBytes(n int64) Option {
+	return func(c *Client) {
+		c.inflight = nil
+		if n > 0 {
+			c.inflight = &inflightBudget{sem: semaphore.NewWeighted(n)}
+		}
+	}
+}
+
 // WithRetries sets how many times an idempotent call is retried (0 = never).
 func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
 
@@ -87,6 +125,11 @@ func WithBreaker(failures int, open time.Duration) Option {
 		c.breakerOpen = open
 	}
 }
+
+// WithBreakerCallers sets how many distinct callers must have failed within
+// a minute before failures count toward the breaker (1: any failure
+// counts, as in a single-user deployment).
+func WithBreakerCallers(n int) Option { return func(c *Client) { c.breakerCallers = max(n, 1) } }
 
 // WithBreakerStateHook is told about every breaker state change ("closed",
 // "open", "half-open"), for logs and metrics.
@@ -121,21 +164,27 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	u.RawQuery, u.Fragment = "", ""
 	c := &Client{
 		base: u, http: http.DefaultClient, timeout: DefaultTimeout, maxBytes: DefaultMaxBytes,
-		retries: DefaultRetries, backoff: JitteredBackoff(100*time.Millisecond, 2*time.Second),
-		breakerFailures: DefaultBreakerFailures, breakerOpen: DefaultBreakerOpen,
+		inflight: &inflightBudget{sem: semaphore.NewWeighted(DefaultMaxInflightBytes)},
+		retries:  DefaultRetries, backoff: JitteredBackoff(100*time.Millisecond, 2*time.Second),
+		breakerFailures: DefaultBreakerFailures, breakerOpen: DefaultBreakerOpen, breakerCallers: DefaultBreakerCallers,
 	}
 	for _, o := range opts {
 		o(c)
 	}
 	if c.breakerFailures > 0 {
+		c.failing = newFailingCallers(breakerCallerWindow)
 		c.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 			Name:         u.Host,
-			MaxRequests:  1,
+			MaxRequests:  breakerProbes,
 			Timeout:      c.breakerOpen,
 			ReadyToTrip:  func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= c.breakerFailures },
 			IsSuccessful: func(err error) bool { return err == nil || !breakerFailure(err) },
-			// A caller that went away says nothing about SeaTable's health.
-			IsExcluded: func(err error) bool { return errors.Is(err, errCancelled) },
+			// A caller that went away says nothing about SeaTable's health,
+			// nor does a failure while too few callers fail.
+			IsExcluded: func(err error) bool {
+				_, solo := errors.AsType[*soloFailure](err)
+				return solo || errors.Is(err, errCancelled)
+			},
 			OnStateChange: func(_ string, from, to gobreaker.State) {
 				if c.onStateChange != nil {
 					c.onStateChange(from.String(), to.String())
@@ -204,6 +253,10 @@ var (
 	errUnreachable = errors.New("no response from SeaTable")
 	// errCancelled marks calls abandoned by our own caller.
 	errCancelled = errors.New("call cancelled by the client")
+	// errBusy marks calls refused because other calls' responses already
+	// use the in-flight byte budget: this server's load, not SeaTable's
+	// health, so it never counts toward the circuit breaker.
+	errBusy = errors.New("too many response bytes in flight")
 )
 
 // requestBody is what a write sends: encoded bytes and their content type.
@@ -242,7 +295,9 @@ func (c *Client) send(ctx context.Context, token, method, path string, query url
 	}
 	u.RawQuery = query.Encode()
 	for n := 0; ; n++ {
-		err := c.guarded(func() error { return c.attempt(ctx, token, method, u.String(), body, decode) })
+		err := c.guarded(token, func(timeout time.Duration) error {
+			return c.attempt(ctx, timeout, token, method, u.String(), body, decode)
+		})
 		if err == nil || !retry || n >= c.retries || !transient(err) {
 			return err
 		}
@@ -260,16 +315,76 @@ func (c *Client) send(ctx context.Context, token, method, path string, query url
 	}
 }
 
-// guarded runs one attempt through the circuit breaker, if there is one.
-func (c *Client) guarded(attempt func() error) error {
+// guarded runs one attempt through the circuit breaker, if there is one,
+// with the attempt's timeout. A probe of a half-open breaker gets half the
+// timeout (at most 5 s): a caller whose call hangs holds a probe slot that
+// long, not the full timeout.
+func (c *Client) guarded(token string, attempt func(timeout time.Duration) error) error {
 	if c.breaker == nil {
-		return attempt()
+		return attempt(c.timeout)
 	}
-	_, err := c.breaker.Execute(func() (struct{}, error) { return struct{}{}, attempt() })
+	timeout := c.timeout
+	if c.breaker.State() == gobreaker.StateHalfOpen && timeout > 0 {
+		timeout = min(timeout/2, 5*time.Second)
+	}
+	_, err := c.breaker.Execute(func() (struct{}, error) {
+		err := attempt(timeout)
+		if breakerFailure(err) && token != "" && c.failing.add(token) < c.breakerCallers {
+			return struct{}{}, &soloFailure{err}
+		}
+		return struct{}{}, err
+	})
+	if sf, ok := errors.AsType[*soloFailure](err); ok {
+		return sf.err
+	}
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unavailable (circuit open)", err)
 	}
 	return err
+}
+
+// soloFailure marks a failed attempt while fewer than breakerCallers
+// callers have failed: the breaker excludes it, the caller gets err.
+type soloFailure struct{ err error }
+
+func (s *soloFailure) Error() string { return s.err.Error() }
+
+// failingCallers remembers, by keyed hash, which callers had a failing
+// attempt in the last window.
+type failingCallers struct {
+	key    []byte
+	window time.Duration
+
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// maxTrackedCallers bounds the map; past it every caller counts as another
+// one, which only makes the breaker behave as it did before (any failure
+// counts).
+const maxTrackedCallers = 4096
+
+func newFailingCallers(window time.Duration) *failingCallers {
+	return &failingCallers{key: tokenhash.NewKey(), window: window, last: map[string]time.Time{}}
+}
+
+// add records a failure of token's caller and returns how many distinct
+// callers failed within the window, this one included.
+func (f *failingCallers) add(token string) int {
+	h := tokenhash.Sum(f.key, token)
+	now := time.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, t := range f.last {
+		if now.Sub(t) > f.window {
+			delete(f.last, k)
+		}
+	}
+	if len(f.last) >= maxTrackedCallers {
+		return math.MaxInt
+	}
+	f.last[h] = now
+	return len(f.last)
 }
 
 // transient reports whether a failed attempt may succeed if repeated: no
@@ -293,16 +408,16 @@ func transient(err error) bool {
 func breakerFailure(err error) bool {
 	switch apperr.CodeOf(err) {
 	case apperr.UpstreamTimeout, apperr.UpstreamUnavailable:
-		return !errors.Is(err, errCancelled)
+		return !errors.Is(err, errCancelled) && !errors.Is(err, errBusy)
 	}
 	return false
 }
 
-// attempt makes one HTTP request, bounded by the per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, token, method, target string, body *requestBody, decode func(io.Reader) error) error {
-	if c.timeout > 0 {
+// attempt makes one HTTP request, bounded by timeout.
+func (c *Client) attempt(ctx context.Context, timeout time.Duration, token, method, target string, body *requestBody, decode func(io.Reader) error) error {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	var reqBody io.Reader
@@ -339,16 +454,25 @@ func (c *Client) attempt(ctx context.Context, token, method, target string, body
 		tooLarge.Err = fmt.Errorf("Content-Length %d: %w", resp.ContentLength, errTooLarge)
 		return tooLarge
 	}
-	respBody := io.Reader(resp.Body)
-	lr := &limitedReader{r: resp.Body, left: c.maxBytes, sizeHint: resp.ContentLength}
-	if c.maxBytes > 0 {
-		respBody = lr
+	lr := &limitedReader{r: resp.Body, left: c.maxBytes, sizeHint: resp.ContentLength, budget: c.inflight}
+	if c.maxBytes <= 0 {
+		lr.left = math.MaxInt64 / 2 // no limit; SizeHint adds one
 	}
-	if err := decode(respBody); err != nil {
+	defer lr.release()
+	busy := &apperr.Error{Code: apperr.UpstreamUnavailable, Message: "this server is busy reading other SeaTable responses; retry shortly", UpstreamStatus: resp.StatusCode}
+	// A known length is reserved whole: the decoder allocates it at once.
+	if resp.ContentLength > 0 && !lr.reserve(resp.ContentLength) {
+		busy.Err = errBusy
+		return busy
+	}
+	if err := decode(lr); err != nil {
 		switch {
 		case lr.exceeded:
 			tooLarge.Err = err
 			return tooLarge
+		case lr.busy:
+			busy.Err = fmt.Errorf("%w: %w", errBusy, err)
+			return busy
 		case ctx.Err() != nil:
 			return transportError(ctx, err)
 		}
@@ -369,12 +493,24 @@ func transportError(ctx context.Context, err error) error {
 	return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unreachable", fmt.Errorf("%w: %w", errUnreachable, err))
 }
 
+// inflightBudget is the byte budget shared by all calls' response reads.
+type inflightBudget struct {
+	sem  *semaphore.Weighted
+	used atomic.Int64 // what is reserved now, for tests and metrics
+}
+
 // limitedReader fails once more than left bytes are read, and remembers it,
-// so an oversized body is told apart from a malformed one.
+// so an oversized body is told apart from a malformed one. With a budget it
+// also reserves what it reads from the budget, in steps of reserveStep, and
+// fails (busy) when the budget is spent.
 type limitedReader struct {
 	r        io.Reader
 	left     int64
 	exceeded bool
+	budget   *inflightBudget
+	read     int64 // bytes read so far
+	held     int64 // bytes reserved from budget
+	busy     bool
 	// sizeHint is the body's announced length (-1 when unknown, as for a
 	// gzipped body), so a decoder can size its buffer once.
 	sizeHint int64
@@ -384,6 +520,33 @@ type limitedReader struct {
 func (l *limitedReader) SizeHint() int64 { return min(l.sizeHint, l.left+1) }
 
 var errTooLarge = errors.New("response body exceeds size limit")
+
+// reserveStep is the least reserved at a time, so that a body of unknown
+// length costs a semaphore operation per 64 KiB, not per read.
+const reserveStep = 64 << 10
+
+// reserve takes n more bytes from the budget.
+func (l *limitedReader) reserve(n int64) bool {
+	if l.budget == nil {
+		return true
+	}
+	if !l.budget.sem.TryAcquire(n) {
+		l.busy = true
+		return false
+	}
+	l.held += n
+	l.budget.used.Add(n)
+	return true
+}
+
+// release returns what the call reserved; the attempt calls it when done.
+func (l *limitedReader) release() {
+	if l.budget != nil && l.held > 0 {
+		l.budget.sem.Release(l.held)
+		l.budget.used.Add(-l.held)
+		l.held = 0
+	}
+}
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {
@@ -400,5 +563,9 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
+	l.read += int64(n)
+	if l.read > l.held && !l.reserve(max(l.read-l.held, reserveStep)) {
+		return 0, errBusy
+	}
 	return n, err
 }

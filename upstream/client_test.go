@@ -744,3 +744,34 @@ func TestClientConcurrentUse(t *testing.T) {
 		t.Errorf("fake saw %d calls, want %d", got, n)
 	}
 }
+
+// TestBadRequestMessagesPassOnlyWhenSafe: SeaTable's 400 messages reach
+// clients only when they read as a validation sentence; anything with a
+// URL, host name, IP address, traceback or markup is replaced by a fixed
+// message (it stays in the logged cause). The caller's token is redacted
+// after JSON decoding too: SeaTable may escape it (\u0074ok...), which the
+// raw-body redaction cannot see.
+func TestBadRequestMessagesPassOnlyWhenSafe(t *testing.T) {
+	escaped := strings.ReplaceAll(fmt.Sprintf("%+q", testToken), "t", `\u0074`)
+	escaped = escaped[1 : len(escaped)-1]
+	for body, want := range map[string]string{
+		`{"error_msg":"name invalid."}`:                                     "name invalid.",
+		`{"error_msg":"Base Budget 2024 already exists."}`:                  "Base Budget 2024 already exists.",
+		`{"error_msg":"see https://seatable.example.com/help for details"}`: "SeaTable rejected the request",
+		`{"error_msg":"upstream dtable-db.internal refused"}`:               "SeaTable rejected the request",
+		`{"error_msg":"could not connect to 10.0.3.7 port 6000"}`:           "SeaTable rejected the request",
+		`{"error_msg":"Traceback (most recent call last): File \"x.py\""}`:  "SeaTable rejected the request",
+		`{"error_msg":"<b>bad</b>"}`:                                        "SeaTable rejected the request",
+		`{"error_msg":"token ` + escaped + ` is not valid here"}`:           "token [REDACTED] is not valid here",
+	} {
+		h := newHarness(t)
+		h.fake.FailWith(400, http.Header{"Content-Type": {"application/json"}}, body)
+		ae := mustAppErr(t, h, testToken)
+		if ae.Message != want {
+			t.Errorf("%s: message %q, want %q", body, ae.Message, want)
+		}
+		if strings.Contains(ae.Error(), testToken) {
+			t.Errorf("%s: token in the error: %v", body, ae)
+		}
+	}
+}

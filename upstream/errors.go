@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +69,7 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 		// Before parsing: a message cut short must not keep half a token.
 		body = bytes.ReplaceAll(body, []byte(token), []byte("[REDACTED]"))
 	}
-	upstreamMsg := errorMessage(body)
+	upstreamMsg := errorMessage(body, token)
 	e := &apperr.Error{
 		Code:           code,
 		Message:        safeMessages[code],
@@ -76,9 +77,10 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 		Err:            &StatusError{Status: resp.StatusCode, Message: upstreamMsg},
 	}
 	// SeaTable's validation messages ("name invalid.", "Base x already
-	// exists") are what a user needs to fix the input; they are plain
-	// sentences with no secrets. Other messages stay in the logs.
-	if code == apperr.BadUserInput && upstreamMsg != "" {
+	// exists") are what a user needs to fix the input. Only those that read
+	// as such a sentence are shown; a message naming a URL, host, address or
+	// carrying a traceback stays in the logs.
+	if code == apperr.BadUserInput && validationSentence(upstreamMsg) {
 		e.Message = upstreamMsg
 	}
 	if code == apperr.RateLimited {
@@ -102,8 +104,10 @@ func (e *StatusError) Error() string {
 
 // errorMessage reads SeaTable's message as the contract orders it:
 // error_msg, error_message, detail, non_field_errors[0]. A body that is not
-// JSON (an HTML 502 page) gives "".
-func errorMessage(body []byte) string {
+// JSON (an HTML 502 page) gives "". token is redacted from the decoded text
+// as well, before it is cut short: JSON may escape it (\u0074ok...), which
+// hides it from the redaction of the raw body.
+func errorMessage(body []byte, token string) string {
 	var m struct {
 		ErrorMsg       looseString  `json:"error_msg"`
 		ErrorMessage   looseString  `json:"error_message"`
@@ -124,7 +128,38 @@ func errorMessage(body []byte) string {
 	case len(m.NonFieldErrors) > 0:
 		msg = m.NonFieldErrors[0]
 	}
+	if token != "" {
+		msg = strings.ReplaceAll(msg, token, "[REDACTED]")
+	}
 	return sanitize(msg)
+}
+
+// Patterns of text that must not reach clients from SeaTable's messages.
+var (
+	// A dotted name with a letter after the dot: host names (dtable-db.
+	// internal, seatable.example.com), also file names; "invalid." at the
+	// end of a sentence does not match.
+	hostLike = regexp.MustCompile(`[A-Za-z0-9-]\.[A-Za-z][A-Za-z0-9-]*`)
+	ipv4     = regexp.MustCompile(`\b\d{1,3}(\.\d{1,3}){3}\b`)
+	ipv6     = regexp.MustCompile(`[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}`)
+)
+
+// validationSentence reports whether a SeaTable message (already cut to 200
+// characters by sanitize) reads as a plain validation sentence that is safe
+// to show: no URL, host name, IP
+// address, e-mail address (SeaTable's internal user ids), path, markup or
+// traceback.
+func validationSentence(msg string) bool {
+	if msg == "" {
+		return false
+	}
+	lower := strings.ToLower(msg)
+	for _, bad := range []string{"://", "www.", "localhost", "traceback", "exception", "file \"", "<", ">", "@", "\\", "/"} {
+		if strings.Contains(lower, bad) {
+			return false
+		}
+	}
+	return !hostLike.MatchString(msg) && !ipv4.MatchString(msg) && !ipv6.MatchString(msg)
 }
 
 // sanitize keeps a message printable and short.
@@ -141,17 +176,22 @@ func sanitize(s string) string {
 	return s
 }
 
-// retryAfter parses Retry-After as seconds or an HTTP date.
+// maxRetryAfter clamps what SeaTable (or a proxy) asks: a larger value is
+// a mistake or an overflow (99999999999 s does not fit a Duration), and
+// clients should try again within a day anyway.
+const maxRetryAfter = 24 * time.Hour
+
+// retryAfter parses Retry-After as seconds or an HTTP date, at most a day.
 func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		return min(time.Duration(min(n, int64(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
+		return min(t.Sub(now).Round(time.Second), maxRetryAfter)
 	}
 	return 0
 }

@@ -3,8 +3,10 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -172,8 +174,10 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		var changes []string
 		c := newTestClient(t, rt, WithRetries(0), WithBreaker(3, 10*time.Second),
 			WithBreakerStateHook(func(from, to string) { changes = append(changes, from+">"+to) }))
-		for range 3 {
-			if _, err := c.ListWorkspaces(context.Background(), "tok", true); apperr.CodeOf(err) != apperr.UpstreamUnavailable {
+		// Five distinct callers fail: failures count once three of them
+		// have (DefaultBreakerCallers), so the 3rd, 4th and 5th open it.
+		for i := range 5 {
+			if _, err := c.ListWorkspaces(context.Background(), fmt.Sprint("tok-", i), true); apperr.CodeOf(err) != apperr.UpstreamUnavailable {
 				t.Fatalf("err %v, want UPSTREAM_UNAVAILABLE", err)
 			}
 		}
@@ -181,15 +185,18 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		if ae, _ := apperr.As(err); ae == nil || ae.Code != apperr.UpstreamUnavailable || !strings.Contains(ae.Message, "circuit open") {
 			t.Fatalf("open circuit: err %v, want UPSTREAM_UNAVAILABLE (circuit open)", err)
 		}
-		if calls.Load() != 3 {
-			t.Fatalf("%d upstream calls, want 3: an open circuit must not call SeaTable", calls.Load())
+		if calls.Load() != 5 {
+			t.Fatalf("%d upstream calls, want 5: an open circuit must not call SeaTable", calls.Load())
 		}
 		healthy.Store(true)
 		time.Sleep(10*time.Second + time.Millisecond) // fake clock: the open period passes
-		if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil {
-			t.Fatalf("probe after the open period: %v", err)
+		// Half-open lets breakerProbes calls through; all succeed, it closes.
+		for range breakerProbes {
+			if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil {
+				t.Fatalf("probe after the open period: %v", err)
+			}
 		}
-		if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil || calls.Load() != 5 {
+		if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil || calls.Load() != 9 {
 			t.Fatalf("after recovery: %v, %d calls", err, calls.Load())
 		}
 		if got := strings.Join(changes, " "); got != "closed>open open>half-open half-open>closed" {
@@ -261,5 +268,134 @@ func TestRetryAfter(t *testing.T) {
 		if got := retryAfter(v, now); got != want {
 			t.Errorf("Retry-After %q = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// TestHangingProbeHoldsItsSlotBriefly: a half-open breaker lets more than
+// one probe through, and a probe whose call hangs gives its slot back after
+// the probe deadline (half the attempt timeout), not the full timeout.
+func TestHangingProbeHoldsItsSlotBriefly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var down atomic.Bool
+		down.Store(true)
+		rt := func(r *http.Request) (*http.Response, error) {
+			switch {
+			case r.Header.Get("Authorization") == "Token hangs":
+				<-r.Context().Done()
+				return nil, r.Context().Err()
+			case down.Load():
+				return reply(503, ""), nil
+			}
+			return reply(200, okBody), nil
+		}
+		c := newTestClient(t, rt, WithRetries(0), WithTimeout(10*time.Second), WithBreaker(1, 10*time.Second), WithBreakerCallers(1))
+		if _, err := c.ListWorkspaces(context.Background(), "tok", true); err == nil {
+			t.Fatal("want the 503")
+		}
+		down.Store(false)
+		time.Sleep(10*time.Second + time.Millisecond) // the open period passes
+		start := time.Now()
+		hung := make(chan error, 1)
+		go func() { _, err := c.ListWorkspaces(context.Background(), "hangs", true); hung <- err }()
+		synctest.Wait() // the hanging probe holds one slot
+		for i := range breakerProbes - 1 {
+			if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil {
+				t.Fatalf("probe %d beside a hanging one: %v", i+2, err)
+			}
+		}
+		err := <-hung
+		if apperr.CodeOf(err) != apperr.UpstreamTimeout {
+			t.Fatalf("hanging probe: %v, want UPSTREAM_TIMEOUT", err)
+		}
+		if d := time.Since(start); d != 5*time.Second {
+			t.Fatalf("the hanging probe held its slot %v, want 5s (half the 10s timeout)", d)
+		}
+	})
+}
+
+// TestOneCallerCannotOpenTheBreaker: one token whose calls fail (its own
+// 503s) leaves the breaker closed for the others; failures of three
+// distinct callers open it.
+func TestOneCallerCannotOpenTheBreaker(t *testing.T) {
+	rt := func(r *http.Request) (*http.Response, error) {
+		if strings.HasPrefix(r.Header.Get("Authorization"), "Token bad") {
+			return reply(503, ""), nil
+		}
+		return reply(200, okBody), nil
+	}
+	c := newTestClient(t, rt, WithRetries(0), WithBreaker(5, time.Minute))
+	for range 20 {
+		if _, err := c.ListWorkspaces(context.Background(), "bad", true); apperr.CodeOf(err) != apperr.UpstreamUnavailable {
+			t.Fatalf("bad: %v", err)
+		}
+		if _, err := c.ListWorkspaces(context.Background(), "good", true); err != nil {
+			t.Fatalf("good, after bad's failures: %v", err)
+		}
+	}
+	// With "bad", bad-0 and bad-1 three callers have failed; from then
+	// on failures count, and five in a row open the breaker.
+	for i := range 7 {
+		_, _ = c.ListWorkspaces(context.Background(), fmt.Sprint("bad-", i), true)
+	}
+	if st := c.breaker.State().String(); st != "open" {
+		t.Fatalf("breaker %s after failures of several callers, want open", st)
+	}
+}
+
+// TestInflightBytesBounded: while one call holds most of the in-flight byte
+// budget (a large response it is still reading), another call that would
+// go over fails at once with UPSTREAM_UNAVAILABLE instead of adding to the
+// heap; that failure is this server's load, so it leaves the circuit
+// breaker closed; once the first call ends its bytes are free again.
+func TestInflightBytesBounded(t *testing.T) {
+	const budget = 1 << 20
+	release := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := `{"workspace_list":[]}` + strings.Repeat(" ", 700<<10)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		if r.Header.Get("Authorization") != "Token holder" {
+			_, _ = w.Write([]byte(body))
+			return
+		}
+		// Send half, then hang: the client has reserved the whole length.
+		_, _ = w.Write([]byte(body[:len(body)/2]))
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = w.Write([]byte(body[len(body)/2:]))
+	}))
+	defer srv.Close()
+	var states []string
+	c, err := New(srv.URL, WithMaxInflightBytes(budget), WithRetries(0),
+		WithBreaker(1, time.Minute), WithBreakerStateHook(func(_, to string) { states = append(states, to) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := make(chan error, 1)
+	go func() {
+		_, err := c.ListWorkspaces(context.Background(), "holder", true)
+		holder <- err
+	}()
+	defer close(release)
+	// The holder reserves its whole length once its headers arrive.
+	for deadline := time.Now().Add(5 * time.Second); c.inflight.used.Load() < 700<<10; {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder never reserved its response")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_, err = c.ListWorkspaces(context.Background(), "other", true)
+	if ae, ok := apperr.As(err); !ok || ae.Code != apperr.UpstreamUnavailable || !strings.Contains(ae.Message, "busy") {
+		t.Fatalf("while 700 KiB of a 1 MiB budget were held: %v, want UPSTREAM_UNAVAILABLE (busy)", err)
+	}
+	release <- struct{}{}
+	if err := <-holder; err != nil {
+		t.Fatalf("holder: %v", err)
+	}
+	if _, err := c.ListWorkspaces(context.Background(), "other", true); err != nil {
+		t.Fatalf("after the holder finished: %v", err)
+	}
+	if len(states) != 0 {
+		t.Fatalf("breaker changed state %v: a busy refusal is not SeaTable failing", states)
 	}
 }

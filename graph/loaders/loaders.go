@@ -14,9 +14,6 @@ package loaders
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,6 +26,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -590,6 +588,10 @@ func (l *Loaders) SetFields(f upstream.Fields) {
 	l.mu.Unlock()
 }
 
+// OwnToken reports whether the request carries a usable token of its own
+// (not the server's fallback token).
+func (l *Loaders) OwnToken() bool { return l.authErr == nil && l.token != "" && !l.fallback }
+
 // CallerHash returns an HMAC of the request's token under key, so that work
 // can be shared between requests of the same caller without keeping the
 // token; ok is false when the request has no usable token.
@@ -597,9 +599,7 @@ func (l *Loaders) CallerHash(key []byte) (string, bool) {
 	if l.authErr != nil || l.token == "" {
 		return "", false
 	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(l.token))
-	return hex.EncodeToString(m.Sum(nil)), true
+	return tokenhash.Sum(key, l.token), true
 }
 
 // Snapshot returns this request's memoised workspace list with its indexes,

@@ -8,7 +8,9 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Code is a stable, machine-readable error class. Clients switch on it, so
@@ -75,4 +77,21 @@ func CodeOf(err error) Code {
 		return e.Code
 	}
 	return Internal
+}
+
+// maxEcho is the most of a client's input a message quotes back.
+const maxEcho = 40
+
+// Echo quotes a client's input for a message, cut to 40 bytes (on a rune
+// boundary) with "…" when longer: a message, and the log line that may
+// carry it, must not grow with what the client sent.
+func Echo(s string) string {
+	if len(s) <= maxEcho {
+		return strconv.Quote(s)
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
 }

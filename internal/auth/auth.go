@@ -18,7 +18,14 @@ const MaxTokenLength = 2048
 // (scheme case-insensitive). It returns "" and no error when the request has
 // no such header; callers decide what an anonymous request may do (use the
 // server's fallback token, or refuse).
+//
+// More than one Authorization header is refused: which one counts would be
+// ours to guess, and a proxy in front that checks the other one would
+// disagree with us about who the caller is.
 func Token(h http.Header) (string, error) {
+	if len(h.Values("Authorization")) > 1 {
+		return "", apperr.New(apperr.Unauthenticated, "send one Authorization header, not several")
+	}
 	v := strings.TrimSpace(h.Get("Authorization"))
 	if v == "" {
 		return "", nil

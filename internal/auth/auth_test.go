@@ -46,3 +46,14 @@ func TestToken(t *testing.T) {
 		}
 	}
 }
+
+// TestSeveralAuthorizationHeaders: two headers are refused, whether they
+// agree or not (before, the first won silently).
+func TestSeveralAuthorizationHeaders(t *testing.T) {
+	for _, values := range [][]string{{"Token a", "Token b"}, {"Token a", "Token a"}, {"Token a", ""}} {
+		_, err := Token(http.Header{"Authorization": values})
+		if apperr.CodeOf(err) != apperr.Unauthenticated {
+			t.Errorf("%q: %v, want UNAUTHENTICATED", values, err)
+		}
+	}
+}

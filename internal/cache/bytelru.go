@@ -4,14 +4,17 @@ import (
 	"container/list"
 	"sync"
 	"time"
-
-	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-// byteLRU is the in-process store: least recently used entries go first once
-// the estimated bytes exceed the bound; expired entries are dropped on read.
-type byteLRU struct {
-	max int64
+// byteLRU is the in-process store of every cache in this package (answers,
+// persisted queries, parsed documents): least recently used entries go first
+// once the estimated bytes exceed the bound, or the entries exceed maxItems
+// when that is set; expired entries are dropped on read. Bounding by bytes
+// rather than entries is what keeps a flood of large entries from growing
+// the heap.
+type byteLRU[V any] struct {
+	max      int64
+	maxItems int // 0: no bound on the number of entries
 
 	mu    sync.Mutex
 	used  int64
@@ -19,34 +22,37 @@ type byteLRU struct {
 	items map[string]*list.Element
 }
 
-type lruEntry struct {
+type lruEntry[V any] struct {
 	key     string
-	list    *upstream.WorkspaceList
+	value   V
 	size    int64
-	expires time.Time
+	expires time.Time // zero: never
 }
 
-func newByteLRU(maxBytes int64) *byteLRU {
-	return &byteLRU{max: maxBytes, order: list.New(), items: map[string]*list.Element{}}
+func newByteLRU[V any](maxBytes int64) *byteLRU[V] {
+	return &byteLRU[V]{max: maxBytes, order: list.New(), items: map[string]*list.Element{}}
 }
 
-func (c *byteLRU) get(key string, now time.Time) (*upstream.WorkspaceList, bool) {
+func (c *byteLRU[V]) get(key string, now time.Time) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var zero V
 	el, ok := c.items[key]
 	if !ok {
-		return nil, false
+		return zero, false
 	}
-	e := el.Value.(*lruEntry)
-	if !now.Before(e.expires) {
+	e := el.Value.(*lruEntry[V])
+	if !e.expires.IsZero() && !now.Before(e.expires) {
 		c.drop(el)
-		return nil, false
+		return zero, false
 	}
 	c.order.MoveToFront(el)
-	return e.list, true
+	return e.value, true
 }
 
-func (c *byteLRU) add(key string, l *upstream.WorkspaceList, size int64, expires time.Time) {
+// add stores value at an estimated cost of size bytes until expires (zero:
+// until evicted). An entry larger than the whole bound is not stored.
+func (c *byteLRU[V]) add(key string, value V, size int64, expires time.Time) {
 	if size > c.max {
 		return
 	}
@@ -55,14 +61,14 @@ func (c *byteLRU) add(key string, l *upstream.WorkspaceList, size int64, expires
 	if el, ok := c.items[key]; ok {
 		c.drop(el)
 	}
-	c.items[key] = c.order.PushFront(&lruEntry{key: key, list: l, size: size, expires: expires})
+	c.items[key] = c.order.PushFront(&lruEntry[V]{key: key, value: value, size: size, expires: expires})
 	c.used += size
-	for c.used > c.max {
+	for c.used > c.max || (c.maxItems > 0 && c.order.Len() > c.maxItems) {
 		c.drop(c.order.Back())
 	}
 }
 
-func (c *byteLRU) remove(key string) {
+func (c *byteLRU[V]) remove(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[key]; ok {
@@ -71,14 +77,14 @@ func (c *byteLRU) remove(key string) {
 }
 
 // bytes returns the estimated size of what is stored.
-func (c *byteLRU) bytes() int64 {
+func (c *byteLRU[V]) bytes() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.used
 }
 
-func (c *byteLRU) drop(el *list.Element) {
-	e := el.Value.(*lruEntry)
+func (c *byteLRU[V]) drop(el *list.Element) {
+	e := el.Value.(*lruEntry[V])
 	c.order.Remove(el)
 	delete(c.items, e.key)
 	c.used -= e.size

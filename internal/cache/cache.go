@@ -8,15 +8,13 @@ package cache
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -72,7 +70,7 @@ type Cache struct {
 	ttl   time.Duration
 	stats Stats
 	now   func() time.Time
-	local *byteLRU
+	local *byteLRU[*upstream.WorkspaceList]
 	// processKey keys the in-process entries; the shared store uses a key
 	// kept in Redis, so that replicas find each other's entries.
 	processKey []byte
@@ -86,7 +84,7 @@ type Cache struct {
 func New(next Upstream, o Options) *Cache {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	c := &Cache{next: next, ttl: o.TTL, stats: o.Stats, local: newByteLRU(o.MaxBytes), processKey: key}
+	c := &Cache{next: next, ttl: o.TTL, stats: o.Stats, local: newByteLRU[*upstream.WorkspaceList](o.MaxBytes), processKey: key}
 	if c.stats == nil {
 		c.stats = &Counters{}
 	}
@@ -197,11 +195,7 @@ func (c *Cache) localKey(token string, detail bool) string {
 	return tokenHash(c.processKey, token) + callSuffix(detail)
 }
 
-func tokenHash(key []byte, token string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(token))
-	return hex.EncodeToString(m.Sum(nil))
-}
+func tokenHash(key []byte, token string) string { return tokenhash.Sum(key, token) }
 
 func callSuffix(detail bool) string {
 	if detail {

@@ -249,12 +249,12 @@ func TestRedisDownServesFromUpstream(t *testing.T) {
 	c.Invalidate(ctx, "alice") // must not fail or hang either
 
 	// Persisted queries degrade to misses.
-	p := NewPersistedQueries(10, rc)
+	p := NewPersistedQueries(APQOptions{MaxEntries: 10, MaxBytes: 1 << 20, Redis: rc})
 	p.Add(ctx, "h", "{ x }")
 	if q, ok := p.Get(ctx, "h"); !ok || q != "{ x }" {
 		t.Fatal("in-process APQ copy must survive Redis being down")
 	}
-	if _, ok := NewPersistedQueries(10, rc).Get(ctx, "h"); ok {
+	if _, ok := NewPersistedQueries(APQOptions{MaxEntries: 10, MaxBytes: 1 << 20, Redis: rc}).Get(ctx, "h"); ok {
 		t.Fatal("a fresh replica cannot know the query while Redis is down")
 	}
 }
@@ -262,12 +262,48 @@ func TestRedisDownServesFromUpstream(t *testing.T) {
 func TestPersistedQueriesShared(t *testing.T) {
 	ctx := context.Background()
 	_, rc := newRedis(t)
-	a, b := NewPersistedQueries(10, rc), NewPersistedQueries(10, rc)
+	a, b := NewPersistedQueries(APQOptions{MaxEntries: 10, MaxBytes: 1 << 20, Redis: rc}), NewPersistedQueries(APQOptions{MaxEntries: 10, MaxBytes: 1 << 20, Redis: rc})
 	if _, ok := b.Get(ctx, "h1"); ok {
 		t.Fatal("unknown hash found")
 	}
 	a.Add(ctx, "h1", "{ workspaces { id } }")
 	if q, ok := b.Get(ctx, "h1"); !ok || q != "{ workspaces { id } }" {
 		t.Fatalf("b.Get = %q %v", q, ok)
+	}
+}
+
+// TestPersistedQueriesBoundedByBytes: the in-process store holds at most
+// MaxBytes of queries, texts over MaxQueryBytes are never stored, and one
+// replica writes at most MaxBytes of text to Redis per window, with a TTL,
+// so an APQ flood cannot fill Redis and evict keys the server needs.
+func TestPersistedQueriesBoundedByBytes(t *testing.T) {
+	ctx := context.Background()
+	_, rc := newRedis(t)
+	p := NewPersistedQueries(APQOptions{MaxBytes: 4 << 10, MaxQueryBytes: 1 << 10, Redis: rc})
+	p.Add(ctx, "huge", strings.Repeat("x", 2<<10))
+	if _, ok := p.Get(ctx, "huge"); ok {
+		t.Fatal("a query over MaxQueryBytes was stored")
+	}
+	for i := range 20 {
+		p.Add(ctx, "h"+strconv.Itoa(i), strings.Repeat("y", 1000))
+	}
+	if used := p.bytes(); used > 4<<10 {
+		t.Fatalf("in process: %d bytes, want at most 4 KiB", used)
+	}
+	keys, err := rc.Keys(ctx, prefix+"apq:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 4 {
+		t.Fatalf("%d queries in Redis, want the 4 that fit the 4 KiB budget", len(keys))
+	}
+	for _, k := range keys {
+		if ttl := rc.TTL(ctx, k).Val(); ttl <= 0 || ttl > apqTTL {
+			t.Fatalf("%s has TTL %v", k, ttl)
+		}
+	}
+	// A fresh replica finds a query written within the budget.
+	if _, ok := NewPersistedQueries(APQOptions{MaxBytes: 4 << 10, Redis: rc}).Get(ctx, "h0"); !ok {
+		t.Fatal("a query within the budget was not shared")
 	}
 }

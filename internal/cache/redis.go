@@ -103,6 +103,17 @@ func (s *redisStore) key(ctx context.Context) ([]byte, bool) {
 	return k, true
 }
 
+// SharedKey is the HMAC key all replicas share through Redis
+// (sgql:hmac-key), for anything that must hash a token the same way on
+// every replica (rate limits).
+type SharedKey struct{ s *redisStore }
+
+// NewSharedKey reads (or creates) the key through rc, on first use.
+func NewSharedKey(rc *redis.Client) *SharedKey { return &SharedKey{s: newRedisStore(rc, 0)} }
+
+// Get returns the key; ok is false while Redis cannot be reached.
+func (k *SharedKey) Get(ctx context.Context) ([]byte, bool) { return k.s.key(ctx) }
+
 // entryKey returns the key of the token's answer to the call at the
 // token's current generation; ok is false when Redis cannot be used.
 func (s *redisStore) entryKey(ctx context.Context, token string, detail bool) (string, bool) {

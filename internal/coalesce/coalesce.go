@@ -7,10 +7,7 @@ package coalesce
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -18,6 +15,7 @@ import (
 	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -156,9 +154,7 @@ func (c *Coalescer) Invalidate(ctx context.Context, token string) {
 }
 
 func (c *Coalescer) tokenKey(token string) string {
-	m := hmac.New(sha256.New, c.key)
-	m.Write([]byte(token))
-	return hex.EncodeToString(m.Sum(nil)) + "|"
+	return tokenhash.Sum(c.key, token) + "|"
 }
 
 func (c *Coalescer) callKey(ctx context.Context, token string, detail bool) string {

@@ -26,6 +26,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,9 @@ type Options struct {
 	// MaxBatch caps the operations of a batch (a JSON array body); 0 turns
 	// batching off (an array is then a bad request).
 	MaxBatch int
+	// MaxQueryBytes caps the query text (POST body or GET parameter);
+	// longer ones get 413 before anything parses, caches or persists them.
+	MaxQueryBytes int
 }
 
 // Handler wraps next, gqlgen's handler for the GraphQL endpoint.
@@ -70,21 +74,20 @@ func Handler(next http.Handler, o Options) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		case http.MethodGet:
-			if msg := checkGET(r); msg != "" {
-				writeError(w, r, http.StatusBadRequest, msg)
+			if status, msg := checkGET(r, o.MaxQueryBytes); status != 0 {
+				writeError(w, r, status, msg)
 				return
 			}
 		case http.MethodPost:
 			raw, status, msg := readPOST(w, r, o.MaxBodyBytes)
 			if status == 0 && isArray(raw) {
-				serveBatch(w, r, raw, next, o.MaxBatch)
+				serveBatch(w, r, raw, next, o.MaxBatch, o.MaxQueryBytes)
 				return
 			}
 			if status == 0 {
-				msg = checkParams(raw)
-				status = http.StatusBadRequest
+				status, msg = checkParams(raw, o.MaxQueryBytes)
 			}
-			if msg != "" {
+			if status != 0 {
 				writeError(w, r, status, msg)
 				return
 			}
@@ -99,18 +102,30 @@ func Handler(next http.Handler, o Options) http.Handler {
 	})
 }
 
-// checkGET validates the URL parameters of a GET request.
-func checkGET(r *http.Request) string {
+// checkGET validates the URL parameters of a GET request; it returns a
+// non-zero status when the request must be refused.
+func checkGET(r *http.Request, maxQuery int) (int, string) {
 	q := r.URL.Query()
 	for _, k := range []string{"variables", "extensions"} {
 		if v := q.Get(k); v != "" && !isJSONObject([]byte(v)) {
-			return k + " must be a JSON object"
+			return http.StatusBadRequest, k + " must be a JSON object"
 		}
 	}
 	if strings.TrimSpace(q.Get("query")) == "" && !persisted([]byte(q.Get("extensions"))) && q.Get("documentId") == "" && q.Get("doc_id") == "" {
-		return "missing query parameter"
+		return http.StatusBadRequest, "missing query parameter"
 	}
-	return ""
+	if maxQuery > 0 && len(q.Get("query")) > maxQuery {
+		return http.StatusRequestEntityTooLarge, queryTooLarge(maxQuery)
+	}
+	return 0, ""
+}
+
+// queryTooLarge is the answer to a query over MAX_QUERY_BYTES. 413, like a
+// body over MAX_BODY_BYTES: GraphQL-over-HTTP clients treat any 4xx with a
+// JSON "errors" list as a request error, and 413 tells a person reading
+// logs exactly what happened.
+func queryTooLarge(maxQuery int) string {
+	return fmt.Sprintf("query exceeds the limit of %d bytes", maxQuery)
 }
 
 // readPOST reads a POST body within the size limit, puts it back on r for
@@ -137,13 +152,20 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, i
 		// Also catches chunked bodies, which declare no length.
 		body = http.MaxBytesReader(w, r.Body, maxBytes)
 	}
-	raw, err := io.ReadAll(body)
-	if err != nil {
+	// Sized from Content-Length once it is known to be within the limit, so
+	// a large body is read in one allocation rather than several copies.
+	size := int64(512)
+	if maxBytes > 0 && r.ContentLength > 0 {
+		size = r.ContentLength + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err := buf.ReadFrom(body); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, http.StatusRequestEntityTooLarge, tooLarge
 		}
 		return nil, http.StatusBadRequest, "could not read the request body"
 	}
+	raw := buf.Bytes()
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	r.ContentLength = int64(len(raw))
 	return raw, 0, ""
@@ -185,7 +207,7 @@ func BatchFrom(ctx context.Context) *Batch {
 // answers, each produced as if it had come alone (same checks, same status
 // handling), in order. The HTTP status is 200 unless the batch itself is
 // unusable.
-func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Handler, maxBatch int) {
+func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Handler, maxBatch, maxQuery int) {
 	if maxBatch <= 0 {
 		writeError(w, r, http.StatusBadRequest, "batched requests (a JSON array) are turned off (MAX_BATCH=0): send one operation per request")
 		return
@@ -213,7 +235,7 @@ func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Ha
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = append(out, serveOne(ctx, r, item, next)...)
+		out = append(out, serveOne(ctx, r, item, next, maxQuery)...)
 	}
 	out = append(out, ']')
 	w.Header().Set("Content-Type", ResponseType(r)+"; charset=utf-8")
@@ -222,10 +244,10 @@ func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Ha
 }
 
 // serveOne runs one element of a batch and returns its answer's body.
-func serveOne(ctx context.Context, r *http.Request, item []byte, next http.Handler) []byte {
+func serveOne(ctx context.Context, r *http.Request, item []byte, next http.Handler, maxQuery int) []byte {
 	rec := &recorder{header: http.Header{}}
-	if msg := checkParams(item); msg != "" {
-		writeError(rec, r, http.StatusBadRequest, msg)
+	if status, msg := checkParams(item, maxQuery); status != 0 {
+		writeError(rec, r, status, msg)
 		return bytes.TrimSpace(rec.body.Bytes())
 	}
 	sub := r.Clone(ctx)
@@ -259,52 +281,119 @@ func (w *recorder) Write(p []byte) (int, error) { return w.body.Write(p) }
 func (w *recorder) WriteHeader(int)             {}
 
 // checkParams validates a POST body as GraphQL-over-HTTP request
-// parameters, so that gqlgen only ever sees well-formed ones.
-func checkParams(raw []byte) string {
+// parameters, so that gqlgen only ever sees well-formed ones; it returns a
+// non-zero status when the request must be refused.
+func checkParams(raw []byte, maxQuery int) (int, string) {
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return "empty request body: send {\"query\": \"...\"}"
+		return http.StatusBadRequest, "empty request body: send {\"query\": \"...\"}"
 	}
 	if !utf8.Valid(raw) {
-		return "request body is not valid UTF-8"
+		return http.StatusBadRequest, "request body is not valid UTF-8"
 	}
-	var p struct {
-		DocumentID    json.RawMessage `json:"documentId"`
-		DocID         json.RawMessage `json:"doc_id"`
-		Query         json.RawMessage `json:"query"`
-		OperationName json.RawMessage `json:"operationName"`
-		Variables     json.RawMessage `json:"variables"`
-		Extensions    json.RawMessage `json:"extensions"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&p); err != nil {
-		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return "request body must be a JSON object"
-		}
-		return "request body is not valid JSON"
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return "request body has data after the JSON object"
+	p, msg := decodeParams(raw)
+	if msg != "" {
+		return http.StatusBadRequest, msg
 	}
 	if !isNullOr(p.OperationName, '"') {
-		return "operationName must be a string"
+		return http.StatusBadRequest, "operationName must be a string"
 	}
 	if !isNullOr(p.Variables, '{') || !isNullOr(p.Extensions, '{') {
-		return "variables and extensions must be JSON objects"
+		return http.StatusBadRequest, "variables and extensions must be JSON objects"
 	}
 	if !isNullOr(p.Query, '"') {
-		return "query must be a string"
+		return http.StatusBadRequest, "query must be a string"
+	}
+	// An escape stands for at least one byte and takes at most six (\uXXXX),
+	// so a text this long is over the limit without decoding it: a flood of
+	// megabyte queries costs one scan each.
+	if maxQuery > 0 && len(p.Query) > 6*maxQuery+2 {
+		return http.StatusRequestEntityTooLarge, queryTooLarge(maxQuery)
 	}
 	if !isNullOr(p.DocumentID, '"') || !isNullOr(p.DocID, '"') {
-		return "documentId and doc_id must be strings"
+		return http.StatusBadRequest, "documentId and doc_id must be strings"
 	}
 	var query, docID, relayID string
 	_ = json.Unmarshal(p.Query, &query) // absent or null leaves it empty
 	_ = json.Unmarshal(p.DocumentID, &docID)
 	_ = json.Unmarshal(p.DocID, &relayID)
 	if strings.TrimSpace(query) == "" && !persisted(p.Extensions) && docID == "" && relayID == "" {
-		return "query must be a non-empty string (or send the documentId of a trusted document)"
+		return http.StatusBadRequest, "query must be a non-empty string (or send the documentId of a trusted document)"
 	}
-	return ""
+	if maxQuery > 0 && len(query) > maxQuery {
+		return http.StatusRequestEntityTooLarge, queryTooLarge(maxQuery)
+	}
+	return 0, ""
+}
+
+// params are the request parameters as sent, still encoded: the
+// GraphQL-over-HTTP four, and the persisted-document ids (documentId, and
+// Relay's doc_id).
+type params struct {
+	Query, OperationName, Variables, Extensions, DocumentID, DocID json.RawMessage
+}
+
+// decodeParams reads the body's top-level object strictly: gqlgen decodes
+// it with encoding/json, which matches keys case-insensitively and lets a
+// later duplicate win, so {"query": A, "QUERY": B} would run B while a proxy
+// or log that reads "query" sees A. Here each known name must be spelt
+// exactly and appear once; other keys are ignored, as the spec asks.
+func decodeParams(raw []byte) (params, string) {
+	var p params
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil {
+		return p, "request body is not valid JSON"
+	} else if t != json.Delim('{') {
+		return p, "request body must be a JSON object"
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return p, "request body is not valid JSON"
+		}
+		key, _ := t.(string)
+		var dst *json.RawMessage
+		switch key {
+		case "query":
+			dst = &p.Query
+		case "operationName":
+			dst = &p.OperationName
+		case "variables":
+			dst = &p.Variables
+		case "extensions":
+			dst = &p.Extensions
+		case "documentId":
+			dst = &p.DocumentID
+		case "doc_id":
+			dst = &p.DocID
+		default:
+			for _, known := range []string{"query", "operationName", "variables", "extensions", "documentId", "doc_id"} {
+				if strings.EqualFold(key, known) {
+					return p, "request parameter names are case-sensitive: use " + known
+				}
+			}
+		}
+		if dst != nil {
+			if seen[key] {
+				return p, "request body has " + key + " twice"
+			}
+			seen[key] = true
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return p, "request body is not valid JSON"
+		}
+		if dst != nil {
+			*dst = v
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return p, "request body is not valid JSON"
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return p, "request body has data after the JSON object"
+	}
+	return p, ""
 }
 
 // persisted reports whether extensions name a persisted query (APQ), which
@@ -362,8 +451,8 @@ type errorBody struct {
 }
 
 type errorEntry struct {
-	Message    string            `json:"message"`
-	Extensions map[string]string `json:"extensions"`
+	Message    string         `json:"message"`
+	Extensions map[string]any `json:"extensions"`
 }
 
 // writeError answers a request that never reached GraphQL execution: no
@@ -382,7 +471,19 @@ func writeErrorCode(w http.ResponseWriter, r *http.Request, status int, msg stri
 	w.Header().Set("Content-Type", ResponseType(r)+"; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: msg, Extensions: map[string]string{"code": string(code)}}}})
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: msg, Extensions: map[string]any{"code": string(code)}}}})
+}
+
+// WriteRateLimited answers a request refused by a rate limit: 429 with
+// Retry-After, code RATE_LIMITED and extensions.retryAfter in whole
+// seconds (at least 1), as for SeaTable's own 429.
+func WriteRateLimited(w http.ResponseWriter, r *http.Request, retryAfter time.Duration) {
+	secs := max(int((retryAfter+time.Second-1)/time.Second), 1)
+	w.Header().Set("Content-Type", ResponseType(r)+"; charset=utf-8")
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	w.WriteHeader(http.StatusTooManyRequests)
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: "rate limit reached: retry later",
+		Extensions: map[string]any{"code": string(apperr.RateLimited), "retryAfter": secs}}}})
 }
 
 // rewriter passes gqlgen's successful responses straight through and holds
@@ -447,10 +548,45 @@ func (w *rewriter) finish() {
 	case status == http.StatusUnprocessableEntity:
 		status = http.StatusBadRequest
 	}
-	body := withoutNullData(w.held.Bytes())
+	body := withCodes(withoutNullData(w.held.Bytes()))
 	w.Header().Del("Content-Length")
 	w.ResponseWriter.WriteHeader(status)
 	_, _ = w.ResponseWriter.Write(body)
+}
+
+// withCodes gives every error of a request-error response an
+// extensions.code (BAD_USER_INPUT where gqlgen set none, as for its
+// answer to a mutation over GET): clients switch on the code.
+func withCodes(body []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	var errs []map[string]any
+	if json.Unmarshal(m["errors"], &errs) != nil {
+		return body
+	}
+	changed := false
+	for _, e := range errs {
+		ext, _ := e["extensions"].(map[string]any)
+		if ext == nil {
+			ext = map[string]any{}
+			e["extensions"] = ext
+		}
+		if _, ok := ext["code"]; !ok {
+			ext["code"] = string(apperr.BadUserInput)
+			changed = true
+		}
+	}
+	if !changed {
+		return body
+	}
+	m["errors"], _ = json.Marshal(errs)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // withoutNullData drops `"data": null` from a request-error response: the

@@ -1,9 +1,11 @@
 package gqlhttp
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +44,7 @@ func TestStatusRewrites(t *testing.T) {
 	}{
 		{"request error as application/json -> 200", fixed(422, MediaJSON, reqErr), "POST", "/graphql", `{"query":"{"}`, 200, `{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}]}`, ""},
 		{"request error as graphql-response+json stays 400", fixed(400, MediaGraphQLResponse, reqErr), "POST", "/graphql", `{"query":"{"}`, 400, `{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}]}`, ""},
-		{"mutation over GET -> 405", fixed(406, MediaJSON, `{"errors":[{"message":"GET requests only allow query operations"}],"data":null}`), "GET", "/graphql?query=mutation%7Bx%7D", "", 405, `{"errors":[{"message":"GET requests only allow query operations"}]}`, "POST"},
+		{"mutation over GET -> 405", fixed(406, MediaJSON, `{"errors":[{"message":"GET requests only allow query operations"}],"data":null}`), "GET", "/graphql?query=mutation%7Bx%7D", "", 405, `{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"GET requests only allow query operations"}]}`, "POST"},
 		{"success passes through untouched", fixed(200, MediaJSON, `{"data":null,"errors":[]}`), "POST", "/graphql", `{"query":"{a}"}`, 200, `{"data":null,"errors":[]}`, ""},
 	}
 	for _, tc := range cases {
@@ -91,7 +93,7 @@ func TestCheckParams(t *testing.T) {
 		`{"query":"{a}"}{"query":"{b}"}`:                                    "request body has data after the JSON object",
 		`{"query":"{a}","variables":{"x":1}}`:                               "",
 	} {
-		if got := checkParams([]byte(body)); !strings.Contains(got, want) || (want == "" && got != "") {
+		if _, got := checkParams([]byte(body), 0); !strings.Contains(got, want) || (want == "" && got != "") {
 			t.Errorf("%q: %q, want %q", body, got, want)
 		}
 	}
@@ -139,5 +141,41 @@ func TestBodyLimit(t *testing.T) {
 	}
 	if rec := serve(h, "POST", "/graphql", MediaJSON, body[:len(body)-30]+`"}}`); rec.Code != 200 {
 		t.Fatalf("under the limit: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A query over MaxQueryBytes is refused with 413 before gqlgen sees it, over
+// POST and GET alike; one at the limit passes.
+func TestMaxQueryBytes(t *testing.T) {
+	h := Handler(fixed(200, MediaJSON, `{"data":{}}`), Options{MaxQueryBytes: 16})
+	atLimit, over := "{a                }"[:16], "{a                }"[:17]
+	for q, want := range map[string]int{atLimit: 200, over: 413} {
+		body, _ := json.Marshal(map[string]string{"query": q})
+		rec := serve(h, "POST", "/graphql", MediaJSON, string(body))
+		if rec.Code != want {
+			t.Errorf("POST %d bytes: %d %s, want %d", len(q), rec.Code, rec.Body, want)
+		}
+		if want == 413 && !strings.Contains(rec.Body.String(), "query exceeds the limit of 16 bytes") {
+			t.Errorf("413 body: %s", rec.Body)
+		}
+		if rec := serve(h, "GET", "/graphql?query="+url.QueryEscape(q), "", ""); rec.Code != want {
+			t.Errorf("GET %d bytes: %d, want %d", len(q), rec.Code, want)
+		}
+	}
+}
+
+// TestStrictParams: parameter names are exact and appear once (gqlgen's
+// encoding/json would match "QUERY" and let a later duplicate win).
+func TestStrictParams(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"query":"{a}","QUERY":"{b}"}`:                 "case-sensitive",
+		`{"query":"{a}","query":"{b}"}`:                 "query twice",
+		`{"Variables":{},"query":"{a}"}`:                "case-sensitive",
+		`{"query":"{a}","variables":{},"variables":{}}`: "variables twice",
+		`{"query":"{a}","other":1,"other":2}`:           "",
+	} {
+		if _, got := checkParams([]byte(body), 0); !strings.Contains(got, want) || (want == "" && got != "") {
+			t.Errorf("%s: %q, want %q", body, got, want)
+		}
 	}
 }

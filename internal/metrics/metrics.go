@@ -123,7 +123,9 @@ func (m *Metrics) InFlight(next http.Handler) http.Handler {
 // Operation records one GraphQL operation. name is the client-chosen
 // operation name ("" when anonymous); parsed is false when the document did
 // not parse or validate; code is "" on success, otherwise the first error's
-// extensions.code.
+// extensions.code. A name of Other is counted as such without taking one of
+// the MaxOperations labels (callers pass it for requests that may not
+// name operations in metrics).
 func (m *Metrics) Operation(name string, parsed bool, code string, d time.Duration) {
 	if m == nil {
 		return
@@ -133,6 +135,8 @@ func (m *Metrics) Operation(name string, parsed bool, code string, d time.Durati
 	case !parsed:
 	case name == "":
 		op = Anonymous
+	case name == Other:
+		op = Other
 	default:
 		op = m.operationNames.value(name)
 	}

@@ -39,6 +39,10 @@ type Store struct {
 	ttl       time.Duration
 	hashKey   []byte
 	partition func(ctx context.Context) string
+	// OnReplay, if set, learns about every replayed response (its
+	// operation name and how long the replay took): a replay skips
+	// GraphQL, so metrics and request logs would not see it otherwise.
+	OnReplay func(ctx context.Context, operation string, d time.Duration)
 
 	mu    sync.Mutex
 	used  int64
@@ -50,6 +54,7 @@ type entry struct {
 	key         string
 	from        weak.Pointer[upstream.WorkspaceList]
 	detail      bool
+	operation   string
 	contentType string
 	body        []byte
 	expires     time.Time
@@ -67,9 +72,10 @@ func New(maxBytes int64, ttl time.Duration, partition func(ctx context.Context) 
 
 // outcome is filled in by the GraphQL layer for a response worth keeping.
 type outcome struct {
-	mu     sync.Mutex
-	from   *upstream.WorkspaceList
-	detail bool
+	mu        sync.Mutex
+	from      *upstream.WorkspaceList
+	detail    bool
+	operation string
 }
 
 type outcomeKey struct{}
@@ -77,10 +83,12 @@ type outcomeKey struct{}
 // Report marks the request's response as replayable: it was computed,
 // without errors, from list alone (fetched with detail). The GraphQL layer
 // calls it; outside Middleware it does nothing.
-func Report(ctx context.Context, list *upstream.WorkspaceList, detail bool) {
+// operation is the operation's name ("" when anonymous), reported again
+// with each replay.
+func Report(ctx context.Context, list *upstream.WorkspaceList, detail bool, operation string) {
 	if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
 		o.mu.Lock()
-		o.from, o.detail = list, detail
+		o.from, o.detail, o.operation = list, detail, operation
 		o.mu.Unlock()
 	}
 }
@@ -94,6 +102,7 @@ func (s *Store) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		ctx := r.Context()
+		start := time.Now()
 		l := loaders.For(ctx)
 		caller, ok := l.CallerHash(s.hashKey)
 		if !ok {
@@ -116,6 +125,9 @@ func (s *Store) Middleware(next http.Handler) http.Handler {
 				w.Header().Set("Content-Type", e.contentType)
 				w.WriteHeader(http.StatusOK)
 				_, _ = w.Write(e.body)
+				if s.OnReplay != nil {
+					s.OnReplay(ctx, e.operation, time.Since(start))
+				}
 				return
 			}
 		}
@@ -123,10 +135,10 @@ func (s *Store) Middleware(next http.Handler) http.Handler {
 		tw := &teeWriter{ResponseWriter: w, limit: s.maxBytes}
 		next.ServeHTTP(tw, r.WithContext(context.WithValue(ctx, outcomeKey{}, o)))
 		o.mu.Lock()
-		from, detail := o.from, o.detail
+		from, detail, operation := o.from, o.detail, o.operation
 		o.mu.Unlock()
 		if from != nil && tw.status == http.StatusOK && !tw.overflow {
-			s.put(&entry{key: key, from: weak.Make(from), detail: detail,
+			s.put(&entry{key: key, from: weak.Make(from), detail: detail, operation: operation,
 				contentType: w.Header().Get("Content-Type"), body: tw.buf.Bytes()})
 		}
 	})

@@ -53,7 +53,7 @@ func newHarness(t *testing.T) *harness {
 		} else if !strings.Contains(string(body), "other") {
 			// Without a token the loaders fail, and nothing is reported.
 			if list, err := loaders.For(r.Context()).List(r.Context()); err == nil {
-				resultcache.Report(r.Context(), list, true)
+				resultcache.Report(r.Context(), list, true, "")
 			}
 		}
 		w.Header().Set("Content-Type", "application/json")
