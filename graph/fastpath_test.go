@@ -638,3 +638,29 @@ func TestDecodeFieldsFollowsTheSelection(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanCacheIsBoundedByBytes: plans keep their documents alive, so the
+// cache holds at most its budget of (estimated) document bytes, whatever
+// number of distinct documents clients send.
+func TestPlanCacheIsBoundedByBytes(t *testing.T) {
+	const budget = 64 << 10
+	srv := &fastSchema{plans: newPlanCache(budget)}
+	for i := 0; i < 500; i++ {
+		q := fmt.Sprintf(`{ a%d: workspaces { id name } }`, i)
+		doc, errs := gqlparser.LoadQuery(parsedSchema, q)
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		opCtx := newOpContext(doc)
+		opCtx.RawQuery = q
+		if srv.plans.plan(context.Background(), srv, opCtx) == nil {
+			t.Fatalf("%s: not planned", q)
+		}
+		if srv.plans.bytes > budget {
+			t.Fatalf("after %d documents the cache holds %d bytes, over its %d", i+1, srv.plans.bytes, budget)
+		}
+	}
+	if n := len(srv.plans.ops); n == 0 || n >= 500 {
+		t.Errorf("%d operations kept of 500", n)
+	}
+}
