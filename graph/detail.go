@@ -73,7 +73,7 @@ func decodeFields(op *ast.OperationDefinition) upstream.Fields {
 	}
 	var need upstream.Fields
 	all := false
-	var onWorkspace, onBase, onFolder func(ast.SelectionSet)
+	var onWorkspace, onBase, onFolder, onView func(ast.SelectionSet)
 	onBase = func(set ast.SelectionSet) {
 		walkFields(set, map[string]bool{}, func(f *ast.Field) {
 			switch {
@@ -100,14 +100,30 @@ func decodeFields(op *ast.OperationDefinition) upstream.Fields {
 			}
 		})
 	}
+	// A view shared into a group: its id and details are share fields of
+	// the view's entry.
+	onView = func(set ast.SelectionSet) {
+		walkFields(set, map[string]bool{}, func(f *ast.Field) {
+			switch f.Name {
+			case "__typename":
+			case "id", "viewShareId", "sharedName", "permission", "fromUser", "fromUserName", "fromUserAvatar":
+				need |= upstream.FieldShare
+			case "dtable":
+				onBase(f.SelectionSet)
+			default:
+				all = true
+			}
+		})
+	}
 	onWorkspace = func(set ast.SelectionSet) {
 		walkFields(set, map[string]bool{}, func(f *ast.Field) {
 			switch {
 			case summaryFields[f.Name], f.Name == "groupAdmins", f.Name == "groupMemberCount",
 				f.Name == "sharedViews", f.Name == "shareFolders":
-			case f.Name == "tables" && len(f.Arguments) == 0,
-				f.Name == "groupSharedTables", f.Name == "groupSharedViews":
+			case f.Name == "tables" && len(f.Arguments) == 0, f.Name == "groupSharedTables":
 				onBase(f.SelectionSet)
+			case f.Name == "groupSharedViews":
+				onView(f.SelectionSet)
 			case f.Name == "folders":
 				onFolder(f.SelectionSet)
 			default:

@@ -624,6 +624,8 @@ func TestDecodeFieldsFollowsTheSelection(t *testing.T) {
 			upstream.FieldColor | upstream.FieldShare | upstream.FieldIcon},
 		{`{ workspaces { tables { workspace { tables { createdAt } } folder { name } } } }`, upstream.FieldCreatedAt},
 		{`{ workspaces { tables(orderBy: {field: UPDATED_AT}) { name } } }`, upstream.AllFields},
+		{`{ workspaces { groupSharedViews { id dtable { name } } } }`, upstream.FieldShare},
+		{`{ workspaces { groupSharedViews { __typename dtable { updatedAt } } } }`, upstream.FieldUpdatedAt},
 		{`{ dtables { nodes { name } } }`, upstream.AllFields},
 		{`{ dtable(uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924") { name } }`, upstream.AllFields},
 		{`mutation { starDTable(input: {uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924"}) { uuid } }`, upstream.AllFields},
