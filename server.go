@@ -123,13 +123,21 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	perf.CacheStats = cacheMetrics{m}
+	fetcher := newFetcher(client, perf)
+	ls := newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns}, log)
 	h := newHandler(handlerConfig{
-		cfg: cfg, client: client, fallbackToken: fallbackToken,
+		cfg: cfg, client: client, fetcher: fetcher, fallbackToken: fallbackToken,
 		// The demo's data is fake: its playground may write without a token.
 		fallbackWrites: cfg.FallbackTokenWrites || cfg.SeaTableURL == "",
-		log:            log, metrics: m, tracer: tracer, playground: pg, perf: &perf,
+		log:            log, metrics: m, tracer: tracer, playground: pg, perf: &perf, live: ls,
 	})
 	srv := newHTTPServer(cfg, h, log)
+	// Shutdown waits for handlers, and streams end only when told to.
+	srv.RegisterOnShutdown(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		ls.Shutdown(ctx)
+	})
 	playgroundURL := "http://" + browsableAddr(ln.Addr().(*net.TCPAddr)) + "/"
 	if cfg.SeaTableURL == "" {
 		log.Info("demo mode: serving an embedded fake SeaTable with sample data (set SEATABLE_URL for a real server); open the playground", "playground", playgroundURL)
@@ -222,6 +230,8 @@ type handlerConfig struct {
 	ready          *readiness.Probe     // nil: a default probe pinging client
 	playground     http.Handler         // nil: GraphiQL from playground.DefaultAssetsDir
 	perf           *perfOptions         // nil: defaultPerfOptions
+	// live serves subscriptions; nil: one built from cfg over fetcher.
+	live *liveServer
 }
 
 // newHandler wires the HTTP routes and the middleware around them.
@@ -240,6 +250,14 @@ func newHandler(h handlerConfig) http.Handler {
 		h.perf = &p
 	}
 	h.perf.configureGraph(&opts)
+	if h.fetcher == nil {
+		h.fetcher = newFetcher(h.client, *h.perf)
+	}
+	if h.live == nil {
+		h.live = newLiveServer(h.fetcher, liveOptions{Interval: h.cfg.LivePollInterval, MaxConns: h.cfg.LiveMaxConns}, h.log)
+	}
+	opts.Live = h.live.hub
+	opts.MaxSubscriptionsPerConnection = h.cfg.LiveMaxSubs
 	opts.Observers = []graph.Observer{func(ctx context.Context, op graph.Operation) {
 		requestlog.FromContext(ctx).SetOperation(op.Name, op.Type, op.Codes)
 		var code string
@@ -255,9 +273,6 @@ func newHandler(h handlerConfig) http.Handler {
 	if h.ready == nil {
 		h.ready = readiness.New(h.client.Ping)
 	}
-	if h.fetcher == nil {
-		h.fetcher = newFetcher(h.client, *h.perf)
-	}
 	if h.playground == nil {
 		h.playground = http.NotFoundHandler()
 		if pg, err := playground.New(playground.Options{Endpoint: "/graphql", Title: "seatable-graphql", Log: h.log}); err != nil {
@@ -268,9 +283,11 @@ func newHandler(h handlerConfig) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken,
+	// Mutations invalidate through liveFetcher, which also refreshes the
+	// token's poller.
+	withLoaders := loaders.Middleware(liveFetcher{h.fetcher, h.live.hub}, h.fallbackToken,
 		loaders.WithBatchObserver(h.metrics), loaders.WithFallbackWrites(h.fallbackWrites))(h.perf.replay(gql))
-	mux.Handle("/graphql", gqlhttp.Handler(cacheControl(withLoaders), gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes, RequestTimeout: h.cfg.RequestTimeout}))
+	mux.Handle("/graphql", h.live.Handler(gqlhttp.Handler(cacheControl(withLoaders), gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes, RequestTimeout: h.cfg.RequestTimeout})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -33,6 +33,16 @@ func (r *dTableResolver) Folder(ctx context.Context, obj *upstream.DTable) (*ups
 	return snap.FolderOf(obj), nil
 }
 
+// Dtable is the resolver for the dtable field.
+func (r *dTableChangedEventResolver) Dtable(ctx context.Context, obj *model.DTableChangedEvent) (*upstream.DTable, error) {
+	return obj.DTable, eventData(ctx, obj.List, obj.Err)
+}
+
+// Changes is the resolver for the changes field.
+func (r *dTablesChangedEventResolver) Changes(ctx context.Context, obj *model.DTablesChangedEvent) (*model.DTableChanges, error) {
+	return obj.Changes, eventData(ctx, obj.List, obj.Err)
+}
+
 // Items is the resolver for the items field.
 func (r *folderResolver) Items(ctx context.Context, obj *upstream.Folder) ([]*upstream.FolderItem, error) {
 	out := make([]*upstream.FolderItem, len(obj.Items))
@@ -242,6 +252,21 @@ func (r *starDTablePayloadResolver) Dtable(ctx context.Context, obj *model.StarD
 	return loaders.For(ctx).DTableByUUID(ctx, obj.UUID)
 }
 
+// WorkspacesChanged is the resolver for the workspacesChanged field.
+func (r *subscriptionResolver) WorkspacesChanged(ctx context.Context) (<-chan *model.WorkspacesChangedEvent, error) {
+	return r.workspacesChanged(ctx)
+}
+
+// DtablesChanged is the resolver for the dtablesChanged field.
+func (r *subscriptionResolver) DtablesChanged(ctx context.Context, filter *model.DTableFilter) (<-chan *model.DTablesChangedEvent, error) {
+	return r.dtablesChanged(ctx, filter)
+}
+
+// DtableChanged is the resolver for the dtableChanged field.
+func (r *subscriptionResolver) DtableChanged(ctx context.Context, uuid string) (<-chan *model.DTableChangedEvent, error) {
+	return r.dtableChanged(ctx, uuid)
+}
+
 // Type is the resolver for the type field.
 func (r *workspaceResolver) Type(ctx context.Context, obj *upstream.Workspace) (*model.WorkspaceType, error) {
 	return workspaceType(obj.Type), nil
@@ -294,8 +319,26 @@ func (r *workspaceResolver) ShareFolders(ctx context.Context, obj *upstream.Work
 	return nonNil(obj.ShareFolders), nil
 }
 
+// Workspaces is the resolver for the workspaces field.
+func (r *workspacesChangedEventResolver) Workspaces(ctx context.Context, obj *model.WorkspacesChangedEvent) ([]*upstream.Workspace, error) {
+	if err := eventData(ctx, obj.List, obj.Err); err != nil {
+		return nil, err
+	}
+	return obj.List.Workspaces, nil
+}
+
 // DTable returns DTableResolver implementation.
 func (r *Resolver) DTable() DTableResolver { return &dTableResolver{r} }
+
+// DTableChangedEvent returns DTableChangedEventResolver implementation.
+func (r *Resolver) DTableChangedEvent() DTableChangedEventResolver {
+	return &dTableChangedEventResolver{r}
+}
+
+// DTablesChangedEvent returns DTablesChangedEventResolver implementation.
+func (r *Resolver) DTablesChangedEvent() DTablesChangedEventResolver {
+	return &dTablesChangedEventResolver{r}
+}
 
 // Folder returns FolderResolver implementation.
 func (r *Resolver) Folder() FolderResolver { return &folderResolver{r} }
@@ -311,14 +354,26 @@ func (r *Resolver) StarDTablePayload() StarDTablePayloadResolver {
 	return &starDTablePayloadResolver{r}
 }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Workspace returns WorkspaceResolver implementation.
 func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} }
 
+// WorkspacesChangedEvent returns WorkspacesChangedEventResolver implementation.
+func (r *Resolver) WorkspacesChangedEvent() WorkspacesChangedEventResolver {
+	return &workspacesChangedEventResolver{r}
+}
+
 type (
-	dTableResolver            struct{ *Resolver }
-	folderResolver            struct{ *Resolver }
-	mutationResolver          struct{ *Resolver }
-	queryResolver             struct{ *Resolver }
-	starDTablePayloadResolver struct{ *Resolver }
-	workspaceResolver         struct{ *Resolver }
+	dTableResolver                 struct{ *Resolver }
+	dTableChangedEventResolver     struct{ *Resolver }
+	dTablesChangedEventResolver    struct{ *Resolver }
+	folderResolver                 struct{ *Resolver }
+	mutationResolver               struct{ *Resolver }
+	queryResolver                  struct{ *Resolver }
+	starDTablePayloadResolver      struct{ *Resolver }
+	subscriptionResolver           struct{ *Resolver }
+	workspaceResolver              struct{ *Resolver }
+	workspacesChangedEventResolver struct{ *Resolver }
 )

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -15,6 +16,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
+	"github.com/seatable-graphql/seatable-graphql/internal/live"
 )
 
 // ServerOptions configure the GraphQL handler. Zero limits are unlimited.
@@ -60,6 +62,14 @@ type ServerOptions struct {
 	// writing their JSON straight from it (fastpath.go) instead of through
 	// gqlgen's generic executor; the answers are the same bytes.
 	FastPath bool
+	// Live enables subscriptions over WebSocket (graphql-transport-ws) and
+	// SSE, fed by its pollers; nil leaves both transports out.
+	Live *live.Hub
+	// MaxSubscriptionsPerConnection caps one WebSocket connection's
+	// subscriptions; 0 is unlimited.
+	MaxSubscriptionsPerConnection int
+	// KeepAlive is the ping interval of both streaming transports.
+	KeepAlive time.Duration
 }
 
 // Default limits (see docs/limits.md).
@@ -69,6 +79,9 @@ const (
 	DefaultMaxAliases       = 50
 	DefaultComplexityLimit  = 20000
 	DefaultListSize         = 10
+	// DefaultKeepAlive is how often idle streams are pinged, well inside
+	// the idle timeouts of common proxies (60 s).
+	DefaultKeepAlive = 25 * time.Second
 )
 
 // DefaultServerOptions are the settings used when nothing is configured.
@@ -86,7 +99,7 @@ func DefaultServerOptions(log *slog.Logger) ServerOptions {
 // loaders on each request's context (loaders.Middleware) and should wrap it
 // in gqlhttp.Handler for body limits and GraphQL-over-HTTP status codes.
 func NewServer(o ServerOptions) *handler.Server {
-	resolver := &Resolver{Writer: o.Writer}
+	resolver := &Resolver{Writer: o.Writer, Live: o.Live, MaxSubscriptionsPerConnection: o.MaxSubscriptionsPerConnection}
 	cfg := Config{Resolvers: resolver}
 	listComplexity(&cfg.Complexity, max(o.ListSize, 1))
 	var es graphql.ExecutableSchema = NewExecutableSchema(cfg)
@@ -103,6 +116,22 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.Use(observeExtension{observers: o.Observers})
 	}
 	srv.AddTransport(transport.Options{})
+	if o.Live != nil {
+		keepAlive := o.KeepAlive
+		if keepAlive <= 0 {
+			keepAlive = DefaultKeepAlive
+		}
+		// Before GET and POST: an upgrade is a GET, and an SSE request is a
+		// JSON POST that POST would also claim (gqlgen's transport order).
+		srv.AddTransport(transport.Websocket{
+			InitFunc:    WebsocketInit(),
+			InitTimeout: 10 * time.Second,
+			// graphql-transport-ws pings; graphql-ws (legacy) keep-alives.
+			PingPongInterval:      keepAlive,
+			KeepAlivePingInterval: keepAlive,
+		})
+		srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})
+	}
 	srv.AddTransport(transport.GET{})
 	if o.FastPath {
 		srv.AddTransport(fastPOST{})
@@ -128,6 +157,8 @@ func NewServer(o ServerOptions) *handler.Server {
 	if o.PersistedQueries != nil {
 		srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: o.PersistedQueries}})
 	}
+	// Subscriptions resolve each event against its own poll (live.go).
+	srv.AroundOperations(subscriptionLoaders)
 	// Decide detail=true/false before resolvers run (see detail.go).
 	srv.AroundOperations(fetchDetail(o.FastPath))
 	if o.ReportReplayable {
