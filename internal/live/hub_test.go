@@ -58,7 +58,9 @@ type clock struct {
 	tick  chan time.Time
 }
 
-func newClock() *clock { return &clock{waits: make(chan time.Duration, 16), tick: make(chan time.Time)} }
+func newClock() *clock {
+	return &clock{waits: make(chan time.Duration, 16), tick: make(chan time.Time)}
+}
 
 func (c *clock) After(d time.Duration) <-chan time.Time { c.waits <- d; return c.tick }
 
