@@ -13,6 +13,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/live"
+	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
 )
 
 // liveServer is what subscriptions need besides the GraphQL handler: the
@@ -23,6 +24,7 @@ import (
 type liveServer struct {
 	hub      *live.Hub
 	log      *slog.Logger
+	metrics  *metrics.Metrics // nil: not observed
 	maxConns int
 	sem      chan struct{} // one slot per open stream; nil: unlimited
 
@@ -36,12 +38,12 @@ type liveOptions struct {
 	Interval time.Duration
 	MaxConns int
 	After    func(time.Duration) <-chan time.Time // the clock; tests drive it
-	Observer live.Observer
+	Metrics  *metrics.Metrics
 }
 
 func newLiveServer(f loaders.Fetcher, o liveOptions, log *slog.Logger) *liveServer {
-	s := &liveServer{log: log, maxConns: o.MaxConns}
-	s.hub = live.New(f, live.Options{Interval: o.Interval, After: o.After, Observer: o.Observer, Logger: log})
+	s := &liveServer{log: log, maxConns: o.MaxConns, metrics: o.Metrics}
+	s.hub = live.New(f, live.Options{Interval: o.Interval, After: o.After, Observer: liveMetrics{o.Metrics}, Logger: log})
 	if o.MaxConns > 0 {
 		s.sem = make(chan struct{}, o.MaxConns)
 	}
@@ -100,10 +102,28 @@ func (s *liveServer) Handler(next http.Handler) http.Handler {
 		if r.Method == http.MethodGet {
 			kind = "websocket"
 		}
+		// Connect and disconnect lines: a stream's own request-log line
+		// comes only when it ends, maybe hours later.
 		s.log.InfoContext(ctx, "live stream opened", "transport", kind)
+		s.metrics.LiveConnection(kind, 1)
+		start := time.Now()
+		defer func() {
+			s.metrics.LiveConnection(kind, -1)
+			shutdown := s.ctx.Err() != nil
+			s.log.InfoContext(ctx, "live stream closed", "transport", kind,
+				"duration_s", time.Since(start).Round(time.Millisecond).Seconds(), "server_shutdown", shutdown)
+		}()
 		next.ServeHTTP(flushWriter{w, rc}, r.WithContext(ctx))
 	})
 }
+
+// liveMetrics reports the hub's pollers, subscriptions, polls and pushes.
+type liveMetrics struct{ m *metrics.Metrics }
+
+func (l liveMetrics) Pollers(d int)       { l.m.LivePollers(d) }
+func (l liveMetrics) Subscriptions(d int) { l.m.LiveSubscriptions(d) }
+func (l liveMetrics) Poll(code string)    { l.m.LivePoll(code) }
+func (l liveMetrics) Push(n int)          { l.m.LivePushes(n) }
 
 // refuse answers a stream that cannot be served now.
 func refuse(w http.ResponseWriter, msg string, retryAfter int) {

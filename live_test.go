@@ -324,8 +324,8 @@ func TestLiveWebSocketFirstValueChangesAndUnsubscribe(t *testing.T) {
 	if m := c.nextFor("1"); m.Type != "complete" {
 		t.Fatalf("subscription 1: want complete after an unchanged poll, got %s %s", m.Type, m.Payload)
 	}
-	m := c.next()
-	if m.Type != "next" || m.ID != "2" {
+	m := c.nextFor("2")
+	if m.Type != "next" {
 		t.Fatalf("after an unchanged poll and complete, want the next of subscription 2, got %s %s %s", m.Type, m.ID, m.Payload)
 	}
 	if !strings.Contains(string(m.Payload), newName) {
@@ -600,7 +600,10 @@ func TestLiveShutdownClosesStreams(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	e.live.Shutdown(ctx)
+	// Shutdown returns once every stream handler has; a WebSocket close
+	// waits for the client's close frame, so the clients read meanwhile.
+	done := make(chan struct{})
+	go func() { e.live.Shutdown(ctx); close(done) }()
 	if _, err := c.read(); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
 		t.Fatalf("websocket after shutdown: %v", err)
 	}
@@ -612,6 +615,14 @@ func TestLiveShutdownClosesStreams(t *testing.T) {
 		if ev.event == "next" {
 			t.Fatalf("event after shutdown: %+v", ev)
 		}
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("Shutdown did not return after the streams ended")
+	}
+	if e.live.hub.Pollers() != 0 {
+		t.Fatal("pollers still running after shutdown")
 	}
 	if _, resp, err := dialWS(t, e, nil); err == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("connection after shutdown: %v", err)
@@ -778,5 +789,75 @@ func TestLiveStreamOutlivesWriteTimeout(t *testing.T) {
 	}
 	if got := decodeWorkspaces(t, c.nextData("1")).baseNames()[uuid]; got != "Late" {
 		t.Fatalf("websocket after the write timeout: %q", got)
+	}
+}
+
+// metricValue sums a family's samples whose labels include want.
+func metricValue(t *testing.T, e *testEnv, name string, want map[string]string) float64 {
+	t.Helper()
+	fams, _ := e.scrape(t)
+	f, ok := fams[name]
+	if !ok {
+		return 0
+	}
+	var sum float64
+	for _, m := range f.GetMetric() {
+		match := true
+		for k, v := range want {
+			found := false
+			for _, l := range m.GetLabel() {
+				found = found || (l.GetName() == k && l.GetValue() == v)
+			}
+			match = match && found
+		}
+		if !match {
+			continue
+		}
+		switch {
+		case m.GetGauge() != nil:
+			sum += m.GetGauge().GetValue()
+		case m.GetCounter() != nil:
+			sum += m.GetCounter().GetValue()
+		}
+	}
+	return sum
+}
+
+func TestLiveMetricsAndLogs(t *testing.T) {
+	e, clock := newLiveEnv(t, withEnv("UPSTREAM_RETRIES", "0", "BREAKER_FAILURES", "0"))
+	c := openWS(t, e, liveToken)
+	c.subscribe("1", wsQuery)
+	c.subscribe("2", `subscription { dtablesChanged { initial } }`)
+	c.nextData("1")
+	c.nextData("2")
+	clock.polled(t)
+	const ns = "seatable_graphql_"
+	for name, want := range map[string]float64{
+		"live_connections": 1, "live_subscriptions": 2, "live_pollers": 1, "live_polls_total": 1, "live_pushes_total": 2,
+	} {
+		if got := metricValue(t, e, ns+name, nil); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	e.fake.FailWith(http.StatusTooManyRequests, nil, "")
+	clock.step(t)
+	c.nextData("1")
+	c.nextData("2")
+	if got := metricValue(t, e, ns+"live_polls_total", map[string]string{"outcome": "RATE_LIMITED"}); got != 1 {
+		t.Errorf("polls answered 429: %v", got)
+	}
+	_ = c.conn.Close(websocket.StatusNormalClosure, "")
+	eventually(t, "the gauges fall when the client leaves", func() bool {
+		return metricValue(t, e, ns+"live_connections", nil) == 0 && metricValue(t, e, ns+"live_subscriptions", nil) == 0 &&
+			metricValue(t, e, ns+"live_pollers", nil) == 0
+	})
+	logs := e.logs.String()
+	for _, want := range []string{`"msg":"live stream opened","transport":"websocket"`, `"msg":"live stream closed","transport":"websocket"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("no %s in the logs", want)
+		}
+	}
+	if strings.Contains(logs, liveToken) {
+		t.Error("a token reached the logs")
 	}
 }

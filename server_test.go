@@ -101,7 +101,7 @@ func newTestEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 	}
 	perf := newPerfOptions(cfg)
 	fetcher := newFetcher(client, perf)
-	ls := newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns, After: o.liveAfter}, log)
+	ls := newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns, After: o.liveAfter, Metrics: m}, log)
 	t.Cleanup(func() { ls.Shutdown(context.Background()) })
 	hc := handlerConfig{cfg: cfg, client: client, fallbackToken: o.fallbackToken, fallbackWrites: cfg.FallbackTokenWrites,
 		log: log, metrics: m, tracer: o.tracer, fetcher: fetcher, perf: &perf, live: ls}

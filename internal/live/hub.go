@@ -113,6 +113,7 @@ func (h *Hub) Close() {
 		for s := range p.subs {
 			close(s.c)
 		}
+		h.obs.Subscriptions(-len(p.subs))
 		p.subs = nil
 		delete(h.pollers, k)
 		h.obs.Pollers(-1)
