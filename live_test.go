@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/live"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -860,4 +862,47 @@ func TestLiveMetricsAndLogs(t *testing.T) {
 	if strings.Contains(logs, liveToken) {
 		t.Error("a token reached the logs")
 	}
+}
+
+// TestLiveMeasureUpstreamCalls measures, on the real clock, what
+// subscriptions cost in SeaTable calls: 100 subscriptions of one token, and
+// one subscription each of 100 tokens. It takes about 25 s, so it runs only
+// with LIVE_MEASURE=1 (the figures are in docs/operations.md):
+//
+//	LIVE_MEASURE=1 go test -run TestLiveMeasureUpstreamCalls -v .
+func TestLiveMeasureUpstreamCalls(t *testing.T) {
+	if os.Getenv("LIVE_MEASURE") != "1" {
+		t.Skip("set LIVE_MEASURE=1 to measure (about 25 s)")
+	}
+	const interval, window = 2 * time.Second, 10 * time.Second
+	measure := func(t *testing.T, tokens, perToken int) float64 {
+		e := newTestEnv(t, withEnv("LIVE_POLL_INTERVAL", interval.String()))
+		var conns []*wsClient
+		for i := range tokens {
+			tok := fmt.Sprintf("measure-%04d-0123456789", i)
+			e.fake.SetToken(tok, fakeseatable.Fixture(fakeseatable.Demo))
+			for j := 0; j < perToken; j += 10 { // at most 10 subscriptions a connection
+				c := openWS(t, e, tok)
+				for k := j; k < min(j+10, perToken); k++ {
+					c.subscribe(fmt.Sprint(k), wsQuery)
+					c.nextData(fmt.Sprint(k))
+				}
+				conns = append(conns, c)
+			}
+		}
+		e.fake.ResetCounts()
+		time.Sleep(window) // the measurement window itself
+		calls := e.fake.Calls()
+		perMinAtInterval := float64(calls) * float64(time.Minute) / float64(window)
+		perMinAtDefault := perMinAtInterval * float64(interval) / float64(live.DefaultInterval)
+		t.Logf("%d token(s) x %d subscription(s), %d connections: %d upstream calls in %v at LIVE_POLL_INTERVAL=%v = %.0f/min; at the default %v: %.0f/min",
+			tokens, perToken, len(conns), calls, window, interval, perMinAtInterval, live.DefaultInterval, perMinAtDefault)
+		// One poll per token per interval, ±10% jitter, rounded per window.
+		if max := float64(tokens) * float64(window/interval) * 1.25; float64(calls) > max {
+			t.Errorf("%d calls, want at most %.0f", calls, max)
+		}
+		return perMinAtDefault
+	}
+	t.Run("100 subscriptions of one token", func(t *testing.T) { measure(t, 1, 100) })
+	t.Run("100 tokens", func(t *testing.T) { measure(t, 100, 1) })
 }
