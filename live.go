@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
@@ -39,11 +41,25 @@ type liveOptions struct {
 	MaxConns int
 	After    func(time.Duration) <-chan time.Time // the clock; tests drive it
 	Metrics  *metrics.Metrics
+	// Redis elects one poller per token among the replicas; nil: each
+	// replica polls for its own subscribers.
+	Redis *redis.Client
 }
 
 func newLiveServer(f loaders.Fetcher, o liveOptions, log *slog.Logger) *liveServer {
 	s := &liveServer{log: log, maxConns: o.MaxConns, metrics: o.Metrics}
-	s.hub = live.New(f, live.Options{Interval: o.Interval, After: o.After, Observer: liveMetrics{o.Metrics}, Logger: log})
+	var coord *live.Redis
+	if o.Redis != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, err := live.NewRedis(ctx, o.Redis)
+		cancel()
+		if err != nil {
+			// Still correct without it: each replica polls for itself.
+			log.Warn("subscriptions: Redis unavailable, pollers are per replica", "err", err)
+		}
+		coord = c
+	}
+	s.hub = live.New(f, live.Options{Interval: o.Interval, After: o.After, Observer: liveMetrics{o.Metrics}, Logger: log, Redis: coord})
 	if o.MaxConns > 0 {
 		s.sem = make(chan struct{}, o.MaxConns)
 	}

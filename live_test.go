@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket/wsjson"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/live"
+	"github.com/seatable-graphql/seatable-graphql/internal/redistest"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -155,6 +156,21 @@ func (c *wsClient) next() wsMessage {
 		c.t.Fatalf("read: %v", err)
 	}
 	return m
+}
+
+// closeStatus reads until the server closes the connection and returns the
+// close code; a subscription may be completed first, but no data may come.
+func (c *wsClient) closeStatus() websocket.StatusCode {
+	c.t.Helper()
+	for {
+		m, err := c.read()
+		if err != nil {
+			return websocket.CloseStatus(err)
+		}
+		if m.Type != "complete" {
+			c.t.Fatalf("%s before the close: %s", m.Type, m.Payload)
+		}
+	}
 }
 
 func (c *wsClient) subscribe(id, query string) {
@@ -606,8 +622,8 @@ func TestLiveShutdownClosesStreams(t *testing.T) {
 	// waits for the client's close frame, so the clients read meanwhile.
 	done := make(chan struct{})
 	go func() { e.live.Shutdown(ctx); close(done) }()
-	if _, err := c.read(); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
-		t.Fatalf("websocket after shutdown: %v", err)
+	if s := c.closeStatus(); s != websocket.StatusNormalClosure {
+		t.Fatalf("websocket after shutdown: close status %d", s)
 	}
 	for {
 		ev, err := s.read()
@@ -909,4 +925,63 @@ func TestLiveMeasureUpstreamCalls(t *testing.T) {
 	}
 	t.Run("100 subscriptions of one token", func(t *testing.T) { measure(t, 1, 100) })
 	t.Run("100 tokens", func(t *testing.T) { measure(t, 100, 1) })
+}
+
+// Two replicas sharing Redis and one SeaTable, with a subscriber each:
+// one poll per interval between them, both subscribers see every change,
+// and when the polling replica stops the other takes over.
+func TestLiveRedisTwoReplicas(t *testing.T) {
+	srv := redistest.Start(t)
+	a, clockA := newLiveEnv(t, withEnv("REDIS_URL", srv.URL))
+	b, clockB := newLiveEnv(t, withEnv("REDIS_URL", srv.URL), func(o *envOptions) {
+		o.upstreamHandler = func(http.Handler) http.Handler { return a.fake } // one SeaTable
+	})
+	ca, cb := openWS(t, a, liveToken), openWS(t, b, liveToken)
+	ca.subscribe("1", wsQuery)
+	cb.subscribe("1", wsQuery)
+	uuid, name, wsID := decodeWorkspaces(t, ca.nextData("1")).firstOwnBase(t)
+	decodeWorkspaces(t, cb.nextData("1"))
+	clockA.polled(t)
+	clockB.polled(t)
+	up, err := upstream.New(a.upstream.URL + "/seatable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rename := func(to string) {
+		t.Helper()
+		if _, err := up.UpdateDTable(t.Context(), liveToken, wsID, name, upstream.UpdateDTable{NewName: &to}); err != nil {
+			t.Fatal(err)
+		}
+		name = to
+		a.fake.ResetCounts()
+	}
+	rename("seen by both")
+	clockA.step(t) // A takes the lock and polls
+	clockB.step(t) // B finds it taken
+	for _, c := range []*wsClient{ca, cb} {
+		if got := decodeWorkspaces(t, c.nextData("1")).baseNames()[uuid]; got != name {
+			t.Fatalf("got %q, want %q", got, name)
+		}
+	}
+	if n := a.fake.Calls(); n != 1 {
+		t.Fatalf("%d SeaTable calls in one interval from two replicas, want 1", n)
+	}
+
+	// A stops: it releases the lock, and B polls at its next tick.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() { a.live.Shutdown(ctx); close(stopped) }()
+	if s := ca.closeStatus(); s != websocket.StatusNormalClosure {
+		t.Fatalf("A's client: close status %d", s)
+	}
+	<-stopped // its pollers have ended and released their locks
+	rename("after failover")
+	clockB.step(t)
+	if got := decodeWorkspaces(t, cb.nextData("1")).baseNames()[uuid]; got != name {
+		t.Fatalf("after failover: %q", got)
+	}
+	if n := a.fake.Calls(); n != 1 {
+		t.Fatalf("after failover: %d calls, want 1", n)
+	}
 }

@@ -124,7 +124,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	perf.CacheStats = cacheMetrics{m}
 	fetcher := newFetcher(client, perf)
-	ls := newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns, Metrics: m}, log)
+	ls := newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns, Metrics: m, Redis: perf.Redis}, log)
 	h := newHandler(handlerConfig{
 		cfg: cfg, client: client, fetcher: fetcher, fallbackToken: fallbackToken,
 		// The demo's data is fake: its playground may write without a token.
@@ -254,7 +254,7 @@ func newHandler(h handlerConfig) http.Handler {
 		h.fetcher = newFetcher(h.client, *h.perf)
 	}
 	if h.live == nil {
-		h.live = newLiveServer(h.fetcher, liveOptions{Interval: h.cfg.LivePollInterval, MaxConns: h.cfg.LiveMaxConns, Metrics: h.metrics}, h.log)
+		h.live = newLiveServer(h.fetcher, liveOptions{Interval: h.cfg.LivePollInterval, MaxConns: h.cfg.LiveMaxConns, Metrics: h.metrics, Redis: h.perf.Redis}, h.log)
 	}
 	opts.Live = h.live.hub
 	opts.MaxSubscriptionsPerConnection = h.cfg.LiveMaxSubs

@@ -99,9 +99,13 @@ func newTestEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	perf := newPerfOptions(cfg)
+	perf, closePerf, err := perfOptionsFrom(cfg) // Redis only when REDIS_URL is set
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closePerf)
 	fetcher := newFetcher(client, perf)
-	ls := newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns, After: o.liveAfter, Metrics: m}, log)
+	ls := newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns, After: o.liveAfter, Metrics: m, Redis: perf.Redis}, log)
 	t.Cleanup(func() { ls.Shutdown(context.Background()) })
 	hc := handlerConfig{cfg: cfg, client: client, fallbackToken: o.fallbackToken, fallbackWrites: cfg.FallbackTokenWrites,
 		log: log, metrics: m, tracer: o.tracer, fetcher: fetcher, perf: &perf, live: ls}

@@ -59,7 +59,10 @@ type Options struct {
 	After func(time.Duration) <-chan time.Time
 	// Observer is told about pollers, polls and pushes; nil for none.
 	Observer Observer
-	Logger   *slog.Logger
+	// Redis, when set, elects one poller per token among the replicas and
+	// relays its answers to the others (see Redis).
+	Redis  *Redis
+	Logger *slog.Logger
 }
 
 // Hub owns the pollers. Its zero value is not usable; use New.
@@ -69,13 +72,15 @@ type Hub struct {
 	after    func(time.Duration) <-chan time.Time
 	obs      Observer
 	log      *slog.Logger
-	key      []byte // HMAC key for poller names, random per process
+	key      []byte // HMAC key for poller names: random per process, or shared through Redis
+	redis    *Redis
 
 	ctx  context.Context // cancelled by Close: stops every poller
 	stop context.CancelFunc
 
 	mu      sync.Mutex
 	pollers map[string]*poller
+	running sync.WaitGroup // poller goroutines
 }
 
 // New returns a hub that polls through f, the same fetcher stack queries
@@ -84,7 +89,10 @@ type Hub struct {
 func New(f loaders.Fetcher, o Options) *Hub {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	h := &Hub{fetch: f, interval: o.Interval, after: o.After, obs: o.Observer, log: o.Logger, key: key, pollers: map[string]*poller{}}
+	h := &Hub{fetch: f, interval: o.Interval, after: o.After, obs: o.Observer, log: o.Logger, key: key, redis: o.Redis, pollers: map[string]*poller{}}
+	if o.Redis != nil {
+		h.key = o.Redis.key
+	}
 	if h.interval <= 0 {
 		h.interval = DefaultInterval
 	}
@@ -104,9 +112,16 @@ func New(f loaders.Fetcher, o Options) *Hub {
 // Interval is the configured poll interval.
 func (h *Hub) Interval() time.Duration { return h.interval }
 
-// Close stops every poller; subscriptions see their channel closed.
+// Close stops every poller and waits for them to end (with Redis, their
+// locks are released when it returns); subscriptions see their channel
+// closed.
 func (h *Hub) Close() {
 	h.stop()
+	h.closeSubscriptions()
+	h.running.Wait()
+}
+
+func (h *Hub) closeSubscriptions() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for k, p := range h.pollers {
@@ -165,7 +180,11 @@ func (h *Hub) Subscribe(token string) *Subscription {
 		p = &poller{token: token, name: name, subs: map[*Subscription]struct{}{}, refresh: make(chan struct{}, 1), cancel: cancel}
 		h.pollers[name] = p
 		h.obs.Pollers(1)
-		go h.run(ctx, p)
+		h.running.Add(1)
+		go func() {
+			defer h.running.Done()
+			h.run(ctx, p)
+		}()
 	}
 	p.subs[s] = struct{}{}
 	s.p = p
@@ -215,58 +234,116 @@ func (h *Hub) Refresh(token string) {
 	}
 }
 
-// run polls for p until its context ends.
+// pollState is what a poller remembers of the answers it has pushed.
+type pollState struct {
+	lastSum  [sha256.Size]byte
+	haveSum  bool
+	lastCode apperr.Code
+}
+
+// changed reports whether u differs from the last answer pushed, and
+// records it. An error is pushed once per error state, not once per failed
+// poll; after it, the next good answer is pushed even if unchanged.
+func (st *pollState) changed(u Update) bool {
+	if u.Err != nil {
+		code := apperr.CodeOf(u.Err)
+		if code == st.lastCode {
+			return false
+		}
+		st.lastCode, st.haveSum = code, false
+		return true
+	}
+	st.lastCode = ""
+	sum, ok := digest(u.List)
+	if ok && st.haveSum && sum == st.lastSum {
+		return false
+	}
+	st.lastSum, st.haveSum = sum, ok
+	return true
+}
+
+// run polls for p until its context ends. With Redis it polls at a tick
+// only while it holds the token's lock, and relays what the polling
+// replica publishes; its first poll (a new subscriber's first value) and
+// refreshes after a mutation run regardless.
 func (h *Hub) run(ctx context.Context, p *poller) {
 	// Polls skip the response cache (its answer may be up to CACHE_TTL old)
 	// but store their fresh answer in it, so queries benefit too.
 	ctx = cache.WithBypass(ctx)
+	var relayed <-chan Update
+	if h.redis != nil {
+		relayed = h.redis.subscribe(ctx, p.name)
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			h.redis.release(rctx, p.name) // the next replica takes over at its tick
+		}()
+	}
 	var (
-		lastSum  [sha256.Size]byte
-		haveSum  bool
-		lastCode apperr.Code
+		st       pollState
 		failures int
 		wait     time.Duration // zero: the first poll runs at once
 	)
 	for {
-		if wait > 0 {
+		poll := wait == 0
+		if !poll {
 			refresh := p.refresh
 			if failures > 0 {
 				refresh = nil // honour the back-off, mutation or not
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-h.after(wait):
-			case <-refresh:
+			tick := h.after(wait)
+		waiting:
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick:
+					poll = h.redis == nil || h.redis.acquire(ctx, p.name, 2*h.interval)
+					break waiting
+				case <-refresh:
+					poll = true
+					break waiting
+				case u, ok := <-relayed:
+					if !ok {
+						relayed = nil
+						continue
+					}
+					if st.changed(u) {
+						h.push(p, u)
+					}
+				}
 			}
+		}
+		if !poll { // another replica polls for this token
+			failures, wait = 0, h.jitter(h.interval)
+			continue
 		}
 		list, err := h.fetch.ListWorkspaces(ctx, p.token, true)
 		if ctx.Err() != nil {
 			return
 		}
+		u := Update{List: list, Err: err}
 		if err != nil {
 			code := apperr.CodeOf(err)
 			h.obs.Poll(string(code))
 			failures++
 			wait = backoff(h.interval, failures, err)
 			h.log.Warn("live poll failed", "poller", p.name[:16], "code", code, "retry_in", wait)
-			// One push per error state, not one per failed poll; after it,
-			// the next good answer is pushed even if unchanged.
-			if code != lastCode {
-				lastCode, haveSum = code, false
-				h.push(p, Update{Err: err})
+			if h.redis != nil && wait > h.interval {
+				// Keep the lock through the back-off: no other replica may
+				// poll before Retry-After either.
+				h.redis.acquire(ctx, p.name, wait+h.interval)
 			}
-			continue
+		} else {
+			h.obs.Poll("")
+			failures, wait = 0, h.jitter(h.interval)
 		}
-		h.obs.Poll("")
-		failures, lastCode = 0, ""
-		wait = h.jitter(h.interval)
-		sum, ok := digest(list)
-		if ok && haveSum && sum == lastSum {
-			continue
+		if st.changed(u) {
+			h.push(p, u)
+			if h.redis != nil {
+				h.redis.publish(ctx, p.name, u)
+			}
 		}
-		lastSum, haveSum = sum, ok
-		h.push(p, Update{List: list})
 	}
 }
 
