@@ -985,3 +985,29 @@ func TestLiveRedisTwoReplicas(t *testing.T) {
 		t.Fatalf("after failover: %d calls, want 1", n)
 	}
 }
+
+// Queries over a WebSocket connection read SeaTable anew each time: the
+// connection outlives many operations.
+func TestLiveQueriesOverWebSocketAreFresh(t *testing.T) {
+	e, _ := newLiveEnv(t)
+	c := openWS(t, e, liveToken)
+	const q = `{ dtables(first: 1000) { nodes { uuid name } } }`
+	c.subscribe("q1", q)
+	before := string(c.nextData("q1").Data)
+	if m := c.nextFor("q1"); m.Type != "complete" {
+		t.Fatalf("query not completed: %+v", m)
+	}
+	var v struct {
+		Dtables struct{ Nodes []struct{ UUID, Name string } }
+	}
+	if err := json.Unmarshal([]byte(before), &v); err != nil || len(v.Dtables.Nodes) == 0 {
+		t.Fatalf("%v %s", err, before)
+	}
+	// Renamed elsewhere (not through this connection, which would
+	// invalidate what it read).
+	postGraphQL(t, e, liveToken, fmt.Sprintf(`mutation { updateDTable(input: {uuid: %q, newName: "Fresh"}) { dtable { name } } }`, v.Dtables.Nodes[0].UUID))
+	c.subscribe("q2", q)
+	if after := string(c.nextData("q2").Data); !strings.Contains(after, `"Fresh"`) {
+		t.Fatalf("second query on the connection: %s", after)
+	}
+}

@@ -50,10 +50,16 @@ func (e *eventSource) ListWorkspaces(context.Context, string, bool) (*upstream.W
 type eventSourceKey struct{}
 
 // subscriptionLoaders gives each subscription operation loaders that read
-// its events (see eventSource), with the token of the connection.
+// its events (see eventSource), with the token of the connection, and each
+// other operation on a WebSocket connection loaders of its own.
 func subscriptionLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
 	if op.Operation == nil || op.Operation.Operation != ast.Subscription {
+		if _, ws := ctx.Value(connStateKey{}).(*connState); ws {
+			// The connection's loaders would serve what its first
+			// operation read to every later one.
+			ctx = loaders.NewContext(ctx, loaders.For(ctx).Fresh())
+		}
 		return next(ctx)
 	}
 	src := &eventSource{}

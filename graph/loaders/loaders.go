@@ -332,6 +332,10 @@ func (l *Loaders) Rebind(f Fetcher) *Loaders {
 	return n
 }
 
+// Fresh returns new loaders like l, with nothing read yet: each operation
+// on a WebSocket connection, which outlives many operations, reads anew.
+func (l *Loaders) Fresh() *Loaders { return l.Rebind(l.fetcher) }
+
 // WithFallbackWrites lets requests that carry no token of their own write
 // with the server's fallback token (SEATABLE_TOKEN). Off, an anonymous
 // caller of a server with a shared read token cannot change or delete bases.
