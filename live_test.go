@@ -1011,3 +1011,24 @@ func TestLiveQueriesOverWebSocketAreFresh(t *testing.T) {
 		t.Fatalf("second query on the connection: %s", after)
 	}
 }
+
+// Pages of CORS_ALLOWED_ORIGINS may open a WebSocket; other origins may
+// not (a page anywhere could otherwise use a browser's credentials).
+func TestLiveWebSocketOrigins(t *testing.T) {
+	e, _ := newLiveEnv(t, func(o *envOptions) { o.corsOrigins = []string{"https://app.example.com"} })
+	for origin, ok := range map[string]bool{"https://app.example.com": true, "https://evil.example": false, "": true} {
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		conn, resp, err := dialWS(t, e, h)
+		if ok != (err == nil) {
+			t.Errorf("origin %q: err %v", origin, err)
+		}
+		if err == nil {
+			_ = conn.CloseNow()
+		} else if resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("origin %q refused with %+v, want 403", origin, resp)
+		}
+	}
+}

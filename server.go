@@ -258,6 +258,7 @@ func newHandler(h handlerConfig) http.Handler {
 	}
 	opts.Live = h.live.hub
 	opts.MaxSubscriptionsPerConnection = h.cfg.LiveMaxSubs
+	opts.WebsocketOrigins = h.cfg.CORSOrigins
 	opts.Observers = []graph.Observer{func(ctx context.Context, op graph.Operation) {
 		requestlog.FromContext(ctx).SetOperation(op.Name, op.Type, op.Codes)
 		var code string

@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
@@ -70,6 +71,11 @@ type ServerOptions struct {
 	MaxSubscriptionsPerConnection int
 	// KeepAlive is the ping interval of both streaming transports.
 	KeepAlive time.Duration
+	// WebsocketOrigins are the other origins whose pages may open a
+	// WebSocket (CORS_ALLOWED_ORIGINS); same-origin pages always may.
+	// Browsers send cookies but no CORS check with an upgrade, so without
+	// this list a cross-origin page cannot connect at all.
+	WebsocketOrigins []string
 }
 
 // Default limits (see docs/limits.md).
@@ -124,6 +130,9 @@ func NewServer(o ServerOptions) *handler.Server {
 		// Before GET and POST: an upgrade is a GET, and an SSE request is a
 		// JSON POST that POST would also claim (gqlgen's transport order).
 		srv.AddTransport(transport.Websocket{
+			Implementation: transport.CoderWebsocketImplementation{
+				AcceptOptions: websocket.AcceptOptions{OriginPatterns: o.WebsocketOrigins},
+			},
 			InitFunc:    WebsocketInit(),
 			InitTimeout: 10 * time.Second,
 			// graphql-transport-ws pings; graphql-ws (legacy) keep-alives.
