@@ -125,6 +125,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	perf.CacheStats = cacheMetrics{m}
 	fetcher := newFetcher(client, perf)
 	ls := newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns, Metrics: m, Redis: perf.Redis}, log)
+	// Also after the drain (RegisterOnShutdown below does not wait): the
+	// pollers release their Redis locks before closePerf closes Redis.
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ls.Shutdown(ctx)
+	}()
 	h := newHandler(handlerConfig{
 		cfg: cfg, client: client, fetcher: fetcher, fallbackToken: fallbackToken,
 		// The demo's data is fake: its playground may write without a token.

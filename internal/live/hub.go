@@ -38,6 +38,9 @@ const (
 type Update struct {
 	List *upstream.WorkspaceList
 	Err  error
+	// At is when the poll that produced it started; with Redis, an answer
+	// relayed late from another replica must not replace a newer one.
+	At time.Time
 }
 
 // Observer learns what the hub does (metrics). Methods are called from
@@ -239,12 +242,17 @@ type pollState struct {
 	lastSum  [sha256.Size]byte
 	haveSum  bool
 	lastCode apperr.Code
+	at       time.Time // of the newest answer seen
 }
 
 // changed reports whether u differs from the last answer pushed, and
 // records it. An error is pushed once per error state, not once per failed
 // poll; after it, the next good answer is pushed even if unchanged.
 func (st *pollState) changed(u Update) bool {
+	if u.At.Before(st.at) {
+		return false // older than what subscribers have
+	}
+	st.at = u.At
 	if u.Err != nil {
 		code := apperr.CodeOf(u.Err)
 		if code == st.lastCode {
@@ -318,11 +326,12 @@ func (h *Hub) run(ctx context.Context, p *poller) {
 			failures, wait = 0, h.jitter(h.interval)
 			continue
 		}
+		started := time.Now()
 		list, err := h.fetch.ListWorkspaces(ctx, p.token, true)
 		if ctx.Err() != nil {
 			return
 		}
-		u := Update{List: list, Err: err}
+		u := Update{List: list, Err: err, At: started}
 		if err != nil {
 			code := apperr.CodeOf(err)
 			h.obs.Poll(string(code))

@@ -93,10 +93,11 @@ type message struct {
 	Code       apperr.Code           `json:"c,omitempty"`
 	Message    string                `json:"m,omitempty"`
 	RetryAfter time.Duration         `json:"r,omitempty"`
+	At         int64                 `json:"t"` // poll start, Unix nanoseconds
 }
 
 func (r *Redis) publish(ctx context.Context, name string, u Update) {
-	var m message
+	m := message{At: u.At.UnixNano()}
 	if u.Err != nil {
 		m.Code, m.Message = apperr.CodeOf(u.Err), "SeaTable could not be read"
 		if e, ok := apperr.As(u.Err); ok {
@@ -143,6 +144,7 @@ func (r *Redis) subscribe(ctx context.Context, name string) <-chan Update {
 				if m.Code != "" {
 					u = Update{Err: &apperr.Error{Code: m.Code, Message: m.Message, RetryAfter: m.RetryAfter}}
 				}
+				u.At = time.Unix(0, m.At)
 				select {
 				case out <- u:
 				case <-ctx.Done():

@@ -1,12 +1,16 @@
 package live
 
 import (
+	"encoding/json"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/redistest"
+	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
 func newReplica(t *testing.T, url string, f *fetcher, interval time.Duration) (*Hub, *clock, *redis.Client) {
@@ -109,3 +113,46 @@ func TestRedisDownPollsLocally(t *testing.T) {
 		t.Fatalf("%+v", u)
 	}
 }
+
+// An answer relayed late (polled before the one subscribers have) is not
+// pushed: it would undo a newer change.
+func TestRedisIgnoresStaleRelays(t *testing.T) {
+	srv := redistest.Start(t)
+	f := newFetcher()
+	f.set("a", "now")
+	o, _ := redis.ParseURL(srv.URL)
+	rc := redis.NewClient(o)
+	defer rc.Close()
+	r, err := NewRedis(t.Context(), rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, obs := newClock(), &pushCounter{}
+	h := New(f, Options{Interval: time.Second, After: c.After, Redis: r, Observer: obs})
+	defer h.Close()
+	s := h.Subscribe("a")
+	recv(t, s)
+	c.waited(t)
+	name := loaders.TokenHash(h.key, "a")
+	send := func(ws string, at time.Time) {
+		b, _ := json.Marshal(message{Workspaces: []*upstream.Workspace{{ID: "1", Name: ws}}, At: at.UnixNano()})
+		if err := rc.Publish(t.Context(), chanPrefix+name, b).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("stale", time.Now().Add(-time.Hour))
+	send("newer", time.Now().Add(time.Hour))
+	if u := recv(t, s); u.List.Workspaces[0].Name != "newer" {
+		t.Fatalf("got %q, want the newer relay", u.List.Workspaces[0].Name)
+	}
+	if n := obs.pushes.Load(); n != 2 { // the first value and the newer relay
+		t.Fatalf("%d pushes: the stale relay was pushed", n)
+	}
+}
+
+type pushCounter struct {
+	nopObserver
+	pushes atomic.Int64
+}
+
+func (p *pushCounter) Push(int) { p.pushes.Add(1) }
