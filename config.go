@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
+	"github.com/seatable-graphql/seatable-graphql/internal/live"
 	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
@@ -80,6 +81,11 @@ type config struct {
 	TrustedDocuments *trusted.Store
 	TrustedOnly      bool // TRUSTED_DOCUMENTS_ONLY
 
+	// Subscriptions (live.go, internal/live).
+	LivePollInterval time.Duration // LIVE_POLL_INTERVAL: per token; at least live.MinInterval
+	LiveMaxConns     int           // LIVE_MAX_CONNECTIONS: open WebSocket/SSE streams; 0 unlimited
+	LiveMaxSubs      int           // LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION; 0 unlimited
+
 	// Caching, coalescing, persisted queries, Redis (perfconfig.go).
 	perfConfig
 
@@ -117,6 +123,9 @@ func defaultConfig() config {
 		ReadTimeout:              30 * time.Second,
 		IdleTimeout:              120 * time.Second,
 		MaxHeaderBytes:           64 << 10,
+		LivePollInterval:         live.DefaultInterval,
+		LiveMaxConns:             1000,
+		LiveMaxSubs:              20,
 
 		PlaygroundAssetsDir: playground.DefaultAssetsDir,
 		perfConfig:          defaultPerfConfig(),
@@ -190,6 +199,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 			*d.dst = dur
 		}
 	}
+	if v := getenv("LIVE_POLL_INTERVAL"); v != "" {
+		// Each poll is one SeaTable call per token with subscribers; below
+		// the minimum, a few users would use up SeaTable Cloud's rate limit.
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur < live.MinInterval {
+			bad("LIVE_POLL_INTERVAL=%q: want a duration of at least %v, such as 10s", v, live.MinInterval)
+		} else {
+			c.LivePollInterval = dur
+		}
+	}
 	switch v := strings.ToLower(getenv("LOG_LEVEL")); v {
 	case "", "info":
 	case "debug":
@@ -252,6 +271,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
+		{"LIVE_MAX_CONNECTIONS", &c.LiveMaxConns, 0, 1 << 20}, {"LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", &c.LiveMaxSubs, 0, 1 << 20},
 	} {
 		if v := getenv(n.name); v != "" {
 			i, err := strconv.Atoi(v)

@@ -178,6 +178,29 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	if err := os.WriteFile(out, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+
+	// A subscription runs from the playground over graphql-ws, with the
+	// token from the headers editor as connection_init's payload. It has the
+	// example's operation name: GraphiQL sends the name it last parsed,
+	// and its parse of a changed editor is debounced.
+	if err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.setValue(
+			"subscription WorkspacesWithBases { dtablesChanged { initial changes { added { name } } } }")`),
+		chromedp.Click(chromedp.CSS(".graphiql-execute-button")),
+	); err != nil {
+		t.Fatalf("start the subscription: %v", err)
+	}
+	live, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => {
+		const v = document.querySelector(".result-window .CodeMirror")?.CodeMirror.getValue();
+		return v && v.includes('"initial"') && v;
+	})()`, chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil {
+		pane, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".result-window .CodeMirror")?.CodeMirror.getValue() ?? ""`))
+		t.Fatalf("no subscription event in the result pane: %v\n%s\nlogs:\n%s", err, pane, e.logs.String())
+	}
+	if !strings.Contains(live, `"initial": true`) || !strings.Contains(live, `"testing"`) {
+		t.Errorf("first subscription event: %s", live)
+	}
 	t.Logf("screenshot: %s; browser test took %s", out, time.Since(start).Round(time.Millisecond))
 
 	mu.Lock()

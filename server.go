@@ -133,13 +133,28 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		defer stopMetrics()
 	}
 	perf.CacheStats = cacheMetrics{m}
+	fetcher := newFetcher(client, perf)
+	ls := newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns, Metrics: m, Redis: perf.Redis}, log)
+	// Also after the drain (RegisterOnShutdown below does not wait): the
+	// pollers release their Redis locks before closePerf closes Redis.
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ls.Shutdown(ctx)
+	}()
 	h := newHandler(handlerConfig{
-		cfg: cfg, client: client, fallbackToken: fallbackToken,
+		cfg: cfg, client: client, fetcher: fetcher, fallbackToken: fallbackToken,
 		// The demo's data is fake: its playground may write without a token.
 		fallbackWrites: cfg.FallbackTokenWrites || cfg.SeaTableURL == "",
-		log:            log, metrics: m, tracer: tracer, playground: pg, perf: &perf,
+		log:            log, metrics: m, tracer: tracer, playground: pg, perf: &perf, live: ls,
 	})
 	srv := newHTTPServer(cfg, h, log)
+	// Shutdown waits for handlers, and streams end only when told to.
+	srv.RegisterOnShutdown(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		ls.Shutdown(ctx)
+	})
 	playgroundURL := "http://" + browsableAddr(ln.Addr().(*net.TCPAddr)) + "/"
 	if cfg.SeaTableURL == "" {
 		log.Info("demo mode: serving an embedded fake SeaTable with sample data (set SEATABLE_URL for a real server); open the playground", "playground", playgroundURL)
@@ -266,6 +281,8 @@ type handlerConfig struct {
 	ready          *readiness.Probe     // nil: a default probe pinging client
 	playground     http.Handler         // nil: GraphiQL from playground.DefaultAssetsDir
 	perf           *perfOptions         // nil: newPerfOptions(cfg), without Redis
+	// live serves subscriptions; nil: one built from cfg over fetcher.
+	live *liveServer
 }
 
 // newHandler wires the HTTP routes and the middleware around them.
@@ -284,6 +301,15 @@ func newHandler(h handlerConfig) http.Handler {
 		h.perf = &p
 	}
 	h.perf.configureGraph(&opts)
+	if h.fetcher == nil {
+		h.fetcher = newFetcher(h.client, *h.perf)
+	}
+	if h.live == nil {
+		h.live = newLiveServer(h.fetcher, liveOptions{Interval: h.cfg.LivePollInterval, MaxConns: h.cfg.LiveMaxConns, Metrics: h.metrics, Redis: h.perf.Redis}, h.log)
+	}
+	opts.Live = h.live.hub
+	opts.MaxSubscriptionsPerConnection = h.cfg.LiveMaxSubs
+	opts.WebsocketOrigins = h.cfg.CORSOrigins
 	observe := func(ctx context.Context, op graph.Operation) {
 		requestlog.FromContext(ctx).SetOperation(op.Name, op.Type, op.Codes)
 		var code string
@@ -306,9 +332,6 @@ func newHandler(h handlerConfig) http.Handler {
 	if h.ready == nil {
 		h.ready = readiness.New(h.client.Ping)
 	}
-	if h.fetcher == nil {
-		h.fetcher = newFetcher(h.client, *h.perf)
-	}
 	if h.playground == nil {
 		h.playground = http.NotFoundHandler()
 		if pg, err := playground.New(playground.Options{Endpoint: "/graphql", Title: "seatable-graphql", Log: h.log}); err != nil {
@@ -319,7 +342,9 @@ func newHandler(h handlerConfig) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	withLoaders := loaders.Middleware(h.fetcher, h.fallbackToken,
+	// Mutations invalidate through liveFetcher, which also refreshes the
+	// token's poller.
+	withLoaders := loaders.Middleware(liveFetcher{h.fetcher, h.live.hub}, h.fallbackToken,
 		loaders.WithBatchObserver(h.metrics), loaders.WithFallbackWrites(h.fallbackWrites))(h.perf.replay(gql, observe))
 	var api http.Handler = cacheControl(withLoaders)
 	if h.cfg.TrustedDocuments != nil {
@@ -328,8 +353,8 @@ func newHandler(h handlerConfig) http.Handler {
 		api = trusted.Handler(h.cfg.TrustedDocuments, trusted.Options{Only: h.cfg.TrustedOnly, Introspection: h.cfg.Introspection}, api)
 	}
 	limits := newRateLimits(h.cfg, h.fallbackToken, *h.perf)
-	mux.Handle("/graphql", limits.middleware(gqlhttp.Handler(api, gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes,
-		RequestTimeout: h.cfg.RequestTimeout, MaxBatch: h.cfg.MaxBatch, MaxQueryBytes: h.cfg.MaxQueryBytes})))
+	mux.Handle("/graphql", limits.middleware(h.live.Handler(gqlhttp.Handler(api, gqlhttp.Options{MaxBodyBytes: h.cfg.MaxBodyBytes,
+		RequestTimeout: h.cfg.RequestTimeout, MaxBatch: h.cfg.MaxBatch, MaxQueryBytes: h.cfg.MaxQueryBytes}))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -38,6 +38,7 @@ type testEnv struct {
 	cfg      config
 	handler  http.Handler // the facade's handler, also served at url
 	metrics  *metrics.Metrics
+	live     *liveServer // subscriptions: its hub and streams
 	// close stops the facade and waits for requests in flight, so that what
 	// a request leaves behind after its response (spans, log lines) is
 	// complete.
@@ -52,6 +53,8 @@ type envOptions struct {
 	ready         func(check func(context.Context) error) *readiness.Probe
 	// upstreamHandler, when set, wraps the fake (to observe what reaches it).
 	upstreamHandler func(http.Handler) http.Handler
+	// liveAfter is the pollers' clock (time.After when nil).
+	liveAfter func(time.Duration) <-chan time.Time
 }
 
 // withEnv sets configuration variables, as key, value pairs.
@@ -96,15 +99,23 @@ func newTestEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	perf, closePerf, err := perfOptionsFrom(cfg) // Redis only when REDIS_URL is set
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closePerf)
+	fetcher := newFetcher(client, perf)
+	ls := newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns, After: o.liveAfter, Metrics: m, Redis: perf.Redis}, log)
+	t.Cleanup(func() { ls.Shutdown(context.Background()) })
 	hc := handlerConfig{cfg: cfg, client: client, fallbackToken: o.fallbackToken, fallbackWrites: cfg.FallbackTokenWrites,
-		log: log, metrics: m, tracer: o.tracer}
+		log: log, metrics: m, tracer: o.tracer, fetcher: fetcher, perf: &perf, live: ls}
 	if o.ready != nil {
 		hc.ready = o.ready(client.Ping)
 	}
 	h := newHandler(hc)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testEnv{fake: fake, upstream: up, url: srv.URL, logs: logs, cfg: cfg, handler: h, metrics: m, close: srv.Close}
+	return &testEnv{fake: fake, upstream: up, url: srv.URL, logs: logs, cfg: cfg, handler: h, metrics: m, close: srv.Close, live: ls}
 }
 
 type syncBuffer struct {

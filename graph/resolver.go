@@ -7,6 +7,7 @@ package graph
 import (
 	"context"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/live"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -38,4 +39,10 @@ var _ Writer = (*upstream.Client)(nil)
 type Resolver struct {
 	// Writer performs mutations; nil makes every mutation fail as INTERNAL.
 	Writer Writer
+	// Live runs the pollers behind subscriptions; nil refuses every
+	// subscription as INTERNAL.
+	Live *live.Hub
+	// MaxSubscriptionsPerConnection caps a WebSocket connection's
+	// concurrent subscriptions; 0 is unlimited.
+	MaxSubscriptionsPerConnection int
 }

@@ -24,13 +24,17 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	CreateDTablePayload() CreateDTablePayloadResolver
 	DTable() DTableResolver
+	DTableChangedEvent() DTableChangedEventResolver
+	DTablesChangedEvent() DTablesChangedEventResolver
 	Folder() FolderResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ShareFolder() ShareFolderResolver
 	SharedView() SharedViewResolver
 	StarDTablePayload() StarDTablePayloadResolver
+	Subscription() SubscriptionResolver
 	Workspace() WorkspaceResolver
+	WorkspacesChangedEvent() WorkspacesChangedEventResolver
 }
 
 type DirectiveRoot struct {
@@ -74,6 +78,17 @@ type ComplexityRoot struct {
 		WorkspaceID    func(childComplexity int) int
 	}
 
+	DTableChangedEvent struct {
+		Dtable func(childComplexity int) int
+		UUID   func(childComplexity int) int
+	}
+
+	DTableChanges struct {
+		Added   func(childComplexity int) int
+		Removed func(childComplexity int) int
+		Updated func(childComplexity int) int
+	}
+
 	DTableConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -84,6 +99,11 @@ type ComplexityRoot struct {
 	DTableEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	DTablesChangedEvent struct {
+		Changes func(childComplexity int) int
+		Initial func(childComplexity int) int
 	}
 
 	DeleteDTablePayload struct {
@@ -177,6 +197,12 @@ type ComplexityRoot struct {
 		UUID    func(childComplexity int) int
 	}
 
+	Subscription struct {
+		DtableChanged     func(childComplexity int, uuid string) int
+		DtablesChanged    func(childComplexity int, filter *model.DTableFilter) int
+		WorkspacesChanged func(childComplexity int) int
+	}
+
 	UpdateDTablePayload struct {
 		Dtable func(childComplexity int) int
 	}
@@ -199,6 +225,10 @@ type ComplexityRoot struct {
 		SharedViews       func(childComplexity int) int
 		Tables            func(childComplexity int, filter *model.DTableFilter, orderBy *model.DTableOrder) int
 		Type              func(childComplexity int) int
+	}
+
+	WorkspacesChangedEvent struct {
+		Workspaces func(childComplexity int) int
 	}
 }
 
@@ -387,6 +417,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DTable.WorkspaceID(childComplexity), true
 
+	case "DTableChangedEvent.dtable":
+		if e.ComplexityRoot.DTableChangedEvent.Dtable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableChangedEvent.Dtable(childComplexity), true
+	case "DTableChangedEvent.uuid":
+		if e.ComplexityRoot.DTableChangedEvent.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableChangedEvent.UUID(childComplexity), true
+
+	case "DTableChanges.added":
+		if e.ComplexityRoot.DTableChanges.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableChanges.Added(childComplexity), true
+	case "DTableChanges.removed":
+		if e.ComplexityRoot.DTableChanges.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableChanges.Removed(childComplexity), true
+	case "DTableChanges.updated":
+		if e.ComplexityRoot.DTableChanges.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTableChanges.Updated(childComplexity), true
+
 	case "DTableConnection.edges":
 		if e.ComplexityRoot.DTableConnection.Edges == nil {
 			break
@@ -424,6 +486,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DTableEdge.Node(childComplexity), true
+
+	case "DTablesChangedEvent.changes":
+		if e.ComplexityRoot.DTablesChangedEvent.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTablesChangedEvent.Changes(childComplexity), true
+	case "DTablesChangedEvent.initial":
+		if e.ComplexityRoot.DTablesChangedEvent.Initial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTablesChangedEvent.Initial(childComplexity), true
 
 	case "DeleteDTablePayload.deletedId":
 		if e.ComplexityRoot.DeleteDTablePayload.DeletedID == nil {
@@ -867,6 +942,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StarDTablePayload.UUID(childComplexity), true
 
+	case "Subscription.dtableChanged":
+		if e.ComplexityRoot.Subscription.DtableChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_dtableChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.DtableChanged(childComplexity, args["uuid"].(string)), true
+	case "Subscription.dtablesChanged":
+		if e.ComplexityRoot.Subscription.DtablesChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_dtablesChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.DtablesChanged(childComplexity, args["filter"].(*model.DTableFilter)), true
+	case "Subscription.workspacesChanged":
+		if e.ComplexityRoot.Subscription.WorkspacesChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.WorkspacesChanged(childComplexity), true
+
 	case "UpdateDTablePayload.dtable":
 		if e.ComplexityRoot.UpdateDTablePayload.Dtable == nil {
 			break
@@ -982,6 +1086,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Workspace.Type(childComplexity), true
 
+	case "WorkspacesChangedEvent.workspaces":
+		if e.ComplexityRoot.WorkspacesChangedEvent.Workspaces == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspacesChangedEvent.Workspaces(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1043,6 +1154,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1606,6 +1734,65 @@ type GroupSharedView implements Node {
   "The base the view belongs to: the same entity (same ` + "`" + `id` + "`" + `, same fields) as in every other list."
   dtable: DTable!
 }
+
+"""
+Live updates of the caller's workspaces and bases. SeaTable has no push for these
+lists, so the server polls it: at most once per ` + "`" + `LIVE_POLL_INTERVAL` + "`" + ` (10 s by
+default) per token, however many subscriptions, connections and transports that
+token has; a mutation made through this server makes the next poll run at once.
+Each subscription sends its first value at once, then a value only when what it
+shows changed. When a poll fails (SeaTable unreachable, ` + "`" + `RATE_LIMITED` + "`" + `, a revoked
+token) the subscription sends an event whose data field is null, with an error
+carrying the usual ` + "`" + `extensions.code` + "`" + `, and stays open; the next good poll sends data
+again. Transports on /graphql: graphql-ws (WebSocket, ` + "`" + `graphql-transport-ws` + "`" + `
+subprotocol; token in the ` + "`" + `connection_init` + "`" + ` payload or the upgrade request's
+` + "`" + `Authorization` + "`" + ` header) and GraphQL over SSE (` + "`" + `POST` + "`" + ` with ` + "`" + `Accept: text/event-stream` + "`" + `,
+distinct-connections mode; token in the ` + "`" + `Authorization` + "`" + ` header).
+"""
+type Subscription {
+  "The caller's workspace list, as ` + "`" + `Query.workspaces` + "`" + ` returns it: the first value at once, then whenever anything in it changes."
+  workspacesChanged: WorkspacesChangedEvent!
+  """
+  What changed among the caller's bases (each base once, as ` + "`" + `Query.dtables` + "`" + ` lists
+  them) that match ` + "`" + `filter` + "`" + `: the first event lists every matching base as added,
+  later ones only the differences, so a client cache can apply them.
+  """
+  dtablesChanged("Keeps only the bases that match every given condition; all when absent." filter: DTableFilter): DTablesChangedEvent!
+  "One base: its current state at once, then whenever it changes; ` + "`" + `dtable` + "`" + ` is null when the base is gone or not visible."
+  dtableChanged("The base uuid, with or without dashes." uuid: ID!): DTableChangedEvent!
+}
+
+"An event of ` + "`" + `Subscription.workspacesChanged` + "`" + `."
+type WorkspacesChangedEvent {
+  "Every workspace visible to the token, in SeaTable's order. Null only when the poll failed (see the event's errors)."
+  workspaces: [Workspace!]
+}
+
+"An event of ` + "`" + `Subscription.dtablesChanged` + "`" + `."
+type DTablesChangedEvent {
+  "True for the first event of the subscription, whose ` + "`" + `changes.added` + "`" + ` lists every matching base."
+  initial: Boolean!
+  "The differences since the previous event. Null only when the poll failed (see the event's errors)."
+  changes: DTableChanges
+}
+
+"Differences between two states of a set of bases."
+type DTableChanges {
+  "Bases that match now and did not before."
+  added: [DTable!]!
+  "Bases that matched before and now, with any field changed."
+  updated: [DTable!]!
+  "Uuids of bases that matched before and do not now (deleted, unshared, or no longer matching the filter)."
+  removed: [ID!]!
+}
+
+"An event of ` + "`" + `Subscription.dtableChanged` + "`" + `."
+type DTableChangedEvent {
+  "The base uuid asked for, in the 36-character form."
+  uuid: ID!
+  "The base now; null when it is gone or not visible to the token, or when the poll failed (see the event's errors)."
+  dtable: DTable
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1688,6 +1875,28 @@ func (ec *executionContext) childFields_DTable(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type DTable", field.Name)
 }
 
+func (ec *executionContext) childFields_DTableChangedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uuid":
+		return ec.fieldContext_DTableChangedEvent_uuid(ctx, field)
+	case "dtable":
+		return ec.fieldContext_DTableChangedEvent_dtable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DTableChangedEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_DTableChanges(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "added":
+		return ec.fieldContext_DTableChanges_added(ctx, field)
+	case "updated":
+		return ec.fieldContext_DTableChanges_updated(ctx, field)
+	case "removed":
+		return ec.fieldContext_DTableChanges_removed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DTableChanges", field.Name)
+}
+
 func (ec *executionContext) childFields_DTableConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -1710,6 +1919,16 @@ func (ec *executionContext) childFields_DTableEdge(ctx context.Context, field gr
 		return ec.fieldContext_DTableEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DTableEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DTablesChangedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "initial":
+		return ec.fieldContext_DTablesChangedEvent_initial(ctx, field)
+	case "changes":
+		return ec.fieldContext_DTablesChangedEvent_changes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DTablesChangedEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteDTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1908,6 +2127,14 @@ func (ec *executionContext) childFields_Workspace(ctx context.Context, field gra
 		return ec.fieldContext_Workspace_shareFolders(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Workspace", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkspacesChangedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "workspaces":
+		return ec.fieldContext_WorkspacesChangedEvent_workspaces(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkspacesChangedEvent", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -32,6 +32,12 @@ type DTableResolver interface {
 
 	Folder(ctx context.Context, obj *upstream.DTable) (*upstream.Folder, error)
 }
+type DTableChangedEventResolver interface {
+	Dtable(ctx context.Context, obj *model.DTableChangedEvent) (*upstream.DTable, error)
+}
+type DTablesChangedEventResolver interface {
+	Changes(ctx context.Context, obj *model.DTablesChangedEvent) (*model.DTableChanges, error)
+}
 type FolderResolver interface {
 	ID(ctx context.Context, obj *upstream.Folder) (string, error)
 
@@ -65,6 +71,11 @@ type SharedViewResolver interface {
 type StarDTablePayloadResolver interface {
 	Dtable(ctx context.Context, obj *model.StarDTablePayload) (*upstream.DTable, error)
 }
+type SubscriptionResolver interface {
+	WorkspacesChanged(ctx context.Context) (<-chan *model.WorkspacesChangedEvent, error)
+	DtablesChanged(ctx context.Context, filter *model.DTableFilter) (<-chan *model.DTablesChangedEvent, error)
+	DtableChanged(ctx context.Context, uuid string) (<-chan *model.DTableChangedEvent, error)
+}
 type WorkspaceResolver interface {
 	ID(ctx context.Context, obj *upstream.Workspace) (string, error)
 
@@ -76,6 +87,9 @@ type WorkspaceResolver interface {
 	GroupSharedTables(ctx context.Context, obj *upstream.Workspace) ([]*upstream.DTable, error)
 	GroupSharedViews(ctx context.Context, obj *upstream.Workspace) ([]*model.GroupSharedView, error)
 	ShareFolders(ctx context.Context, obj *upstream.Workspace) ([]*upstream.ShareFolder, error)
+}
+type WorkspacesChangedEventResolver interface {
+	Workspaces(ctx context.Context, obj *model.WorkspacesChangedEvent) ([]*upstream.Workspace, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -318,6 +332,34 @@ func (ec *executionContext) field_Query_workspaces_args(ctx context.Context, raw
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.WorkspaceFilter, error) {
 			return ec.unmarshalOWorkspaceFilter2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐWorkspaceFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_dtableChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "uuid",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["uuid"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_dtablesChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.DTableFilter, error) {
+			return ec.unmarshalODTableFilter2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1041,6 +1083,148 @@ func (ec *executionContext) fieldContext_DTable_shareType(_ context.Context, fie
 	return graphql.NewScalarFieldContext("DTable", field, false, false, "String")
 }
 
+func (ec *executionContext) _DTableChangedEvent_uuid(ctx context.Context, field graphql.CollectedField, obj *model.DTableChangedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DTableChangedEvent_uuid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UUID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DTableChangedEvent_uuid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DTableChangedEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DTableChangedEvent_dtable(ctx context.Context, field graphql.CollectedField, obj *model.DTableChangedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DTableChangedEvent_dtable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DTableChangedEvent().Dtable(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *upstream.DTable) graphql.Marshaler {
+			return ec.marshalODTable2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTable(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DTableChangedEvent_dtable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DTableChangedEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DTableChanges_added(ctx context.Context, field graphql.CollectedField, obj *model.DTableChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DTableChanges_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*upstream.DTable) graphql.Marshaler {
+			return ec.marshalNDTable2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTableᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DTableChanges_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DTableChanges",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DTableChanges_updated(ctx context.Context, field graphql.CollectedField, obj *model.DTableChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DTableChanges_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*upstream.DTable) graphql.Marshaler {
+			return ec.marshalNDTable2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTableᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DTableChanges_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DTableChanges",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DTableChanges_removed(ctx context.Context, field graphql.CollectedField, obj *model.DTableChanges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DTableChanges_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DTableChanges_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DTableChanges", field, false, false, "ID")
+}
+
 func (ec *executionContext) _DTableConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DTableConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1210,6 +1394,61 @@ func (ec *executionContext) fieldContext_DTableEdge_node(_ context.Context, fiel
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_DTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DTablesChangedEvent_initial(ctx context.Context, field graphql.CollectedField, obj *model.DTablesChangedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DTablesChangedEvent_initial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Initial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DTablesChangedEvent_initial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DTablesChangedEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DTablesChangedEvent_changes(ctx context.Context, field graphql.CollectedField, obj *model.DTablesChangedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DTablesChangedEvent_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DTablesChangedEvent().Changes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DTableChanges) graphql.Marshaler {
+			return ec.marshalODTableChanges2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableChanges(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DTablesChangedEvent_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DTablesChangedEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DTableChanges(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3081,6 +3320,126 @@ func (ec *executionContext) fieldContext_StarDTablePayload_dtable(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_workspacesChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_workspacesChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().WorkspacesChanged(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkspacesChangedEvent) graphql.Marshaler {
+			return ec.marshalNWorkspacesChangedEvent2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐWorkspacesChangedEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_workspacesChanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspacesChangedEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_dtablesChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_dtablesChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().DtablesChanged(ctx, fc.Args["filter"].(*model.DTableFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DTablesChangedEvent) graphql.Marshaler {
+			return ec.marshalNDTablesChangedEvent2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTablesChangedEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_dtablesChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DTablesChangedEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_dtablesChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_dtableChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_dtableChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().DtableChanged(ctx, fc.Args["uuid"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DTableChangedEvent) graphql.Marshaler {
+			return ec.marshalNDTableChangedEvent2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableChangedEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_dtableChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DTableChangedEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_dtableChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateDTablePayload_dtable(ctx context.Context, field graphql.CollectedField, obj *model.UpdateDTablePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3588,6 +3947,38 @@ func (ec *executionContext) fieldContext_Workspace_shareFolders(_ context.Contex
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ShareFolder(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkspacesChangedEvent_workspaces(ctx context.Context, field graphql.CollectedField, obj *model.WorkspacesChangedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspacesChangedEvent_workspaces(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkspacesChangedEvent().Workspaces(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*upstream.Workspace) graphql.Marshaler {
+			return ec.marshalOWorkspace2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐWorkspaceᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspacesChangedEvent_workspaces(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkspacesChangedEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Workspace(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4379,6 +4770,88 @@ func (ec *executionContext) _DTable(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var dTableChangedEventImplementors = []string{"DTableChangedEvent"}
+
+func (ec *executionContext) _DTableChangedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.DTableChangedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dTableChangedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DTableChangedEvent")
+		case "uuid":
+			out.Values[i] = ec._DTableChangedEvent_uuid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dtable":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DTableChangedEvent_dtable(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dTableChangesImplementors = []string{"DTableChanges"}
+
+func (ec *executionContext) _DTableChanges(ctx context.Context, sel ast.SelectionSet, obj *model.DTableChanges) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dTableChangesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DTableChanges")
+		case "added":
+			out.Values[i] = ec._DTableChanges_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._DTableChanges_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._DTableChanges_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dTableConnectionImplementors = []string{"DTableConnection"}
 
 func (ec *executionContext) _DTableConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DTableConnection) graphql.Marshaler {
@@ -4448,6 +4921,45 @@ func (ec *executionContext) _DTableEdge(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dTablesChangedEventImplementors = []string{"DTablesChangedEvent"}
+
+func (ec *executionContext) _DTablesChangedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.DTablesChangedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dTablesChangedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DTablesChangedEvent")
+		case "initial":
+			out.Values[i] = ec._DTablesChangedEvent_initial(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DTablesChangedEvent_changes(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5121,6 +5633,30 @@ func (ec *executionContext) _StarDTablePayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "workspacesChanged":
+		return ec._Subscription_workspacesChanged(ctx, fields[0])
+	case "dtablesChanged":
+		return ec._Subscription_dtablesChanged(ctx, fields[0])
+	case "dtableChanged":
+		return ec._Subscription_dtableChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var updateDTablePayloadImplementors = []string{"UpdateDTablePayload"}
 
 func (ec *executionContext) _UpdateDTablePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateDTablePayload) graphql.Marshaler {
@@ -5280,6 +5816,40 @@ func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var workspacesChangedEventImplementors = []string{"WorkspacesChangedEvent"}
+
+func (ec *executionContext) _WorkspacesChangedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.WorkspacesChangedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workspacesChangedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkspacesChangedEvent")
+		case "workspaces":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkspacesChangedEvent_workspaces(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -5334,6 +5904,14 @@ func (ec *executionContext) marshalNDTable2ᚖgithubᚗcomᚋseatableᚑgraphql�
 	return ec._DTable(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDTableChangedEvent2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableChangedEvent(ctx context.Context, sel ast.SelectionSet, v *model.DTableChangedEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DTableChangedEvent!")
+		return graphql.Null
+	}
+	return ec._DTableChangedEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDTableConnection2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableConnection(ctx context.Context, sel ast.SelectionSet, v *model.DTableConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DTableConnection!")
@@ -5374,6 +5952,14 @@ func (ec *executionContext) unmarshalNDTableOrderField2githubᚗcomᚋseatable�
 
 func (ec *executionContext) marshalNDTableOrderField2githubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableOrderField(ctx context.Context, sel ast.SelectionSet, v model.DTableOrderField) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNDTablesChangedEvent2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTablesChangedEvent(ctx context.Context, sel ast.SelectionSet, v *model.DTablesChangedEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DTablesChangedEvent!")
+		return graphql.Null
+	}
+	return ec._DTablesChangedEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDeleteDTableInput2githubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDeleteDTableInput(ctx context.Context, v any) (model.DeleteDTableInput, error) {
@@ -5587,11 +6173,26 @@ func (ec *executionContext) marshalNWorkspace2ᚖgithubᚗcomᚋseatableᚑgraph
 	return ec._Workspace(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNWorkspacesChangedEvent2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐWorkspacesChangedEvent(ctx context.Context, sel ast.SelectionSet, v *model.WorkspacesChangedEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkspacesChangedEvent!")
+		return graphql.Null
+	}
+	return ec._WorkspacesChangedEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalODTable2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTable(ctx context.Context, sel ast.SelectionSet, v *upstream.DTable) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._DTable(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODTableChanges2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableChanges(ctx context.Context, sel ast.SelectionSet, v *model.DTableChanges) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DTableChanges(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalODTableEdge2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐDTableEdge(ctx context.Context, sel ast.SelectionSet, v *model.DTableEdge) graphql.Marshaler {
@@ -5647,6 +6248,25 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋseatableᚑgraphqlᚋsea
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWorkspace2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐWorkspaceᚄ(ctx context.Context, sel ast.SelectionSet, v []*upstream.Workspace) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkspace2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐWorkspace(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOWorkspace2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐWorkspace(ctx context.Context, sel ast.SelectionSet, v *upstream.Workspace) graphql.Marshaler {

@@ -55,6 +55,16 @@ func (r *dTableResolver) Folder(ctx context.Context, obj *upstream.DTable) (*ups
 	return snap.FolderOf(obj), nil
 }
 
+// Dtable is the resolver for the dtable field.
+func (r *dTableChangedEventResolver) Dtable(ctx context.Context, obj *model.DTableChangedEvent) (*upstream.DTable, error) {
+	return obj.DTable, eventData(ctx, obj.List, obj.Err)
+}
+
+// Changes is the resolver for the changes field.
+func (r *dTablesChangedEventResolver) Changes(ctx context.Context, obj *model.DTablesChangedEvent) (*model.DTableChanges, error) {
+	return obj.Changes, eventData(ctx, obj.List, obj.Err)
+}
+
 // ID is the resolver for the id field.
 func (r *folderResolver) ID(ctx context.Context, obj *upstream.Folder) (string, error) {
 	snap, err := loaders.For(ctx).Snapshot(ctx)
@@ -323,6 +333,21 @@ func (r *starDTablePayloadResolver) Dtable(ctx context.Context, obj *model.StarD
 	return &c, nil
 }
 
+// WorkspacesChanged is the resolver for the workspacesChanged field.
+func (r *subscriptionResolver) WorkspacesChanged(ctx context.Context) (<-chan *model.WorkspacesChangedEvent, error) {
+	return r.workspacesChanged(ctx)
+}
+
+// DtablesChanged is the resolver for the dtablesChanged field.
+func (r *subscriptionResolver) DtablesChanged(ctx context.Context, filter *model.DTableFilter) (<-chan *model.DTablesChangedEvent, error) {
+	return r.dtablesChanged(ctx, filter)
+}
+
+// DtableChanged is the resolver for the dtableChanged field.
+func (r *subscriptionResolver) DtableChanged(ctx context.Context, uuid string) (<-chan *model.DTableChangedEvent, error) {
+	return r.dtableChanged(ctx, uuid)
+}
+
 // ID is the resolver for the id field.
 func (r *workspaceResolver) ID(ctx context.Context, obj *upstream.Workspace) (string, error) {
 	return workspaceGlobalID(obj), nil
@@ -391,6 +416,14 @@ func (r *workspaceResolver) ShareFolders(ctx context.Context, obj *upstream.Work
 	return nonNil(obj.ShareFolders), nil
 }
 
+// Workspaces is the resolver for the workspaces field.
+func (r *workspacesChangedEventResolver) Workspaces(ctx context.Context, obj *model.WorkspacesChangedEvent) ([]*upstream.Workspace, error) {
+	if err := eventData(ctx, obj.List, obj.Err); err != nil {
+		return nil, err
+	}
+	return obj.List.Workspaces, nil
+}
+
 // CreateDTablePayload returns CreateDTablePayloadResolver implementation.
 func (r *Resolver) CreateDTablePayload() CreateDTablePayloadResolver {
 	return &createDTablePayloadResolver{r}
@@ -398,6 +431,16 @@ func (r *Resolver) CreateDTablePayload() CreateDTablePayloadResolver {
 
 // DTable returns DTableResolver implementation.
 func (r *Resolver) DTable() DTableResolver { return &dTableResolver{r} }
+
+// DTableChangedEvent returns DTableChangedEventResolver implementation.
+func (r *Resolver) DTableChangedEvent() DTableChangedEventResolver {
+	return &dTableChangedEventResolver{r}
+}
+
+// DTablesChangedEvent returns DTablesChangedEventResolver implementation.
+func (r *Resolver) DTablesChangedEvent() DTablesChangedEventResolver {
+	return &dTablesChangedEventResolver{r}
+}
 
 // Folder returns FolderResolver implementation.
 func (r *Resolver) Folder() FolderResolver { return &folderResolver{r} }
@@ -419,17 +462,29 @@ func (r *Resolver) StarDTablePayload() StarDTablePayloadResolver {
 	return &starDTablePayloadResolver{r}
 }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Workspace returns WorkspaceResolver implementation.
 func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} }
 
+// WorkspacesChangedEvent returns WorkspacesChangedEventResolver implementation.
+func (r *Resolver) WorkspacesChangedEvent() WorkspacesChangedEventResolver {
+	return &workspacesChangedEventResolver{r}
+}
+
 type (
-	createDTablePayloadResolver struct{ *Resolver }
-	dTableResolver              struct{ *Resolver }
-	folderResolver              struct{ *Resolver }
-	mutationResolver            struct{ *Resolver }
-	queryResolver               struct{ *Resolver }
-	shareFolderResolver         struct{ *Resolver }
-	sharedViewResolver          struct{ *Resolver }
-	starDTablePayloadResolver   struct{ *Resolver }
-	workspaceResolver           struct{ *Resolver }
+	createDTablePayloadResolver    struct{ *Resolver }
+	dTableResolver                 struct{ *Resolver }
+	dTableChangedEventResolver     struct{ *Resolver }
+	dTablesChangedEventResolver    struct{ *Resolver }
+	folderResolver                 struct{ *Resolver }
+	mutationResolver               struct{ *Resolver }
+	queryResolver                  struct{ *Resolver }
+	shareFolderResolver            struct{ *Resolver }
+	sharedViewResolver             struct{ *Resolver }
+	starDTablePayloadResolver      struct{ *Resolver }
+	subscriptionResolver           struct{ *Resolver }
+	workspaceResolver              struct{ *Resolver }
+	workspacesChangedEventResolver struct{ *Resolver }
 )

@@ -3,17 +3,20 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
 	"github.com/seatable-graphql/seatable-graphql/internal/cache"
+	"github.com/seatable-graphql/seatable-graphql/internal/live"
 )
 
 // ServerOptions configure the GraphQL handler. Zero limits are unlimited.
@@ -60,6 +63,19 @@ type ServerOptions struct {
 	// writing their JSON straight from it (fastpath.go) instead of through
 	// gqlgen's generic executor; the answers are the same bytes.
 	FastPath bool
+	// Live enables subscriptions over WebSocket (graphql-transport-ws) and
+	// SSE, fed by its pollers; nil leaves both transports out.
+	Live *live.Hub
+	// MaxSubscriptionsPerConnection caps one WebSocket connection's
+	// subscriptions; 0 is unlimited.
+	MaxSubscriptionsPerConnection int
+	// KeepAlive is the ping interval of both streaming transports.
+	KeepAlive time.Duration
+	// WebsocketOrigins are the other origins whose pages may open a
+	// WebSocket (CORS_ALLOWED_ORIGINS); same-origin pages always may.
+	// Browsers send cookies but no CORS check with an upgrade, so without
+	// this list a cross-origin page cannot connect at all.
+	WebsocketOrigins []string
 }
 
 // Default limits (see docs/limits.md).
@@ -77,6 +93,9 @@ const (
 	// DefaultAPQBytes bounds the in-process persisted queries, and what one
 	// replica writes to Redis per hour.
 	DefaultAPQBytes = 16 << 20
+	// DefaultKeepAlive is how often idle streams are pinged, well inside
+	// the idle timeouts of common proxies (60 s).
+	DefaultKeepAlive = 25 * time.Second
 )
 
 // DefaultServerOptions are the settings used when nothing is configured.
@@ -95,7 +114,7 @@ func DefaultServerOptions(log *slog.Logger) ServerOptions {
 // loaders on each request's context (loaders.Middleware) and should wrap it
 // in gqlhttp.Handler for body limits and GraphQL-over-HTTP status codes.
 func NewServer(o ServerOptions) *handler.Server {
-	resolver := &Resolver{Writer: o.Writer}
+	resolver := &Resolver{Writer: o.Writer, Live: o.Live, MaxSubscriptionsPerConnection: o.MaxSubscriptionsPerConnection}
 	cfg := Config{Resolvers: resolver}
 	listComplexity(&cfg.Complexity, max(o.ListSize, 1))
 	var es graphql.ExecutableSchema = NewExecutableSchema(cfg)
@@ -115,9 +134,32 @@ func NewServer(o ServerOptions) *handler.Server {
 	// The streaming ones come before POST, which would take their requests
 	// too, and take only documents using @defer (incremental.go).
 	srv.AddTransport(transport.Options{})
+	keepAlive := o.KeepAlive
+	if keepAlive <= 0 {
+		keepAlive = DefaultKeepAlive
+	}
+	if o.Live != nil {
+		// Before GET and POST: an upgrade is a GET, and an SSE request is a
+		// JSON POST that POST would also claim (gqlgen's transport order).
+		srv.AddTransport(transport.Websocket{
+			Implementation: transport.CoderWebsocketImplementation{
+				AcceptOptions: websocket.AcceptOptions{OriginPatterns: o.WebsocketOrigins},
+			},
+			InitFunc:    WebsocketInit(),
+			InitTimeout: 10 * time.Second,
+			// graphql-transport-ws pings; graphql-ws (legacy) keep-alives.
+			PingPongInterval:      keepAlive,
+			KeepAlivePingInterval: keepAlive,
+		})
+	}
 	srv.AddTransport(oneResponse{transport.GET{}})
 	srv.AddTransport(streaming{transport.MultipartMixed{}})
 	srv.AddTransport(streaming{transport.SSE{}})
+	if o.Live != nil {
+		// Subscriptions over graphql-sse; after the @defer streams, which
+		// take only documents using @defer.
+		srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})
+	}
 	if o.FastPath {
 		srv.AddTransport(oneResponse{fastPOST{}})
 	} else {
@@ -144,6 +186,8 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.Use(newPersistedQueries(o.PersistedQueries))
 	}
 	srv.AroundOperations(refuseDeferWithoutStream)
+	// Subscriptions resolve each event against its own poll (live.go).
+	srv.AroundOperations(subscriptionLoaders)
 	// Decide detail=true/false before resolvers run (see detail.go).
 	srv.AroundOperations(fetchDetail(o.FastPath))
 	if o.ReportReplayable {

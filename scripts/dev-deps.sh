@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, without root, what the skipped tests of `go test ./...` need
 # beyond Go: the npm packages pinned in this repository (the offline
-# playground's GraphiQL, Apollo Client, urql, Relay, the GraphQL-over-HTTP audit suite).
+# playground's GraphiQL, Apollo Client, urql, Relay, the GraphQL-over-HTTP audit suite,
+# the subscription clients graphql-ws and graphql-sse).
 # It then says which system programs are still missing (chromium,
 # redis-server) and how to get them; those need a package manager.
 # Run from anywhere: bash scripts/dev-deps.sh
@@ -13,7 +14,7 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "then run this script again." >&2
   exit 1
 fi
-for dir in web/playground tests/apollo-client tests/urql tests/relay tests/graphql-http; do
+for dir in web/playground tests/apollo-client tests/urql tests/relay tests/graphql-http tests/live-clients; do
   echo "-- npm ci --prefix $dir"
   npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund
 done

@@ -445,6 +445,26 @@ func New(f Fetcher, token string, authErr error, opts ...Option) *Loaders {
 	return l
 }
 
+// WithToken returns fresh loaders like l (same fetcher and options) for
+// another token: a WebSocket connection's token comes from its
+// connection_init payload, after the upgrade request's loaders were built.
+func (l *Loaders) WithToken(token string, authErr error) *Loaders {
+	n := New(l.fetcher, token, authErr, WithBatchObserver(l.observer), WithFallbackWrites(l.allowFallbackWrites))
+	return n
+}
+
+// Rebind returns fresh loaders with l's token that read through f: a
+// subscription resolves each event against the list the event carries.
+func (l *Loaders) Rebind(f Fetcher) *Loaders {
+	n := New(f, l.token, l.authErr, WithBatchObserver(l.observer), WithFallbackWrites(l.allowFallbackWrites))
+	n.fallback = l.fallback
+	return n
+}
+
+// Fresh returns new loaders like l, with nothing read yet: each operation
+// on a WebSocket connection, which outlives many operations, reads anew.
+func (l *Loaders) Fresh() *Loaders { return l.Rebind(l.fetcher) }
+
 // WithFallbackWrites lets requests that carry no token of their own write
 // with the server's fallback token (SEATABLE_TOKEN). Off, an anonymous
 // caller of a server with a shared read token cannot change or delete bases.
@@ -599,7 +619,14 @@ func (l *Loaders) CallerHash(key []byte) (string, bool) {
 	if l.authErr != nil || l.token == "" {
 		return "", false
 	}
-	return tokenhash.Sum(key, l.token), true
+	return TokenHash(key, l.token), true
+}
+
+// TokenHash is the keyed hash that stands for a token wherever work is
+// shared per caller (shared queries, live pollers), so that no map key or
+// log line holds the token itself (internal/tokenhash).
+func TokenHash(key []byte, token string) string {
+	return tokenhash.Sum(key, token)
 }
 
 // Snapshot returns this request's memoised workspace list with its indexes,

@@ -59,6 +59,10 @@ type Options struct {
 // Handler wraps next, gqlgen's handler for the GraphQL endpoint.
 func Handler(next http.Handler, o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsStream(r) {
+			serveStream(w, r, next, o)
+			return
+		}
 		if o.RequestTimeout > 0 {
 			ctx, cancel := context.WithTimeout(r.Context(), o.RequestTimeout)
 			defer cancel()
@@ -100,6 +104,37 @@ func Handler(next http.Handler, o Options) http.Handler {
 		defer rw.finish()
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// IsStream reports whether r opens a subscription stream: a WebSocket
+// upgrade, or a GraphQL-over-SSE POST (Accept: text/event-stream). Streams
+// live as long as the client wants, so they get no request deadline.
+func IsStream(r *http.Request) bool {
+	if r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return true
+	}
+	return r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// serveStream passes a stream to gqlgen: an upgrade as it is, an SSE POST
+// after the same body checks as any POST. The writer is not wrapped: the
+// SSE transport needs http.Flusher and WebSocket the hijacker, and gqlgen's
+// stream answers have no 4xx to rewrite.
+func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, o Options) {
+	if r.Method == http.MethodPost {
+		raw, status, msg := readPOST(w, r, o.MaxBodyBytes)
+		if status == 0 && isArray(raw) {
+			status, msg = http.StatusBadRequest, "a batch (a JSON array) cannot be streamed: send one operation"
+		}
+		if status == 0 {
+			status, msg = checkParams(raw, o.MaxQueryBytes)
+		}
+		if status != 0 {
+			writeError(w, r, status, msg)
+			return
+		}
+	}
+	next.ServeHTTP(w, r)
 }
 
 // checkGET validates the URL parameters of a GET request; it returns a

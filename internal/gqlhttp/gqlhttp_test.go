@@ -179,3 +179,42 @@ func TestStrictParams(t *testing.T) {
 		}
 	}
 }
+
+// Streams (a WebSocket upgrade, an SSE POST) get no request deadline, reach
+// gqlgen with the writer unwrapped (SSE needs http.Flusher, WebSocket the
+// hijacker), and an SSE POST still gets the body checks.
+func TestStreamsPassThrough(t *testing.T) {
+	var hadDeadline, flusher bool
+	var calls int
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		_, hadDeadline = r.Context().Deadline()
+		_, flusher = w.(http.Flusher)
+	})
+	h := Handler(next, Options{RequestTimeout: time.Minute, MaxBodyBytes: 1 << 10})
+
+	up := httptest.NewRequest("GET", "/graphql", nil)
+	up.Header.Set("Upgrade", "websocket")
+	h.ServeHTTP(httptest.NewRecorder(), up)
+	if calls != 1 || hadDeadline || !flusher {
+		t.Fatalf("upgrade: calls %d, deadline %v, flusher %v", calls, hadDeadline, flusher)
+	}
+
+	sse := func(body string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/graphql", strings.NewReader(body))
+		r.Header.Set("Content-Type", MediaJSON)
+		r.Header.Set("Accept", "text/event-stream")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	if rec := sse(`{"query":"subscription{a}"}`); rec.Code != 200 || calls != 2 || hadDeadline || !flusher {
+		t.Fatalf("sse: %d, calls %d, deadline %v, flusher %v", rec.Code, calls, hadDeadline, flusher)
+	}
+	if rec := sse(`{"query":` + strings.Repeat(" ", 2<<10) + `"x"}`); rec.Code != http.StatusRequestEntityTooLarge || calls != 2 {
+		t.Fatalf("oversized sse body: %d, calls %d", rec.Code, calls)
+	}
+	if rec := sse(`[1]`); rec.Code != http.StatusBadRequest || calls != 2 {
+		t.Fatalf("bad sse body: %d, calls %d", rec.Code, calls)
+	}
+}

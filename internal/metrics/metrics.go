@@ -49,6 +49,11 @@ type Metrics struct {
 	batchSize         *prometheus.HistogramVec
 	cache             *prometheus.CounterVec
 	inFlight          prometheus.Gauge
+	liveConns         *prometheus.GaugeVec
+	liveSubs          prometheus.Gauge
+	livePollers       prometheus.Gauge
+	livePolls         *prometheus.CounterVec
+	livePushes        prometheus.Counter
 
 	operationNames *labelSet
 	codes          *labelSet
@@ -91,12 +96,32 @@ func New() *Metrics {
 			Namespace: namespace, Name: "http_requests_in_flight",
 			Help: "HTTP requests being served.",
 		}),
+		liveConns: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "live_connections",
+			Help: "Open subscription streams by transport (websocket, sse).",
+		}, []string{"transport"}),
+		liveSubs: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "live_subscriptions",
+			Help: "Active subscriptions, over all connections.",
+		}),
+		livePollers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "live_pollers",
+			Help: "Running pollers: tokens with at least one subscription; each polls SeaTable once per LIVE_POLL_INTERVAL.",
+		}),
+		livePolls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "live_polls_total",
+			Help: "Polls of SeaTable for subscriptions by outcome (ok, or the error's extensions.code).",
+		}, []string{"outcome"}),
+		livePushes: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "live_pushes_total",
+			Help: "Changed answers (or errors) handed to subscriptions, one per subscription.",
+		}),
 		operationNames: newLabelSet(MaxOperations, operationName),
 		codes:          newLabelSet(MaxCodes, errorCode),
 		endpoints:      newLabelSet(MaxEndpoints, nil),
 	}
 	m.reg.MustRegister(m.operations, m.operationDuration, m.upstreamCalls, m.upstreamDuration,
-		m.batchSize, m.cache, m.inFlight,
+		m.batchSize, m.cache, m.inFlight, m.liveConns, m.liveSubs, m.livePollers, m.livePolls, m.livePushes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -110,6 +135,48 @@ func (m *Metrics) Handler() http.Handler {
 		return http.NotFoundHandler()
 	}
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// LiveConnection counts a subscription stream opening (+1) or closing (-1);
+// transport is "websocket" or "sse".
+func (m *Metrics) LiveConnection(transport string, delta int) {
+	if m == nil {
+		return
+	}
+	m.liveConns.WithLabelValues(transport).Add(float64(delta))
+}
+
+// LiveSubscriptions adds delta to the active subscriptions.
+func (m *Metrics) LiveSubscriptions(delta int) {
+	if m != nil {
+		m.liveSubs.Add(float64(delta))
+	}
+}
+
+// LivePollers adds delta to the running pollers.
+func (m *Metrics) LivePollers(delta int) {
+	if m != nil {
+		m.livePollers.Add(float64(delta))
+	}
+}
+
+// LivePoll counts one poll; code is "" on success, else its error code.
+func (m *Metrics) LivePoll(code string) {
+	if m == nil {
+		return
+	}
+	outcome := OK
+	if code != "" {
+		outcome = m.codes.value(code)
+	}
+	m.livePolls.WithLabelValues(outcome).Inc()
+}
+
+// LivePushes counts n answers handed to subscriptions.
+func (m *Metrics) LivePushes(n int) {
+	if m != nil {
+		m.livePushes.Add(float64(n))
+	}
 }
 
 // InFlight counts the requests next is serving.

@@ -120,7 +120,13 @@
     var root = ReactDOM.createRoot(document.getElementById("graphiql"));
     root.render(
       React.createElement(GraphiQL, {
-        fetcher: GraphiQL.createFetcher({ url: cfg.endpoint }),
+        // Subscriptions go over graphql-ws on the same endpoint; GraphiQL
+        // sends the Headers editor (Authorization) as connection_init's
+        // payload, which the server reads the token from.
+        fetcher: GraphiQL.createFetcher({
+          url: cfg.endpoint,
+          subscriptionUrl: new URL(cfg.endpoint, location.href).href.replace(/^http/, "ws"),
+        }),
         defaultQuery: cfg.defaultQuery,
         defaultHeaders: cfg.defaultHeaders,
         isHeadersEditorEnabled: true,

@@ -1,0 +1,303 @@
+package graph
+
+// Subscriptions (schema: type Subscription). The data comes from the token's
+// shared poller in internal/live; this file turns its answers into events.
+//
+// Nested fields of an event (DTable.workspace, DTable.folder, …) read
+// through loaders.For(ctx) like query fields do. A subscription gets its own
+// loaders whose Fetcher is the event being sent (eventSource), so every
+// event is resolved against its own poll's answer, never a list memoised
+// when the subscription began, and nested fields cost no upstream call.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/graph/model"
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
+	"github.com/seatable-graphql/seatable-graphql/internal/live"
+	"github.com/seatable-graphql/seatable-graphql/upstream"
+)
+
+// eventSource is the Fetcher of a subscription's loaders: it answers with
+// the list of the event being resolved.
+type eventSource struct {
+	mu   sync.Mutex
+	list *upstream.WorkspaceList
+}
+
+func (e *eventSource) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.list == nil {
+		return nil, apperr.New(apperr.Internal, "no event to resolve")
+	}
+	return e.list, nil
+}
+
+type eventSourceKey struct{}
+
+// subscriptionLoaders gives each subscription operation loaders that read
+// its events (see eventSource), with the token of the connection, and each
+// other operation on a WebSocket connection loaders of its own.
+func subscriptionLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	op := graphql.GetOperationContext(ctx)
+	if op.Operation == nil || op.Operation.Operation != ast.Subscription {
+		if _, ws := ctx.Value(connStateKey{}).(*connState); ws {
+			// The connection's loaders would serve what its first
+			// operation read to every later one.
+			ctx = loaders.NewContext(ctx, loaders.For(ctx).Fresh())
+		}
+		return next(ctx)
+	}
+	src := &eventSource{}
+	l := loaders.For(ctx).Rebind(src)
+	ctx = context.WithValue(loaders.NewContext(ctx, l), eventSourceKey{}, src)
+	return next(ctx)
+}
+
+// eventData is called by an event's data field before its children
+// resolve: it points the subscription's loaders at the event's list, or
+// returns the poll's error as the field's error. Events of one
+// subscription are resolved one after another, so the switch cannot race
+// with the children of the previous event.
+func eventData(ctx context.Context, list *upstream.WorkspaceList, err error) error {
+	if err != nil {
+		return err
+	}
+	if src, ok := ctx.Value(eventSourceKey{}).(*eventSource); ok {
+		src.mu.Lock()
+		src.list = list
+		src.mu.Unlock()
+		loaders.For(ctx).Invalidate(ctx) // forget the previous event's indexes
+	}
+	return nil
+}
+
+// connState is one WebSocket connection's subscription count.
+type connState struct {
+	subs atomic.Int64
+}
+
+type connStateKey struct{}
+
+// WebsocketInit returns gqlgen's InitFunc: it takes the token from the
+// connection_init payload ("Authorization": "Token …"/"Bearer …", or a bare
+// "token"), falling back to the upgrade request's Authorization header,
+// and refuses the connection (close code 4403, as graphql-transport-ws
+// asks) when there is no usable token or SeaTable rejects it. The check is
+// one read through the same coalesced fetcher as queries.
+func WebsocketInit() transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		l := loaders.For(ctx)
+		if tok, present, err := payloadToken(payload); present {
+			l = l.WithToken(tok, err)
+		}
+		refuse := func(err error) (context.Context, *transport.InitPayload, error) {
+			msg := "unauthenticated"
+			if e, ok := apperr.As(err); ok {
+				msg = e.Message
+			}
+			return transport.WithWebsocketCloseCode(ctx, 4403), nil, fmt.Errorf("%s", msg)
+		}
+		if _, err := l.Token(); err != nil {
+			return refuse(err)
+		}
+		if _, err := l.Snapshot(ctx); err != nil {
+			if c := apperr.CodeOf(err); c == apperr.Unauthenticated || c == apperr.Forbidden {
+				return refuse(err)
+			}
+			// SeaTable is down or slow: accept; subscriptions report it.
+		}
+		ctx = loaders.NewContext(ctx, l)
+		return context.WithValue(ctx, connStateKey{}, &connState{}), nil, nil
+	}
+}
+
+// payloadToken reads a token from a connection_init payload; present is
+// false when the payload names none.
+func payloadToken(p transport.InitPayload) (tok string, present bool, err error) {
+	for _, k := range []string{"Authorization", "authorization"} {
+		if v, ok := p[k].(string); ok && strings.TrimSpace(v) != "" {
+			tok, err = auth.Token(http.Header{"Authorization": {v}})
+			return tok, true, err
+		}
+	}
+	if v, ok := p["token"].(string); ok && strings.TrimSpace(v) != "" {
+		tok, err = auth.Token(http.Header{"Authorization": {"Token " + strings.TrimSpace(v)}})
+		return tok, true, err
+	}
+	return "", false, nil
+}
+
+// subscribe starts a subscription for the caller: it checks the token and
+// the connection's subscription limit, joins the token's poller and waits
+// for its first answer. A first answer that rejects the token refuses the
+// subscription; any other error is sent as the first event.
+func (r *Resolver) subscribe(ctx context.Context) (*live.Subscription, live.Update, func(), error) {
+	if r.Live == nil {
+		return nil, live.Update{}, nil, apperr.New(apperr.Internal, "subscriptions are not enabled")
+	}
+	token, err := loaders.For(ctx).Token()
+	if err != nil {
+		return nil, live.Update{}, nil, err
+	}
+	release := func() {}
+	if cs, ok := ctx.Value(connStateKey{}).(*connState); ok && r.MaxSubscriptionsPerConnection > 0 {
+		if cs.subs.Add(1) > int64(r.MaxSubscriptionsPerConnection) {
+			cs.subs.Add(-1)
+			return nil, live.Update{}, nil, apperr.New(apperr.RateLimited,
+				fmt.Sprintf("too many subscriptions on this connection (limit %d): end one or open another connection", r.MaxSubscriptionsPerConnection))
+		}
+		release = func() { cs.subs.Add(-1) }
+	}
+	sub := r.Live.Subscribe(token)
+	fail := func(err error) (*live.Subscription, live.Update, func(), error) {
+		sub.Close()
+		release()
+		return nil, live.Update{}, nil, err
+	}
+	select {
+	case u, ok := <-sub.C:
+		if !ok {
+			return fail(apperr.New(apperr.UpstreamUnavailable, "server shutting down"))
+		}
+		if c := apperr.CodeOf(u.Err); c == apperr.Unauthenticated || c == apperr.Forbidden {
+			return fail(u.Err)
+		}
+		return sub, u, func() { sub.Close(); release() }, nil
+	case <-ctx.Done():
+		return fail(apperr.Wrap(apperr.UpstreamUnavailable, "subscription ended", ctx.Err()))
+	}
+}
+
+// stream runs a subscription: it converts each update with event (which
+// returns false when the update changes nothing this subscription shows)
+// and sends the result until the client leaves or the hub closes.
+func stream[T any](ctx context.Context, sub *live.Subscription, first live.Update, done func(), event func(live.Update) (T, bool)) <-chan T {
+	out := make(chan T)
+	go func() {
+		defer close(out)
+		defer done()
+		u := first
+		for {
+			if ev, ok := event(u); ok {
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				}
+			}
+			var open bool
+			select {
+			case u, open = <-sub.C:
+				if !open {
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func (r *Resolver) workspacesChanged(ctx context.Context) (<-chan *model.WorkspacesChangedEvent, error) {
+	sub, first, done, err := r.subscribe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return stream(ctx, sub, first, done, func(u live.Update) (*model.WorkspacesChangedEvent, bool) {
+		return &model.WorkspacesChangedEvent{List: u.List, Err: u.Err}, true
+	}), nil
+}
+
+func (r *Resolver) dtablesChanged(ctx context.Context, filter *model.DTableFilter) (<-chan *model.DTablesChangedEvent, error) {
+	f := dtableFilter(filter)
+	sub, first, done, err := r.subscribe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var prev map[string][sha256.Size]byte // nil until the first good answer
+	return stream(ctx, sub, first, done, func(u live.Update) (*model.DTablesChangedEvent, bool) {
+		if u.Err != nil {
+			return &model.DTablesChangedEvent{Initial: prev == nil, Err: u.Err}, true
+		}
+		snap := loaders.NewSnapshot(u.List)
+		now := f.Apply(snap.DTables(), snap.ListedIn)
+		ch := &model.DTableChanges{Added: []*upstream.DTable{}, Updated: []*upstream.DTable{}, Removed: []string{}}
+		next := make(map[string][sha256.Size]byte, len(now))
+		for _, d := range now {
+			sum := baseDigest(d)
+			next[d.UUID] = sum
+			old, had := prev[d.UUID]
+			switch {
+			case !had:
+				ch.Added = append(ch.Added, d)
+			case old != sum:
+				ch.Updated = append(ch.Updated, d)
+			}
+		}
+		for uuid := range prev {
+			if _, ok := next[uuid]; !ok {
+				ch.Removed = append(ch.Removed, uuid)
+			}
+		}
+		initial := prev == nil
+		prev = next
+		if !initial && len(ch.Added)+len(ch.Updated)+len(ch.Removed) == 0 {
+			return nil, false // the list changed elsewhere, not in these bases
+		}
+		return &model.DTablesChangedEvent{Initial: initial, Changes: ch, List: u.List}, true
+	}), nil
+}
+
+func (r *Resolver) dtableChanged(ctx context.Context, uuid string) (<-chan *model.DTableChangedEvent, error) {
+	u36 := upstream.NormalizeUUID(uuid)
+	if u36 == "" {
+		return nil, apperr.New(apperr.BadUserInput, "uuid must be 32 hex characters, or 36 with dashes")
+	}
+	sub, first, done, err := r.subscribe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		sent    bool
+		prevSum [sha256.Size]byte
+		wasErr  bool
+	)
+	return stream(ctx, sub, first, done, func(u live.Update) (*model.DTableChangedEvent, bool) {
+		if u.Err != nil {
+			wasErr = true
+			return &model.DTableChangedEvent{UUID: u36, Err: u.Err}, true
+		}
+		d := loaders.NewSnapshot(u.List).DTable(u36)
+		var sum [sha256.Size]byte
+		if d != nil {
+			sum = baseDigest(d)
+		}
+		if sent && !wasErr && sum == prevSum {
+			return nil, false
+		}
+		sent, wasErr, prevSum = true, false, sum
+		return &model.DTableChangedEvent{UUID: u36, DTable: d, List: u.List}, true
+	}), nil
+}
+
+// baseDigest hashes everything a client can read of a base.
+func baseDigest(d *upstream.DTable) [sha256.Size]byte {
+	b, _ := json.Marshal(d)
+	return sha256.Sum256(b)
+}
