@@ -1,15 +1,9 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/seatable-graphql/seatable-graphql/internal/testenv"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 
@@ -17,32 +11,14 @@ import (
 // Apollo Client's InMemoryCache, against the real handler: normalisation by
 // __typename + id and errors by extensions.code, as frontends rely on them.
 func TestApolloClient(t *testing.T) {
-	node := testenv.LookPath(t, testenv.NodePackages, "node", "nodejs")
-	dir := filepath.Join("tests", "apollo-client")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@apollo", "client", "package.json")); err != nil {
-		testenv.Missing(t, testenv.NodePackages, "Apollo Client (npm ci --prefix tests/apollo-client)", err)
-	}
+	client := needNodeClient(t, "apollo-client", "Apollo Client", "@apollo/client")
 	const token = "apollo-0123456789abcdef"
 	const viewsToken = "apollo-views-0123456789"
 	e := newTestEnv(t)
 	e.fake.SetToken(token, fakeseatable.Fixture(fakeseatable.Demo))
 	e.fake.SetToken(viewsToken, []byte(twoViewsOfOneBase))
 
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "client.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GRAPHQL_URL="+e.url+"/graphql", "SEATABLE_TOKEN="+token, "VIEWS_TOKEN="+viewsToken, "NO_COLOR=1")
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	t.Logf("node client.mjs (%s):\n%s", time.Since(start).Round(time.Millisecond), out)
-	if err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			t.Fatalf("client.mjs failed with exit code %d", exit.ExitCode())
-		}
-		t.Fatalf("run node: %v", err)
-	}
+	client.run(time.Minute, []string{"GRAPHQL_URL=" + e.url + "/graphql", "SEATABLE_TOKEN=" + token, "VIEWS_TOKEN=" + viewsToken}, "client.mjs")
 	// The bad-token step must have reached SeaTable, which answered 401.
 	var sawBad bool
 	for _, r := range e.fake.Requests() {

@@ -2,15 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/seatable-graphql/seatable-graphql/internal/testenv"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 
@@ -21,13 +17,8 @@ import (
 // artifacts with relay-runtime (tests/relay/run.mjs) against a server that
 // accepts only those persisted documents.
 func TestRelay(t *testing.T) {
-	node := testenv.LookPath(t, testenv.NodePackages, "node", "nodejs")
-	dir := filepath.Join("tests", "relay")
-	for _, pkg := range []string{"relay-compiler", "relay-runtime"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-			testenv.Missing(t, testenv.NodePackages, "Relay (npm ci --prefix tests/relay)", err)
-		}
-	}
+	client := needNodeClient(t, "relay", "Relay", "relay-compiler", "relay-runtime")
+	dir := client.dir
 	var schema, stderr bytes.Buffer
 	if _, err := handleFlags([]string{"-print-schema"}, &schema, &stderr); err != nil {
 		t.Fatalf("-print-schema: %v %s", err, stderr.String())
@@ -50,30 +41,12 @@ func TestRelay(t *testing.T) {
 	if err := os.WriteFile(manifest, []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	run := func(env []string, args ...string) {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, node, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), append(env, "NO_COLOR=1")...)
-		start := time.Now()
-		out, err := cmd.CombinedOutput()
-		t.Logf("node %v (%s):\n%s", args, time.Since(start).Round(time.Millisecond), out)
-		if err != nil {
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				t.Fatalf("node %v failed with exit code %d", args, exit.ExitCode())
-			}
-			t.Fatalf("run node: %v", err)
-		}
-	}
-	run(nil, filepath.Join("node_modules", "relay-compiler", "cli.js"))
+	client.run(2*time.Minute, nil, filepath.Join("node_modules", "relay-compiler", "cli.js"))
 
 	const token = "relay-0123456789abcdef"
 	e := newTestEnv(t, withEnv("TRUSTED_DOCUMENTS", manifest, "TRUSTED_DOCUMENTS_ONLY", "true"))
 	e.fake.SetToken(token, fakeseatable.Fixture(fakeseatable.Demo))
 	// NODE_ENV=development: Relay reports store problems (an id shared by two
 	// types, a missing field) only outside production.
-	run([]string{"GRAPHQL_URL=" + e.url + "/graphql", "SEATABLE_TOKEN=" + token, "NODE_ENV=development"}, "run.mjs")
+	client.run(2*time.Minute, []string{"GRAPHQL_URL=" + e.url + "/graphql", "SEATABLE_TOKEN=" + token, "NODE_ENV=development"}, "run.mjs")
 }
