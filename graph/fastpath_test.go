@@ -241,6 +241,7 @@ func TestFastPathCoversTheHotQueries(t *testing.T) {
 // the root and these) both ways, on every fixture.
 func TestFastPathOnEveryQueryOfTheTestSuite(t *testing.T) {
 	queries := testSuiteQueries(t)
+	t.Logf("%d GraphQL documents in the test suite", len(queries))
 	if len(queries) < 50 {
 		t.Fatalf("found only %d queries in the test suite: the extraction is broken", len(queries))
 	}
