@@ -365,6 +365,9 @@ func (h *Hub) push(p *poller, u Update) {
 		return
 	}
 	p.last = &u
+	// Counted before it is sent, so that whoever reads the update sees it
+	// counted (metrics, tests).
+	h.obs.Push(len(p.subs))
 	for s := range p.subs {
 		select {
 		case <-s.c: // drop the unread, older update
@@ -372,7 +375,6 @@ func (h *Hub) push(p *poller, u Update) {
 		}
 		s.c <- u
 	}
-	h.obs.Push(len(p.subs))
 }
 
 // jitter spreads d by up to ±10%.
