@@ -86,21 +86,38 @@ func (s *redisStore) key(ctx context.Context) ([]byte, bool) {
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	fresh := make([]byte, 32)
-	_, _ = rand.Read(fresh)
-	if err := s.client.SetNX(ctx, hmacKeyKey, hex.EncodeToString(fresh), 0).Err(); s.failed(err) {
-		return nil, false
-	}
-	v, err := s.client.Get(ctx, hmacKeyKey).Result()
-	if s.failed(err) || err != nil {
-		return nil, false
-	}
-	k, err := hex.DecodeString(v)
-	if err != nil || len(k) < 16 {
+	k, err := LoadSharedKey(ctx, s.client)
+	if err != nil {
+		if !errors.Is(err, errBadSharedKey) {
+			s.failed(err)
+		}
 		return nil, false
 	}
 	s.hmacKey = k
 	return k, true
+}
+
+var errBadSharedKey = errors.New("bad shared HMAC key in Redis")
+
+// LoadSharedKey reads the HMAC key every replica shares through Redis
+// (sgql:hmac-key), creating it when no replica has yet: everything that
+// hashes a token the same way on every replica (cache keys, rate limits,
+// live pollers) reads it here.
+func LoadSharedKey(ctx context.Context, c *redis.Client) ([]byte, error) {
+	fresh := make([]byte, 32)
+	_, _ = rand.Read(fresh)
+	if err := c.SetNX(ctx, hmacKeyKey, hex.EncodeToString(fresh), 0).Err(); err != nil {
+		return nil, err
+	}
+	v, err := c.Get(ctx, hmacKeyKey).Result()
+	if err != nil {
+		return nil, err
+	}
+	k, err := hex.DecodeString(v)
+	if err != nil || len(k) < 16 {
+		return nil, errBadSharedKey
+	}
+	return k, nil
 }
 
 // SharedKey is the HMAC key all replicas share through Redis

@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/cache"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -36,7 +36,6 @@ type Redis struct {
 }
 
 const (
-	hmacKeyKey = "sgql:hmac-key"
 	lockPrefix = "sgql:live:lock:"
 	chanPrefix = "sgql:live:"
 )
@@ -44,18 +43,9 @@ const (
 // NewRedis returns a coordinator over c. It reads (or creates) the HMAC key
 // every replica shares, so that their poller names agree.
 func NewRedis(ctx context.Context, c *redis.Client) (*Redis, error) {
-	fresh := make([]byte, 32)
-	_, _ = rand.Read(fresh)
-	if err := c.SetNX(ctx, hmacKeyKey, hex.EncodeToString(fresh), 0).Err(); err != nil {
-		return nil, err
-	}
-	v, err := c.Get(ctx, hmacKeyKey).Result()
+	k, err := cache.LoadSharedKey(ctx, c)
 	if err != nil {
 		return nil, err
-	}
-	k, err := hex.DecodeString(v)
-	if err != nil || len(k) < 16 {
-		return nil, errors.New("bad shared HMAC key in Redis")
 	}
 	id := make([]byte, 12)
 	_, _ = rand.Read(id)
