@@ -14,10 +14,10 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
-	"github.com/seatable-graphql/seatable-graphql/internal/cache"
-	"github.com/seatable-graphql/seatable-graphql/internal/coalesce"
+	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
+	"github.com/seatable-graphql/seatable-graphql/upstream/coalesce"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
-	"github.com/seatable-graphql/seatable-graphql/internal/resultcache"
+	"github.com/seatable-graphql/seatable-graphql/graph/replay"
 )
 
 // perfOptions are the settings that trade memory or shared state for
@@ -107,7 +107,7 @@ func (p perfOptions) configureGraph(o *graph.ServerOptions) {
 
 // replay wraps the GraphQL handler (inside loaders.Middleware) so that, with
 // the cache on, responses of list-only queries are replayed while their
-// upstream answer is current (internal/resultcache).
+// upstream answer is current (internal/replay).
 //
 // observe is told about each replay, as gqlgen's observers are about each
 // response it makes.
@@ -116,7 +116,7 @@ func (p perfOptions) replay(gql http.Handler, observe graph.Observer) http.Handl
 		return gql
 	}
 	_, replays := cacheShares(p.CacheMaxBytes)
-	store := resultcache.New(replays, p.CacheTTL, cachePartition)
+	store := replay.New(replays, p.CacheTTL, cachePartition)
 	store.OnReplay = func(ctx context.Context, operation string, d time.Duration) {
 		observe(ctx, graph.Operation{Name: operation, Type: "query", Duration: d})
 	}

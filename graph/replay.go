@@ -7,7 +7,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
-	"github.com/seatable-graphql/seatable-graphql/internal/resultcache"
+	"github.com/seatable-graphql/seatable-graphql/graph/replay"
 )
 
 // listRootFields are the Query fields that read nothing but the workspace
@@ -34,7 +34,7 @@ func readsOnlyList(op *ast.OperationDefinition) bool {
 	return reads && !other
 }
 
-// reportReplayable tells the HTTP layer (internal/resultcache) which
+// reportReplayable tells the HTTP layer (internal/replay) which
 // successful responses came from the workspace list alone, and from which
 // list. Reading the list first costs nothing extra: the query needs it
 // anyway and the loaders memoise it for the run.
@@ -53,7 +53,7 @@ func reportReplayable(ctx context.Context, next graphql.OperationHandler) graphq
 	return func(ctx context.Context) *graphql.Response {
 		resp := h(ctx)
 		if resp != nil && len(resp.Errors) == 0 {
-			resultcache.Report(ctx, list, detail, name)
+			replay.Report(ctx, list, detail, name)
 		}
 		return resp
 	}

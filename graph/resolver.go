@@ -7,7 +7,7 @@ package graph
 import (
 	"context"
 
-	"github.com/seatable-graphql/seatable-graphql/internal/live"
+	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
-	"github.com/seatable-graphql/seatable-graphql/internal/cache"
-	"github.com/seatable-graphql/seatable-graphql/internal/live"
+	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
+	"github.com/seatable-graphql/seatable-graphql/graph/live"
 )
 
 // ServerOptions configure the GraphQL handler. Zero limits are unlimited.
@@ -37,7 +37,7 @@ type ServerOptions struct {
 	// cache bypass).
 	ShareIdenticalQueries bool
 	SharePartition        func(ctx context.Context) string
-	// ReportReplayable tells internal/resultcache which responses came
+	// ReportReplayable tells internal/replay which responses came
 	// from the workspace list alone (see replay.go); on with the cache.
 	ReportReplayable bool
 	// ParserTokenLimit caps the tokens of a document before it is parsed

@@ -1,4 +1,4 @@
-// Package resultcache replays whole GraphQL HTTP responses of queries that
+// Package replay replays whole GraphQL HTTP responses of queries that
 // read nothing but the caller's workspace list, for as long as the upstream
 // answer they were computed from is still the current one. It is on only
 // with the response cache (CACHE_TTL): the cache below hands out the same
@@ -12,7 +12,7 @@
 // by an HMAC of the caller's token plus everything in the request that can
 // change the response (method, URL query, body, content negotiation), so
 // they are only ever replayed to the same token for the same request.
-package resultcache
+package replay
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package resultcache_test
+package replay_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
-	"github.com/seatable-graphql/seatable-graphql/internal/resultcache"
+	"github.com/seatable-graphql/seatable-graphql/graph/replay"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -39,7 +39,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, up: &current{list: &upstream.WorkspaceList{}}}
-	store := resultcache.New(1<<20, time.Hour, func(ctx context.Context) string { return "" })
+	store := replay.New(1<<20, time.Hour, func(ctx context.Context) string { return "" })
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := h.runs.Add(1)
 		body, _ := io.ReadAll(r.Body)
@@ -53,7 +53,7 @@ func newHarness(t *testing.T) *harness {
 		} else if !strings.Contains(string(body), "other") {
 			// Without a token the loaders fail, and nothing is reported.
 			if list, err := loaders.For(r.Context()).List(r.Context()); err == nil {
-				resultcache.Report(r.Context(), list, true, "")
+				replay.Report(r.Context(), list, true, "")
 			}
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
-	"github.com/seatable-graphql/seatable-graphql/internal/coalesce"
+	"github.com/seatable-graphql/seatable-graphql/upstream/coalesce"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
