@@ -15,8 +15,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 )
 
 // Extension keys on every error we present.
@@ -35,7 +35,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if ae, ok := apperr.As(err); ok {
 			if ae.Code == apperr.Internal {
-				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", loaders.For(ctx).Redact(err.Error()))
+				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", auth.From(ctx).Redact(err.Error()))
 			}
 			gqlErr.Message = ae.Message
 			gqlErr.Extensions = appExtensions(gqlErr.Extensions, ae)
@@ -66,7 +66,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			})
 			return gqlErr
 		}
-		log.ErrorContext(ctx, "unclassified error", "path", gqlErr.Path.String(), "err", loaders.For(ctx).Redact(err.Error()))
+		log.ErrorContext(ctx, "unclassified error", "path", gqlErr.Path.String(), "err", auth.From(ctx).Redact(err.Error()))
 		gqlErr.Message = "internal error"
 		gqlErr.Extensions = map[string]any{extCode: string(apperr.Internal)}
 		return gqlErr
@@ -111,8 +111,8 @@ func appExtensions(ext map[string]any, ae *apperr.Error) map[string]any {
 // panic value quotes it.
 func Recover(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		l := loaders.For(ctx)
-		log.ErrorContext(ctx, "panic in resolver", "panic", l.Redact(fmt.Sprint(p)), "stack", l.Redact(string(debug.Stack())))
+		c := auth.From(ctx)
+		log.ErrorContext(ctx, "panic in resolver", "panic", c.Redact(fmt.Sprint(p)), "stack", c.Redact(string(debug.Stack())))
 		return apperr.New(apperr.Internal, "internal error")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -64,7 +65,7 @@ func TestResolverPanicIsLoggedAndInternal(t *testing.T) {
 				}
 				return next(ctx)
 			})
-			h := loaders.Middleware(c.fetcher, "")(srv)
+			h := auth.Middleware("", false)(WithLoaders(c.fetcher)(srv))
 			body, _ := json.Marshal(map[string]string{"query": c.query})
 			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")

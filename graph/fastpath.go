@@ -37,8 +37,8 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
+	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 )
 
 // fastSchema is the generated schema with the fast read path in front of

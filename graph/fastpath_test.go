@@ -26,6 +26,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/scalar"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -45,7 +46,7 @@ func newDiffPair(f loaders.Fetcher) diffPair {
 	build := func(fast bool) http.Handler {
 		opts := DefaultServerOptions(slog.New(slog.DiscardHandler))
 		opts.FastPath = fast
-		return loaders.Middleware(f, "")(NewServer(opts))
+		return auth.Middleware("", false)(WithLoaders(f)(NewServer(opts)))
 	}
 	return diffPair{fast: build(true), reference: build(false)}
 }

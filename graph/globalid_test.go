@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -128,7 +129,7 @@ func listIDs(t *testing.T, h http.Handler) map[string]string {
 }
 
 func newNodeServer(f loaders.Fetcher) http.Handler {
-	return loaders.Middleware(f, "")(NewServer(DefaultServerOptions(slog.New(slog.DiscardHandler))))
+	return auth.Middleware("", false)(WithLoaders(f)(NewServer(DefaultServerOptions(slog.New(slog.DiscardHandler)))))
 }
 
 // TestGlobalIDsAreUniqueAndRoundTrip: across every fixture generation, no
@@ -231,7 +232,7 @@ func TestTwoViewsOfOneBaseStayApart(t *testing.T) {
 	for _, fast := range []bool{true, false} {
 		opts := DefaultServerOptions(slog.New(slog.DiscardHandler))
 		opts.FastPath = fast
-		h := loaders.Middleware(staticFetcher{list}, "")(NewServer(opts))
+		h := auth.Middleware("", false)(WithLoaders(staticFetcher{list})(NewServer(opts)))
 		res := postQuery(t, h, `{ workspaces { tables { id name } groupSharedViews { id viewShareId sharedName fromUser dtable { id uuid name permission fromUser } } } }`, nil)
 		want := `{"workspaces":[{"tables":[{"id":"` + globalID(kindDTable, uuid) + `","name":"Tickets"}],"groupSharedViews":[]},` +
 			`{"tables":[],"groupSharedViews":[` +

@@ -23,11 +23,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
-	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -101,9 +101,10 @@ type connStateKey struct{}
 // one read through the same coalesced fetcher as queries.
 func WebsocketInit() transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		l := loaders.For(ctx)
+		l, caller := loaders.For(ctx), auth.From(ctx)
 		if tok, present, err := payloadToken(payload); present {
-			l = l.WithToken(tok, err)
+			caller = caller.WithToken(tok, err)
+			l = l.WithCaller(caller)
 		}
 		refuse := func(err error) (context.Context, *transport.InitPayload, error) {
 			msg := "unauthenticated"
@@ -112,7 +113,7 @@ func WebsocketInit() transport.WebsocketInitFunc {
 			}
 			return transport.WithWebsocketCloseCode(ctx, 4403), nil, fmt.Errorf("%s", msg)
 		}
-		if _, err := l.Token(); err != nil {
+		if _, err := caller.Token(); err != nil {
 			return refuse(err)
 		}
 		if _, err := l.Snapshot(ctx); err != nil {
@@ -121,7 +122,7 @@ func WebsocketInit() transport.WebsocketInitFunc {
 			}
 			// SeaTable is down or slow: accept; subscriptions report it.
 		}
-		ctx = loaders.NewContext(ctx, l)
+		ctx = loaders.NewContext(auth.NewContext(ctx, caller), l)
 		return context.WithValue(ctx, connStateKey{}, &connState{}), nil, nil
 	}
 }
@@ -150,7 +151,7 @@ func (r *Resolver) subscribe(ctx context.Context) (*live.Subscription, live.Upda
 	if r.Live == nil {
 		return nil, live.Update{}, nil, apperr.New(apperr.Internal, "subscriptions are not enabled")
 	}
-	token, err := loaders.For(ctx).Token()
+	token, err := auth.From(ctx).Token()
 	if err != nil {
 		return nil, live.Update{}, nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -24,7 +25,7 @@ func (r *Resolver) writeAccess(ctx context.Context) (Writer, string, error) {
 	if r.Writer == nil {
 		return nil, "", apperr.New(apperr.Internal, "mutations are not configured")
 	}
-	token, err := loaders.For(ctx).WriteToken()
+	token, err := auth.From(ctx).WriteToken()
 	if err != nil {
 		return nil, "", err
 	}

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -94,7 +94,7 @@ func runMutation(t *testing.T, f *cachingFetcher, w Writer, query string) (data 
 	t.Helper()
 	opts := DefaultServerOptions(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	opts.Writer = w
-	srv := httptest.NewServer(loaders.Middleware(f, "")(NewServer(opts)))
+	srv := httptest.NewServer(auth.Middleware("", false)(WithLoaders(f)(NewServer(opts))))
 	defer srv.Close()
 	body, _ := json.Marshal(map[string]any{"query": query})
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))

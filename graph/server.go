@@ -15,8 +15,8 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
+	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 )
 
 // ServerOptions configure the GraphQL handler. Zero limits are unlimited.

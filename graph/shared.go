@@ -9,7 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 )
 
 // sharedQueries runs identical queries that are in flight at the same time
@@ -116,7 +116,7 @@ func (s *sharedQueries) key(ctx context.Context) (string, bool) {
 		// A run keeps one response: a deferred operation has several.
 		return "", false
 	}
-	caller, ok := loaders.For(ctx).CallerHash(s.hashKey)
+	caller, ok := auth.From(ctx).Hash(s.hashKey)
 	if !ok {
 		return "", false
 	}

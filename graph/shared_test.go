@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,7 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 )
 
 type waiters struct {
@@ -35,7 +36,7 @@ func (w *waiters) wait(n int) {
 }
 
 func opCtx(token string, op ast.Operation, query string) context.Context {
-	ctx := loaders.NewContext(context.Background(), loaders.New(nil, token, nil))
+	ctx := auth.NewContext(context.Background(), auth.NewCaller(http.Header{"Authorization": {"Token " + token}}, "", false))
 	return graphql.WithOperationContext(ctx, &graphql.OperationContext{
 		RawQuery: query, Variables: map[string]any{"a": 1}, Operation: &ast.OperationDefinition{Operation: op},
 	})

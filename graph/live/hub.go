@@ -5,7 +5,7 @@
 // with its token's first subscriber and stops with its last.
 //
 // Tokens are kept only inside the poller that uses them; maps and logs name
-// a poller by a keyed hash of its token (loaders.TokenHash).
+// a poller by a keyed hash of its token (internal/tokenhash).
 package live
 
 import (
@@ -20,8 +20,9 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
+	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 )
 
 // Poll interval bounds (LIVE_POLL_INTERVAL).
@@ -176,7 +177,7 @@ func (h *Hub) Subscribe(token string) *Subscription {
 		close(c)
 		return s
 	}
-	name := loaders.TokenHash(h.key, token)
+	name := tokenhash.Sum(h.key, token)
 	p := h.pollers[name]
 	if p == nil {
 		ctx, cancel := context.WithCancel(h.ctx)
@@ -226,7 +227,7 @@ func (s *Subscription) Close() {
 // short a back-off after 429 or a fault.
 func (h *Hub) Refresh(token string) {
 	h.mu.Lock()
-	p := h.pollers[loaders.TokenHash(h.key, token)]
+	p := h.pollers[tokenhash.Sum(h.key, token)]
 	h.mu.Unlock()
 	if p == nil {
 		return

@@ -8,8 +8,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/redistest"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -133,7 +133,7 @@ func TestRedisIgnoresStaleRelays(t *testing.T) {
 	s := h.Subscribe("a")
 	recv(t, s)
 	c.waited(t)
-	name := loaders.TokenHash(h.key, "a")
+	name := tokenhash.Sum(h.key, "a")
 	send := func(ws string, at time.Time) {
 		b, _ := json.Marshal(message{Workspaces: []*upstream.Workspace{{ID: "1", Name: ws}}, At: at.UnixNano()})
 		if err := rc.Publish(t.Context(), chanPrefix+name, b).Err(); err != nil {

@@ -1,8 +1,9 @@
 // Package loaders holds the per-request loaders through which every
-// resolver reads SeaTable. A Loaders value belongs to one HTTP request and one
-// token: it is built in Middleware, kept on the request context, and dropped
-// with the request, so data read with one token can never reach another
-// request. All loaders read one memoised upstream response, so any query
+// resolver reads SeaTable. A Loaders value belongs to one request and one
+// caller (internal/auth): it is built per request (graph.WithLoaders), kept
+// on the request context, and dropped with the request, so data read with
+// one token can never reach another request. Loaders are for data only: who
+// the caller is and what it may do is auth.Caller's business. All loaders read one memoised upstream response, so any query
 // shape costs at most one upstream call per request.
 //
 // The response itself is memoised without a batching window (concurrent
@@ -16,8 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,16 +24,14 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
-	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
-	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-// Wait is how long a loader collects keys before running its batch. Batches
+// wait is how long a loader collects keys before running its batch. Batches
 // here read an in-memory snapshot, so a long window buys nothing and would
 // add to every request's latency; 16 ms (the library default) measured as
 // 16 ms of pure overhead per loader level.
-const Wait = 250 * time.Microsecond
+const wait = 250 * time.Microsecond
 
 // Fetcher is the part of the SeaTable client the loaders need.
 type Fetcher interface {
@@ -393,12 +390,10 @@ func observed[K comparable, V any](l *Loaders, name string, fn dataloader.BatchF
 type Loaders struct {
 	fetcher  Fetcher
 	observer BatchObserver
-	token    string
-	authErr  error
-	// fallback says the token is the server's SEATABLE_TOKEN, not the
-	// caller's; writes with it need allowFallbackWrites.
-	fallback            bool
-	allowFallbackWrites bool
+	caller   *auth.Caller
+	// broken, when set, is what every read returns (loaders used outside a
+	// request: a bug).
+	broken error
 
 	mu     sync.Mutex
 	detail bool
@@ -413,10 +408,9 @@ type Loaders struct {
 	dtableByUUID  *dataloader.Loader[string, *upstream.DTable]
 }
 
-// New builds the loaders for one request made with token. authErr, when set,
-// is what every read returns (a malformed Authorization header).
-func New(f Fetcher, token string, authErr error, opts ...Option) *Loaders {
-	l := &Loaders{fetcher: f, token: token, authErr: authErr, detail: true, fields: upstream.AllFields, snaps: map[snapshotKey]*snapshotCall{}}
+// New builds the loaders for one request of caller c.
+func New(f Fetcher, c *auth.Caller, opts ...Option) *Loaders {
+	l := &Loaders{fetcher: f, caller: c, detail: true, fields: upstream.AllFields, snaps: map[snapshotKey]*snapshotCall{}}
 	for _, o := range opts {
 		o(l)
 	}
@@ -430,7 +424,7 @@ func New(f Fetcher, token string, authErr error, opts ...Option) *Loaders {
 			}
 		}
 		return out
-	}), dataloader.WithWait[string, *upstream.Workspace](Wait))
+	}), dataloader.WithWait[string, *upstream.Workspace](wait))
 	l.dtableByUUID = dataloader.NewBatchedLoader(observed(l, "dtableByUUID", func(ctx context.Context, uuids []string) []*dataloader.Result[*upstream.DTable] {
 		snap, err := l.snapshot(ctx)
 		out := make([]*dataloader.Result[*upstream.DTable], len(uuids))
@@ -441,62 +435,37 @@ func New(f Fetcher, token string, authErr error, opts ...Option) *Loaders {
 			}
 		}
 		return out
-	}), dataloader.WithWait[string, *upstream.DTable](Wait))
+	}), dataloader.WithWait[string, *upstream.DTable](wait))
 	return l
 }
 
-// WithToken returns fresh loaders like l (same fetcher and options) for
-// another token: a WebSocket connection's token comes from its
+// WithCaller returns fresh loaders like l (same fetcher and options) for
+// another caller: a WebSocket connection's token comes from its
 // connection_init payload, after the upgrade request's loaders were built.
-func (l *Loaders) WithToken(token string, authErr error) *Loaders {
-	n := New(l.fetcher, token, authErr, WithBatchObserver(l.observer), WithFallbackWrites(l.allowFallbackWrites))
-	return n
+func (l *Loaders) WithCaller(c *auth.Caller) *Loaders {
+	return New(l.fetcher, c, WithBatchObserver(l.observer))
 }
 
-// Rebind returns fresh loaders with l's token that read through f: a
+// Rebind returns fresh loaders for l's caller that read through f: a
 // subscription resolves each event against the list the event carries.
 func (l *Loaders) Rebind(f Fetcher) *Loaders {
-	n := New(f, l.token, l.authErr, WithBatchObserver(l.observer), WithFallbackWrites(l.allowFallbackWrites))
-	n.fallback = l.fallback
-	return n
+	return New(f, l.caller, WithBatchObserver(l.observer))
 }
 
 // Fresh returns new loaders like l, with nothing read yet: each operation
 // on a WebSocket connection, which outlives many operations, reads anew.
 func (l *Loaders) Fresh() *Loaders { return l.Rebind(l.fetcher) }
 
-// WithFallbackWrites lets requests that carry no token of their own write
-// with the server's fallback token (SEATABLE_TOKEN). Off, an anonymous
-// caller of a server with a shared read token cannot change or delete bases.
-func WithFallbackWrites(allow bool) Option { return func(l *Loaders) { l.allowFallbackWrites = allow } }
-
-// WriteToken returns the token a write may use: the caller's own, or the
-// fallback token where WithFallbackWrites allows it.
-func (l *Loaders) WriteToken() (string, error) {
-	token, err := l.Token()
-	if err != nil {
-		return "", err
-	}
-	if l.fallback && !l.allowFallbackWrites {
-		return "", apperr.New(apperr.Unauthenticated, "mutations need your own token: send \"Authorization: Token <your SeaTable account token>\"")
-	}
-	return token, nil
-}
-
-// Token returns the token this request reads with, or the error every read
-// of this request returns (no token, a malformed header).
-func (l *Loaders) Token() (string, error) {
-	if l.authErr != nil {
-		return "", l.authErr
-	}
-	if l.token == "" {
-		return "", apperr.New(apperr.Unauthenticated, "no token: send \"Authorization: Token <your SeaTable account token>\"")
-	}
-	return l.token, nil
-}
+// ForBatch keeps detail at true and fields at all: the operations of a
+// batch share one set of loaders, they may want different ones, and one
+// call serves them all.
+func ForBatch() Option { return func(l *Loaders) { l.pinned = true } }
 
 func (l *Loaders) fetch(ctx context.Context, k snapshotKey) (snap *Snapshot, err error) {
-	token, err := l.Token()
+	if l.broken != nil {
+		return nil, l.broken
+	}
+	token, err := l.caller.Token()
 	if err != nil {
 		return nil, err
 	}
@@ -505,7 +474,7 @@ func (l *Loaders) fetch(ctx context.Context, k snapshotKey) (snap *Snapshot, err
 	// logged once, through slog, with the token redacted.
 	defer func() {
 		if p := recover(); p != nil {
-			snap, err = nil, apperr.Wrap(apperr.Internal, "internal error", errors.New(l.Redact(fmt.Sprintf("panic while reading SeaTable: %v", p))))
+			snap, err = nil, apperr.Wrap(apperr.Internal, "internal error", errors.New(l.caller.Redact(fmt.Sprintf("panic while reading SeaTable: %v", p))))
 		}
 	}()
 	if k.fields != upstream.AllFields {
@@ -516,15 +485,6 @@ func (l *Loaders) fetch(ctx context.Context, k snapshotKey) (snap *Snapshot, err
 		return nil, fmt.Errorf("load workspaces: %w", err)
 	}
 	return NewSnapshot(list), nil
-}
-
-// Redact replaces this request's token in s, for text about to be logged
-// that may quote it (a panic value, a third-party error).
-func (l *Loaders) Redact(s string) string {
-	if l.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, l.token, "[REDACTED]")
 }
 
 // snapshotKey is what a memoised fetch asked SeaTable and the decoder for.
@@ -608,27 +568,6 @@ func (l *Loaders) SetFields(f upstream.Fields) {
 	l.mu.Unlock()
 }
 
-// OwnToken reports whether the request carries a usable token of its own
-// (not the server's fallback token).
-func (l *Loaders) OwnToken() bool { return l.authErr == nil && l.token != "" && !l.fallback }
-
-// CallerHash returns an HMAC of the request's token under key, so that work
-// can be shared between requests of the same caller without keeping the
-// token; ok is false when the request has no usable token.
-func (l *Loaders) CallerHash(key []byte) (string, bool) {
-	if l.authErr != nil || l.token == "" {
-		return "", false
-	}
-	return TokenHash(key, l.token), true
-}
-
-// TokenHash is the keyed hash that stands for a token wherever work is
-// shared per caller (shared queries, live pollers), so that no map key or
-// log line holds the token itself (internal/tokenhash).
-func TokenHash(key []byte, token string) string {
-	return tokenhash.Sum(key, token)
-}
-
 // Snapshot returns this request's memoised workspace list with its indexes,
 // for resolvers that work on whole lists (search, paging, folders).
 func (l *Loaders) Snapshot(ctx context.Context) (*Snapshot, error) { return l.snapshot(ctx) }
@@ -641,8 +580,10 @@ func (l *Loaders) Invalidate(ctx context.Context) {
 	l.mu.Unlock()
 	l.workspaceByID.ClearAll()
 	l.dtableByUUID.ClearAll()
-	if inv, ok := l.fetcher.(Invalidator); ok && l.token != "" {
-		inv.Invalidate(ctx, l.token)
+	if token, err := l.caller.Token(); err == nil {
+		if inv, ok := l.fetcher.(Invalidator); ok {
+			inv.Invalidate(ctx, token)
+		}
 	}
 }
 
@@ -683,38 +624,7 @@ func For(ctx context.Context) *Loaders {
 	if l, ok := ctx.Value(ctxKey{}).(*Loaders); ok {
 		return l
 	}
-	return New(nil, "", apperr.New(apperr.Internal, "no loaders on context"))
-}
-
-// Middleware builds fresh loaders for each request, with the caller's token
-// (or fallbackToken when the request carries none).
-func Middleware(f Fetcher, fallbackToken string, opts ...Option) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, err := auth.Token(r.Header)
-			fallback := err == nil && token == "" && fallbackToken != ""
-			if fallback {
-				token = fallbackToken
-			}
-			mk := func() any {
-				l := New(f, token, err, opts...)
-				l.fallback = fallback
-				return l
-			}
-			var l *Loaders
-			if b := gqlhttp.BatchFrom(r.Context()); b != nil {
-				// The operations of one batch come with one request's
-				// headers, so one token: they share its loaders, and a batch
-				// of reads makes one upstream call.
-				l = b.Value(ctxKey{}, func() any {
-					l := mk().(*Loaders)
-					l.pinned = true
-					return l
-				}).(*Loaders)
-			} else {
-				l = mk().(*Loaders)
-			}
-			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), l)))
-		})
-	}
+	l := New(nil, nil)
+	l.broken = apperr.New(apperr.Internal, "no loaders on context")
+	return l
 }

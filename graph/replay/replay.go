@@ -26,6 +26,7 @@ import (
 	"weak"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -104,7 +105,7 @@ func (s *Store) Middleware(next http.Handler) http.Handler {
 		ctx := r.Context()
 		start := time.Now()
 		l := loaders.For(ctx)
-		caller, ok := l.CallerHash(s.hashKey)
+		caller, ok := auth.From(ctx).Hash(s.hashKey)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/replay"
+	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -59,7 +60,13 @@ func newHarness(t *testing.T) *harness {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"data":{"run":`+strings.Repeat("1", int(n))+`,"body":`+string(body)+`}}`)
 	})
-	h.srv = httptest.NewServer(loaders.Middleware(h.up, "")(store.Middleware(next)))
+	withLoaders := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			l := loaders.New(h.up, auth.From(r.Context()))
+			next.ServeHTTP(w, r.WithContext(loaders.NewContext(r.Context(), l)))
+		})
+	}
+	h.srv = httptest.NewServer(auth.Middleware("", false)(withLoaders(store.Middleware(next))))
 	t.Cleanup(h.srv.Close)
 	return h
 }

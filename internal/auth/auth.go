@@ -1,6 +1,7 @@
-// Package auth reads the caller's SeaTable token from an HTTP request. It
-// validates the token's form only; SeaTable decides whether it is valid.
-// Nothing here logs or echoes a token.
+// Package auth knows who a request acts for: it reads the caller's SeaTable
+// token from the request (Token) and keeps it, with what it may do, as the
+// request's Caller. It validates the token's form only; SeaTable decides
+// whether it is valid. Nothing here logs or echoes a token.
 package auth
 
 import (

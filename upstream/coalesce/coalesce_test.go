@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
-	"github.com/seatable-graphql/seatable-graphql/upstream/coalesce"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
+	"github.com/seatable-graphql/seatable-graphql/upstream/coalesce"
 )
 
 // gate is an upstream that blocks every call until released and answers

@@ -1,0 +1,177 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/seatable-graphql/seatable-graphql/graph/live"
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
+	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+)
+
+// liveServer is what subscriptions need besides the GraphQL handler: the
+// pollers (live.Hub), a bound on concurrent streams, and a way to end
+// every stream when the server shuts down. http.Server.Shutdown neither
+// closes hijacked WebSocket connections nor interrupts SSE responses, so
+// streams run on a context that Shutdown cancels (RegisterOnShutdown).
+type liveServer struct {
+	hub      *live.Hub
+	log      *slog.Logger
+	metrics  *metrics.Metrics // nil: not observed
+	maxConns int
+	sem      chan struct{} // one slot per open stream; nil: unlimited
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // open streams
+}
+
+// liveOptions configure newLiveServer.
+type liveOptions struct {
+	Interval time.Duration
+	MaxConns int
+	After    func(time.Duration) <-chan time.Time // the clock; tests drive it
+	Metrics  *metrics.Metrics
+	// Redis elects one poller per token among the replicas; nil: each
+	// replica polls for its own subscribers.
+	Redis *redis.Client
+}
+
+func newLiveServer(f loaders.Fetcher, o liveOptions, log *slog.Logger) *liveServer {
+	s := &liveServer{log: log, maxConns: o.MaxConns, metrics: o.Metrics}
+	var coord *live.Redis
+	if o.Redis != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, err := live.NewRedis(ctx, o.Redis)
+		cancel()
+		if err != nil {
+			// Still correct without it: each replica polls for itself.
+			log.Warn("subscriptions: Redis unavailable, pollers are per replica", "err", err)
+		}
+		coord = c
+	}
+	s.hub = live.New(f, live.Options{Interval: o.Interval, After: o.After, Observer: liveMetrics{o.Metrics}, Logger: log, Redis: coord})
+	if o.MaxConns > 0 {
+		s.sem = make(chan struct{}, o.MaxConns)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// Shutdown ends every stream (WebSocket: close 1000 with reason "server
+// shutting down"; SSE: the response ends) and stops the pollers. It
+// returns once the stream handlers have returned or ctx ends.
+func (s *liveServer) Shutdown(ctx context.Context) {
+	s.cancel()
+	s.hub.Close()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// Handler wraps the /graphql handler: streams take a connection slot (503
+// with Retry-After when none is free), lose the server's write and read
+// deadlines (a stream outlives WRITE_TIMEOUT; keep-alive pings detect dead
+// peers instead), run on the shutdown context, and log a line when they
+// open. Other requests pass untouched.
+func (s *liveServer) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !gqlhttp.IsStream(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if s.ctx.Err() != nil {
+			refuse(w, "server shutting down", 5)
+			return
+		}
+		if s.sem != nil {
+			select {
+			case s.sem <- struct{}{}:
+				defer func() { <-s.sem }()
+			default:
+				refuse(w, "too many open subscription connections (limit "+strconv.Itoa(s.maxConns)+"): try again later", 10)
+				return
+			}
+		}
+		s.wg.Add(1)
+		defer s.wg.Done()
+		rc := http.NewResponseController(w)
+		_ = rc.SetWriteDeadline(time.Time{})
+		_ = rc.SetReadDeadline(time.Time{})
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		stop := context.AfterFunc(s.ctx, cancel)
+		defer stop()
+		kind := "sse"
+		if r.Method == http.MethodGet {
+			kind = "websocket"
+		}
+		// Connect and disconnect lines: a stream's own request-log line
+		// comes only when it ends, maybe hours later.
+		s.log.InfoContext(ctx, "live stream opened", "transport", kind)
+		s.metrics.LiveConnection(kind, 1)
+		start := time.Now()
+		defer func() {
+			s.metrics.LiveConnection(kind, -1)
+			shutdown := s.ctx.Err() != nil
+			s.log.InfoContext(ctx, "live stream closed", "transport", kind,
+				"duration_s", time.Since(start).Round(time.Millisecond).Seconds(), "server_shutdown", shutdown)
+		}()
+		next.ServeHTTP(flushWriter{w, rc}, r.WithContext(ctx))
+	})
+}
+
+// liveMetrics reports the hub's pollers, subscriptions, polls and pushes.
+type liveMetrics struct{ m *metrics.Metrics }
+
+func (l liveMetrics) Pollers(d int)       { l.m.LivePollers(d) }
+func (l liveMetrics) Subscriptions(d int) { l.m.LiveSubscriptions(d) }
+func (l liveMetrics) Poll(code string)    { l.m.LivePoll(code) }
+func (l liveMetrics) Push(n int)          { l.m.LivePushes(n) }
+
+// refuse answers a stream that cannot be served now.
+func refuse(w http.ResponseWriter, msg string, retryAfter int) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+		"message": msg, "extensions": map[string]string{"code": string(apperr.UpstreamUnavailable)},
+	}}})
+}
+
+// flushWriter gives gqlgen's SSE transport the http.Flusher it asserts on
+// the writer, whatever middleware wrapped it (they offer Unwrap, which
+// http.ResponseController and coder/websocket's hijack follow).
+type flushWriter struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (w flushWriter) Flush()                      { _ = w.rc.Flush() }
+func (w flushWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// liveRefresh is the fetcher the loaders read through: after a mutation
+// invalidates what is kept for a token, the token's poller polls at once.
+type liveRefresh struct {
+	loaders.Fetcher
+	hub *live.Hub
+}
+
+func (f liveRefresh) Invalidate(ctx context.Context, token string) {
+	if inv, ok := f.Fetcher.(loaders.Invalidator); ok {
+		inv.Invalidate(ctx, token)
+	}
+	f.hub.Refresh(token)
+}

@@ -1,7 +1,0 @@
-//go:build race
-
-package main
-
-// raceEnabled is true under the race detector, which makes tests that
-// measure the heap twenty times slower and their figures meaningless.
-const raceEnabled = true
