@@ -55,7 +55,7 @@ func TestResolverPanicIsLoggedAndInternal(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			opts := DefaultServerOptions(log)
+			opts := testServerOptions(log)
 			opts.FastPath = c.fastPath
 			srv := NewServer(opts)
 			// Test-only fault injection through gqlgen's public middleware hook.

@@ -44,7 +44,7 @@ type diffPair struct {
 // so both read the same upstream answer (a fetcher that answers the same).
 func newDiffPair(f loaders.Fetcher) diffPair {
 	build := func(fast bool) http.Handler {
-		opts := DefaultServerOptions(slog.New(slog.DiscardHandler))
+		opts := testServerOptions(slog.New(slog.DiscardHandler))
 		opts.FastPath = fast
 		return auth.Middleware("", false)(WithLoaders(f)(NewServer(opts)))
 	}

@@ -129,7 +129,7 @@ func listIDs(t *testing.T, h http.Handler) map[string]string {
 }
 
 func newNodeServer(f loaders.Fetcher) http.Handler {
-	return auth.Middleware("", false)(WithLoaders(f)(NewServer(DefaultServerOptions(slog.New(slog.DiscardHandler)))))
+	return auth.Middleware("", false)(WithLoaders(f)(NewServer(testServerOptions(slog.New(slog.DiscardHandler)))))
 }
 
 // TestGlobalIDsAreUniqueAndRoundTrip: across every fixture generation, no
@@ -230,7 +230,7 @@ func TestTwoViewsOfOneBaseStayApart(t *testing.T) {
 		{ID: "2", Type: upstream.WorkspaceGroup, Name: "support", GroupSharedViews: []*upstream.DTable{view("5", "Open tickets"), view("6", "Closed tickets")}},
 	}}
 	for _, fast := range []bool{true, false} {
-		opts := DefaultServerOptions(slog.New(slog.DiscardHandler))
+		opts := testServerOptions(slog.New(slog.DiscardHandler))
 		opts.FastPath = fast
 		h := auth.Middleware("", false)(WithLoaders(staticFetcher{list})(NewServer(opts)))
 		res := postQuery(t, h, `{ workspaces { tables { id name } groupSharedViews { id viewShareId sharedName fromUser dtable { id uuid name permission fromUser } } } }`, nil)

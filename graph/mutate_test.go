@@ -92,7 +92,7 @@ func (w *stubWriter) UnstarDTable(_ context.Context, _, uuid string) error {
 
 func runMutation(t *testing.T, f *cachingFetcher, w Writer, query string) (data map[string]any, codes []string) {
 	t.Helper()
-	opts := DefaultServerOptions(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	opts := testServerOptions(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	opts.Writer = w
 	srv := httptest.NewServer(auth.Middleware("", false)(WithLoaders(f)(NewServer(opts))))
 	defer srv.Close()

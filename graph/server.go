@@ -98,21 +98,11 @@ const (
 	DefaultKeepAlive = 25 * time.Second
 )
 
-// DefaultServerOptions are the settings used when nothing is configured.
-func DefaultServerOptions(log *slog.Logger) ServerOptions {
-	return ServerOptions{
-		Logger: log, Introspection: true, QueryCacheBytes: DefaultQueryCacheBytes,
-		ParserTokenLimit: DefaultParserTokenLimit, MaxDepth: DefaultMaxDepth, MaxAliases: DefaultMaxAliases,
-		ComplexityLimit: DefaultComplexityLimit, ListSize: DefaultListSize,
-		PersistedQueries: cache.NewPersistedQueries(cache.APQOptions{MaxEntries: 1000, MaxBytes: DefaultAPQBytes, MaxQueryBytes: DefaultMaxQueryBytes}),
-		FastPath:         true,
-	}
-}
-
 // NewServer assembles the gqlgen handler with explicit transports, caches
 // and extensions (not the deprecated NewDefaultServer). The caller must put
-// loaders on each request's context (loaders.Middleware) and should wrap it
-// in gqlhttp.Handler for body limits and GraphQL-over-HTTP status codes.
+// the caller (auth.Middleware) and loaders (WithLoaders) on each request's
+// context and should wrap it in gqlhttp.Handler for body limits and
+// GraphQL-over-HTTP status codes (app/pipeline.go does all three).
 func NewServer(o ServerOptions) *handler.Server {
 	resolver := &Resolver{Writer: o.Writer, Live: o.Live, MaxSubscriptionsPerConnection: o.MaxSubscriptionsPerConnection}
 	cfg := Config{Resolvers: resolver}
@@ -185,10 +175,20 @@ func NewServer(o ServerOptions) *handler.Server {
 		// After the complexity limit: only operations that pass it persist.
 		srv.Use(newPersistedQueries(o.PersistedQueries))
 	}
+	// Operation hooks: gqlgen runs them in the order they are added, each
+	// around the ones after it, and the order matters:
+	//  1. refuseDeferWithoutStream refuses @defer where only one answer can
+	//     be sent, before anything is read;
+	//  2. subscriptionLoaders gives a subscription loaders per event
+	//     (live.go), before anything reads through the request's loaders;
+	//  3. fetchDetail chooses what the upstream call asks for and decodes
+	//     (detail.go), before the first read, which 4 and 5 make;
+	//  4. reportReplayable (with the cache) reads the list, so it knows
+	//     which answer a replay depends on (replay.go);
+	//  5. shared execution, innermost: the followers of a shared run skip
+	//     only the execution, after 1-4 ran for each of them (shared.go).
 	srv.AroundOperations(refuseDeferWithoutStream)
-	// Subscriptions resolve each event against its own poll (live.go).
 	srv.AroundOperations(subscriptionLoaders)
-	// Decide detail=true/false before resolvers run (see detail.go).
 	srv.AroundOperations(fetchDetail(o.FastPath))
 	if o.ReportReplayable {
 		srv.AroundOperations(reportReplayable)

@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 FUZZTIME="${FUZZTIME:-20s}"
 go test -run '^$' -fuzz '^FuzzDecodeWorkspaceList$' -fuzztime "$FUZZTIME" ./upstream
-go test -run '^$' -fuzz '^FuzzGraphQLHandler$' -fuzztime "$FUZZTIME" .
+go test -run '^$' -fuzz '^FuzzGraphQLHandler$' -fuzztime "$FUZZTIME" ./app

@@ -5,4 +5,4 @@
 # for CI. About a minute on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-go test -run '^$' -bench . -benchmem -benchtime=100x ./upstream .
+go test -run '^$' -bench . -benchmem -benchtime=100x ./upstream ./app
