@@ -59,6 +59,20 @@ const (
 	userAgent               = "seatable-graphql"
 )
 
+// Lister is the read of a caller's workspace list: the client implements
+// it, and so does each decorator that wraps it (coalescing, caching).
+type Lister interface {
+	ListWorkspaces(ctx context.Context, token string, detail bool) (*WorkspaceList, error)
+}
+
+// Invalidator is implemented by decorators that keep or share answers: a
+// write through token calls it, so that later reads see the write.
+type Invalidator interface {
+	Invalidate(ctx context.Context, token string)
+}
+
+var _ Lister = (*Client)(nil)
+
 // Client talks to one SeaTable server. It is safe for concurrent use and holds
 // no per-user state: every call takes the caller's token. Its circuit breaker
 // is per server, shared by all tokens: a SeaTable that is down is down for
@@ -484,13 +498,26 @@ func (c *Client) attempt(ctx context.Context, timeout time.Duration, token, meth
 // transportError classifies a failure to get (or finish reading) a response.
 // ctx is the attempt's context, whose deadline is the per-attempt timeout.
 func transportError(ctx context.Context, err error) error {
+	if e := CancelledError(ctx, err); e != nil {
+		return e
+	}
+	return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unreachable", fmt.Errorf("%w: %w", errUnreachable, err))
+}
+
+// CancelledError classifies err, the failure of an upstream call (or of a
+// wait for one), when a context ended it: past a deadline, SeaTable did not
+// answer in time (UPSTREAM_TIMEOUT); cancelled, our own caller went away
+// (UPSTREAM_UNAVAILABLE). It returns nil when ctx has not ended and err is
+// no deadline. It is the one place these cases get their codes and
+// messages; the client and its decorators all use it.
+func CancelledError(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		return apperr.Wrap(apperr.UpstreamTimeout, "SeaTable did not answer in time", err)
 	case errors.Is(ctx.Err(), context.Canceled):
 		return apperr.Wrap(apperr.UpstreamUnavailable, "request cancelled", fmt.Errorf("%w: %w", errCancelled, err))
 	}
-	return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unreachable", fmt.Errorf("%w: %w", errUnreachable, err))
+	return nil
 }
 
 // inflightBudget is the byte budget shared by all calls' response reads.
