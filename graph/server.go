@@ -194,7 +194,7 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.AroundOperations(reportReplayable)
 	}
 	if o.ShareIdenticalQueries {
-		shared := newSharedQueries(o.SharePartition, nil)
+		shared := newSharedQueries(o.SharePartition)
 		if len(o.Observers) > 0 {
 			shared.observe = observe.report
 		}
