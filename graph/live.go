@@ -23,11 +23,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
-	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 

@@ -15,7 +15,6 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
 )
 
@@ -104,7 +103,7 @@ func DefaultServerOptions(log *slog.Logger) ServerOptions {
 		Logger: log, Introspection: true, QueryCacheBytes: DefaultQueryCacheBytes,
 		ParserTokenLimit: DefaultParserTokenLimit, MaxDepth: DefaultMaxDepth, MaxAliases: DefaultMaxAliases,
 		ComplexityLimit: DefaultComplexityLimit, ListSize: DefaultListSize,
-		PersistedQueries: cache.NewPersistedQueries(cache.APQOptions{MaxEntries: 1000, MaxBytes: DefaultAPQBytes, MaxQueryBytes: DefaultMaxQueryBytes}),
+		PersistedQueries: NewAPQStore(APQOptions{MaxEntries: 1000, MaxBytes: DefaultAPQBytes, MaxQueryBytes: DefaultMaxQueryBytes}),
 		FastPath:         true,
 	}
 }
@@ -166,7 +165,7 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.AddTransport(oneResponse{transport.POST{}})
 	}
 	if o.QueryCacheBytes > 0 {
-		srv.SetQueryCache(cache.NewDocuments(o.QueryCacheBytes))
+		srv.SetQueryCache(newDocuments(o.QueryCacheBytes))
 	}
 	if o.ParserTokenLimit > 0 {
 		srv.SetParserTokenLimit(o.ParserTokenLimit)

@@ -20,8 +20,8 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
+	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 )
 
 // Poll interval bounds (LIVE_POLL_INTERVAL).
