@@ -126,9 +126,9 @@ func WithMaxInflightBytes(n int64) Option {
 // WithRetries sets how many times an idempotent call is retried (0 = never).
 func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
 
-// WithBackoff replaces the wait before retry number retry (0-based); tests
+// withBackoff replaces the wait before retry number retry (0-based); tests
 // use it to make retries instant or deliberately longer than a deadline.
-func WithBackoff(f func(retry int) time.Duration) Option { return func(c *Client) { c.backoff = f } }
+func withBackoff(f func(retry int) time.Duration) Option { return func(c *Client) { c.backoff = f } }
 
 // WithBreaker sets the circuit breaker: after failures consecutive failed
 // attempts (5xx, timeouts, connection errors) calls fail fast for open, then
@@ -179,7 +179,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c := &Client{
 		base: u, http: http.DefaultClient, timeout: DefaultTimeout, maxBytes: DefaultMaxBytes,
 		inflight: &inflightBudget{sem: semaphore.NewWeighted(DefaultMaxInflightBytes)},
-		retries:  DefaultRetries, backoff: JitteredBackoff(100*time.Millisecond, 2*time.Second),
+		retries:  DefaultRetries, backoff: jitteredBackoff(100*time.Millisecond, 2*time.Second),
 		breakerFailures: DefaultBreakerFailures, breakerOpen: DefaultBreakerOpen, breakerCallers: DefaultBreakerCallers,
 	}
 	for _, o := range opts {
@@ -216,9 +216,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// JitteredBackoff waits base*2^retry, capped at limit, scaled by a random
+// jitteredBackoff waits base*2^retry, capped at limit, scaled by a random
 // factor in [0.5, 1) so that many clients retrying together spread out.
-func JitteredBackoff(base, limit time.Duration) func(retry int) time.Duration {
+func jitteredBackoff(base, limit time.Duration) func(retry int) time.Duration {
 	return func(retry int) time.Duration {
 		d := base << min(retry, 30)
 		if d > limit || d <= 0 {
@@ -513,7 +513,7 @@ func transportError(ctx context.Context, err error) error {
 func CancelledError(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
-		return apperr.Wrap(apperr.UpstreamTimeout, "SeaTable did not answer in time", err)
+		return apperr.Wrap(apperr.UpstreamTimeout, safeMessages[apperr.UpstreamTimeout], err)
 	case errors.Is(ctx.Err(), context.Canceled):
 		return apperr.Wrap(apperr.UpstreamUnavailable, "request cancelled", fmt.Errorf("%w: %w", errCancelled, err))
 	}

@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// ErrUnknownShape means the body is JSON but not the shape of any known
+// errUnknownShape means the body is JSON but not the shape of any known
 // generation of the workspace list.
-var ErrUnknownShape = errors.New("not a SeaTable workspace list")
+var errUnknownShape = errors.New("not a SeaTable workspace list")
 
 // DecodeWorkspaceListBytes decodes a GET /api/v2.1/workspaces/ body of any
 // known generation. It fails only when the body is not JSON or has no
@@ -30,7 +30,7 @@ func decodeWorkspaceList(body []byte, fields Fields) (*WorkspaceList, error) {
 		return nil, fmt.Errorf("decode workspace list: %w", err)
 	}
 	if !found {
-		return nil, fmt.Errorf("decode workspace list: workspace_list missing or not an array: %w", ErrUnknownShape)
+		return nil, fmt.Errorf("decode workspace list: workspace_list missing or not an array: %w", errUnknownShape)
 	}
 	list := b.finish(starred)
 	list.BodyBytes = len(body)

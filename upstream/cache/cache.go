@@ -48,8 +48,6 @@ type Options struct {
 	Redis *redis.Client
 	// Stats, when set, learns about every hit and miss.
 	Stats Stats
-	// Now is the clock (tests); nil means time.Now.
-	Now func() time.Time
 }
 
 // Cache is a response cache wrapping an upstream.Lister; it is one too, and
@@ -58,7 +56,7 @@ type Cache struct {
 	next  upstream.Lister
 	ttl   time.Duration
 	stats Stats
-	now   func() time.Time
+	now   func() time.Time // the clock; tests set their own
 	local *lru.Cache[*upstream.WorkspaceList]
 	// processKey keys the in-process entries; the shared store uses a key
 	// kept in Redis, so that replicas find each other's entries.
@@ -76,13 +74,9 @@ var (
 
 // New wraps next.
 func New(next upstream.Lister, o Options) *Cache {
-	c := &Cache{next: next, ttl: o.TTL, stats: o.Stats, local: lru.New[*upstream.WorkspaceList](o.MaxBytes, 0), processKey: tokenhash.NewKey()}
+	c := &Cache{next: next, ttl: o.TTL, stats: o.Stats, now: time.Now, local: lru.New[*upstream.WorkspaceList](o.MaxBytes, 0), processKey: tokenhash.NewKey()}
 	if c.stats == nil {
 		c.stats = unobserved{}
-	}
-	c.now = o.Now
-	if c.now == nil {
-		c.now = time.Now
 	}
 	if o.Redis != nil {
 		c.shared = newRedisStore(o.Redis, o.MaxBytes)

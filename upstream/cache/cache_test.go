@@ -74,7 +74,8 @@ func TestLocalCache(t *testing.T) {
 	up := &counting{}
 	clk := &clock{t: time.Unix(1e9, 0)}
 	stats := &counters{}
-	c := New(up, Options{TTL: 5 * time.Second, MaxBytes: 1 << 20, Stats: stats, Now: clk.now})
+	c := New(up, Options{TTL: 5 * time.Second, MaxBytes: 1 << 20, Stats: stats})
+	c.now = clk.now
 
 	first, _ := c.ListWorkspaces(ctx, "alice", true)
 	again, _ := c.ListWorkspaces(ctx, "alice", true)
