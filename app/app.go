@@ -25,7 +25,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/net/netutil"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
 	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/readiness"
@@ -46,7 +45,7 @@ type Options struct {
 type seams struct {
 	liveClock   func(time.Duration) <-chan time.Time // the pollers' clock; nil: time.After
 	ready       func(ping func(context.Context) error) *readiness.Probe
-	wrapFetcher func(loaders.Fetcher) loaders.Fetcher // around what the loaders read through
+	wrapFetcher func(upstream.Lister) upstream.Lister // around what the loaders read through
 }
 
 // App is one assembled server: its handler and what must be stopped with it.
@@ -120,7 +119,7 @@ func build(ctx context.Context, cfg Config, o Options, s seams) (a *App, err err
 	if s.ready != nil {
 		ready = s.ready(a.client.Ping)
 	}
-	var fetcher loaders.Fetcher = fetchStack(a.client, cfg, a.redis, a.metrics)
+	var fetcher upstream.Lister = fetchStack(a.client, cfg, a.redis, a.metrics)
 	if s.wrapFetcher != nil {
 		fetcher = s.wrapFetcher(fetcher)
 	}

@@ -12,10 +12,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
 // liveServer is what subscriptions need besides the GraphQL handler: the
@@ -46,7 +46,7 @@ type liveOptions struct {
 	Redis *redis.Client
 }
 
-func newLiveServer(f loaders.Fetcher, o liveOptions, log *slog.Logger) *liveServer {
+func newLiveServer(f upstream.Lister, o liveOptions, log *slog.Logger) *liveServer {
 	s := &liveServer{log: log, maxConns: o.MaxConns, metrics: o.Metrics}
 	var coord *live.Redis
 	if o.Redis != nil {
@@ -165,12 +165,12 @@ func (w flushWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // liveRefresh is the fetcher the loaders read through: after a mutation
 // invalidates what is kept for a token, the token's poller polls at once.
 type liveRefresh struct {
-	loaders.Fetcher
+	upstream.Lister
 	hub *live.Hub
 }
 
 func (f liveRefresh) Invalidate(ctx context.Context, token string) {
-	if inv, ok := f.Fetcher.(loaders.Invalidator); ok {
+	if inv, ok := f.Lister.(upstream.Invalidator); ok {
 		inv.Invalidate(ctx, token)
 	}
 	f.hub.Refresh(token)

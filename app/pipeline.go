@@ -43,7 +43,7 @@ func chain(h http.Handler, steps ...step) http.Handler {
 // pipeline is the whole handler, in the order a request meets it. Each
 // line is one layer, named after what it does; README.md ("How it works")
 // follows this list.
-func (a *App) pipeline(fetcher loaders.Fetcher, tracer trace.TracerProvider, pg, ready http.Handler) http.Handler {
+func (a *App) pipeline(fetcher upstream.Lister, tracer trace.TracerProvider, pg, ready http.Handler) http.Handler {
 	cfg, m := a.cfg, a.metrics
 	observe := a.observer()
 	gql := graph.NewServer(a.graphOptions(tracer, observe))
@@ -90,8 +90,8 @@ func (a *App) pipeline(fetcher loaders.Fetcher, tracer trace.TracerProvider, pg,
 // the SeaTable client (its transport: tracing, request log, metrics, pool).
 // The cache sits inside coalescing so a burst of identical requests makes
 // one cache lookup and one store.
-func fetchStack(client *upstream.Client, cfg Config, rc *redis.Client, m *metrics.Metrics) loaders.Fetcher {
-	var f loaders.Fetcher = client
+func fetchStack(client *upstream.Client, cfg Config, rc *redis.Client, m *metrics.Metrics) upstream.Lister {
+	var f upstream.Lister = client
 	if cfg.CacheTTL > 0 {
 		answers, _ := cacheShares(cfg.CacheMaxBytes)
 		f = cache.New(f, cache.Options{TTL: cfg.CacheTTL, MaxBytes: answers, Redis: rc, Stats: cacheMetrics{m}})
@@ -124,7 +124,7 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		Observers: []graph.Observer{observe},
 	}
 	if cfg.APQCacheSize > 0 {
-		o.PersistedQueries = cache.NewPersistedQueries(cache.APQOptions{MaxEntries: cfg.APQCacheSize,
+		o.PersistedQueries = graph.NewAPQStore(graph.APQOptions{MaxEntries: cfg.APQCacheSize,
 			MaxBytes: graph.DefaultAPQBytes, MaxQueryBytes: cfg.MaxQueryBytes, Redis: a.redis})
 	}
 	if tracer != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/ratelimit"
 	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 )
 
 // defaultFallbackLimit applies, per client address, to requests served with
@@ -26,7 +25,7 @@ type rateLimits struct {
 	perToken   ratelimit.Limit
 	fallback   ratelimit.Limit
 	processKey []byte
-	shared     *cache.SharedKey // nil without Redis
+	shared     *tokenhash.SharedKey // nil without Redis
 }
 
 // rateLimits is the pipeline's rate limiting step.
@@ -38,7 +37,7 @@ func (a *App) rateLimits() step {
 		rl.fallback = rl.perToken
 	}
 	if a.redis != nil {
-		rl.shared = cache.NewSharedKey(a.redis)
+		rl.shared = tokenhash.NewSharedKey(a.redis)
 	}
 	return rl.middleware
 }

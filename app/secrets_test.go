@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -32,7 +31,7 @@ func TestNoTokenInLogsOrResponses(t *testing.T) {
 	e.fake.SetToken(other, fakeseatable.Fixture(fakeseatable.Seed))
 	panicky := newTestEnv(t, withFake(e.fake), func(o *envOptions) {
 		o.logs = e.logs
-		o.seams.wrapFetcher = func(loaders.Fetcher) loaders.Fetcher { return panicFetcher{} }
+		o.seams.wrapFetcher = func(upstream.Lister) upstream.Lister { return panicFetcher{} }
 	})
 
 	var bodies []string

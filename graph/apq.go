@@ -2,13 +2,18 @@ package graph
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/redis/go-redis/v9"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/lru"
+	"github.com/seatable-graphql/seatable-graphql/internal/redisguard"
 )
 
 // persistedQueries is gqlgen's APQ extension with two changes.
@@ -64,3 +69,117 @@ func (p persistedQueries) MutateOperationContext(ctx context.Context, oc *graphq
 type readOnly struct{ graphql.Cache[string] }
 
 func (readOnly) Add(context.Context, string, string) {}
+
+// apqTTL is how long Redis keeps a persisted query. Reads do not extend it:
+// the Redis budget below assumes nothing outlives the window it was written
+// in, and a client whose query expired simply sends it again.
+const apqTTL = time.Hour
+
+// The store's keys in Redis: a query under its hash, and what this window
+// wrote (see Add).
+const (
+	apqPrefix      = redisguard.Prefix + "apq:"
+	apqBytesPrefix = redisguard.Prefix + "apq-bytes:"
+)
+
+// apqEntryOverhead is what an in-process entry costs beyond its text (list
+// element, map slot, key).
+const apqEntryOverhead = 256
+
+// APQOptions bound the store of persisted queries.
+type APQOptions struct {
+	// MaxEntries and MaxBytes bound the in-process copy (MaxEntries 0: only
+	// bytes bound it).
+	MaxEntries int
+	MaxBytes   int64
+	// MaxQueryBytes is the longest query stored; longer ones are not
+	// persisted (0: no bound besides MaxBytes).
+	MaxQueryBytes int
+	// Redis, when set, shares queries between replicas. At most MaxBytes of
+	// query text is written there per apqTTL window, so what Redis holds
+	// for APQ stays under twice MaxBytes whatever clients send.
+	Redis *redis.Client
+}
+
+// APQStore is the store of automatic persisted queries: an
+// in-process LRU bounded by bytes, in front of Redis when one is given so
+// that a query persisted through one replica is known to all. A query is
+// immutable under its hash, so the in-process copy can never be stale.
+// Redis failures count as misses: the client then sends the full query, as
+// the protocol expects. Only queries that parsed and validated should be
+// added (the persistedQueries extension above sees to it).
+type APQStore struct {
+	local    *lru.Cache[string]
+	maxQuery int
+	budget   int64
+	redis    *redisguard.Guard
+	now      func() time.Time
+}
+
+var _ graphql.Cache[string] = (*APQStore)(nil)
+
+// NewAPQStore returns a store bounded as o says.
+func NewAPQStore(o APQOptions) *APQStore {
+	p := &APQStore{local: lru.New[string](o.MaxBytes, o.MaxEntries), maxQuery: o.MaxQueryBytes, budget: o.MaxBytes, now: time.Now}
+	if o.Redis != nil {
+		p.redis = redisguard.New(o.Redis)
+	}
+	return p
+}
+
+// Get implements graphql.Cache.
+func (p *APQStore) Get(ctx context.Context, hash string) (string, bool) {
+	if q, ok := p.local.Get(hash, time.Time{}); ok {
+		return q, true
+	}
+	if p.redis == nil || !p.redis.Available() {
+		return "", false
+	}
+	rctx, cancel := p.redis.Context(ctx)
+	defer cancel()
+	q, err := p.redis.Client.Get(rctx, apqPrefix+hash).Result()
+	if p.redis.Failed(err) || err != nil {
+		return "", false
+	}
+	p.add(hash, q)
+	return q, true
+}
+
+// Add implements graphql.Cache.
+func (p *APQStore) Add(ctx context.Context, hash, query string) {
+	if p.maxQuery > 0 && len(query) > p.maxQuery {
+		return
+	}
+	if _, ok := p.local.Get(hash, time.Time{}); ok {
+		return // already known here, and so already written to Redis
+	}
+	p.add(hash, query)
+	if p.redis == nil || !p.redis.Available() {
+		return
+	}
+	rctx, cancel := p.redis.Context(ctx)
+	defer cancel()
+	// Charge the text to this window's budget first; over budget, the query
+	// stays in process only (another replica answers
+	// PERSISTED_QUERY_NOT_FOUND and the client sends the text again). A
+	// window's counter lives two windows, as long as what it paid for.
+	window := p.now().Unix() / int64(apqTTL/time.Second)
+	budgetKey := apqBytesPrefix + strconv.FormatInt(window, 10)
+	var spent *redis.IntCmd
+	_, err := p.redis.Client.Pipelined(rctx, func(pl redis.Pipeliner) error {
+		spent = pl.IncrBy(rctx, budgetKey, int64(len(query)))
+		pl.Expire(rctx, budgetKey, 2*apqTTL)
+		return nil
+	})
+	if p.redis.Failed(err) || err != nil || spent.Val() > p.budget {
+		return
+	}
+	p.redis.Failed(p.redis.Client.Set(rctx, apqPrefix+hash, query, apqTTL).Err())
+}
+
+func (p *APQStore) add(hash, query string) {
+	p.local.Add(hash, query, apqEntrySize(hash, query), time.Time{})
+}
+
+// apqEntrySize is what an in-process entry is counted as.
+func apqEntrySize(hash, query string) int64 { return int64(len(hash)+len(query)) + apqEntryOverhead }

@@ -13,7 +13,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
@@ -44,7 +43,7 @@ func TestResolverPanicIsLoggedAndInternal(t *testing.T) {
 	cases := []struct {
 		name     string
 		fastPath bool
-		fetcher  loaders.Fetcher
+		fetcher  upstream.Lister
 		query    string
 		quoted   bool // the panic value quotes the token
 	}{

@@ -38,7 +38,6 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 )
 
 // fastSchema is the generated schema with the fast read path in front of
@@ -86,7 +85,7 @@ func (s *fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 // query cache hands out again for the same text) and by the values of the
 // variables the operation's directives read. An operation it cannot plan
 // is remembered as such. A plan keeps its document alive, so the cache is
-// bounded by the documents' estimated size (cache.DocumentCost), like
+// bounded by the documents' estimated size (documentCost), like
 // gqlgen's document cache: past maxBytes it starts afresh, which costs a
 // recompilation, never a wrong answer, and lets no client pin memory.
 type planCache struct {
@@ -122,7 +121,7 @@ func (c *planCache) plan(ctx context.Context, s *fastSchema, opCtx *graphql.Oper
 	c.mu.RUnlock()
 	if ops == nil {
 		ops = newOpPlans(opCtx)
-		cost := cache.DocumentCost(opCtx.RawQuery)
+		cost := documentCost(opCtx.RawQuery)
 		c.mu.Lock()
 		if c.bytes+cost > c.maxBytes {
 			c.ops, c.bytes = map[*ast.OperationDefinition]*opPlans{}, 0

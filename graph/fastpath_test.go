@@ -23,7 +23,6 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	gqlast "github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/scalar"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
@@ -42,7 +41,7 @@ type diffPair struct {
 
 // newDiffPair builds both servers over f. Each request gets fresh loaders,
 // so both read the same upstream answer (a fetcher that answers the same).
-func newDiffPair(f loaders.Fetcher) diffPair {
+func newDiffPair(f upstream.Lister) diffPair {
 	build := func(fast bool) http.Handler {
 		opts := testServerOptions(slog.New(slog.DiscardHandler))
 		opts.FastPath = fast
@@ -74,7 +73,7 @@ func (p diffPair) compare(t testing.TB, label string, body []byte) (same bool, o
 // generation's fixture and a generated list, each served by the fake
 // SeaTable through the real client (so detail=false is served as SeaTable
 // serves it), and fetchers that fail.
-func fixtureFetchers(t testing.TB) map[string]loaders.Fetcher {
+func fixtureFetchers(t testing.TB) map[string]upstream.Lister {
 	t.Helper()
 	fake := fakeseatable.New()
 	bodies := map[string][]byte{"generated": fakeseatable.Generate(3, 2)}
@@ -89,7 +88,7 @@ func fixtureFetchers(t testing.TB) map[string]loaders.Fetcher {
 	}
 	odd := "<b>Q&A</b> \u2028\u2029 \"quoted\" back\\slash \t\n\x01 \xff\xfe ü € 𝄞 </script>"
 	oddTime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	out := map[string]loaders.Fetcher{
+	out := map[string]upstream.Lister{
 		"odd strings": staticFetcher{&upstream.WorkspaceList{Detail: true, Workspaces: []*upstream.Workspace{{
 			ID: "1", Type: upstream.WorkspacePersonal, Name: odd, OwnerName: &odd, GroupAdmins: []string{odd, ""},
 			Tables: []*upstream.DTable{{ID: "7", UUID: "e3b0c442-98fc-4c14-9afb-f4c8996fb924", Name: odd, WorkspaceID: "1", Color: &odd, UpdatedAt: &oddTime, CreatedAt: &time.Time{}}},

@@ -10,20 +10,19 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
 // countingFetcher counts upstream reads.
 type countingFetcher struct {
-	loaders.Fetcher
+	upstream.Lister
 	calls atomic.Int64
 }
 
 func (f *countingFetcher) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
 	f.calls.Add(1)
-	return f.Fetcher.ListWorkspaces(ctx, token, detail)
+	return f.Lister.ListWorkspaces(ctx, token, detail)
 }
 
 type gqlResult struct {
@@ -128,7 +127,7 @@ func listIDs(t *testing.T, h http.Handler) map[string]string {
 	return ids
 }
 
-func newNodeServer(f loaders.Fetcher) http.Handler {
+func newNodeServer(f upstream.Lister) http.Handler {
 	return auth.Middleware("", false)(WithLoaders(f)(NewServer(testServerOptions(slog.New(slog.DiscardHandler)))))
 }
 
@@ -141,7 +140,7 @@ func TestGlobalIDsAreUniqueAndRoundTrip(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			cf := &countingFetcher{Fetcher: f}
+			cf := &countingFetcher{Lister: f}
 			h := newNodeServer(cf)
 			ids := listIDs(t, h)
 			kinds := map[string]bool{}
@@ -181,7 +180,7 @@ func TestGlobalIDsAreUniqueAndRoundTrip(t *testing.T) {
 // BAD_USER_INPUT, read without any upstream call; a well-formed id of an
 // object the token cannot see is null.
 func TestNodeRejectsForeignIDs(t *testing.T) {
-	cf := &countingFetcher{Fetcher: fixtureFetchers(t)["demo"]}
+	cf := &countingFetcher{Lister: fixtureFetchers(t)["demo"]}
 	h := newNodeServer(cf)
 	for _, id := range []string{"", "1", "starred", "DTable:x", "bm9wZTox", globalID(kindDTable, "not-a-uuid"), globalID(kindDTable, "951B925D00634FD296A87DB3694A286F") + "=", "V29ya3NwYWNlOjE="} {
 		for _, q := range []string{`query($id: ID!) { node(id: $id) { id } }`, `query($id: ID!) { nodes(ids: [$id]) { id } }`} {

@@ -6,6 +6,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
+	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
 // WithLoaders builds each request's loaders (graph/loaders) for its caller
@@ -13,7 +14,7 @@ import (
 // request's context for the resolvers. The operations of one batch come
 // with one request's headers, so one caller: they share one set of loaders,
 // and a batch of reads makes one upstream call.
-func WithLoaders(f loaders.Fetcher, opts ...loaders.Option) func(http.Handler) http.Handler {
+func WithLoaders(f upstream.Lister, opts ...loaders.Option) func(http.Handler) http.Handler {
 	type batchLoaders struct{}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 )
 
 // ServerOptions configure the GraphQL handler. Zero limits are unlimited.
@@ -156,7 +155,7 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.AddTransport(oneResponse{transport.POST{}})
 	}
 	if o.QueryCacheBytes > 0 {
-		srv.SetQueryCache(cache.NewDocuments(o.QueryCacheBytes))
+		srv.SetQueryCache(newDocuments(o.QueryCacheBytes))
 	}
 	if o.ParserTokenLimit > 0 {
 		srv.SetParserTokenLimit(o.ParserTokenLimit)
@@ -194,7 +193,7 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.AroundOperations(reportReplayable)
 	}
 	if o.ShareIdenticalQueries {
-		shared := newSharedQueries(o.SharePartition, nil)
+		shared := newSharedQueries(o.SharePartition)
 		if len(o.Observers) > 0 {
 			shared.observe = observe.report
 		}

@@ -2,8 +2,6 @@ package graph
 
 import (
 	"log/slog"
-
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 )
 
 // testServerOptions are the settings of a default configuration (app.DefaultConfig).
@@ -12,7 +10,7 @@ func testServerOptions(log *slog.Logger) ServerOptions {
 		Logger: log, Introspection: true, QueryCacheBytes: DefaultQueryCacheBytes,
 		ParserTokenLimit: DefaultParserTokenLimit, MaxDepth: DefaultMaxDepth, MaxAliases: DefaultMaxAliases,
 		ComplexityLimit: DefaultComplexityLimit, ListSize: DefaultListSize,
-		PersistedQueries: cache.NewPersistedQueries(cache.APQOptions{MaxEntries: 1000, MaxBytes: DefaultAPQBytes, MaxQueryBytes: DefaultMaxQueryBytes}),
+		PersistedQueries: NewAPQStore(APQOptions{MaxEntries: 1000, MaxBytes: DefaultAPQBytes, MaxQueryBytes: DefaultMaxQueryBytes}),
 		FastPath:         true,
 	}
 }

@@ -2,14 +2,15 @@ package graph
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"sync"
+	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
+	"github.com/seatable-graphql/seatable-graphql/internal/flight"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 )
 
 // sharedQueries runs identical queries that are in flight at the same time
@@ -22,27 +23,14 @@ import (
 type sharedQueries struct {
 	hashKey   []byte
 	partition func(ctx context.Context) string
-	onJoin    func()
 	// observe reports a follower's response (metrics, request log): the
 	// leader's went through gqlgen's interceptors inside the run.
 	observe func(ctx context.Context, resp *graphql.Response)
-
-	mu      sync.Mutex
-	flights map[string]*queryFlight
+	runs    flight.Group[*graphql.Response]
 }
 
-type queryFlight struct {
-	done chan struct{}
-	resp *graphql.Response
-
-	waiters int                // requests waiting for it; guarded by sharedQueries.mu
-	cancel  context.CancelFunc // ends the run once no request waits any more
-}
-
-func newSharedQueries(partition func(ctx context.Context) string, onJoin func()) *sharedQueries {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	return &sharedQueries{hashKey: key, partition: partition, onJoin: onJoin, flights: map[string]*queryFlight{}}
+func newSharedQueries(partition func(ctx context.Context) string) *sharedQueries {
+	return &sharedQueries{hashKey: tokenhash.NewKey(), partition: partition}
 }
 
 func (s *sharedQueries) around(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
@@ -50,59 +38,26 @@ func (s *sharedQueries) around(ctx context.Context, next graphql.OperationHandle
 	if !ok {
 		return next(ctx)
 	}
-	s.mu.Lock()
-	f, joined := s.flights[key]
-	if !joined {
-		f = &queryFlight{done: make(chan struct{})}
-		// Detached from the leader's cancellation (values are kept): a
-		// leader that goes away must not fail the requests sharing its run.
-		// When all of them have gone, the run is cancelled.
-		var runCtx context.Context
-		runCtx, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
-		s.flights[key] = f
-		go s.run(runCtx, key, f, next)
-	}
-	f.waiters++
-	s.mu.Unlock()
-	if joined && s.onJoin != nil {
-		s.onJoin()
-	}
-	select {
-	case <-f.done:
-		if joined && s.observe != nil {
-			s.observe(ctx, f.resp)
+	// The run is detached from the leader's cancellation (values are kept):
+	// a leader that goes away must not fail the requests sharing it. When
+	// all of them have gone, the run is cancelled.
+	resp, err, joined := s.runs.Do(ctx, key, func(ctx context.Context) (*graphql.Response, error) {
+		resp := next(ctx)(ctx)
+		if resp == nil {
+			resp = &graphql.Response{}
 		}
-		return graphql.OneShot(f.resp)
-	case <-ctx.Done():
-		s.mu.Lock()
-		if f.waiters--; f.waiters == 0 {
-			f.cancel()
-			if s.flights[key] == f {
-				delete(s.flights, key)
-			}
-		}
-		s.mu.Unlock()
+		return resp, nil
+	})
+	switch {
+	case errors.Is(err, flight.ErrLeft):
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "request cancelled"))
+	case err != nil: // the run panicked
+		resp = graphql.ErrorResponse(ctx, "internal system error")
 	}
-}
-
-func (s *sharedQueries) run(ctx context.Context, key string, f *queryFlight, next graphql.OperationHandler) {
-	defer f.cancel()
-	defer func() {
-		if r := recover(); r != nil {
-			f.resp = graphql.ErrorResponse(ctx, "internal system error")
-		}
-		s.mu.Lock()
-		if s.flights[key] == f {
-			delete(s.flights, key)
-		}
-		s.mu.Unlock()
-		close(f.done)
-	}()
-	f.resp = next(ctx)(ctx)
-	if f.resp == nil {
-		f.resp = &graphql.Response{}
+	if joined && s.observe != nil {
+		s.observe(ctx, resp)
 	}
+	return graphql.OneShot(resp)
 }
 
 // key identifies a query run; ok is false for anything that must run on

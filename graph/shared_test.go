@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -12,28 +11,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
+	"github.com/seatable-graphql/seatable-graphql/internal/flight/flighttest"
 )
-
-type waiters struct {
-	mu sync.Mutex
-	n  int
-	c  *sync.Cond
-}
-
-func newWaiters() *waiters { w := &waiters{}; w.c = sync.NewCond(&w.mu); return w }
-func (w *waiters) join() {
-	w.mu.Lock()
-	w.n++
-	w.mu.Unlock()
-	w.c.Broadcast()
-}
-func (w *waiters) wait(n int) {
-	w.mu.Lock()
-	for w.n < n {
-		w.c.Wait()
-	}
-	w.mu.Unlock()
-}
 
 func opCtx(token string, op ast.Operation, query string) context.Context {
 	ctx := auth.NewContext(context.Background(), auth.NewCaller(http.Header{"Authorization": {"Token " + token}}, "", false))
@@ -62,8 +41,7 @@ func (b *blockingOp) handler(ctx context.Context) graphql.ResponseHandler {
 }
 
 func TestSharedQueriesRunOnceAndSurviveTheLeader(t *testing.T) {
-	w := newWaiters()
-	s := newSharedQueries(nil, w.join)
+	s := newSharedQueries(nil)
 	op := &blockingOp{started: make(chan struct{}, 10), release: make(chan struct{})}
 
 	leaderCtx, cancel := context.WithCancel(opCtx("tok", ast.Query, "{ a }"))
@@ -72,12 +50,10 @@ func TestSharedQueriesRunOnceAndSurviveTheLeader(t *testing.T) {
 	<-op.started
 	followers := make(chan *graphql.Response, 3)
 	for i := 0; i < 3; i++ {
-		go func() {
-			ctx := opCtx("tok", ast.Query, "{ a }")
-			followers <- s.around(ctx, op.handler)(ctx)
-		}()
+		ctx, waiting := flighttest.Context(opCtx("tok", ast.Query, "{ a }"))
+		go func() { followers <- s.around(ctx, op.handler)(ctx) }()
+		<-waiting
 	}
-	w.wait(3)
 	cancel()
 	if r := <-leader; len(r.Errors) == 0 {
 		t.Fatalf("the cancelled leader should get an error, got %s", r.Data)
@@ -94,7 +70,8 @@ func TestSharedQueriesRunOnceAndSurviveTheLeader(t *testing.T) {
 }
 
 func TestSharedQueriesKeepApart(t *testing.T) {
-	s := newSharedQueries(nil, func() { t.Error("nothing here may be shared") })
+	s := newSharedQueries(nil)
+	s.observe = func(context.Context, *graphql.Response) { t.Error("nothing here may be shared") }
 	op := &blockingOp{started: make(chan struct{}, 10), release: make(chan struct{})}
 	ctxs := []context.Context{
 		opCtx("tok-a", ast.Query, "{ a }"),
@@ -121,7 +98,7 @@ func TestSharedQueriesKeepApart(t *testing.T) {
 // TestSharedRunEndsWhenEveryWaiterHasGone: a run nobody waits for any more
 // is cancelled, so a client that went away does not keep SeaTable busy.
 func TestSharedRunEndsWhenEveryWaiterHasGone(t *testing.T) {
-	s := newSharedQueries(nil, nil)
+	s := newSharedQueries(nil)
 	started, ended := make(chan struct{}), make(chan error, 1)
 	op := func(ctx context.Context) graphql.ResponseHandler {
 		close(started)
@@ -144,8 +121,7 @@ func TestSharedRunEndsWhenEveryWaiterHasGone(t *testing.T) {
 // reported to the observers with its own context (metrics, request log);
 // before, only the leader's response passed gqlgen's interceptors.
 func TestSharedQueriesReportFollowers(t *testing.T) {
-	w := newWaiters()
-	s := newSharedQueries(nil, w.join)
+	s := newSharedQueries(nil)
 	var reported atomic.Int64
 	s.observe = observeExtension{observers: []Observer{func(ctx context.Context, op Operation) {
 		if op.Type == "query" && len(op.Codes) == 0 {
@@ -155,16 +131,16 @@ func TestSharedQueriesReportFollowers(t *testing.T) {
 	op := &blockingOp{started: make(chan struct{}, 10), release: make(chan struct{})}
 	done := make(chan struct{}, 4)
 	for i := range 4 {
+		ctx, waiting := flighttest.Context(opCtx("tok", ast.Query, "{ a }"))
 		go func() {
-			ctx := opCtx("tok", ast.Query, "{ a }")
 			s.around(ctx, op.handler)(ctx)
 			done <- struct{}{}
 		}()
 		if i == 0 {
 			<-op.started
 		}
+		<-waiting
 	}
-	w.wait(3)
 	close(op.release)
 	for range 4 {
 		<-done

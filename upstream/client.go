@@ -59,6 +59,20 @@ const (
 	userAgent               = "seatable-graphql"
 )
 
+// Lister is the read of a caller's workspace list: the client implements
+// it, and so does each decorator that wraps it (coalescing, caching).
+type Lister interface {
+	ListWorkspaces(ctx context.Context, token string, detail bool) (*WorkspaceList, error)
+}
+
+// Invalidator is implemented by decorators that keep or share answers: a
+// write through token calls it, so that later reads see the write.
+type Invalidator interface {
+	Invalidate(ctx context.Context, token string)
+}
+
+var _ Lister = (*Client)(nil)
+
 // Client talks to one SeaTable server. It is safe for concurrent use and holds
 // no per-user state: every call takes the caller's token. Its circuit breaker
 // is per server, shared by all tokens: a SeaTable that is down is down for
@@ -112,9 +126,9 @@ func WithMaxInflightBytes(n int64) Option {
 // WithRetries sets how many times an idempotent call is retried (0 = never).
 func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
 
-// WithBackoff replaces the wait before retry number retry (0-based); tests
+// withBackoff replaces the wait before retry number retry (0-based); tests
 // use it to make retries instant or deliberately longer than a deadline.
-func WithBackoff(f func(retry int) time.Duration) Option { return func(c *Client) { c.backoff = f } }
+func withBackoff(f func(retry int) time.Duration) Option { return func(c *Client) { c.backoff = f } }
 
 // WithBreaker sets the circuit breaker: after failures consecutive failed
 // attempts (5xx, timeouts, connection errors) calls fail fast for open, then
@@ -165,7 +179,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c := &Client{
 		base: u, http: http.DefaultClient, timeout: DefaultTimeout, maxBytes: DefaultMaxBytes,
 		inflight: &inflightBudget{sem: semaphore.NewWeighted(DefaultMaxInflightBytes)},
-		retries:  DefaultRetries, backoff: JitteredBackoff(100*time.Millisecond, 2*time.Second),
+		retries:  DefaultRetries, backoff: jitteredBackoff(100*time.Millisecond, 2*time.Second),
 		breakerFailures: DefaultBreakerFailures, breakerOpen: DefaultBreakerOpen, breakerCallers: DefaultBreakerCallers,
 	}
 	for _, o := range opts {
@@ -202,9 +216,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// JitteredBackoff waits base*2^retry, capped at limit, scaled by a random
+// jitteredBackoff waits base*2^retry, capped at limit, scaled by a random
 // factor in [0.5, 1) so that many clients retrying together spread out.
-func JitteredBackoff(base, limit time.Duration) func(retry int) time.Duration {
+func jitteredBackoff(base, limit time.Duration) func(retry int) time.Duration {
 	return func(retry int) time.Duration {
 		d := base << min(retry, 30)
 		if d > limit || d <= 0 {
@@ -484,13 +498,26 @@ func (c *Client) attempt(ctx context.Context, timeout time.Duration, token, meth
 // transportError classifies a failure to get (or finish reading) a response.
 // ctx is the attempt's context, whose deadline is the per-attempt timeout.
 func transportError(ctx context.Context, err error) error {
+	if e := CancelledError(ctx, err); e != nil {
+		return e
+	}
+	return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unreachable", fmt.Errorf("%w: %w", errUnreachable, err))
+}
+
+// CancelledError classifies err, the failure of an upstream call (or of a
+// wait for one), when a context ended it: past a deadline, SeaTable did not
+// answer in time (UPSTREAM_TIMEOUT); cancelled, our own caller went away
+// (UPSTREAM_UNAVAILABLE). It returns nil when ctx has not ended and err is
+// no deadline. It is the one place these cases get their codes and
+// messages; the client and its decorators all use it.
+func CancelledError(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
-		return apperr.Wrap(apperr.UpstreamTimeout, "SeaTable did not answer in time", err)
+		return apperr.Wrap(apperr.UpstreamTimeout, safeMessages[apperr.UpstreamTimeout], err)
 	case errors.Is(ctx.Err(), context.Canceled):
 		return apperr.Wrap(apperr.UpstreamUnavailable, "request cancelled", fmt.Errorf("%w: %w", errCancelled, err))
 	}
-	return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unreachable", fmt.Errorf("%w: %w", errUnreachable, err))
+	return nil
 }
 
 // inflightBudget is the byte budget shared by all calls' response reads.

@@ -8,24 +8,15 @@ import (
 	"strings"
 )
 
-// ErrUnknownShape means the body is JSON but not the shape of any known
+// errUnknownShape means the body is JSON but not the shape of any known
 // generation of the workspace list.
-var ErrUnknownShape = errors.New("not a SeaTable workspace list")
+var errUnknownShape = errors.New("not a SeaTable workspace list")
 
-// DecodeWorkspaceList reads a GET /api/v2.1/workspaces/ body of any known
-// generation. It fails only when the body is not JSON or has no
-// workspace_list array; odd fields and odd entries are tolerated.
-func DecodeWorkspaceList(r io.Reader) (*WorkspaceList, error) {
-	body, err := readBody(r, sizeHint(r))
-	if err != nil {
-		return nil, fmt.Errorf("decode workspace list: %w", err)
-	}
-	return DecodeWorkspaceListBytes(body)
-}
-
-// DecodeWorkspaceListBytes is DecodeWorkspaceList over a body already in
-// memory. The list's strings share body's memory (decoding copies no text),
-// so body must not be changed afterwards.
+// DecodeWorkspaceListBytes decodes a GET /api/v2.1/workspaces/ body of any
+// known generation. It fails only when the body is not JSON or has no
+// workspace_list array; odd fields and odd entries are tolerated. The
+// list's strings share body's memory (decoding copies no text), so body
+// must not be changed afterwards.
 func DecodeWorkspaceListBytes(body []byte) (*WorkspaceList, error) {
 	return decodeWorkspaceList(body, AllFields)
 }
@@ -39,7 +30,7 @@ func decodeWorkspaceList(body []byte, fields Fields) (*WorkspaceList, error) {
 		return nil, fmt.Errorf("decode workspace list: %w", err)
 	}
 	if !found {
-		return nil, fmt.Errorf("decode workspace list: workspace_list missing or not an array: %w", ErrUnknownShape)
+		return nil, fmt.Errorf("decode workspace list: workspace_list missing or not an array: %w", errUnknownShape)
 	}
 	list := b.finish(starred)
 	list.BodyBytes = len(body)

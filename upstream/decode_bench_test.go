@@ -1,7 +1,6 @@
 package upstream_test
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/seatable-graphql/seatable-graphql/upstream"
@@ -28,7 +27,7 @@ func BenchmarkDecodeWorkspaceList(b *testing.B) {
 			b.SetBytes(int64(len(c.body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := upstream.DecodeWorkspaceList(bytes.NewReader(c.body)); err != nil {
+				if _, err := upstream.DecodeWorkspaceListBytes(c.body); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
@@ -17,7 +16,7 @@ func FuzzDecodeWorkspaceList(f *testing.F) {
 		f.Add(fakeseatable.Fixture(name))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		list, err := DecodeWorkspaceList(bytes.NewReader(body))
+		list, err := DecodeWorkspaceListBytes(body)
 		if err != nil {
 			if list != nil {
 				t.Fatal("error with a non-nil list")

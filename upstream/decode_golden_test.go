@@ -82,7 +82,7 @@ type goldenResult struct {
 }
 
 func decodeForGolden(body []byte) goldenResult {
-	list, err := upstream.DecodeWorkspaceList(bytes.NewReader(body))
+	list, err := upstream.DecodeWorkspaceListBytes(body)
 	if err != nil {
 		return goldenResult{Error: true, UnknownShape: errors.Is(err, upstream.ErrUnknownShape)}
 	}
@@ -164,7 +164,7 @@ func TestDecodeOddBodies(t *testing.T) {
 // TestDecodeLargeDataset checks that the large generated dataset
 // decodes completely: every workspace and base arrives.
 func TestDecodeLargeDataset(t *testing.T) {
-	list, err := upstream.DecodeWorkspaceList(bytes.NewReader(fakeseatable.Generate(500, 50)))
+	list, err := upstream.DecodeWorkspaceListBytes(fakeseatable.Generate(500, 50))
 	if err != nil {
 		t.Fatal(err)
 	}

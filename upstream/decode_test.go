@@ -43,12 +43,12 @@ func decodeFixture(t *testing.T, name string) *upstream.WorkspaceList {
 // mustDecode decodes body and fails the test on an error.
 func mustDecode(t *testing.T, body string) *upstream.WorkspaceList {
 	t.Helper()
-	list, err := upstream.DecodeWorkspaceList(strings.NewReader(body))
+	list, err := upstream.DecodeWorkspaceListBytes([]byte(body))
 	if err != nil {
-		t.Fatalf("DecodeWorkspaceList: unexpected error: %v", err)
+		t.Fatalf("DecodeWorkspaceListBytes: unexpected error: %v", err)
 	}
 	if list == nil {
-		t.Fatal("DecodeWorkspaceList: nil list without error")
+		t.Fatal("DecodeWorkspaceListBytes: nil list without error")
 	}
 	return list
 }
@@ -416,7 +416,7 @@ func TestDecodeFixtureGenerations(t *testing.T) {
 		t.Run(tt.fixture, func(t *testing.T) {
 			list := decodeFixture(t, tt.fixture)
 			if list.Detail {
-				t.Error("DecodeWorkspaceList set Detail; only the client knows what was asked")
+				t.Error("DecodeWorkspaceListBytes set Detail; only the client knows what was asked")
 			}
 			assertWorkspaces(t, list.Workspaces, tt.want())
 		})
@@ -752,7 +752,7 @@ func TestDecodeRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			list, err := upstream.DecodeWorkspaceList(strings.NewReader(tt.body))
+			list, err := upstream.DecodeWorkspaceListBytes([]byte(tt.body))
 			if err == nil {
 				t.Fatalf("no error; decoded %d workspaces", len(list.Workspaces))
 			}

@@ -74,7 +74,7 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 		Code:           code,
 		Message:        safeMessages[code],
 		UpstreamStatus: resp.StatusCode,
-		Err:            &StatusError{Status: resp.StatusCode, Message: upstreamMsg},
+		Err:            &seatableStatus{Status: resp.StatusCode, Message: upstreamMsg},
 	}
 	// SeaTable's validation messages ("name invalid.", "Base x already
 	// exists") are what a user needs to fix the input. Only those that read
@@ -89,13 +89,13 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 	return e
 }
 
-// StatusError is the upstream's own account of a failure, for logs.
-type StatusError struct {
+// seatableStatus is the upstream's own account of a failure, for logs.
+type seatableStatus struct {
 	Status  int
 	Message string
 }
 
-func (e *StatusError) Error() string {
+func (e *seatableStatus) Error() string {
 	if e.Message == "" {
 		return "SeaTable answered " + strconv.Itoa(e.Status)
 	}

@@ -62,7 +62,7 @@ func newTestClient(t *testing.T, rt roundTrip, opts ...Option) *Client {
 }
 
 func TestRetryPolicy(t *testing.T) {
-	fixed := WithBackoff(func(retry int) time.Duration { return time.Duration(retry+1) * 100 * time.Millisecond })
+	fixed := withBackoff(func(retry int) time.Duration { return time.Duration(retry+1) * 100 * time.Millisecond })
 	cases := []struct {
 		name      string
 		steps     []func(*http.Request) (*http.Response, error)
@@ -104,7 +104,7 @@ func TestRetryPolicy(t *testing.T) {
 func TestRetryNeverRunsPastTheDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var calls atomic.Int64
-		c := newTestClient(t, script(&calls, status(503, "")), WithBackoff(func(int) time.Duration { return 5 * time.Second }))
+		c := newTestClient(t, script(&calls, status(503, "")), withBackoff(func(int) time.Duration { return 5 * time.Second }))
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		start := time.Now()
@@ -245,7 +245,7 @@ func TestBodySizeCap(t *testing.T) {
 }
 
 func TestJitteredBackoff(t *testing.T) {
-	b := JitteredBackoff(100*time.Millisecond, time.Second)
+	b := jitteredBackoff(100*time.Millisecond, time.Second)
 	for retry, want := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second} {
 		for range 50 {
 			if d := b(retry); d < want/2 || d > want {

@@ -26,7 +26,7 @@ func referenceDecode(body []byte) (*WorkspaceList, error) {
 	}
 	raw := bytes.TrimSpace(wire.WorkspaceList)
 	if len(raw) == 0 || raw[0] != '[' {
-		return nil, fmt.Errorf("decode workspace list: %w", ErrUnknownShape)
+		return nil, fmt.Errorf("decode workspace list: %w", errUnknownShape)
 	}
 	var entries looseList[wireWorkspace]
 	if err := entries.UnmarshalJSON(raw); err != nil {
@@ -43,7 +43,7 @@ func sameDecoding(body []byte) string {
 	case (wantErr == nil) != (gotErr == nil):
 		return fmt.Sprintf("encoding/json err %v, scanner err %v", wantErr, gotErr)
 	case wantErr != nil:
-		if errors.Is(wantErr, ErrUnknownShape) != errors.Is(gotErr, ErrUnknownShape) {
+		if errors.Is(wantErr, errUnknownShape) != errors.Is(gotErr, errUnknownShape) {
 			return fmt.Sprintf("shape errors differ: %v vs %v", wantErr, gotErr)
 		}
 		return ""

@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
@@ -71,7 +70,7 @@ type Options struct {
 
 // Hub owns the pollers. Its zero value is not usable; use New.
 type Hub struct {
-	fetch    loaders.Fetcher
+	fetch    upstream.Lister
 	interval time.Duration
 	after    func(time.Duration) <-chan time.Time
 	obs      Observer
@@ -90,7 +89,7 @@ type Hub struct {
 // New returns a hub that polls through f, the same fetcher stack queries
 // read through (coalescing, cache), so a poll and a query of one token in
 // flight together cost one upstream call.
-func New(f loaders.Fetcher, o Options) *Hub {
+func New(f upstream.Lister, o Options) *Hub {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	h := &Hub{fetch: f, interval: o.Interval, after: o.After, obs: o.Observer, log: o.Logger, key: key, redis: o.Redis, pollers: map[string]*poller{}}

@@ -10,8 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 )
 
 // Redis coordinates the pollers of several replicas (REDIS_URL): for each
@@ -22,7 +22,7 @@ import (
 // dies its lock expires and the next replica to tick takes over.
 //
 // Keys (the token hash uses the HMAC key shared by every replica,
-// sgql:hmac-key, the response cache's):
+// sgql:hmac-key, see tokenhash.LoadSharedKey):
 //
 //	sgql:live:lock:<hash>   the elected replica's id, with an expiry
 //	sgql:live:<hash>        pub/sub channel of answers
@@ -43,7 +43,7 @@ const (
 // NewRedis returns a coordinator over c. It reads (or creates) the HMAC key
 // every replica shares, so that their poller names agree.
 func NewRedis(ctx context.Context, c *redis.Client) (*Redis, error) {
-	k, err := cache.LoadSharedKey(ctx, c)
+	k, err := tokenhash.LoadSharedKey(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -33,11 +33,6 @@ import (
 // 16 ms of pure overhead per loader level.
 const wait = 250 * time.Microsecond
 
-// Fetcher is the part of the SeaTable client the loaders need.
-type Fetcher interface {
-	ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error)
-}
-
 // Snapshot is one upstream workspace list with its lookup indexes, built on
 // first use.
 type Snapshot struct {
@@ -348,12 +343,6 @@ func (s *Snapshot) DTable(uuid string) *upstream.DTable {
 	return s.byUUID[uuid]
 }
 
-// Invalidator is implemented by Fetchers that keep data across requests (a
-// cache): after a write, the token's entries must go.
-type Invalidator interface {
-	Invalidate(ctx context.Context, token string)
-}
-
 // BatchObserver learns the size of every batch (metrics); loader is one of
 // "snapshot" (one fetch of the memoised response: always 1),
 // "workspaceByID", "dtableByUUID".
@@ -388,7 +377,7 @@ func observed[K comparable, V any](l *Loaders, name string, fn dataloader.BatchF
 
 // Loaders are one request's dataloaders.
 type Loaders struct {
-	fetcher  Fetcher
+	fetcher  upstream.Lister
 	observer BatchObserver
 	caller   *auth.Caller
 	// broken, when set, is what every read returns (loaders used outside a
@@ -409,7 +398,7 @@ type Loaders struct {
 }
 
 // New builds the loaders for one request of caller c.
-func New(f Fetcher, c *auth.Caller, opts ...Option) *Loaders {
+func New(f upstream.Lister, c *auth.Caller, opts ...Option) *Loaders {
 	l := &Loaders{fetcher: f, caller: c, detail: true, fields: upstream.AllFields, snaps: map[snapshotKey]*snapshotCall{}}
 	for _, o := range opts {
 		o(l)
@@ -448,7 +437,7 @@ func (l *Loaders) WithCaller(c *auth.Caller) *Loaders {
 
 // Rebind returns fresh loaders for l's caller that read through f: a
 // subscription resolves each event against the list the event carries.
-func (l *Loaders) Rebind(f Fetcher) *Loaders {
+func (l *Loaders) Rebind(f upstream.Lister) *Loaders {
 	return New(f, l.caller, WithBatchObserver(l.observer))
 }
 
@@ -572,7 +561,7 @@ func (l *Loaders) SetFields(f upstream.Fields) {
 // for resolvers that work on whole lists (search, paging, folders).
 func (l *Loaders) Snapshot(ctx context.Context) (*Snapshot, error) { return l.snapshot(ctx) }
 
-// Invalidate forgets what this request has read, and what the Fetcher keeps
+// Invalidate forgets what this request has read, and what the fetch stack keeps
 // for this token, so that reads after a write see the new state.
 func (l *Loaders) Invalidate(ctx context.Context) {
 	l.mu.Lock()
@@ -581,7 +570,7 @@ func (l *Loaders) Invalidate(ctx context.Context) {
 	l.workspaceByID.ClearAll()
 	l.dtableByUUID.ClearAll()
 	if token, err := l.caller.Token(); err == nil {
-		if inv, ok := l.fetcher.(Invalidator); ok {
+		if inv, ok := l.fetcher.(upstream.Invalidator); ok {
 			inv.Invalidate(ctx, token)
 		}
 	}

@@ -16,9 +16,7 @@ package replay
 
 import (
 	"bytes"
-	"container/list"
 	"context"
-	"crypto/rand"
 	"io"
 	"net/http"
 	"sync"
@@ -27,6 +25,8 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
+	"github.com/seatable-graphql/seatable-graphql/internal/lru"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -45,30 +45,23 @@ type Store struct {
 	// GraphQL, so metrics and request logs would not see it otherwise.
 	OnReplay func(ctx context.Context, operation string, d time.Duration)
 
-	mu    sync.Mutex
-	used  int64
-	order *list.List // front = most recently used
-	items map[string]*list.Element
+	entries *lru.Cache[*entry]
 }
 
 type entry struct {
-	key         string
 	from        weak.Pointer[upstream.WorkspaceList]
 	detail      bool
 	operation   string
 	contentType string
 	body        []byte
-	expires     time.Time
 }
 
 // New returns a store of at most maxBytes of responses, each kept at most
 // ttl. partition, if set, separates requests that differ in a way the
 // request line and body do not show (a cache bypass).
 func New(maxBytes int64, ttl time.Duration, partition func(ctx context.Context) string) *Store {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	return &Store{maxBytes: maxBytes, ttl: ttl, hashKey: key, partition: partition,
-		order: list.New(), items: map[string]*list.Element{}}
+	return &Store{maxBytes: maxBytes, ttl: ttl, hashKey: tokenhash.NewKey(), partition: partition,
+		entries: lru.New[*entry](maxBytes, 0)}
 }
 
 // outcome is filled in by the GraphQL layer for a response worth keeping.
@@ -139,7 +132,7 @@ func (s *Store) Middleware(next http.Handler) http.Handler {
 		from, detail, operation := o.from, o.detail, o.operation
 		o.mu.Unlock()
 		if from != nil && tw.status == http.StatusOK && !tw.overflow {
-			s.put(&entry{key: key, from: weak.Make(from), detail: detail, operation: operation,
+			s.put(key, &entry{from: weak.Make(from), detail: detail, operation: operation,
 				contentType: w.Header().Get("Content-Type"), body: tw.buf.Bytes()})
 		}
 	})
@@ -194,45 +187,20 @@ func (t *teeWriter) Write(p []byte) (int, error) {
 	return t.ResponseWriter.Write(p)
 }
 
+// get returns the entry under key while the list it was computed from is
+// still alive (the cache below still hands it out) and its TTL lasts.
 func (s *Store) get(key string) (*entry, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	el, ok := s.items[key]
+	e, ok := s.entries.Get(key, time.Now())
 	if !ok {
 		return nil, false
 	}
-	e := el.Value.(*entry)
-	if !time.Now().Before(e.expires) || e.from.Value() == nil {
-		s.drop(el)
+	if e.from.Value() == nil {
+		s.entries.Remove(key)
 		return nil, false
 	}
-	s.order.MoveToFront(el)
 	return e, true
 }
 
-func (s *Store) put(e *entry) {
-	size := s.size(e)
-	if size > s.maxBytes {
-		return
-	}
-	e.expires = time.Now().Add(s.ttl)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if el, ok := s.items[e.key]; ok {
-		s.drop(el)
-	}
-	s.items[e.key] = s.order.PushFront(e)
-	s.used += size
-	for s.used > s.maxBytes {
-		s.drop(s.order.Back())
-	}
-}
-
-func (s *Store) size(e *entry) int64 { return int64(len(e.body)+len(e.key)) + 256 }
-
-func (s *Store) drop(el *list.Element) {
-	e := el.Value.(*entry)
-	s.order.Remove(el)
-	delete(s.items, e.key)
-	s.used -= s.size(e)
+func (s *Store) put(key string, e *entry) {
+	s.entries.Add(key, e, int64(len(e.body)+len(key))+256, time.Now().Add(s.ttl))
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/seatable-graphql/seatable-graphql/internal/testenv"
 )
 
@@ -70,6 +72,22 @@ func Start(t testing.TB) *Server {
 		t.Fatal("redis-server did not become ready in 20s")
 	}
 	return s
+}
+
+// StartWithClient runs redis-server (Start) and returns a client of it that
+// fails fast (250 ms timeouts, no retries) once the server is stopped; the
+// client is closed when the test ends.
+func StartWithClient(t testing.TB) (*Server, *redis.Client) {
+	t.Helper()
+	srv := Start(t)
+	o, err := redis.ParseURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = 250*time.Millisecond, 250*time.Millisecond, 250*time.Millisecond, 0
+	rc := redis.NewClient(o)
+	t.Cleanup(func() { _ = rc.Close() })
+	return srv, rc
 }
 
 // Stop kills the server (idempotent); tests use it to simulate Redis going down.

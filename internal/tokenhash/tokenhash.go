@@ -2,7 +2,9 @@
 // that must tell callers apart or find a caller's entries again (caches,
 // coalescing, shared execution, the circuit breaker's caller tracking, rate
 // limits) keys by it, never by the token, so a token is never kept, and a
-// hash is useless without its key.
+// hash is useless without its key. Hashes that must agree across replicas
+// use the key the replicas share through Redis (SharedKey); the others a
+// key of their own process (NewKey).
 package tokenhash
 
 import (

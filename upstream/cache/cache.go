@@ -1,27 +1,21 @@
 // Package cache keeps SeaTable answers across requests, for replicas that
 // opt in (CACHE_TTL): a response cache in front of the upstream client,
-// in process or shared through Redis, and the store of automatic persisted
-// queries. Every entry is keyed by a keyed hash (HMAC) of the caller's token
+// in process or shared through Redis. Every entry is keyed by a keyed hash (HMAC) of the caller's token
 // plus the call, never by the token itself, so one token's data can only be
 // found again with the same token. Errors are never cached.
 package cache
 
 import (
 	"context"
-	"crypto/rand"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/lru"
 	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
-
-// Upstream is the read being cached (the loaders' Fetcher).
-type Upstream interface {
-	ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error)
-}
 
 // bodyUpstream also returns the raw body; the shared cache stores bodies,
 // which any replica can decode.
@@ -29,24 +23,18 @@ type bodyUpstream interface {
 	ListWorkspacesWithBody(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, []byte, error)
 }
 
-// Stats receives cache events; Counters is a ready implementation. It is a
-// hook rather than a metrics dependency, so any metrics package can adapt it.
+// Stats receives cache events. It is a hook rather than a metrics
+// dependency, so any metrics package can adapt it.
 type Stats interface {
 	Hit()
 	Miss()
 }
 
-// Counters counts hits and misses.
-type Counters struct{ hits, misses atomic.Int64 }
+// unobserved is the Stats of a cache nobody observes.
+type unobserved struct{}
 
-func (c *Counters) Hit()  { c.hits.Add(1) }
-func (c *Counters) Miss() { c.misses.Add(1) }
-
-// Hits returns the number of answers served from the cache.
-func (c *Counters) Hits() int64 { return c.hits.Load() }
-
-// Misses returns the number of answers fetched from upstream.
-func (c *Counters) Misses() int64 { return c.misses.Load() }
+func (unobserved) Hit()  {}
+func (unobserved) Miss() {}
 
 // Options configure a Cache.
 type Options struct {
@@ -58,19 +46,18 @@ type Options struct {
 	// Redis, when set, is where answers live, shared by all replicas; the
 	// in-process store then only saves decoding a body again.
 	Redis *redis.Client
+	// Stats, when set, learns about every hit and miss.
 	Stats Stats
-	// Now is the clock (tests); nil means time.Now.
-	Now func() time.Time
 }
 
-// Cache is a response cache wrapping an Upstream; it implements the
-// loaders' Fetcher and Invalidator.
+// Cache is a response cache wrapping an upstream.Lister; it is one too, and
+// an upstream.Invalidator.
 type Cache struct {
-	next  Upstream
+	next  upstream.Lister
 	ttl   time.Duration
 	stats Stats
-	now   func() time.Time
-	local *byteLRU[*upstream.WorkspaceList]
+	now   func() time.Time // the clock; tests set their own
+	local *lru.Cache[*upstream.WorkspaceList]
 	// processKey keys the in-process entries; the shared store uses a key
 	// kept in Redis, so that replicas find each other's entries.
 	processKey []byte
@@ -80,17 +67,16 @@ type Cache struct {
 	epoch atomic.Uint64
 }
 
+var (
+	_ upstream.Lister      = (*Cache)(nil)
+	_ upstream.Invalidator = (*Cache)(nil)
+)
+
 // New wraps next.
-func New(next Upstream, o Options) *Cache {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	c := &Cache{next: next, ttl: o.TTL, stats: o.Stats, local: newByteLRU[*upstream.WorkspaceList](o.MaxBytes), processKey: key}
+func New(next upstream.Lister, o Options) *Cache {
+	c := &Cache{next: next, ttl: o.TTL, stats: o.Stats, now: time.Now, local: lru.New[*upstream.WorkspaceList](o.MaxBytes, 0), processKey: tokenhash.NewKey()}
 	if c.stats == nil {
-		c.stats = &Counters{}
-	}
-	c.now = o.Now
-	if c.now == nil {
-		c.now = time.Now
+		c.stats = unobserved{}
 	}
 	if o.Redis != nil {
 		c.shared = newRedisStore(o.Redis, o.MaxBytes)
@@ -127,7 +113,7 @@ func (c *Cache) ListWorkspaces(ctx context.Context, token string, detail bool) (
 	epoch := c.epoch.Load()
 	key := c.localKey(token, detail)
 	if !Bypassed(ctx) {
-		if l, ok := c.local.get(key, c.now()); ok {
+		if l, ok := c.local.Get(key, c.now()); ok {
 			c.stats.Hit()
 			return l, nil
 		}
@@ -138,7 +124,7 @@ func (c *Cache) ListWorkspaces(ctx context.Context, token string, detail bool) (
 		return nil, err
 	}
 	if c.epoch.Load() == epoch {
-		c.local.add(key, l, estimatedSize(l), c.now().Add(c.ttl))
+		c.local.Add(key, l, estimatedSize(l), c.now().Add(c.ttl))
 	}
 	return l, nil
 }
@@ -151,14 +137,14 @@ func (c *Cache) listShared(ctx context.Context, token string, detail bool) (*ups
 		return c.next.ListWorkspaces(ctx, token, detail)
 	}
 	if !Bypassed(ctx) {
-		if l, ok := c.local.get(key, c.now()); ok {
+		if l, ok := c.local.Get(key, c.now()); ok {
 			c.stats.Hit()
 			return l, nil
 		}
 		if body, ttl, ok := c.shared.get(ctx, key); ok {
 			if l, err := upstream.DecodeWorkspaceListBytes(body); err == nil {
 				l.Detail = detail
-				c.local.add(key, l, estimatedSize(l), c.now().Add(ttl))
+				c.local.Add(key, l, estimatedSize(l), c.now().Add(ttl))
 				c.stats.Hit()
 				return l, nil
 			}
@@ -176,7 +162,7 @@ func (c *Cache) listShared(ctx context.Context, token string, detail bool) (*ups
 	// The key carries the token's generation as read before the call, so an
 	// answer that raced a write lands under a generation no one reads.
 	c.shared.set(ctx, key, body, c.ttl)
-	c.local.add(key, l, estimatedSize(l), c.now().Add(c.ttl))
+	c.local.Add(key, l, estimatedSize(l), c.now().Add(c.ttl))
 	return l, nil
 }
 
@@ -184,7 +170,7 @@ func (c *Cache) listShared(ctx context.Context, token string, detail bool) (*ups
 func (c *Cache) Invalidate(ctx context.Context, token string) {
 	c.epoch.Add(1)
 	for _, detail := range []bool{true, false} {
-		c.local.remove(c.localKey(token, detail))
+		c.local.Remove(c.localKey(token, detail))
 	}
 	if c.shared != nil {
 		c.shared.invalidate(ctx, token, c.ttl)
@@ -192,10 +178,8 @@ func (c *Cache) Invalidate(ctx context.Context, token string) {
 }
 
 func (c *Cache) localKey(token string, detail bool) string {
-	return tokenHash(c.processKey, token) + callSuffix(detail)
+	return tokenhash.Sum(c.processKey, token) + callSuffix(detail)
 }
-
-func tokenHash(key []byte, token string) string { return tokenhash.Sum(key, token) }
 
 func callSuffix(detail bool) string {
 	if detail {

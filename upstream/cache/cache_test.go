@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/redistest"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
@@ -57,6 +55,12 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// counters counts a cache's hits and misses.
+type counters struct{ hits, misses atomic.Int64 }
+
+func (c *counters) Hit()  { c.hits.Add(1) }
+func (c *counters) Miss() { c.misses.Add(1) }
+
 func name(t *testing.T, l *upstream.WorkspaceList) string {
 	t.Helper()
 	if l == nil || len(l.Workspaces) != 1 {
@@ -69,8 +73,9 @@ func TestLocalCache(t *testing.T) {
 	ctx := context.Background()
 	up := &counting{}
 	clk := &clock{t: time.Unix(1e9, 0)}
-	stats := &Counters{}
-	c := New(up, Options{TTL: 5 * time.Second, MaxBytes: 1 << 20, Stats: stats, Now: clk.now})
+	stats := &counters{}
+	c := New(up, Options{TTL: 5 * time.Second, MaxBytes: 1 << 20, Stats: stats})
+	c.now = clk.now
 
 	first, _ := c.ListWorkspaces(ctx, "alice", true)
 	again, _ := c.ListWorkspaces(ctx, "alice", true)
@@ -83,8 +88,8 @@ func TestLocalCache(t *testing.T) {
 	if l, _ := c.ListWorkspaces(ctx, "alice", false); name(t, l) != "alice#3" || l.Detail {
 		t.Fatal("detail=false must be a separate entry")
 	}
-	if stats.Hits() != 1 || stats.Misses() != 3 {
-		t.Errorf("hits %d misses %d, want 1 and 3", stats.Hits(), stats.Misses())
+	if stats.hits.Load() != 1 || stats.misses.Load() != 3 {
+		t.Errorf("hits %d misses %d, want 1 and 3", stats.hits.Load(), stats.misses.Load())
 	}
 
 	clk.advance(5 * time.Second)
@@ -110,10 +115,14 @@ func TestLocalCache(t *testing.T) {
 		t.Fatalf("bob's entry was dropped by alice's write: %s", name(t, l))
 	}
 
-	// Keys never hold the token.
-	for k := range c.local.items {
-		if strings.Contains(k, "alice") || strings.Contains(k, "bob") {
+	// Keys never hold the token: the entries are found under keyed hashes.
+	for _, tok := range []string{"alice", "bob"} {
+		k := c.localKey(tok, true)
+		if strings.Contains(k, tok) {
 			t.Fatalf("cache key %q contains a token", k)
+		}
+		if _, ok := c.local.Get(k, clk.now()); !ok {
+			t.Fatalf("%s's entry is not under %q", tok, k)
 		}
 	}
 }
@@ -144,7 +153,7 @@ func TestBoundedByBytes(t *testing.T) {
 	for _, tok := range []string{"a", "b", "c"} {
 		_, _ = c.ListWorkspaces(ctx, tok, true)
 	}
-	if used := c.local.bytes(); used > 250<<10 {
+	if used := localBytes(c, "a", "b", "c"); used > 250<<10 {
 		t.Fatalf("store holds %d bytes, bound is %d", used, 250<<10)
 	}
 	calls = 0
@@ -158,9 +167,20 @@ func TestBoundedByBytes(t *testing.T) {
 	calls = 0
 	_, _ = small.ListWorkspaces(ctx, "a", true)
 	_, _ = small.ListWorkspaces(ctx, "a", true)
-	if calls != 2 || small.local.bytes() != 0 {
-		t.Fatalf("oversized answer stored (%d calls, %d bytes)", calls, small.local.bytes())
+	if used := localBytes(small, "a"); calls != 2 || used != 0 {
+		t.Fatalf("oversized answer stored (%d calls, %d bytes)", calls, used)
 	}
+}
+
+// localBytes is what c holds in process for the tokens' detailed lists.
+func localBytes(c *Cache, tokens ...string) int64 {
+	var n int64
+	for _, tok := range tokens {
+		if l, ok := c.local.Get(c.localKey(tok, true), c.now()); ok {
+			n += estimatedSize(l)
+		}
+	}
+	return n
 }
 
 type upstreamFunc func(token string) (*upstream.WorkspaceList, error)
@@ -169,21 +189,9 @@ func (f upstreamFunc) ListWorkspaces(_ context.Context, token string, _ bool) (*
 	return f(token)
 }
 
-func newRedis(t *testing.T) (*redistest.Server, *redis.Client) {
-	srv := redistest.Start(t)
-	o, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = 250*time.Millisecond, 250*time.Millisecond, 250*time.Millisecond, 0
-	rc := redis.NewClient(o)
-	t.Cleanup(func() { _ = rc.Close() })
-	return srv, rc
-}
-
 func TestSharedCacheAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	_, rc := newRedis(t)
+	_, rc := redistest.StartWithClient(t)
 	up := &counting{}
 	a := New(up, Options{TTL: time.Minute, MaxBytes: 1 << 20, Redis: rc})
 	b := New(up, Options{TTL: time.Minute, MaxBytes: 1 << 20, Redis: rc})
@@ -221,7 +229,7 @@ func TestSharedCacheAcrossReplicas(t *testing.T) {
 		if strings.Contains(k, "alice") || strings.Contains(k, "bob") {
 			t.Fatalf("redis key %q contains a token", k)
 		}
-		if ttl := rc.TTL(ctx, k).Val(); k != hmacKeyKey && ttl <= 0 {
+		if ttl := rc.TTL(ctx, k).Val(); k != "sgql:hmac-key" && ttl <= 0 {
 			t.Errorf("redis key %q has no expiry", k)
 		}
 	}
@@ -229,7 +237,7 @@ func TestSharedCacheAcrossReplicas(t *testing.T) {
 
 func TestRedisDownServesFromUpstream(t *testing.T) {
 	ctx := context.Background()
-	srv, rc := newRedis(t)
+	srv, rc := redistest.StartWithClient(t)
 	up := &counting{}
 	c := New(up, Options{TTL: time.Minute, MaxBytes: 1 << 20, Redis: rc})
 	if _, err := c.ListWorkspaces(ctx, "alice", true); err != nil {
@@ -247,63 +255,4 @@ func TestRedisDownServesFromUpstream(t *testing.T) {
 		}
 	}
 	c.Invalidate(ctx, "alice") // must not fail or hang either
-
-	// Persisted queries degrade to misses.
-	p := NewPersistedQueries(APQOptions{MaxEntries: 10, MaxBytes: 1 << 20, Redis: rc})
-	p.Add(ctx, "h", "{ x }")
-	if q, ok := p.Get(ctx, "h"); !ok || q != "{ x }" {
-		t.Fatal("in-process APQ copy must survive Redis being down")
-	}
-	if _, ok := NewPersistedQueries(APQOptions{MaxEntries: 10, MaxBytes: 1 << 20, Redis: rc}).Get(ctx, "h"); ok {
-		t.Fatal("a fresh replica cannot know the query while Redis is down")
-	}
-}
-
-func TestPersistedQueriesShared(t *testing.T) {
-	ctx := context.Background()
-	_, rc := newRedis(t)
-	a, b := NewPersistedQueries(APQOptions{MaxEntries: 10, MaxBytes: 1 << 20, Redis: rc}), NewPersistedQueries(APQOptions{MaxEntries: 10, MaxBytes: 1 << 20, Redis: rc})
-	if _, ok := b.Get(ctx, "h1"); ok {
-		t.Fatal("unknown hash found")
-	}
-	a.Add(ctx, "h1", "{ workspaces { id } }")
-	if q, ok := b.Get(ctx, "h1"); !ok || q != "{ workspaces { id } }" {
-		t.Fatalf("b.Get = %q %v", q, ok)
-	}
-}
-
-// TestPersistedQueriesBoundedByBytes: the in-process store holds at most
-// MaxBytes of queries, texts over MaxQueryBytes are never stored, and one
-// replica writes at most MaxBytes of text to Redis per window, with a TTL,
-// so an APQ flood cannot fill Redis and evict keys the server needs.
-func TestPersistedQueriesBoundedByBytes(t *testing.T) {
-	ctx := context.Background()
-	_, rc := newRedis(t)
-	p := NewPersistedQueries(APQOptions{MaxBytes: 4 << 10, MaxQueryBytes: 1 << 10, Redis: rc})
-	p.Add(ctx, "huge", strings.Repeat("x", 2<<10))
-	if _, ok := p.Get(ctx, "huge"); ok {
-		t.Fatal("a query over MaxQueryBytes was stored")
-	}
-	for i := range 20 {
-		p.Add(ctx, "h"+strconv.Itoa(i), strings.Repeat("y", 1000))
-	}
-	if used := p.bytes(); used > 4<<10 {
-		t.Fatalf("in process: %d bytes, want at most 4 KiB", used)
-	}
-	keys, err := rc.Keys(ctx, prefix+"apq:*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != 4 {
-		t.Fatalf("%d queries in Redis, want the 4 that fit the 4 KiB budget", len(keys))
-	}
-	for _, k := range keys {
-		if ttl := rc.TTL(ctx, k).Val(); ttl <= 0 || ttl > apqTTL {
-			t.Fatalf("%s has TTL %v", k, ttl)
-		}
-	}
-	// A fresh replica finds a query written within the budget.
-	if _, ok := NewPersistedQueries(APQOptions{MaxBytes: 4 << 10, Redis: rc}).Get(ctx, "h0"); !ok {
-		t.Fatal("a query within the budget was not shared")
-	}
 }

@@ -3,12 +3,12 @@ package coalesce_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
+	"github.com/seatable-graphql/seatable-graphql/internal/flight/flighttest"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/coalesce"
 )
@@ -37,36 +37,17 @@ func (g *gate) ListWorkspaces(ctx context.Context, token string, detail bool) (*
 	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: token}}, Detail: detail}, nil
 }
 
-// joined counts followers and lets a test wait for n of them.
-type joined struct {
-	mu sync.Mutex
-	n  int
-	c  *sync.Cond
-}
-
-func newJoined() *joined { j := &joined{}; j.c = sync.NewCond(&j.mu); return j }
-func (j *joined) hook() {
-	j.mu.Lock()
-	j.n++
-	j.mu.Unlock()
-	j.c.Broadcast()
-}
-func (j *joined) wait(n int) {
-	j.mu.Lock()
-	for j.n < n {
-		j.c.Wait()
-	}
-	j.mu.Unlock()
-}
-
 func TestConcurrentCallsWithOneTokenShareOneCall(t *testing.T) {
-	g, j := newGate(), newJoined()
-	c := coalesce.New(g, time.Minute, coalesce.WithJoinHook(j.hook))
+	g := newGate()
+	c := coalesce.New(g, time.Minute)
 	const n = 20
 	results := make(chan *upstream.WorkspaceList, n)
+	waiting := make([]<-chan struct{}, n)
 	for i := 0; i < n; i++ {
+		var ctx context.Context
+		ctx, waiting[i] = flighttest.Context(context.Background())
 		go func() {
-			l, err := c.ListWorkspaces(context.Background(), "tok", true)
+			l, err := c.ListWorkspaces(ctx, "tok", true)
 			if err != nil {
 				t.Error(err)
 			}
@@ -74,7 +55,9 @@ func TestConcurrentCallsWithOneTokenShareOneCall(t *testing.T) {
 		}()
 	}
 	<-g.entered
-	j.wait(n - 1)
+	for _, w := range waiting {
+		<-w // every request waits on the one call
+	}
 	close(g.release)
 	first := <-results
 	for i := 1; i < n; i++ {
@@ -120,8 +103,8 @@ func TestDifferentTokensAndDetailNeverShare(t *testing.T) {
 }
 
 func TestCancelledLeaderDoesNotFailFollowers(t *testing.T) {
-	g, j := newGate(), newJoined()
-	c := coalesce.New(g, time.Minute, coalesce.WithJoinHook(j.hook))
+	g := newGate()
+	c := coalesce.New(g, time.Minute)
 	leaderCtx, cancelLeader := context.WithCancel(context.Background())
 	leaderErr := make(chan error, 1)
 	go func() {
@@ -130,14 +113,15 @@ func TestCancelledLeaderDoesNotFailFollowers(t *testing.T) {
 	}()
 	<-g.entered
 	followerRes := make(chan error, 1)
+	followerCtx, waiting := flighttest.Context(context.Background())
 	go func() {
-		l, err := c.ListWorkspaces(context.Background(), "tok", true)
+		l, err := c.ListWorkspaces(followerCtx, "tok", true)
 		if err == nil && l.Workspaces[0].ID != "tok" {
 			err = errors.New("wrong list")
 		}
 		followerRes <- err
 	}()
-	j.wait(1)
+	<-waiting
 	cancelLeader()
 	err := <-leaderErr
 	var ae *apperr.Error
@@ -181,8 +165,8 @@ func TestErrorsAreSharedButNotKept(t *testing.T) {
 }
 
 func TestInvalidateStartsAFreshCall(t *testing.T) {
-	g, j := newGate(), newJoined()
-	c := coalesce.New(g, time.Minute, coalesce.WithJoinHook(j.hook))
+	g := newGate()
+	c := coalesce.New(g, time.Minute)
 	done := make(chan struct{}, 2)
 	go func() { _, _ = c.ListWorkspaces(context.Background(), "tok", true); done <- struct{}{} }()
 	<-g.entered
@@ -209,20 +193,20 @@ func (f upstreamFunc) ListWorkspaces(ctx context.Context, _ string, _ bool) (*up
 func TestCallEndsWhenEveryWaiterHasGone(t *testing.T) {
 	ended := make(chan error, 1)
 	entered := make(chan struct{}, 2)
-	j := newJoined()
 	c := coalesce.New(upstreamFunc(func(ctx context.Context) (*upstream.WorkspaceList, error) {
 		entered <- struct{}{}
 		<-ctx.Done()
 		ended <- ctx.Err()
 		return nil, ctx.Err()
-	}), time.Minute, coalesce.WithJoinHook(j.hook))
+	}), time.Minute)
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	ctx2, cancel2 := context.WithCancel(context.Background())
+	ctx2, waiting := flighttest.Context(ctx2)
 	errs := make(chan error, 2)
 	go func() { _, err := c.ListWorkspaces(ctx1, "tok", true); errs <- err }()
 	<-entered
 	go func() { _, err := c.ListWorkspaces(ctx2, "tok", true); errs <- err }()
-	j.wait(1)
+	<-waiting
 	cancel1()
 	<-errs
 	select {
@@ -234,5 +218,15 @@ func TestCallEndsWhenEveryWaiterHasGone(t *testing.T) {
 	<-errs
 	if err := <-ended; !errors.Is(err, context.Canceled) {
 		t.Fatalf("shared call ended with %v, want cancellation", err)
+	}
+}
+
+func TestPanickingCallIsAnInternalError(t *testing.T) {
+	c := coalesce.New(upstreamFunc(func(context.Context) (*upstream.WorkspaceList, error) {
+		panic("boom")
+	}), time.Minute)
+	_, err := c.ListWorkspaces(context.Background(), "tok", true)
+	if ae, ok := apperr.As(err); !ok || ae.Code != apperr.Internal || ae.Message != "upstream call panicked" {
+		t.Fatalf("got %v, want INTERNAL upstream call panicked", err)
 	}
 }
