@@ -16,14 +16,14 @@ import (
 // Writer is the part of the SeaTable client mutations need. Its write
 // methods are never retried: each mutation is one write call.
 //
-// ListWorkspaces is here, and not only behind the loaders, because SeaTable
+// The Lister is here, and not only behind the loaders, because SeaTable
 // addresses most writes by workspace id and base name: the read that maps
 // a uuid to that name must see SeaTable's state now. The loaders may read
 // through a cache, a coalesced call that started before the mutation, or
 // another replica's Redis entry; after a rename made outside this server
 // such a name can belong to another base, and the write would hit it.
 type Writer interface {
-	ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error)
+	upstream.Lister
 	CreateDTable(ctx context.Context, token string, in upstream.CreateDTable) (*upstream.DTable, error)
 	UpdateDTable(ctx context.Context, token, workspaceID, name string, in upstream.UpdateDTable) (*upstream.DTable, error)
 	DeleteDTable(ctx context.Context, token, workspaceID, name string) error
