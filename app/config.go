@@ -87,7 +87,7 @@ type Config struct {
 	TrustedDocuments *trusted.Store
 	TrustedOnly      bool // TRUSTED_DOCUMENTS_ONLY
 
-	// Subscriptions (live.go, internal/live).
+	// Subscriptions (live.go, graph/live).
 	LivePollInterval time.Duration // LIVE_POLL_INTERVAL: per token; at least live.MinInterval
 	LiveMaxConns     int           // LIVE_MAX_CONNECTIONS: open WebSocket/SSE streams; 0 unlimited
 	LiveMaxSubs      int           // LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION; 0 unlimited

@@ -889,7 +889,7 @@ func TestLiveMetricsAndLogs(t *testing.T) {
 // one subscription each of 100 tokens. It takes about 25 s, so it runs only
 // with LIVE_MEASURE=1 (the figures are in docs/operations.md):
 //
-//	LIVE_MEASURE=1 go test -run TestLiveMeasureUpstreamCalls -v .
+//	LIVE_MEASURE=1 go test -run TestLiveMeasureUpstreamCalls -v ./app
 func TestLiveMeasureUpstreamCalls(t *testing.T) {
 	if os.Getenv("LIVE_MEASURE") != "1" {
 		t.Skip("set LIVE_MEASURE=1 to measure (about 25 s)")

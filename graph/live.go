@@ -1,7 +1,7 @@
 package graph
 
 // Subscriptions (schema: type Subscription). The data comes from the token's
-// shared poller in internal/live; this file turns its answers into events.
+// shared poller in graph/live; this file turns its answers into events.
 //
 // Nested fields of an event (DTable.workspace, DTable.folder, …) read
 // through loaders.For(ctx) like query fields do. A subscription gets its own

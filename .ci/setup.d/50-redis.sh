@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # redis-server for the Redis-backed APQ store and response cache tests
-# (internal/cache, perf_test.go, wrongbase_test.go). The tests start their
+# (upstream/cache, graph/apq_test.go, app/perf_test.go, app/wrongbase_test.go). The tests start their
 # own server on a free port, so no system service is needed or started here.
 set -euo pipefail
 if command -v redis-server >/dev/null 2>&1; then

@@ -88,7 +88,7 @@ func Report(ctx context.Context, list *upstream.WorkspaceList, detail bool, oper
 }
 
 // Middleware replays stored responses and stores replayable ones. It must
-// run inside loaders.Middleware (it needs the request's loaders).
+// run inside graph.WithLoaders (it needs the request's loaders).
 func (s *Store) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost && r.Method != http.MethodGet {
