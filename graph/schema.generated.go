@@ -13,11 +13,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
-	"github.com/vektah/gqlparser/v2/ast"
-
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/graph/scalar"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // region    ************************** generated!.gotpl **************************
