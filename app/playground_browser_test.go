@@ -25,14 +25,14 @@ import (
 
 // screenshotPath is the screenshot the README shows; the browser test
 // rewrites it when UPDATE_SCREENSHOT=1.
-const screenshotPath = "docs/playground.png"
+const screenshotPath = "../docs/playground.png"
 
 // TestPlaygroundInBrowser loads the playground in headless Chromium with all
 // outside network blocked, runs the example query against the demo data and
 // checks that the result is on the page: the offline promise, end to end.
 func TestPlaygroundInBrowser(t *testing.T) {
 	chromium := testenv.LookChromium(t)
-	if pg, err := playground.New(playground.Options{}); err != nil || !pg.Offline() {
+	if pg, err := playground.New(playground.Options{AssetsDir: filepath.Join("..", playground.DefaultAssetsDir)}); err != nil || !pg.Offline() {
 		if err == nil {
 			err = pg.AssetsErr()
 		}
