@@ -49,13 +49,13 @@ func (a *App) pipeline(fetcher upstream.Lister, tracer trace.TracerProvider, pg,
 	gql := graph.NewServer(a.graphOptions(tracer, observe))
 
 	api := chain(gql,
-		a.rateLimits(),       // per caller: token hash, or address for the fallback token
-		a.live.Handler,       // fork: WebSocket and SSE streams get a slot and no deadlines
-		graphQLOverHTTP(cfg), // body and query limits, timeout, batches, status codes
-		a.trustedDocuments(), // TRUSTED_DOCUMENTS: per operation of a batch
-		cacheBypass,          // Cache-Control: no-cache skips the response cache (own tokens only)
-		graph.WithLoaders(liveRefresh{fetcher, a.live.hub}, loaders.WithBatchObserver(m)), // per-request loaders over the fetch stack
-		a.replay(observe), // CACHE_TTL: replay list-only answers while their list is current
+		a.rateLimits(),         // per caller: token hash, or address for the fallback token
+		a.live.Handler,         // fork: WebSocket and SSE streams get a slot and no deadlines
+		graphQLOverHTTP(cfg),   // body and query limits, timeout, batches, status codes
+		a.trustedDocuments(),   // TRUSTED_DOCUMENTS: per operation of a batch
+		cacheBypass,            // Cache-Control: no-cache skips the response cache (own tokens only)
+		a.withLoaders(fetcher), // per-request loaders over the fetch stack
+		a.replay(observe),      // CACHE_TTL: replay list-only answers while their list is current
 		// then gqlgen (graph.NewServer): transports, APQ, parse and
 		// validate with limits, operation hooks, fast path or executor.
 	)
@@ -80,7 +80,7 @@ func (a *App) pipeline(fetcher upstream.Lister, tracer trace.TracerProvider, pg,
 		allowHosts(cfg.AllowedHosts), // ALLOWED_HOSTS: 421 for other Host names
 		noSniff,                      // X-Content-Type-Options: nosniff on every response
 		withCORS(cfg.CORSOrigins),    // CORS_ALLOWED_ORIGINS: preflights and headers
-		auth.Middleware(cfg.Token, a.fallbackWrites()), // the caller: own token, or SEATABLE_TOKEN, and what it may write
+		a.caller(),                   // the caller (auth.Caller): own token or SEATABLE_TOKEN, and may it write
 		// then the routes above.
 	)
 }
@@ -103,6 +103,17 @@ func fetchStack(client *upstream.Client, cfg Config, rc *redis.Client, m *metric
 		f = coalesce.New(f, cfg.RequestTimeout, coalesce.WithPartition(cachePartition))
 	}
 	return f
+}
+
+// caller sets each request's auth.Caller: its own token, else SEATABLE_TOKEN,
+// which writes only with FALLBACK_TOKEN_WRITES (the command sets it for the
+// demo, whose data is fake).
+func (a *App) caller() step { return auth.Middleware(a.cfg.Token, a.cfg.FallbackTokenWrites) }
+
+// withLoaders gives each request its loaders (graph.WithLoaders); a
+// mutation's invalidation also refreshes the token's poller (liveRefresh).
+func (a *App) withLoaders(fetcher upstream.Lister) step {
+	return graph.WithLoaders(liveRefresh{fetcher, a.live.hub}, loaders.WithBatchObserver(a.metrics))
 }
 
 // graphQLOverHTTP applies the GraphQL-over-HTTP rules (internal/gqlhttp).
@@ -150,10 +161,6 @@ func (a *App) observer() graph.Observer {
 		a.metrics.Operation(name, op.Type != "", code, op.Duration)
 	}
 }
-
-// fallbackWrites lets requests without a token of their own write with
-// SEATABLE_TOKEN (FALLBACK_TOKEN_WRITES; the command sets it for the demo).
-func (a *App) fallbackWrites() bool { return a.cfg.FallbackTokenWrites }
 
 func (a *App) tracing(tracer trace.TracerProvider) step {
 	if tracer == nil {
