@@ -3,8 +3,9 @@
 // caller (internal/auth): it is built per request (graph.WithLoaders), kept
 // on the request context, and dropped with the request, so data read with
 // one token can never reach another request. Loaders are for data only: who
-// the caller is and what it may do is auth.Caller's business. All loaders read one memoised upstream response, so any query
-// shape costs at most one upstream call per request.
+// the caller is and what it may do is auth.Caller's business. All loaders
+// read one memoised upstream response, so any query shape costs at most one
+// upstream call per request.
 //
 // The response itself is memoised without a batching window (concurrent
 // readers wait on the one fetch): a dataloader window added 250 µs and a few
@@ -613,7 +614,8 @@ func For(ctx context.Context) *Loaders {
 	if l, ok := ctx.Value(ctxKey{}).(*Loaders); ok {
 		return l
 	}
-	l := New(nil, nil)
+	// The anonymous caller: Invalidate and Redact work on it too.
+	l := New(nil, auth.From(ctx))
 	l.broken = apperr.New(apperr.Internal, "no loaders on context")
 	return l
 }

@@ -183,9 +183,11 @@ func TestErrorsAreTheReadsOwn(t *testing.T) {
 	if apperr.CodeOf(err) != apperr.Internal {
 		t.Fatalf("panic: %v", err)
 	}
-	if _, err := For(ctx).Workspaces(ctx); apperr.CodeOf(err) != apperr.Internal {
+	outside := For(ctx)
+	if _, err := outside.Workspaces(ctx); apperr.CodeOf(err) != apperr.Internal {
 		t.Fatalf("loaders outside a request: %v, want INTERNAL", err)
 	}
+	outside.Invalidate(ctx) // must not panic: there is no caller to forget
 }
 
 type panicking struct{}
