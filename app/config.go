@@ -69,9 +69,13 @@ type Config struct {
 	Introspection   bool          // INTROSPECTION
 	QueryCacheBytes int64         // fixed; not configurable
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
-	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn, error
-	LogFormat       string        // LOG_FORMAT: json, text, or "" (json unless stderr is a terminal)
-	CORSOrigins     []string      // CORS_ALLOWED_ORIGINS, comma-separated; empty denies cross-origin access
+	// ShutdownDelay is how long a stopping replica keeps serving with
+	// /readyz failing, so load balancers stop sending to it before its
+	// listener closes (SHUTDOWN_DELAY; 0: close at once).
+	ShutdownDelay time.Duration
+	LogLevel      slog.Level // LOG_LEVEL: debug, info, warn, error
+	LogFormat     string     // LOG_FORMAT: json, text, or "" (json unless stderr is a terminal)
+	CORSOrigins   []string   // CORS_ALLOWED_ORIGINS, comma-separated; empty denies cross-origin access
 	// OTLPEndpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
 	// OTEL_EXPORTER_OTLP_ENDPOINT) turns tracing on; the exporter reads the
 	// other OTEL_* variables itself.
@@ -217,6 +221,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 				continue
 			}
 			*d.dst = dur
+		}
+	}
+	if v := getenv("SHUTDOWN_DELAY"); v != "" {
+		// Zero is a real choice (a single process, a developer's Ctrl-C).
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur < 0 || dur > 5*time.Minute {
+			bad("SHUTDOWN_DELAY=%q: want a duration from 0s to 5m, such as 5s", v)
+		} else {
+			c.ShutdownDelay = dur
 		}
 	}
 	if v := getenv("LIVE_POLL_INTERVAL"); v != "" {
