@@ -55,17 +55,25 @@ type Config struct {
 	BreakerCallers           int           // BREAKER_CALLERS: distinct failing callers before failures count
 
 	// GraphQL limits.
-	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
-	MaxBodyBytes    int64         // MAX_BODY_BYTES
-	MaxBatch        int           // MAX_BATCH: operations per batched request; 0 turns batching off
-	RateLimit       int           // RATE_LIMIT: requests a second per client; 0 off (see ratelimit.go)
-	RateBurst       int           // RATE_BURST; 0: twice RATE_LIMIT
-	MaxTokens       int           // MAX_TOKENS
-	MaxQueryBytes   int           // MAX_QUERY_BYTES: a query's text
-	MaxDepth        int           // MAX_DEPTH
-	MaxAliases      int           // MAX_ALIASES
-	MaxComplexity   int           // MAX_COMPLEXITY
-	ListSize        int           // COMPLEXITY_LIST_SIZE
+	RequestTimeout time.Duration // REQUEST_TIMEOUT: whole request, retries included
+	MaxBodyBytes   int64         // MAX_BODY_BYTES
+	MaxBatch       int           // MAX_BATCH: operations per batched request; 0 turns batching off
+	RateLimit      int           // RATE_LIMIT: requests a second per client; 0 off (see ratelimit.go)
+	RateBurst      int           // RATE_BURST; 0: twice RATE_LIMIT
+	MaxTokens      int           // MAX_TOKENS
+	MaxQueryBytes  int           // MAX_QUERY_BYTES: a query's text
+	MaxDepth       int           // MAX_DEPTH
+	MaxAliases     int           // MAX_ALIASES
+	MaxComplexity  int           // MAX_COMPLEXITY
+	ListSize       int           // COMPLEXITY_LIST_SIZE
+	// MaxNodesIDs caps the ids of one nodes(ids:) call (MAX_NODES_IDS).
+	MaxNodesIDs int
+	// MaxResponseBytes caps one answer, and a batch's answers together
+	// (MAX_RESPONSE_BYTES).
+	MaxResponseBytes int64
+	// MaxBatchTokens caps the GraphQL tokens of a batch's documents
+	// together (MAX_BATCH_TOKENS): each is parsed and validated.
+	MaxBatchTokens  int
 	Introspection   bool          // INTROSPECTION
 	QueryCacheBytes int64         // fixed; not configurable
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
@@ -136,6 +144,9 @@ func DefaultConfig() Config {
 		MaxAliases:               graph.DefaultMaxAliases,
 		MaxComplexity:            graph.DefaultComplexityLimit,
 		ListSize:                 graph.DefaultListSize,
+		MaxNodesIDs:              graph.DefaultMaxNodesIDs,
+		MaxResponseBytes:         graph.DefaultMaxResponseBytes,
+		MaxBatchTokens:           2 * graph.DefaultParserTokenLimit,
 		Introspection:            true,
 		QueryCacheBytes:          graph.DefaultQueryCacheBytes,
 		ShutdownTimeout:          15 * time.Second,
@@ -304,6 +315,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
+		{"MAX_NODES_IDS", &c.MaxNodesIDs, 0, 1 << 20}, {"MAX_BATCH_TOKENS", &c.MaxBatchTokens, 0, 1 << 30},
 		{"LIVE_MAX_CONNECTIONS", &c.LiveMaxConns, 0, 1 << 20}, {"LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", &c.LiveMaxSubs, 0, 1 << 20},
 	} {
 		if v := getenv(n.name); v != "" {
@@ -320,7 +332,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		dst  *int64
 		min  int64
 	}{{"UPSTREAM_MAX_BYTES", &c.UpstreamMaxBytes, 1 << 10}, {"MAX_BODY_BYTES", &c.MaxBodyBytes, 1 << 10},
-		{"UPSTREAM_MAX_INFLIGHT_BYTES", &c.UpstreamMaxInflightBytes, 1 << 10}} {
+		{"UPSTREAM_MAX_INFLIGHT_BYTES", &c.UpstreamMaxInflightBytes, 1 << 10},
+		{"MAX_RESPONSE_BYTES", &c.MaxResponseBytes, 1 << 10}} {
 		if v := getenv(b.name); v != "" {
 			n, err := parseBytes(v)
 			if err != nil || n < b.min {

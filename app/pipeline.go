@@ -118,7 +118,8 @@ func (a *App) withLoaders(fetcher upstream.Lister) step {
 
 // graphQLOverHTTP applies the GraphQL-over-HTTP rules (internal/gqlhttp).
 func graphQLOverHTTP(cfg Config) step {
-	o := gqlhttp.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxBatch: cfg.MaxBatch, MaxQueryBytes: cfg.MaxQueryBytes}
+	o := gqlhttp.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxBatch: cfg.MaxBatch, MaxQueryBytes: cfg.MaxQueryBytes,
+		MaxResponseBytes: cfg.MaxResponseBytes, MaxBatchTokens: cfg.MaxBatchTokens}
 	return func(next http.Handler) http.Handler { return gqlhttp.Handler(next, o) }
 }
 
@@ -129,6 +130,7 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		Logger: a.log, Writer: a.client,
 		Introspection: cfg.Introspection, QueryCacheBytes: cfg.QueryCacheBytes, ParserTokenLimit: cfg.MaxTokens,
 		MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, ComplexityLimit: cfg.MaxComplexity, ListSize: cfg.ListSize,
+		MaxNodesIDs:           cfg.MaxNodesIDs,
 		ShareIdenticalQueries: cfg.ShareQueries, SharePartition: cachePartition,
 		FastPath: cfg.FastPath, ReportReplayable: cfg.CacheTTL > 0,
 		Live: a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,

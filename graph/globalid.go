@@ -20,6 +20,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
@@ -248,4 +252,37 @@ func findGroupSharedView(snap *loaders.Snapshot, key string) model.Node {
 		}
 	}
 	return nil
+}
+
+// nodesIDsLimit refuses an operation whose nodes(ids:) calls take more ids
+// than max, before anything runs: the ids usually come in variables, so
+// neither the document's size nor its token count bounds them.
+type nodesIDsLimit struct{ max int }
+
+var _ interface {
+	graphql.OperationContextMutator
+	graphql.HandlerExtension
+} = nodesIDsLimit{}
+
+func (nodesIDsLimit) ExtensionName() string                   { return "NodesIDsLimit" }
+func (nodesIDsLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (l nodesIDsLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	op := oc.Doc.Operations.ForName(oc.OperationName)
+	if op == nil || op.Operation != ast.Query {
+		return nil
+	}
+	var over *gqlerror.Error
+	walkFields(op.SelectionSet, map[string]bool{}, func(f *ast.Field) {
+		if over != nil || f.Name != "nodes" || f.ObjectDefinition == nil || f.ObjectDefinition.Name != "Query" {
+			return
+		}
+		ids, _ := f.ArgumentMap(oc.Variables)["ids"].([]any)
+		if len(ids) > l.max {
+			over = gqlerror.ErrorPosf(f.Position, "nodes(ids:) takes at most %d ids (MAX_NODES_IDS); this call has %d", l.max, len(ids))
+			over.Extensions = map[string]any{extCode: string(apperr.BadUserInput)}
+		}
+	})
+	return over
 }

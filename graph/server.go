@@ -58,6 +58,8 @@ type ServerOptions struct {
 	ComplexityLimit int
 	// ListSize is the assumed length of a list for complexity.
 	ListSize int
+	// MaxNodesIDs caps the ids of one nodes(ids:) call; 0 is unlimited.
+	MaxNodesIDs int
 	// FastPath answers queries that read only the workspace list by
 	// writing their JSON straight from it (fastpath.go) instead of through
 	// gqlgen's generic executor; the answers are the same bytes.
@@ -84,6 +86,12 @@ const (
 	DefaultMaxAliases       = 50
 	DefaultComplexityLimit  = 20000
 	DefaultListSize         = 10
+	// DefaultMaxNodesIDs caps the ids of one nodes(ids:) call (as GitHub's
+	// API does, at 100).
+	DefaultMaxNodesIDs = 100
+	// DefaultMaxResponseBytes bounds one answer, and one batch's answers
+	// together.
+	DefaultMaxResponseBytes = 16 << 20
 	// DefaultMaxQueryBytes bounds a query's text (MAX_QUERY_BYTES): the
 	// token limit alone lets one string literal fill a megabyte.
 	DefaultMaxQueryBytes = 64 << 10
@@ -161,8 +169,13 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.SetParserTokenLimit(o.ParserTokenLimit)
 	}
 	srv.SetValidationRulesFn(limits.Rules(limits.Shape{MaxDepth: o.MaxDepth, MaxAliases: o.MaxAliases, MaxFields: o.ComplexityLimit, NoIntrospection: !o.Introspection}))
+	if o.MaxNodesIDs > 0 {
+		// Before complexity: ids come in variables, where no document
+		// limit sees them.
+		srv.Use(nodesIDsLimit{max: o.MaxNodesIDs})
+	}
 	if o.ComplexityLimit > 0 {
-		srv.Use(&limits.Complexity{Limit: o.ComplexityLimit})
+		srv.Use(&limits.Complexity{Limit: o.ComplexityLimit, MaxAliases: o.MaxAliases})
 	}
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
@@ -218,6 +231,9 @@ func listComplexity(c *ComplexityRoot, n int) {
 	list := func(child int) int { return 1 + n*child }
 	c.Query.Workspaces = func(child int, _ *model.WorkspaceFilter) int { return list(child) }
 	c.Query.StarredDTables = list
+	// Each id is one object: ids come in variables, and complexity is
+	// computed with them.
+	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }
 	c.Query.Dtables = func(child int, _ *model.DTableFilter, _ *model.DTableOrder, first *int, _ *string, last *int, _ *string) int {
 		size := dtablequery.DefaultPageSize
 		switch {
