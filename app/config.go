@@ -55,17 +55,21 @@ type Config struct {
 	BreakerCallers           int           // BREAKER_CALLERS: distinct failing callers before failures count
 
 	// GraphQL limits.
-	RequestTimeout time.Duration // REQUEST_TIMEOUT: whole request, retries included
-	MaxBodyBytes   int64         // MAX_BODY_BYTES
-	MaxBatch       int           // MAX_BATCH: operations per batched request; 0 turns batching off
-	RateLimit      int           // RATE_LIMIT: requests a second per client; 0 off (see ratelimit.go)
-	RateBurst      int           // RATE_BURST; 0: twice RATE_LIMIT
-	MaxTokens      int           // MAX_TOKENS
-	MaxQueryBytes  int           // MAX_QUERY_BYTES: a query's text
-	MaxDepth       int           // MAX_DEPTH
-	MaxAliases     int           // MAX_ALIASES
-	MaxComplexity  int           // MAX_COMPLEXITY
-	ListSize       int           // COMPLEXITY_LIST_SIZE
+	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
+	MaxBodyBytes    int64         // MAX_BODY_BYTES
+	MaxBatch        int           // MAX_BATCH: operations per batched request; 0 turns batching off
+	RateLimit       int           // RATE_LIMIT: requests a second per client; 0 off (see ratelimit.go)
+	RateBurst       int           // RATE_BURST; 0: twice RATE_LIMIT
+	MaxTokens       int           // MAX_TOKENS
+	MaxQueryBytes   int           // MAX_QUERY_BYTES: a query's text
+	MaxDepth        int           // MAX_DEPTH
+	MaxAliases      int           // MAX_ALIASES
+	MaxComplexity   int           // MAX_COMPLEXITY
+	ListSize        int           // COMPLEXITY_LIST_SIZE
+	Introspection   bool          // INTROSPECTION
+	QueryCacheBytes int64         // fixed; not configurable
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+
 	// MaxNodesIDs caps the ids of one nodes(ids:) call (MAX_NODES_IDS).
 	MaxNodesIDs int
 	// MaxResponseBytes caps one answer, and a batch's answers together
@@ -73,10 +77,8 @@ type Config struct {
 	MaxResponseBytes int64
 	// MaxBatchTokens caps the GraphQL tokens of a batch's documents
 	// together (MAX_BATCH_TOKENS): each is parsed and validated.
-	MaxBatchTokens  int
-	Introspection   bool          // INTROSPECTION
-	QueryCacheBytes int64         // fixed; not configurable
-	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+	MaxBatchTokens int
+
 	// ShutdownDelay is how long a stopping replica keeps serving with
 	// /readyz failing, so load balancers stop sending to it before its
 	// listener closes (SHUTDOWN_DELAY; 0: close at once).
