@@ -199,6 +199,10 @@ func NewServer(o ServerOptions) *handler.Server {
 	//     which answer a replay depends on (replay.go);
 	//  5. shared execution, innermost: the followers of a shared run skip
 	//     only the execution, after 1-4 ran for each of them (shared.go).
+	// 0. the run-time bounds (bounds.go), outermost: every hook and field
+	//    after them sees the operation's answer budget.
+	srv.AroundOperations(aroundOperationBounds)
+	srv.AroundFields(boundFields)
 	srv.AroundOperations(refuseDeferWithoutStream)
 	srv.AroundOperations(subscriptionLoaders)
 	srv.AroundOperations(fetchDetail(o.FastPath))
