@@ -159,6 +159,11 @@ func (a *App) observer() graph.Observer {
 			// Only callers with a token may name series: anonymous ones
 			// could otherwise use up the MaxOperations labels for good.
 			name = metrics.Other
+		} else {
+			// And only with a token SeaTable accepted: a new name is
+			// admitted by an operation that read from SeaTable and
+			// succeeded, never by invented tokens.
+			name = a.metrics.OperationName(name, code == "" && requestlog.FromContext(ctx).UpstreamCalls() > 0)
 		}
 		a.metrics.Operation(name, op.Type != "", code, op.Duration)
 	}
