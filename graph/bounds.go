@@ -23,9 +23,9 @@ import (
 
 // opBounds is one operation's run-time state.
 type opBounds struct {
-	// limit is the most bytes the answer may have (gqlhttp.ResponseLimit);
-	// 0 is unbounded.
-	limit int64
+	// limit is the most bytes the answer may have (gqlhttp.ResponseLimit),
+	// max the setting (MAX_RESPONSE_BYTES) it comes from; 0 is unbounded.
+	limit, max int64
 	// used is a lower bound of the answer's bytes so far: each list costs
 	// its real length times the least its elements can take, each string
 	// its length.
@@ -65,7 +65,8 @@ func aroundOperationBounds(ctx context.Context, next graphql.OperationHandler) g
 	if b := gqlhttp.BatchFrom(ctx); b != nil {
 		shared = b.Value(requestSharedKey{}, func() any { return &requestShared{} }).(*requestShared)
 	}
-	ob := &opBounds{limit: gqlhttp.ResponseLimit(ctx), rejected: &shared.rejected, cancelled: &shared.cancelled}
+	left, most := gqlhttp.ResponseLimit(ctx)
+	ob := &opBounds{limit: left, max: most, rejected: &shared.rejected, cancelled: &shared.cancelled}
 	h := next(context.WithValue(ctx, opBoundsKey{}, ob))
 	if ob.limit <= 0 {
 		return h
@@ -85,7 +86,7 @@ func aroundOperationBounds(ctx context.Context, next graphql.OperationHandler) g
 			return resp
 		}
 		ended = true
-		err := gqlerror.Errorf("%s", gqlhttp.ResponseTooLarge(ob.limit))
+		err := gqlerror.Errorf("%s", gqlhttp.ResponseTooLarge(ob.max))
 		err.Extensions = map[string]any{extCode: string(apperr.BadUserInput)}
 		out := &graphql.Response{Errors: gqlerror.List{err}}
 		if resp.HasNext != nil {
@@ -178,23 +179,18 @@ func elementMin(set ast.SelectionSet) int64 {
 	return n
 }
 
-// cancelled classifies an error of work cancelled because the request
-// ended (the client left, or its deadline passed) and logs it once per
-// HTTP request, below ERROR: the client is gone or already told, and one
-// abandoned request used to log one ERROR line per field.
-func cancelled(ctx context.Context, log *slog.Logger, err error) (*apperr.Error, bool) {
-	var code apperr.Code
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		code = apperr.UpstreamTimeout
-	case errors.Is(err, context.Canceled):
-		code = apperr.UpstreamUnavailable
-	default:
-		return nil, false
+// cancelled handles an error of work cancelled because the request ended
+// (the client left, or its deadline passed): it logs that once per HTTP
+// request, below ERROR (the client is gone or already told; one abandoned
+// request used to log one ERROR line per field), and classifies the error
+// if nothing did. Other errors are returned as they are.
+func cancelled(ctx context.Context, log *slog.Logger, err error) error {
+	if ctx.Err() == nil || !(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return err
 	}
-	msg := "request cancelled"
-	if code == apperr.UpstreamTimeout {
-		msg = "the request ran past its deadline"
+	code, msg := apperr.UpstreamUnavailable, "request cancelled"
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		code, msg = apperr.UpstreamTimeout, "the request ran past its deadline"
 	}
 	once := &sync.Once{}
 	if ob := boundsFrom(ctx); ob != nil {
@@ -203,5 +199,8 @@ func cancelled(ctx context.Context, log *slog.Logger, err error) (*apperr.Error,
 	once.Do(func() {
 		log.InfoContext(ctx, "request work cancelled", "reason", msg)
 	})
-	return apperr.Wrap(code, msg, err), true
+	if ae, ok := apperr.As(err); ok && ae.Code != apperr.Internal {
+		return err
+	}
+	return apperr.Wrap(code, msg, err)
 }

@@ -32,13 +32,9 @@ const (
 // reported as INTERNAL with a generic message.
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
-		if ae, ok := apperr.As(err); !ok || ae.Code == apperr.Internal {
-			// Work cancelled with its request: one line per request, not
-			// one ERROR line per field.
-			if ce, ok := cancelled(ctx, log, err); ok {
-				err = ce
-			}
-		}
+		// Work cancelled with its request: one line per request, not one
+		// ERROR line per field.
+		err = cancelled(ctx, log, err)
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if ae, ok := apperr.As(err); ok {
 			if ae.Code == apperr.Internal {

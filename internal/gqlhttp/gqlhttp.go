@@ -83,7 +83,7 @@ func Handler(next http.Handler, o Options) http.Handler {
 			r = r.WithContext(ctx)
 		}
 		if o.MaxResponseBytes > 0 {
-			r = r.WithContext(withResponseLimit(r.Context(), o.MaxResponseBytes))
+			r = r.WithContext(withResponseLimit(r.Context(), o.MaxResponseBytes, o.MaxResponseBytes))
 		}
 		// Every answer is one caller's data, chosen by the Authorization
 		// header: GET, APQ and replayed answers especially may be kept by
@@ -307,7 +307,7 @@ func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Ha
 			}
 			octx := ctx
 			if o.MaxResponseBytes > 0 {
-				octx = withResponseLimit(ctx, left)
+				octx = withResponseLimit(ctx, left, o.MaxResponseBytes)
 			}
 			answer = serveOne(octx, r, item, next, o.MaxQueryBytes)
 			if o.MaxResponseBytes > 0 && int64(len(answer)) > left {
@@ -404,15 +404,20 @@ func ResponseTooLarge(limit int64) string {
 
 type responseLimitKey struct{}
 
-func withResponseLimit(ctx context.Context, n int64) context.Context {
-	return context.WithValue(ctx, responseLimitKey{}, n)
+// responseLimit is what an answer may take: left of max (MaxResponseBytes)
+// once a batch's earlier answers are counted.
+type responseLimit struct{ left, max int64 }
+
+func withResponseLimit(ctx context.Context, left, max int64) context.Context {
+	return context.WithValue(ctx, responseLimitKey{}, responseLimit{left, max})
 }
 
 // ResponseLimit is how many bytes the answer to the operation on ctx may
-// have; 0 is unbounded (streams, and MaxResponseBytes 0).
-func ResponseLimit(ctx context.Context) int64 {
-	n, _ := ctx.Value(responseLimitKey{}).(int64)
-	return n
+// have (left), and the setting it comes from (max); 0 is unbounded
+// (streams, and MaxResponseBytes 0).
+func ResponseLimit(ctx context.Context) (left, max int64) {
+	l, _ := ctx.Value(responseLimitKey{}).(responseLimit)
+	return l.left, l.max
 }
 
 // serveOne runs one element of a batch and returns its answer's body.
