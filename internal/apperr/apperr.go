@@ -30,7 +30,7 @@ const (
 	// Conflict: a concurrent change made a write hit something other than
 	// what the caller named; read again and retry.
 	Conflict Code = "CONFLICT"
-	Internal            Code = "INTERNAL"
+	Internal Code = "INTERNAL"
 )
 
 // Error is an application error with a client-safe message.
