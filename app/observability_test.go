@@ -532,7 +532,7 @@ func TestCORS(t *testing.T) {
 		t.Errorf("allowed preflight: Allow-Headers %q", got)
 	}
 	h = post(e, allowed)
-	if h.Get("Access-Control-Allow-Origin") != allowed || h.Get("Access-Control-Expose-Headers") != "X-Request-Id" {
+	if h.Get("Access-Control-Allow-Origin") != allowed || h.Get("Access-Control-Expose-Headers") != "X-Request-Id, Retry-After" {
 		t.Errorf("allowed POST: %v", h)
 	}
 	noCORS("denied preflight", preflight(e, denied))
