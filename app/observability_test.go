@@ -469,7 +469,7 @@ func TestReadyzChecksUpstreamAtMostOncePerTTL(t *testing.T) {
 	now = now.Add(readiness.DefaultTTL)
 	clockMu.Unlock()
 	status, body := probe()
-	if status != http.StatusServiceUnavailable || body != "not ready: SeaTable check failed: UPSTREAM_UNAVAILABLE\n" {
+	if status != http.StatusServiceUnavailable || body != "not ready: SeaTable check failed: UPSTREAM_UNAVAILABLE: HTTP 502 at GET /seatable/api2/ping/\n" {
 		t.Errorf("readyz with SeaTable down: %d %q", status, body)
 	}
 	probe()

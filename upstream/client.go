@@ -93,6 +93,7 @@ type Client struct {
 	breakerCallers  int
 	failing         *failingCallers
 	onStateChange   func(from, to string)
+	onFailure       func(ctx context.Context, endpoint string, err error)
 	breaker         *gobreaker.CircuitBreaker[struct{}]
 }
 
@@ -149,6 +150,13 @@ func WithBreakerCallers(n int) Option { return func(c *Client) { c.breakerCaller
 // "open", "half-open"), for logs and metrics.
 func WithBreakerStateHook(f func(from, to string)) Option {
 	return func(c *Client) { c.onStateChange = f }
+}
+
+// WithFailureHook is told about every call that failed, after its last
+// attempt, with the call's endpoint (see Endpoint) and error: the package
+// never logs, its user does (Cause says why in a few words).
+func WithFailureHook(f func(ctx context.Context, endpoint string, err error)) Option {
+	return func(c *Client) { c.onFailure = f }
 }
 
 // CheckBaseURL says what is wrong with baseURL as New's argument, or
@@ -301,11 +309,18 @@ func (c *Client) do(ctx context.Context, token, method, path string, query url.V
 // deadline leaves room. decode gets a 2xx body; every failure comes back as
 // an *apperr.Error. body is nil for reads; token "" sends no Authorization
 // header (ping).
-func (c *Client) send(ctx context.Context, token, method, path string, query url.Values, body *requestBody, retry bool, decode func(io.Reader) error) error {
+func (c *Client) send(ctx context.Context, token, method, path string, query url.Values, body *requestBody, retry bool, decode func(io.Reader) error) (err error) {
 	u := c.base.JoinPath(path)
 	// JoinPath drops the trailing slash SeaTable's routes require.
 	if strings.HasSuffix(path, "/") && !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
+	}
+	if c.onFailure != nil {
+		defer func() {
+			if err != nil {
+				c.onFailure(ctx, c.Endpoint(&http.Request{Method: method, URL: u}), err)
+			}
+		}()
 	}
 	u.RawQuery = query.Encode()
 	for n := 0; ; n++ {
