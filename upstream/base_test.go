@@ -667,3 +667,34 @@ func TestBaseTokenNeverLeaks(t *testing.T) {
 		}
 	}
 }
+
+// The base servers have a circuit breaker of their own: a failing API
+// gateway does not cut off the account API, and the other way round.
+func TestBaseBreakerSeparate(t *testing.T) {
+	bh := newBaseHarness(t)
+	bh.bases = upstream.NewBaseClient(bh.client, upstream.WithBaseClock(bh.clock.now))
+	ctx := context.Background()
+	// The breaker counts failures once several callers fail: three.
+	callers := []string{tokA, tokB, "tok-D-SECRET-4444444444"}
+	bh.fake.SetToken(callers[2], fakeseatable.Fixture(fakeseatable.Demo))
+	for _, tok := range callers {
+		mustMetadata(t, ctx, bh.bases, tok, hello) // a cached token
+	}
+	bh.fake.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.Contains(r.URL.Path, "/api-gateway/") {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	var last error
+	for i := range 12 {
+		_, last = bh.bases.BaseMetadata(ctx, callers[i%3], hello)
+	}
+	if apperr.CodeOf(last) != apperr.UpstreamUnavailable || !strings.Contains(last.Error(), "circuit open") {
+		t.Fatalf("gateway down: %v, want the base breaker open", last)
+	}
+	if _, err := bh.client.ListWorkspaces(ctx, tokA, false); err != nil {
+		t.Fatalf("account API cut off by the gateway's failures: %v", err)
+	}
+}
