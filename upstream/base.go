@@ -317,3 +317,9 @@ func tokenRejected(err error) bool {
 	}
 	return false
 }
+
+// BaseRefOf names a listed base for the exchange: its uuid, its own
+// workspace and its name.
+func BaseRefOf(d *DTable) BaseRef {
+	return BaseRef{UUID: d.UUID, WorkspaceID: d.WorkspaceID, Name: d.Name}
+}
