@@ -236,7 +236,7 @@ func (b *BaseClient) Row(ctx context.Context, token string, base BaseRef, table,
 		row   Row
 		found bool
 	)
-	err := b.call(ctx, token, &base, "rows/"+url.PathEscape(rowID)+"/", "rows/{id}/", query, func(body []byte) error {
+	err := b.call(ctx, token, &base, "rows/"+pathSegment(rowID)+"/", "rows/{id}/", query, func(body []byte) error {
 		var err error
 		row, found, err = decodeOneRow(body)
 		return err

@@ -698,3 +698,32 @@ func TestBaseBreakerSeparate(t *testing.T) {
 		t.Fatalf("account API cut off by the gateway's failures: %v", err)
 	}
 }
+
+// Names and row ids are single path segments, whatever they hold.
+func TestBasePathSegments(t *testing.T) {
+	bh := newBaseHarness(t)
+	ctx := context.Background()
+	_, _ = bh.bases.BaseMetadata(ctx, tokA, upstream.BaseRef{UUID: hello.UUID, WorkspaceID: "1", Name: "../../a/b?c#d"})
+	mustMetadata(t, ctx, bh.bases, tokA, hello)
+	_, _ = bh.bases.Row(ctx, tokA, hello, "Projects", "..")
+	_, _ = bh.bases.Row(ctx, tokA, hello, "Projects", "a/b")
+	paths, _ := bh.seen()
+	want := []string{
+		basePath + "/api/v2.1/workspace/1/dtable/../../a/b?c#d/access-token/",
+		basePath + "/api/v2.1/workspace/1/dtable/hello/access-token/",
+		basePath + "/api-gateway/api/v2/dtables/" + hello.UUID + "/metadata/",
+		basePath + "/api-gateway/api/v2/dtables/" + hello.UUID + "/rows/../",
+		basePath + "/api-gateway/api/v2/dtables/" + hello.UUID + "/rows/a/b/",
+	}
+	if fmt.Sprint(paths) != fmt.Sprint(want) {
+		t.Fatalf("paths (decoded)\n got %q\nwant %q", paths, want)
+	}
+	// As sent: each stayed one segment.
+	reqs := bh.fake.Requests()
+	if len(reqs) != 5 || reqs[0].Path != "/api/v2.1/workspace/1/dtable/../../a/b?c#d/access-token/" {
+		t.Fatalf("requests: %+v", reqs)
+	}
+	if bh.counts() != (counts{exchange: 2, metadata: 1, row: 2}) {
+		t.Fatalf("counts %+v: a segment escaped its place", bh.counts())
+	}
+}

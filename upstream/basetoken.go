@@ -186,8 +186,13 @@ func accessTokenPath(base BaseRef) (string, error) {
 	if base.Name == "" {
 		return "", apperr.New(apperr.BadUserInput, "the base has no name")
 	}
-	name := strings.ReplaceAll(url.PathEscape(base.Name), ".", "%2E")
-	return "api/v2.1/workspace/" + base.WorkspaceID + "/dtable/" + name + "/access-token/", nil
+	return "api/v2.1/workspace/" + base.WorkspaceID + "/dtable/" + pathSegment(base.Name) + "/access-token/", nil
+}
+
+// pathSegment escapes s as one path segment, dots included: path joining
+// would resolve a segment "." or ".." instead of sending it.
+func pathSegment(s string) string {
+	return strings.ReplaceAll(url.PathEscape(s), ".", "%2E")
 }
 
 // baseAPI resolves the base's resource root from dtable_server, refusing

@@ -365,7 +365,7 @@ var gatewayPath = regexp.MustCompile(`^/(?:api-gateway/api/v2|dtable-server/api/
 // serveBase answers a base call, authenticated by a base token; false when
 // the path is no base call.
 func (s *Server) serveBase(w http.ResponseWriter, r *http.Request) bool {
-	m := gatewayPath.FindStringSubmatch(r.URL.Path)
+	m := gatewayPath.FindStringSubmatch(r.URL.EscapedPath())
 	if m == nil {
 		return false
 	}
@@ -380,6 +380,10 @@ func (s *Server) serveBase(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	uuid := normUUID(m[1])
+	if uuid == "" {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error_msg": "dtable not found."})
+		return true
+	}
 	parts := strings.Fields(r.Header.Get("Authorization"))
 	if len(parts) != 2 || (!strings.EqualFold(parts[0], "token") && !strings.EqualFold(parts[0], "bearer")) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error_msg": "Token is invalid."})
@@ -446,7 +450,7 @@ func (s *Server) countBase(r *http.Request) {
 	kind := ""
 	if accessTokenPath.MatchString(r.URL.EscapedPath()) {
 		kind = KindExchange
-	} else if m := gatewayPath.FindStringSubmatch(r.URL.Path); m != nil {
+	} else if m := gatewayPath.FindStringSubmatch(r.URL.EscapedPath()); m != nil {
 		kind = baseKind(m)
 	}
 	if kind == "" {
