@@ -155,3 +155,23 @@ func TestDecodeBaseOdd(t *testing.T) {
 		t.Fatal("number re-encoded")
 	}
 }
+
+func TestRateLimitReset(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	for v, want := range map[string]time.Duration{
+		"":             0,
+		"x":            0,
+		"-5":           0,
+		"30":           30 * time.Second, // seconds from now, as some proxies send
+		"1800000042":   42 * time.Second, // unix time
+		"1799999999":   0,                // past
+		"1900000000":   24 * time.Hour,   // capped
+		"999999999":    24 * time.Hour,   // a huge delay, capped
+		"1800000000":   0,                // now
+		" 1800000001 ": time.Second,
+	} {
+		if got := upstream.RateLimitReset(v, now); got != want {
+			t.Errorf("RateLimitReset(%q) = %v, want %v", v, got, want)
+		}
+	}
+}

@@ -11,3 +11,6 @@ var (
 	DecodeRows     = decodeRows
 	DecodeOneRow   = decodeOneRow
 )
+
+// RateLimitReset reads X-RateLimit-Reset.
+var RateLimitReset = rateLimitReset

@@ -326,6 +326,16 @@ func TestBaseTokenLifetime(t *testing.T) {
 	mustMetadata(t, ctx, bh.bases, tokA, hello)
 	bh.wantCounts(t, "just before exp", counts{exchange: 2, metadata: 3})
 
+	// A token minted for 30 days is kept 3 days at most.
+	bh = newBaseHarness(t)
+	bh.fake.SetBaseTokenLifetime(30 * 24 * time.Hour)
+	mustMetadata(t, ctx, bh.bases, tokA, hello)
+	bh.clock.advance(70 * time.Hour)
+	mustMetadata(t, ctx, bh.bases, tokA, hello)
+	bh.clock.advance(2 * time.Hour)
+	mustMetadata(t, ctx, bh.bases, tokA, hello)
+	bh.wantCounts(t, "30-day token, 72 h later", counts{exchange: 2, metadata: 3})
+
 	bh = newBaseHarness(t)
 	bh.fake.SetBaseTokenExpiry(false)
 	mustMetadata(t, ctx, bh.bases, tokA, hello)

@@ -53,6 +53,11 @@ const (
 	baseTokenMaxMargin = time.Hour
 	// baseTokenMinLife is the least remaining lifetime worth caching.
 	baseTokenMinLife = time.Minute
+	// baseTokenMaxLife caps how long one token is kept, whatever its exp
+	// says (SeaTable's default is 3 days): a caller whose access to a base
+	// was revoked stops being served from a token minted before at the
+	// latest then, if SeaTable's base server does not refuse it earlier.
+	baseTokenMaxLife = 72 * time.Hour
 )
 
 // baseToken is one exchanged base token and where it may be used. Its
@@ -237,7 +242,8 @@ func (b *BaseClient) retireAt(jwt string) time.Time {
 	if !ok {
 		exp = now.Add(b.lifetime)
 	}
-	life := exp.Sub(now)
+	life := min(exp.Sub(now), baseTokenMaxLife)
+	exp = now.Add(life)
 	if life < baseTokenMinLife {
 		return time.Time{}
 	}
