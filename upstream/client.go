@@ -317,25 +317,32 @@ func (c *Client) do(ctx context.Context, token, method, path string, query url.V
 // deadline leaves room. decode gets a 2xx body; every failure comes back as
 // an *apperr.Error. body is nil for reads; token "" sends no Authorization
 // header (ping).
-func (c *Client) send(ctx context.Context, token, method, path string, query url.Values, body *requestBody, retry bool, decode func(io.Reader) error) (err error) {
+func (c *Client) send(ctx context.Context, token, method, path string, query url.Values, body *requestBody, retry bool, decode func(io.Reader) error) error {
 	u := c.base.JoinPath(path)
 	// JoinPath drops the trailing slash SeaTable's routes require.
 	if strings.HasSuffix(path, "/") && !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
-	}
-	if c.onFailure != nil {
-		defer func() {
-			if err != nil {
-				c.onFailure(ctx, c.Endpoint(&http.Request{Method: method, URL: u}), err)
-			}
-		}()
 	}
 	u.RawQuery = query.Encode()
 	return c.sendTo(ctx, token, method, u.String(), body, retry, decode)
 }
 
 // sendTo is send to an absolute URL (a base's server, base.go).
-func (c *Client) sendTo(ctx context.Context, token, method, target string, body *requestBody, retry bool, decode func(io.Reader) error) error {
+func (c *Client) sendTo(ctx context.Context, token, method, target string, body *requestBody, retry bool, decode func(io.Reader) error) (err error) {
+	if c.onFailure != nil {
+		defer func() {
+			if err == nil {
+				return
+			}
+			// The endpoint as metrics name it: a route template, never the
+			// URL (a base call's URL holds the base's name).
+			endpoint := method + " ?"
+			if u, perr := url.Parse(target); perr == nil {
+				endpoint = c.Endpoint((&http.Request{Method: method, URL: u}).WithContext(ctx))
+			}
+			c.onFailure(ctx, endpoint, err)
+		}()
+	}
 	for n := 0; ; n++ {
 		err := c.guarded(token, func(timeout time.Duration) error {
 			return c.attempt(ctx, timeout, token, method, target, body, decode)
