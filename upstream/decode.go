@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 )
 
 // errUnknownShape means the body is JSON but not the shape of any known
@@ -62,20 +63,58 @@ func sizeHint(r io.Reader) int64 {
 	return 0
 }
 
-// readBody reads r to the end into one buffer, sized up front when the
-// length is known (sizeHint > 0), so a large body is not copied while the
-// buffer grows.
+// readBody reads r to the end into one buffer of the body's size. With
+// the length known (sizeHint > 0: SeaTable's Content-Length) the buffer is
+// allocated once and read into directly. Without it (a gzipped answer,
+// which Go's transport unzips) the body is read into pooled chunks and
+// copied once into a buffer of its exact size: growing one buffer by
+// doubling allocated about twice the body and copied it as often.
+//
+// The buffer itself cannot be pooled: the decoded list's strings point
+// into it (decodeWorkspaceList copies no text), and the list outlives the
+// call in coalescing and the cache.
 func readBody(r io.Reader, sizeHint int64) ([]byte, error) {
 	const maxHint = 256 << 20
-	if sizeHint <= 0 || sizeHint > maxHint {
-		sizeHint = 32 << 10
+	if sizeHint > 0 && sizeHint <= maxHint {
+		// MinRead spare bytes let the read see EOF without growing.
+		buf := bytes.NewBuffer(make([]byte, 0, sizeHint+bytes.MinRead))
+		if _, err := buf.ReadFrom(r); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, sizeHint+bytes.MinRead))
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, err
+	var chunks []*[]byte
+	defer func() {
+		for _, c := range chunks {
+			bodyChunks.Put(c)
+		}
+	}()
+	size := 0
+	for {
+		c := bodyChunks.Get().(*[]byte)
+		chunks = append(chunks, c)
+		n, err := io.ReadFull(r, *c)
+		size += n
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return buf.Bytes(), nil
+	body := make([]byte, 0, size)
+	for _, c := range chunks {
+		body = append(body, (*c)[:min(len(*c), size-len(body))]...)
+	}
+	return body, nil
 }
+
+// bodyChunk is the size of the pieces a body of unknown length is read
+// in; bodyChunks keeps them between calls (a cache, holding no data once
+// readBody returns).
+const bodyChunk = 64 << 10
+
+var bodyChunks = sync.Pool{New: func() any { c := make([]byte, bodyChunk); return &c }}
 
 // listDecoder builds a WorkspaceList from the scanner's walk.
 type listDecoder struct {
