@@ -16,6 +16,14 @@ type arena struct {
 	times []time.Time
 	bases []DTable
 	ptrs  []*DTable
+	// first is the size of each kind's first block (0: firstBlock).
+	first int
+}
+
+// expect sizes the first blocks for about n bases, so that a list is a
+// block or two of each kind rather than a doubling series.
+func (a *arena) expect(n int) {
+	a.first = min(max(n, firstBlock), arenaBlock)
 }
 
 // A block holds twice as many values as the one before, from
@@ -26,15 +34,19 @@ const (
 	arenaBlock = 1024
 )
 
-// grow returns the capacity of the block after one of capacity n.
-func grow(n int) int {
-	return min(max(2*n, firstBlock), arenaBlock)
+// grow returns the capacity of the block after one of capacity n, per
+// base of a list (perBase values of the kind to a base).
+func (a *arena) grow(n, perBase int) int {
+	if n == 0 && a.first > 0 {
+		return a.first * perBase
+	}
+	return min(max(2*n, firstBlock), arenaBlock*perBase)
 }
 
 // dtable returns a zero DTable from the current block.
 func (a *arena) dtable() *DTable {
 	if len(a.bases) == cap(a.bases) {
-		a.bases = make([]DTable, 0, grow(cap(a.bases)))
+		a.bases = make([]DTable, 0, a.grow(cap(a.bases), 1))
 	}
 	a.bases = a.bases[:len(a.bases)+1]
 	return &a.bases[len(a.bases)-1]
@@ -57,7 +69,7 @@ func (a *arena) dtables(list []*DTable) []*DTable {
 		return []*DTable{}
 	}
 	if cap(a.ptrs)-len(a.ptrs) < n {
-		a.ptrs = make([]*DTable, 0, max(n, grow(cap(a.ptrs))))
+		a.ptrs = make([]*DTable, 0, max(n, a.grow(cap(a.ptrs), 1)))
 	}
 	start := len(a.ptrs)
 	a.ptrs = append(a.ptrs, list...)
@@ -67,7 +79,7 @@ func (a *arena) dtables(list []*DTable) []*DTable {
 // str returns a pointer to a copy of v.
 func (a *arena) str(v string) *string {
 	if len(a.strs) == cap(a.strs) {
-		a.strs = make([]string, 0, grow(cap(a.strs)))
+		a.strs = make([]string, 0, a.grow(cap(a.strs), 2))
 	}
 	a.strs = append(a.strs, v)
 	return &a.strs[len(a.strs)-1]
@@ -75,7 +87,7 @@ func (a *arena) str(v string) *string {
 
 func (a *arena) bool(v bool) *bool {
 	if len(a.bools) == cap(a.bools) {
-		a.bools = make([]bool, 0, grow(cap(a.bools)))
+		a.bools = make([]bool, 0, a.grow(cap(a.bools), 1))
 	}
 	a.bools = append(a.bools, v)
 	return &a.bools[len(a.bools)-1]
@@ -83,7 +95,7 @@ func (a *arena) bool(v bool) *bool {
 
 func (a *arena) time(t time.Time) *time.Time {
 	if len(a.times) == cap(a.times) {
-		a.times = make([]time.Time, 0, grow(cap(a.times)))
+		a.times = make([]time.Time, 0, a.grow(cap(a.times), 2))
 	}
 	a.times = append(a.times, t)
 	return &a.times[len(a.times)-1]

@@ -33,8 +33,10 @@ func DecodeWorkspaceListBytes(body []byte) (*WorkspaceList, error) {
 func decodeWorkspaceList(body []byte, fields Fields) (list *WorkspaceList, err error) {
 	d := newListDecoder(body, fields)
 	d.out = &WorkspaceList{Fields: fields}
-	// A base takes about 250 bytes of the body: room for them all at once.
+	// A base takes about 250 bytes of the body (less with fewer fields):
+	// room for them all at once.
 	d.listed = make([]listedBase, 0, len(body)/200)
+	d.a.expect(len(body) / 250)
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(syntaxError)
