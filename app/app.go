@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -60,6 +61,9 @@ type App struct {
 	live    *liveServer
 	redis   *redis.Client // nil without REDIS_URL
 	closers []func(context.Context)
+	// draining is set once the server is stopping: /readyz then fails, so
+	// load balancers take this replica out before its listener closes.
+	draining atomic.Bool
 }
 
 // New builds the server for cfg. cfg.SeaTableURL must be set (the command
@@ -128,8 +132,27 @@ func build(ctx context.Context, cfg Config, o Options, s seams) (a *App, err err
 	// Before Redis closes (closers run last to first): the pollers release
 	// their Redis locks.
 	a.closers = append(a.closers, a.live.Shutdown)
-	a.Handler = a.pipeline(fetcher, tracer, pg, ready)
+	a.Handler = a.pipeline(fetcher, tracer, pg, a.unlessDraining(ready))
 	return a, nil
+}
+
+// Drain makes /readyz answer 503 from now on, while every other route goes
+// on serving: the first step of stopping a replica behind a load balancer.
+func (a *App) Drain() { a.draining.Store(true) }
+
+// unlessDraining answers readiness probes with 503 once Drain was called,
+// without asking ready (whose answer is about SeaTable, not this process).
+func (a *App) unlessDraining(ready http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.draining.Load() {
+			ready.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready: shutting down\n"))
+	})
 }
 
 // EndStreams ends every subscription stream: http.Server.Shutdown waits for
@@ -186,7 +209,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if cfg.TrustedDocuments != nil {
 		log.Info("trusted documents loaded", "documents", cfg.TrustedDocuments.Len(), "only", cfg.TrustedOnly)
 	}
-	return serve(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	return serve(ctx, srv, ln, stopping{drain: a.Drain, delay: cfg.ShutdownDelay, timeout: cfg.ShutdownTimeout}, log)
 }
 
 // browsableAddr is the host:port a browser on this machine opens for a
@@ -198,10 +221,19 @@ func browsableAddr(a *net.TCPAddr) string {
 	return net.JoinHostPort(a.IP.String(), strconv.Itoa(a.Port))
 }
 
+// stopping is how serve stops: drain (fail readiness), keep serving for
+// delay, then stop accepting and wait up to timeout for requests in flight.
+type stopping struct {
+	drain   func()
+	delay   time.Duration
+	timeout time.Duration
+}
+
 // serve runs srv on ln until ctx is cancelled (SIGINT/SIGTERM in main), then
-// stops accepting connections and waits up to shutdownTimeout for requests
-// in flight to finish.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeout time.Duration, log *slog.Logger) error {
+// stops as st says. Without the delay, connections that a load balancer
+// opened just before the listener closed are reset in the kernel's accept
+// queue: the delay lets it see /readyz fail and stop sending first.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, st stopping, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -209,8 +241,19 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeo
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining requests in flight", "timeout", shutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	if st.drain != nil {
+		st.drain()
+	}
+	if st.delay > 0 {
+		log.Info("shutting down: /readyz fails; still serving while load balancers notice", "delay", st.delay)
+		select {
+		case <-time.After(st.delay):
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	log.Info("shutting down: draining requests in flight", "timeout", st.timeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), st.timeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

@@ -65,13 +65,18 @@ type Config struct {
 	MaxDepth        int           // MAX_DEPTH
 	MaxAliases      int           // MAX_ALIASES
 	MaxComplexity   int           // MAX_COMPLEXITY
+	MaxNodeIDs      int           // MAX_NODE_IDS
 	ListSize        int           // COMPLEXITY_LIST_SIZE
 	Introspection   bool          // INTROSPECTION
 	QueryCacheBytes int64         // fixed; not configurable
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
-	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn, error
-	LogFormat       string        // LOG_FORMAT: json, text, or "" (json unless stderr is a terminal)
-	CORSOrigins     []string      // CORS_ALLOWED_ORIGINS, comma-separated; empty denies cross-origin access
+	// ShutdownDelay is how long a stopping replica keeps serving with
+	// /readyz failing, so load balancers stop sending to it before its
+	// listener closes (SHUTDOWN_DELAY; 0: close at once).
+	ShutdownDelay time.Duration
+	LogLevel      slog.Level // LOG_LEVEL: debug, info, warn, error
+	LogFormat     string     // LOG_FORMAT: json, text, or "" (json unless stderr is a terminal)
+	CORSOrigins   []string   // CORS_ALLOWED_ORIGINS, comma-separated; empty denies cross-origin access
 	// OTLPEndpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
 	// OTEL_EXPORTER_OTLP_ENDPOINT) turns tracing on; the exporter reads the
 	// other OTEL_* variables itself.
@@ -131,6 +136,7 @@ func DefaultConfig() Config {
 		MaxDepth:                 graph.DefaultMaxDepth,
 		MaxAliases:               graph.DefaultMaxAliases,
 		MaxComplexity:            graph.DefaultComplexityLimit,
+		MaxNodeIDs:               graph.DefaultMaxNodeIDs,
 		ListSize:                 graph.DefaultListSize,
 		Introspection:            true,
 		QueryCacheBytes:          graph.DefaultQueryCacheBytes,
@@ -219,6 +225,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			*d.dst = dur
 		}
 	}
+	if v := getenv("SHUTDOWN_DELAY"); v != "" {
+		// Zero is a real choice (a single process, a developer's Ctrl-C).
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur < 0 || dur > 5*time.Minute {
+			bad("SHUTDOWN_DELAY=%q: want a duration from 0s to 5m, such as 5s", v)
+		} else {
+			c.ShutdownDelay = dur
+		}
+	}
 	if v := getenv("LIVE_POLL_INTERVAL"); v != "" {
 		// Each poll is one SeaTable call per token with subscribers; below
 		// the minimum, a few users would use up SeaTable Cloud's rate limit.
@@ -290,6 +305,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"RATE_LIMIT", &c.RateLimit, 0, 1 << 20}, {"RATE_BURST", &c.RateBurst, 0, 1 << 20},
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
+		{"MAX_NODE_IDS", &c.MaxNodeIDs, 0, 1 << 20},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
 		{"LIVE_MAX_CONNECTIONS", &c.LiveMaxConns, 0, 1 << 20}, {"LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", &c.LiveMaxSubs, 0, 1 << 20},
 	} {

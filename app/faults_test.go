@@ -276,7 +276,7 @@ func TestGracefulShutdownDrainsInFlight(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, srv, ln, 10*time.Second, testLogger(e)) }()
+	go func() { done <- serve(ctx, srv, ln, stopping{timeout: 10 * time.Second}, testLogger(e)) }()
 
 	type result struct {
 		status int
