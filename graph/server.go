@@ -239,4 +239,21 @@ func listComplexity(c *ComplexityRoot, n int) {
 	c.Workspace.GroupSharedViews = list
 	c.Folder.Tables = list
 	c.Folder.Items = list
+	// Inside a base: a page of rows costs its children times its size.
+	c.DTable.Tables = list
+	c.Table.Columns = list
+	c.Table.Views = list
+	c.Table.Rows = func(child int, _ *string, first *int, _ *string) int { return rowsComplexity(child, first) }
+	c.View.Rows = func(child int, first *int, _ *string) int { return rowsComplexity(child, first) }
+}
+
+// rowsComplexity is a rows page's cost: its children times `first` (the
+// default when absent; out-of-range sizes, which the resolver rejects,
+// cost the most a page can).
+func rowsComplexity(child int, first *int) int {
+	size := defaultRowsFirst
+	if first != nil {
+		size = min(max(*first, 1), maxRowsFirst)
+	}
+	return 1 + size*child
 }
