@@ -185,10 +185,25 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	c.breaker = c.newBreaker(u.Host)
+	// Never follow redirects: Go keeps the Authorization header on a redirect
+	// to the same host name (any port or scheme), so following one could hand
+	// the token to another server or send it unencrypted. A 3xx means a wrong
+	// SEATABLE_URL and is reported as such.
+	hc := *c.http
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.http = &hc
+	return c, nil
+}
+
+// newBreaker returns a circuit breaker named name with c's settings (nil
+// when disabled) and gives c its own record of failing callers.
+func (c *Client) newBreaker(name string) *gobreaker.CircuitBreaker[struct{}] {
+	c.failing = nil
 	if c.breakerFailures > 0 {
 		c.failing = newFailingCallers(breakerCallerWindow)
-		c.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
-			Name:         u.Host,
+		return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+			Name:         name,
 			MaxRequests:  breakerProbes,
 			Timeout:      c.breakerOpen,
 			ReadyToTrip:  func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= c.breakerFailures },
@@ -206,14 +221,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			},
 		})
 	}
-	// Never follow redirects: Go keeps the Authorization header on a redirect
-	// to the same host name (any port or scheme), so following one could hand
-	// the token to another server or send it unencrypted. A 3xx means a wrong
-	// SEATABLE_URL and is reported as such.
-	hc := *c.http
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.http = &hc
-	return c, nil
+	return nil
 }
 
 // jitteredBackoff waits base*2^retry, capped at limit, scaled by a random
@@ -308,9 +316,14 @@ func (c *Client) send(ctx context.Context, token, method, path string, query url
 		u.Path += "/"
 	}
 	u.RawQuery = query.Encode()
+	return c.sendTo(ctx, token, method, u.String(), body, retry, decode)
+}
+
+// sendTo is send to an absolute URL (a base's server, base.go).
+func (c *Client) sendTo(ctx context.Context, token, method, target string, body *requestBody, retry bool, decode func(io.Reader) error) error {
 	for n := 0; ; n++ {
 		err := c.guarded(token, func(timeout time.Duration) error {
-			return c.attempt(ctx, timeout, token, method, u.String(), body, decode)
+			return c.attempt(ctx, timeout, token, method, target, body, decode)
 		})
 		if err == nil || !retry || n >= c.retries || !transient(err) {
 			return err

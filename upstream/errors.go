@@ -85,6 +85,10 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 	}
 	if code == apperr.RateLimited {
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if e.RetryAfter == 0 {
+			// The API gateway sends no Retry-After, only X-RateLimit-Reset.
+			e.RetryAfter = rateLimitReset(resp.Header.Get("X-RateLimit-Reset"), time.Now())
+		}
 	}
 	return e
 }
@@ -194,4 +198,22 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return min(t.Sub(now).Round(time.Second), maxRetryAfter)
 	}
 	return 0
+}
+
+// rateLimitReset reads the API gateway's X-RateLimit-Reset: the unix time
+// (seconds) at which its window resets; a small number is taken as seconds
+// from now, as some proxies send it. At most a day, 0 when absent or past.
+func rateLimitReset(v string, now time.Time) time.Duration {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	if n < 1_000_000_000 { // before 2001 as a unix time: a delay
+		return min(time.Duration(min(n, int64(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter)
+	}
+	d := time.Unix(n, 0).Sub(now)
+	if d <= 0 {
+		return 0
+	}
+	return min(max(d.Round(time.Second), time.Second), maxRetryAfter)
 }
