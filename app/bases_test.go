@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -473,4 +474,40 @@ func newForeignServer(t *testing.T, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// The fast path and the replay of list-only answers know nothing inside a
+// base: an operation selecting it runs on gqlgen's executor, and with the
+// cache on it is read again on every request (metadata and rows are never
+// kept between requests; only base tokens are).
+func TestBasesBypassFastPathAndReplay(t *testing.T) {
+	fast, uuids := basesEnv(t, 1, 2, withCache(time.Minute))
+	ref := newTestEnv(t, withFake(fast.fake), withEnv("FAST_PATH", "false"))
+	queries := []string{
+		`{ workspaces { id tables { uuid name tables { name } } } }`,
+		fmt.Sprintf(`{ dtable(uuid: %q) { name ...F } } fragment F on DTable { table(name: "Tasks") { rows(first: 3) { nodes { values } } } }`, uuids[0]),
+	}
+	for _, q := range queries {
+		var first string
+		for i := range 3 {
+			status, resp := fast.post(t, "Token "+tokA, q, nil)
+			if status != 200 || len(resp.Errors) > 0 {
+				t.Fatalf("%d %+v", status, resp.Errors)
+			}
+			if i == 0 {
+				first = string(resp.Data)
+			} else if string(resp.Data) != first {
+				t.Fatalf("answers differ")
+			}
+		}
+		c := fast.calls()
+		if c.Metadata < 3 || c.List > 1 {
+			t.Errorf("%s: calls %+v: want the list cached (at most 1 read) and the base read on each of 3 requests", q, c)
+		}
+		fast.resetCalls()
+		_, resp := ref.post(t, "Token "+tokA, q, nil)
+		if string(resp.Data) != first {
+			t.Errorf("fast path %s\nreference %s", first, resp.Data)
+		}
+	}
 }
