@@ -511,3 +511,41 @@ func TestBasesBypassFastPathAndReplay(t *testing.T) {
 		}
 	}
 }
+
+// TestBasesTenBasesFannedOut measures "tables of 10 bases" at 20 ms of
+// SeaTable latency per call: read one after another it would take 21 round
+// trips cold (1 list, 10 exchanges, 10 metadata reads). Read side by side
+// it takes 1 + 2 per wave of BASE_CONCURRENCY bases: 7 round trips with
+// the default 4, 3 with 10. Figures go to the test log (-v).
+func TestBasesTenBasesFannedOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	const rtt = 20 * time.Millisecond
+	q := `{ workspaces { tables { uuid tables { name columns { name type } } } } }`
+	for _, c := range []struct {
+		parallel             string
+		maxCold, maxWarm     int // round trips allowed (the ideal plus slack for a loaded machine)
+		idealCold, idealWarm int
+	}{{"4", 12, 8, 7, 4}, {"10", 7, 5, 3, 2}} {
+		e, _ := basesEnv(t, 2, 5, withEnv("BASE_CONCURRENCY", c.parallel))
+		e.fake.SetLatency(rtt)
+		for _, run := range []struct {
+			name       string
+			max, ideal int
+			want       seatableCalls
+		}{{"cold", c.maxCold, c.idealCold, seatableCalls{List: 1, Exchange: 10, Metadata: 10}},
+			{"warm", c.maxWarm, c.idealWarm, seatableCalls{List: 1, Metadata: 10}}} {
+			start := time.Now()
+			var data any
+			e.mustData(t, "Token "+tokA, q, &data)
+			d := time.Since(start)
+			t.Logf("BASE_CONCURRENCY=%s %s: %v = %.1f round trips of %v (ideal %d, sequential %d)", c.parallel, run.name,
+				d.Round(time.Millisecond), float64(d)/float64(rtt), rtt, run.ideal, 1+int(run.want.Exchange+run.want.Metadata))
+			if d > time.Duration(run.max)*rtt {
+				t.Errorf("BASE_CONCURRENCY=%s %s: took %v, more than %d round trips", c.parallel, run.name, d, run.max)
+			}
+			e.wantCalls(t, run.name, run.want)
+		}
+	}
+}
