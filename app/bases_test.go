@@ -549,3 +549,58 @@ func TestBasesTenBasesFannedOut(t *testing.T) {
 		}
 	}
 }
+
+func TestBasesNodesOfTablesViewsRows(t *testing.T) {
+	e, uuids := basesEnv(t, 1, 1)
+	var data struct {
+		Dtable struct {
+			Table struct {
+				ID    string
+				Views []struct{ ID, Name string }
+				Rows  struct {
+					Nodes []struct {
+						ID     string
+						Values json.RawMessage
+					}
+				}
+			}
+		}
+	}
+	e.mustData(t, "Token "+tokA, fmt.Sprintf(`{ dtable(uuid: %q) { table(name: "Tasks") { id views { id name } rows(first: 1) { nodes { id values } } } } }`, uuids[0]), &data)
+	tb := data.Dtable.Table
+	e.resetCalls()
+	q := fmt.Sprintf(`{ nodes(ids: [%q, %q, %q]) { __typename id ... on Table { name } ... on View { name table { id } } ... on Row { values } } }`, tb.ID, tb.Views[1].ID, tb.Rows.Nodes[0].ID)
+	var got struct {
+		Nodes []struct {
+			Typename string `json:"__typename"`
+			ID, Name string
+			Table    struct{ ID string }
+			Values   json.RawMessage
+		}
+	}
+	e.mustData(t, "Token "+tokA, q, &got)
+	n := got.Nodes
+	if len(n) != 3 || n[0].Typename != "Table" || n[0].Name != "Tasks" || n[1].Typename != "View" || n[1].Name != tb.Views[1].Name ||
+		n[1].Table.ID != tb.ID || n[2].Typename != "Row" || string(n[2].Values) != string(tb.Rows.Nodes[0].Values) {
+		t.Fatalf("nodes %+v", n)
+	}
+	for i, id := range []string{tb.ID, tb.Views[1].ID, tb.Rows.Nodes[0].ID} {
+		if n[i].ID != id {
+			t.Errorf("node %d has id %s, want %s", i, n[i].ID, id)
+		}
+	}
+	// One base token exchange-free (reused), one metadata read for all three, one row read.
+	e.wantCalls(t, "nodes", seatableCalls{List: 1, Metadata: 1, Row: 1})
+}
+
+func TestBasesComplexityCountsRowsByFirst(t *testing.T) {
+	e, _ := basesEnv(t, 1, 2)
+	q := `{ workspaces { tables { tables { rows(first: %d) { nodes { id values } } } } } }`
+	_, resp := e.post(t, "Token "+tokA, fmt.Sprintf(q, 1000), nil)
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(resp.Errors[0].Message, "complexity") {
+		t.Fatalf("first: 1000 on every table of every base: %+v", resp.Errors)
+	}
+	e.wantCalls(t, "rejected", seatableCalls{})
+	var data any
+	e.mustData(t, "Token "+tokA, fmt.Sprintf(q, 5), &data)
+}

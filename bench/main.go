@@ -529,7 +529,7 @@ func ensureBaseTokens(upURL string, small []byte) error {
 	}
 	var list struct {
 		Workspaces []struct {
-			ID     int `json:"id"`
+			ID     any `json:"id"` // a number, or a string in pseudo-workspaces
 			Tables []struct {
 				UUID string `json:"uuid"`
 				Name string `json:"name"`
@@ -539,11 +539,10 @@ func ensureBaseTokens(upURL string, small []byte) error {
 	if err := json.Unmarshal(small, &list); err != nil {
 		return err
 	}
-	var wid int
-	var name string
+	var wid, name string
 	for _, ws := range list.Workspaces {
-		if len(ws.Tables) > 0 && ws.ID != 0 {
-			wid, name, rowsBase.uuid = ws.ID, ws.Tables[0].Name, ws.Tables[0].UUID
+		if id, ok := ws.ID.(float64); ok && len(ws.Tables) > 0 {
+			wid, name, rowsBase.uuid = strconv.Itoa(int(id)), ws.Tables[0].Name, ws.Tables[0].UUID
 			break
 		}
 	}
@@ -553,7 +552,7 @@ func ensureBaseTokens(upURL string, small []byte) error {
 	for i := 0; i < manyUsers; i++ {
 		// forUser renamed the base for user i.
 		userName := string(forUser([]byte(`"name":"`+name), i))[len(`"name":"`):]
-		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v2.1/workspace/%d/dtable/%s/access-token/", upURL, wid, url.PathEscape(userName)), nil)
+		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v2.1/workspace/%s/dtable/%s/access-token/", upURL, wid, url.PathEscape(userName)), nil)
 		req.Header.Set("Authorization", "Token "+userToken("small", i))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
