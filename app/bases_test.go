@@ -604,3 +604,24 @@ func TestBasesComplexityCountsRowsByFirst(t *testing.T) {
 	var data any
 	e.mustData(t, "Token "+tokA, fmt.Sprintf(q, 5), &data)
 }
+
+func TestBasesLimitKnownFromTheDocument(t *testing.T) {
+	e, uuids := basesEnv(t, 1, 4, withEnv("MAX_BASES_PER_REQUEST", "3"))
+	var b strings.Builder
+	b.WriteString("query($u: ID!) {")
+	for i, u := range uuids[:3] {
+		fmt.Fprintf(&b, " b%d: dtable(uuid: %q) { tables { name } }", i, u)
+	}
+	b.WriteString(` v: dtable(uuid: $u) { tables { name } } }`)
+	status, resp := e.post(t, "Token "+tokA, b.String(), map[string]any{"u": uuids[3]})
+	if status != 200 || resp.Data != nil && string(resp.Data) != "null" || len(resp.Errors) != 1 ||
+		resp.Errors[0].Extensions["code"] != "BAD_USER_INPUT" || !strings.Contains(resp.Errors[0].Message, "opens 4 bases; the limit is 3") {
+		t.Fatalf("%d %s %+v", status, resp.Data, resp.Errors)
+	}
+	e.wantCalls(t, "refused before any call", seatableCalls{})
+	// The same base four times is one base.
+	status, resp = e.post(t, "Token "+tokA, b.String(), map[string]any{"u": uuids[0]})
+	if status != 200 || len(resp.Errors) != 0 {
+		t.Fatalf("%d %+v", status, resp.Errors)
+	}
+}

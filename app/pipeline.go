@@ -134,7 +134,8 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, ComplexityLimit: cfg.MaxComplexity, ListSize: cfg.ListSize,
 		ShareIdenticalQueries: cfg.ShareQueries, SharePartition: cachePartition,
 		FastPath: cfg.FastPath, ReportReplayable: cfg.CacheTTL > 0,
-		Live: a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,
+		MaxBasesPerRequest: cfg.MaxBasesPerRequest,
+		Live:               a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,
 		Observers: []graph.Observer{observe},
 	}
 	if cfg.APQCacheSize > 0 {

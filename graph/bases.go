@@ -13,6 +13,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
@@ -277,5 +281,40 @@ func resolveBaseNode(ctx context.Context, id, kind, key string) (model.Node, err
 			return nil, err
 		}
 		return r, nil
+	}
+}
+
+// refuseTooManyBases refuses, before anything is read (not even the
+// workspace list), an operation whose root `dtable(uuid:)` fields alone
+// open more than max distinct bases: there the document says how many
+// bases it opens. Every other way to reach a base (lists, node ids) is
+// counted by the loaders as bases open, which refuse the extra ones.
+// Fields under @skip/@include are not counted here (the loaders still are).
+func refuseTooManyBases(max int) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if max <= 0 || !graphql.HasOperationContext(ctx) {
+			return next(ctx)
+		}
+		oc := graphql.GetOperationContext(ctx)
+		if oc.Operation == nil || oc.Operation.Operation != ast.Query {
+			return next(ctx)
+		}
+		uuids := map[string]bool{}
+		walkFields(oc.Operation.SelectionSet, map[string]bool{}, func(f *ast.Field) {
+			if f.Name != "dtable" || len(f.Directives) > 0 || !opensBases(f.SelectionSet, map[string]bool{}) {
+				return
+			}
+			if u, ok := f.ArgumentMap(oc.Variables)["uuid"].(string); ok {
+				if n := upstream.NormalizeUUID(u); n != "" {
+					uuids[n] = true
+				}
+			}
+		})
+		if len(uuids) <= max {
+			return next(ctx)
+		}
+		err := gqlerror.Errorf("this operation opens %d bases; the limit is %d a request (MAX_BASES_PER_REQUEST): ask for the contents of fewer bases per request", len(uuids), max)
+		err.Extensions = map[string]any{"code": string(apperr.BadUserInput)}
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{err}})
 	}
 }

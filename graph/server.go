@@ -58,6 +58,10 @@ type ServerOptions struct {
 	ComplexityLimit int
 	// ListSize is the assumed length of a list for complexity.
 	ListSize int
+	// MaxBasesPerRequest refuses, before any read, an operation whose root
+	// dtable(uuid:) fields open more bases than this (bases.go); 0 is
+	// unlimited. The loaders enforce the same bound on every other path.
+	MaxBasesPerRequest int
 	// FastPath answers queries that read only the workspace list by
 	// writing their JSON straight from it (fastpath.go) instead of through
 	// gqlgen's generic executor; the answers are the same bytes.
@@ -187,6 +191,7 @@ func NewServer(o ServerOptions) *handler.Server {
 	//  5. shared execution, innermost: the followers of a shared run skip
 	//     only the execution, after 1-4 ran for each of them (shared.go).
 	srv.AroundOperations(refuseDeferWithoutStream)
+	srv.AroundOperations(refuseTooManyBases(o.MaxBasesPerRequest))
 	srv.AroundOperations(subscriptionLoaders)
 	srv.AroundOperations(fetchDetail(o.FastPath))
 	if o.ReportReplayable {
