@@ -625,3 +625,21 @@ func TestBasesLimitKnownFromTheDocument(t *testing.T) {
 		t.Fatalf("%d %+v", status, resp.Errors)
 	}
 }
+
+// Cells reach the client as SeaTable wrote them: numbers keep every digit
+// (no float64 on the way), unknown column types and their settings pass
+// through.
+func TestBasesCellsVerbatim(t *testing.T) {
+	e, uuids := basesEnv(t, 1, 1)
+	q := fmt.Sprintf(`{ dtable(uuid: %q) { table(name: "Projects") { column(name: "Gauge") { type data } rows(first: 1000) { nodes { values budget: cell(column: "Budget") } } } } }`, uuids[0])
+	status, resp := e.post(t, "Token "+tokA, q, nil)
+	if status != 200 || len(resp.Errors) > 0 {
+		t.Fatalf("%d %+v", status, resp.Errors)
+	}
+	raw := string(resp.Data)
+	for _, want := range []string{`"Budget":12345678901234567890`, `"budget":12345678901234567890`, `"Budget":4200.75`, `"type":"x-custom-gauge"`, `"data":{"max":10,"style":"arc"}`, `"Gauge":{`} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("answer lacks %s", want)
+		}
+	}
+}
