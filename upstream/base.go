@@ -236,7 +236,7 @@ func (b *BaseClient) Row(ctx context.Context, token string, base BaseRef, table,
 		row   Row
 		found bool
 	)
-	err := b.call(ctx, token, &base, "rows/"+url.PathEscape(rowID)+"/", "rows/{id}/", query, func(body []byte) error {
+	err := b.call(ctx, token, &base, "rows/"+pathSegment(rowID)+"/", "rows/{id}/", query, func(body []byte) error {
 		var err error
 		row, found, err = decodeOneRow(body)
 		return err
@@ -316,4 +316,10 @@ func tokenRejected(err error) bool {
 		return ok && strings.Contains(strings.ToLower(st.Message), "expired")
 	}
 	return false
+}
+
+// BaseRefOf names a listed base for the exchange: its uuid, its own
+// workspace and its name.
+func BaseRefOf(d *DTable) BaseRef {
+	return BaseRef{UUID: d.UUID, WorkspaceID: d.WorkspaceID, Name: d.Name}
 }

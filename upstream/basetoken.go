@@ -53,6 +53,11 @@ const (
 	baseTokenMaxMargin = time.Hour
 	// baseTokenMinLife is the least remaining lifetime worth caching.
 	baseTokenMinLife = time.Minute
+	// baseTokenMaxLife caps how long one token is kept, whatever its exp
+	// says (SeaTable's default is 3 days): a caller whose access to a base
+	// was revoked stops being served from a token minted before at the
+	// latest then, if SeaTable's base server does not refuse it earlier.
+	baseTokenMaxLife = 72 * time.Hour
 )
 
 // baseToken is one exchanged base token and where it may be used. Its
@@ -186,8 +191,13 @@ func accessTokenPath(base BaseRef) (string, error) {
 	if base.Name == "" {
 		return "", apperr.New(apperr.BadUserInput, "the base has no name")
 	}
-	name := strings.ReplaceAll(url.PathEscape(base.Name), ".", "%2E")
-	return "api/v2.1/workspace/" + base.WorkspaceID + "/dtable/" + name + "/access-token/", nil
+	return "api/v2.1/workspace/" + base.WorkspaceID + "/dtable/" + pathSegment(base.Name) + "/access-token/", nil
+}
+
+// pathSegment escapes s as one path segment, dots included: path joining
+// would resolve a segment "." or ".." instead of sending it.
+func pathSegment(s string) string {
+	return strings.ReplaceAll(url.PathEscape(s), ".", "%2E")
 }
 
 // baseAPI resolves the base's resource root from dtable_server, refusing
@@ -232,7 +242,8 @@ func (b *BaseClient) retireAt(jwt string) time.Time {
 	if !ok {
 		exp = now.Add(b.lifetime)
 	}
-	life := exp.Sub(now)
+	life := min(exp.Sub(now), baseTokenMaxLife)
+	exp = now.Add(life)
 	if life < baseTokenMinLife {
 		return time.Time{}
 	}

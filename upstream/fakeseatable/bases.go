@@ -212,7 +212,6 @@ var accessTokenPath = regexp.MustCompile(`^/api/v2\.1/workspace/(\d+)/dtable/([^
 // for an authenticated account token.
 func (s *Server) exchange(w http.ResponseWriter, r *http.Request, token string) {
 	b := s.bases()
-	b.exchanges.Add(1)
 	m := accessTokenPath.FindStringSubmatch(r.URL.EscapedPath())
 	name, err := url.PathUnescape(m[2])
 	if err != nil {
@@ -366,22 +365,13 @@ var gatewayPath = regexp.MustCompile(`^/(?:api-gateway/api/v2|dtable-server/api/
 // serveBase answers a base call, authenticated by a base token; false when
 // the path is no base call.
 func (s *Server) serveBase(w http.ResponseWriter, r *http.Request) bool {
-	m := gatewayPath.FindStringSubmatch(r.URL.Path)
+	m := gatewayPath.FindStringSubmatch(r.URL.EscapedPath())
 	if m == nil {
 		return false
 	}
 	b := s.bases()
-	kind := KindRows
-	switch {
-	case m[2] == "metadata" && m[3] == "":
-		kind = KindMetadata
-		b.metadata.Add(1)
-	case m[2] == "rows" && m[3] == "":
-		b.rows.Add(1)
-	case m[2] == "rows":
-		kind = KindRow
-		b.row.Add(1)
-	default:
+	kind := baseKind(m)
+	if kind == "" {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error_msg": "Not found."})
 		return true
 	}
@@ -390,6 +380,10 @@ func (s *Server) serveBase(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	uuid := normUUID(m[1])
+	if uuid == "" {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error_msg": "dtable not found."})
+		return true
+	}
 	parts := strings.Fields(r.Header.Get("Authorization"))
 	if len(parts) != 2 || (!strings.EqualFold(parts[0], "token") && !strings.EqualFold(parts[0], "bearer")) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error_msg": "Token is invalid."})
@@ -417,7 +411,8 @@ func (s *Server) serveBase(w http.ResponseWriter, r *http.Request) bool {
 	case limited:
 		w.Header().Set("X-RateLimit-Limit", "500")
 		w.Header().Set("X-RateLimit-Remaining", "0")
-		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(42*time.Second).Unix(), 10))
+		// The window is real time, whatever clock the fake is given.
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(42*time.Second).Unix(), 10))
 		w.WriteHeader(http.StatusTooManyRequests)
 		return true
 	}
@@ -435,6 +430,34 @@ func (s *Server) serveBase(w http.ResponseWriter, r *http.Request) bool {
 		writeRaw(w, status, body)
 	}
 	return true
+}
+
+// baseKind names the kind of a gatewayPath match, "" for none.
+func baseKind(m []string) string {
+	switch {
+	case m[2] == "metadata" && m[3] == "":
+		return KindMetadata
+	case m[2] == "rows" && m[3] == "":
+		return KindRows
+	case m[2] == "rows":
+		return KindRow
+	}
+	return ""
+}
+
+// countBase counts r in BaseCalls if it is a base call or an exchange.
+func (s *Server) countBase(r *http.Request) {
+	kind := ""
+	if accessTokenPath.MatchString(r.URL.EscapedPath()) {
+		kind = KindExchange
+	} else if m := gatewayPath.FindStringSubmatch(r.URL.EscapedPath()); m != nil {
+		kind = baseKind(m)
+	}
+	if kind == "" {
+		return
+	}
+	b := s.bases()
+	map[string]*atomic.Int64{KindExchange: &b.exchanges, KindMetadata: &b.metadata, KindRows: &b.rows, KindRow: &b.row}[kind].Add(1)
 }
 
 // content returns the base's content, generated on first use.

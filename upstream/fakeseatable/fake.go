@@ -193,6 +193,7 @@ func (s *Server) ResetCounts() {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.calls.Add(1)
+	s.countBase(r) // before any hook: every base call is counted (bases.go)
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	form := parseForm(r.Header.Get("Content-Type"), body)
