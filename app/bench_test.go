@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -61,4 +62,32 @@ func BenchmarkRequest(b *testing.B) {
 func jsonString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`)
 	return `"` + r.Replace(s) + `"`
+}
+
+// BenchmarkBaseRows measures the load script's "first 100 rows of a table"
+// (bench/main.go, R100) through the handler: the list, the base's metadata
+// and one rows read (the base token is reused), 48 rows answered.
+func BenchmarkBaseRows(b *testing.B) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Generate(20, 10))
+	fake.SetRecordRequests(false)
+	e := newTestEnv(b, withFake(fake), func(o *envOptions) { o.quiet = true })
+	var data struct {
+		Dtables struct{ Nodes []struct{ UUID string } }
+	}
+	e.mustData(&testing.T{}, "Token "+tokA, `{ dtables(first: 1) { nodes { uuid } } }`, &data)
+	body := `{"query":` + jsonString(fmt.Sprintf(`{ dtable(uuid: %q) { table(name: "Tasks") { rows(first: 100) { edges { cursor node { id values updatedAt } } pageInfo { hasNextPage endCursor } } } } }`, data.Dtables.Nodes[0].UUID)) + `}`
+	b.ReportAllocs()
+	fake.ResetCounts()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Token "+tokA)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
+			b.Fatalf("%d %s", rec.Code, rec.Body.String())
+		}
+	}
+	b.ReportMetric(float64(fake.Calls())/float64(b.N), "upstream-calls/op")
 }
