@@ -346,7 +346,8 @@ func (s *Snapshot) DTable(uuid string) *upstream.DTable {
 
 // BatchObserver learns the size of every batch (metrics); loader is one of
 // "snapshot" (one fetch of the memoised response: always 1),
-// "workspaceByID", "dtableByUUID".
+// "workspaceByID", "dtableByUUID", and inside bases "baseMetadata",
+// "baseRows", "baseRow" (bases.go).
 type BatchObserver interface {
 	ObserveBatch(loader string, size int)
 }
