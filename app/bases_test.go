@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -516,7 +517,10 @@ func TestBasesBypassFastPathAndReplay(t *testing.T) {
 // SeaTable latency per call: read one after another it would take 21 round
 // trips cold (1 list, 10 exchanges, 10 metadata reads). Read side by side
 // it takes 1 + 2 per wave of BASE_CONCURRENCY bases: 7 round trips with
-// the default 4, 3 with 10. Figures go to the test log (-v).
+// the default 4, 3 with 10. It checks what does not depend on the
+// machine's load (how many calls were in flight at once, exactly the bound)
+// and that the wall time is far from sequential; the times go to the test
+// log (-v).
 func TestBasesTenBasesFannedOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing")
@@ -524,26 +528,40 @@ func TestBasesTenBasesFannedOut(t *testing.T) {
 	const rtt = 20 * time.Millisecond
 	q := `{ workspaces { tables { uuid tables { name columns { name type } } } } }`
 	for _, c := range []struct {
-		parallel             string
-		maxCold, maxWarm     int // round trips allowed (the ideal plus slack for a loaded machine)
+		parallel             int
 		idealCold, idealWarm int
-	}{{"4", 12, 8, 7, 4}, {"10", 7, 5, 3, 2}} {
-		e, _ := basesEnv(t, 2, 5, withEnv("BASE_CONCURRENCY", c.parallel))
+	}{{4, 7, 4}, {10, 3, 2}} {
+		var inFlight, peak atomic.Int64
+		count := func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := inFlight.Add(1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				defer inFlight.Add(-1)
+				h.ServeHTTP(w, r)
+			})
+		}
+		e, _ := basesEnv(t, 2, 5, withEnv("BASE_CONCURRENCY", fmt.Sprint(c.parallel)), func(o *envOptions) { o.upstreamHandler = count })
 		e.fake.SetLatency(rtt)
 		for _, run := range []struct {
-			name       string
-			max, ideal int
-			want       seatableCalls
-		}{{"cold", c.maxCold, c.idealCold, seatableCalls{List: 1, Exchange: 10, Metadata: 10}},
-			{"warm", c.maxWarm, c.idealWarm, seatableCalls{List: 1, Metadata: 10}}} {
+			name  string
+			ideal int
+			want  seatableCalls
+		}{{"cold", c.idealCold, seatableCalls{List: 1, Exchange: 10, Metadata: 10}},
+			{"warm", c.idealWarm, seatableCalls{List: 1, Metadata: 10}}} {
+			peak.Store(0)
 			start := time.Now()
 			var data any
 			e.mustData(t, "Token "+tokA, q, &data)
 			d := time.Since(start)
-			t.Logf("BASE_CONCURRENCY=%s %s: %v = %.1f round trips of %v (ideal %d, sequential %d)", c.parallel, run.name,
-				d.Round(time.Millisecond), float64(d)/float64(rtt), rtt, run.ideal, 1+int(run.want.Exchange+run.want.Metadata))
-			if d > time.Duration(run.max)*rtt {
-				t.Errorf("BASE_CONCURRENCY=%s %s: took %v, more than %d round trips", c.parallel, run.name, d, run.max)
+			sequential := 1 + int(run.want.Exchange+run.want.Metadata)
+			t.Logf("BASE_CONCURRENCY=%d %s: %v = %.1f round trips of %v (ideal %d, sequential %d); %d calls at once",
+				c.parallel, run.name, d.Round(time.Millisecond), float64(d)/float64(rtt), rtt, run.ideal, sequential, peak.Load())
+			if got := peak.Load(); got != int64(c.parallel) {
+				t.Errorf("BASE_CONCURRENCY=%d %s: %d calls at once, want %d", c.parallel, run.name, got, c.parallel)
+			}
+			if d >= time.Duration(sequential)*rtt {
+				t.Errorf("BASE_CONCURRENCY=%d %s: took %v, as long as %d sequential calls", c.parallel, run.name, d, sequential)
 			}
 			e.wantCalls(t, run.name, run.want)
 		}
