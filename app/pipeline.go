@@ -132,6 +132,7 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		Logger: a.log, Writer: a.client,
 		Introspection: cfg.Introspection, QueryCacheBytes: cfg.QueryCacheBytes, ParserTokenLimit: cfg.MaxTokens,
 		MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, ComplexityLimit: cfg.MaxComplexity, ListSize: cfg.ListSize,
+		MaxNodeIDs:            cfg.MaxNodeIDs,
 		ShareIdenticalQueries: cfg.ShareQueries, SharePartition: cachePartition,
 		FastPath: cfg.FastPath, ReportReplayable: cfg.CacheTTL > 0,
 		MaxBasesPerRequest: cfg.MaxBasesPerRequest,

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -233,6 +234,9 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	if r.MaxNodeIDs > 0 && len(ids) > r.MaxNodeIDs {
+		return nil, apperr.New(apperr.BadUserInput, fmt.Sprintf("nodes: %d ids; the limit is %d per call (MAX_NODE_IDS)", len(ids), r.MaxNodeIDs))
+	}
 	// Every id is checked before any is read: a bad one fails the field
 	// without an upstream call.
 	for _, id := range ids {

@@ -117,6 +117,8 @@ type BaseClient struct {
 	lifetime  time.Duration
 	entries   int
 	extra     []string
+
+	breakerHook *func(from, to string) // nil: the client's
 }
 
 // BaseOption configures a BaseClient.
@@ -151,6 +153,13 @@ func WithBaseTokenLifetime(d time.Duration) BaseOption {
 	}
 }
 
+// WithBaseBreakerStateHook is told about every state change of the base
+// servers' circuit breaker ("closed", "open", "half-open"). Without it the
+// client's hook (WithBreakerStateHook) is told.
+func WithBaseBreakerStateHook(f func(from, to string)) BaseOption {
+	return func(b *BaseClient) { b.breakerHook = &f }
+}
+
 // withBaseClock replaces the clock the token cache reads (tests).
 func withBaseClock(now func() time.Time) BaseOption { return func(b *BaseClient) { b.now = now } }
 
@@ -177,6 +186,9 @@ func NewBaseClient(c *Client, opts ...BaseOption) *BaseClient {
 	// count.
 	b.tokens = lru.New[*baseToken](int64(b.entries)*2048, b.entries)
 	gw := *c
+	if b.breakerHook != nil {
+		gw.onStateChange = *b.breakerHook
+	}
 	gw.breaker = gw.newBreaker(c.base.Host + " bases")
 	b.gateway = &gw
 	return b

@@ -682,7 +682,14 @@ func TestBaseTokenNeverLeaks(t *testing.T) {
 // gateway does not cut off the account API, and the other way round.
 func TestBaseBreakerSeparate(t *testing.T) {
 	bh := newBaseHarness(t)
-	bh.bases = upstream.NewBaseClient(bh.client, upstream.WithBaseClock(bh.clock.now))
+	var mu sync.Mutex
+	var states []string
+	bh.bases = upstream.NewBaseClient(bh.client, upstream.WithBaseClock(bh.clock.now),
+		upstream.WithBaseBreakerStateHook(func(from, to string) {
+			mu.Lock()
+			defer mu.Unlock()
+			states = append(states, from+"->"+to)
+		}))
 	ctx := context.Background()
 	// The breaker counts failures once several callers fail: three.
 	callers := []string{tokA, tokB, "tok-D-SECRET-4444444444"}
@@ -706,6 +713,11 @@ func TestBaseBreakerSeparate(t *testing.T) {
 	}
 	if _, err := bh.client.ListWorkspaces(ctx, tokA, false); err != nil {
 		t.Fatalf("account API cut off by the gateway's failures: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(states) != "[closed->open]" {
+		t.Fatalf("base breaker hook saw %v", states)
 	}
 }
 
