@@ -661,3 +661,19 @@ func TestBasesCellsVerbatim(t *testing.T) {
 		}
 	}
 }
+
+// A subscription's base reads inside a base with the subscriber's own
+// token, through loaders made for each event.
+func TestBasesInASubscription(t *testing.T) {
+	e, clock := newLiveEnv(t)
+	c := openWS(t, e, liveToken)
+	c.subscribe("1", `subscription { dtableChanged(uuid: "b406b9ba-b74e-49c8-aa4e-5567076e5c25") { dtable { name tables { name } } } }`)
+	p := c.nextData("1")
+	clock.polled(t)
+	if len(p.Errors) > 0 || !strings.Contains(string(p.Data), `"tables":[{"name":"Projects"},{"name":"Tasks"},{"name":"Contacts"}]`) {
+		t.Fatalf("%s %+v", p.Data, p.Errors)
+	}
+	if n := e.fake.BaseCalls(fakeseatable.KindMetadata); n != 1 {
+		t.Errorf("%d metadata reads, want 1", n)
+	}
+}
