@@ -229,6 +229,9 @@ func (r *mutationResolver) UnstarDTable(ctx context.Context, input model.StarDTa
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	if id == "" {
+		return nil, emptyID("id", "a global id (an object's id field)")
+	}
 	return resolveNode(ctx, id)
 }
 
@@ -240,6 +243,9 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	// Every id is checked before any is read: a bad one fails the field
 	// without an upstream call.
 	for _, id := range ids {
+		if id == "" {
+			return nil, emptyID("ids", "global ids (an object's id field), none of them empty")
+		}
 		if _, _, ok := parseGlobalID(id); !ok {
 			return nil, badID(id)
 		}
@@ -280,21 +286,31 @@ func (r *queryResolver) Workspaces(ctx context.Context, filter *model.WorkspaceF
 
 // Workspace is the resolver for the workspace field.
 func (r *queryResolver) Workspace(ctx context.Context, id string) (*upstream.Workspace, error) {
+	if id == "" {
+		return nil, emptyID("id", "a workspace's id or seatableId")
+	}
 	return loaders.For(ctx).WorkspaceByID(ctx, workspaceKey(id))
 }
 
 // Dtable is the resolver for the dtable field.
 func (r *queryResolver) Dtable(ctx context.Context, uuid string) (*upstream.DTable, error) {
+	if uuid == "" {
+		return nil, emptyID("uuid", "a base's uuid")
+	}
 	return loaders.For(ctx).DTableByUUID(ctx, uuid)
 }
 
 // Dtables is the resolver for the dtables field.
 func (r *queryResolver) Dtables(ctx context.Context, filter *model.DTableFilter, orderBy *model.DTableOrder, first *int, after *string, last *int, before *string) (*model.DTableConnection, error) {
+	f, err := dtableFilter(filter)
+	if err != nil {
+		return nil, err
+	}
 	snap, err := loaders.For(ctx).Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	bases := dtableFilter(filter).Apply(snap.DTables(), snap.ListedIn)
+	bases := f.Apply(snap.DTables(), snap.ListedIn)
 	page, err := dtablequery.Paginate(bases, dtableOrder(orderBy), dtablequery.Args{First: first, After: after, Last: last, Before: before})
 	if err != nil {
 		return nil, err
@@ -304,6 +320,9 @@ func (r *queryResolver) Dtables(ctx context.Context, filter *model.DTableFilter,
 
 // DtableByName is the resolver for the dtableByName field.
 func (r *queryResolver) DtableByName(ctx context.Context, workspaceID string, name string) (*upstream.DTable, error) {
+	if workspaceID == "" {
+		return nil, emptyID("workspaceId", "a workspace's seatableId or id")
+	}
 	snap, err := loaders.For(ctx).Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -415,6 +434,10 @@ func (r *workspaceResolver) Type(ctx context.Context, obj *upstream.Workspace) (
 
 // Tables is the resolver for the tables field.
 func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace, filter *model.DTableFilter, orderBy *model.DTableOrder) ([]*upstream.DTable, error) {
+	f, err := dtableFilter(filter)
+	if err != nil {
+		return nil, err
+	}
 	if len(obj.Tables) == 0 {
 		return []*upstream.DTable{}, nil
 	}
@@ -423,7 +446,7 @@ func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace,
 		return nil, err
 	}
 	tables := canonical(snap, obj, obj.Tables)
-	if f := dtableFilter(filter); f != nil {
+	if f != nil {
 		tables = f.Apply(tables, snap.ListedIn)
 	}
 	if orderBy != nil {

@@ -93,6 +93,7 @@ type Client struct {
 	breakerCallers  int
 	failing         *failingCallers
 	onStateChange   func(from, to string)
+	onFailure       func(ctx context.Context, endpoint string, err error)
 	breaker         *gobreaker.CircuitBreaker[struct{}]
 }
 
@@ -149,6 +150,13 @@ func WithBreakerCallers(n int) Option { return func(c *Client) { c.breakerCaller
 // "open", "half-open"), for logs and metrics.
 func WithBreakerStateHook(f func(from, to string)) Option {
 	return func(c *Client) { c.onStateChange = f }
+}
+
+// WithFailureHook is told about every call that failed, after its last
+// attempt, with the call's endpoint (see Endpoint) and error: the package
+// never logs, its user does (Cause says why in a few words).
+func WithFailureHook(f func(ctx context.Context, endpoint string, err error)) Option {
+	return func(c *Client) { c.onFailure = f }
 }
 
 // CheckBaseURL says what is wrong with baseURL as New's argument, or
@@ -320,7 +328,21 @@ func (c *Client) send(ctx context.Context, token, method, path string, query url
 }
 
 // sendTo is send to an absolute URL (a base's server, base.go).
-func (c *Client) sendTo(ctx context.Context, token, method, target string, body *requestBody, retry bool, decode func(io.Reader) error) error {
+func (c *Client) sendTo(ctx context.Context, token, method, target string, body *requestBody, retry bool, decode func(io.Reader) error) (err error) {
+	if c.onFailure != nil {
+		defer func() {
+			if err == nil {
+				return
+			}
+			// The endpoint as metrics name it: a route template, never the
+			// URL (a base call's URL holds the base's name).
+			endpoint := method + " ?"
+			if u, perr := url.Parse(target); perr == nil {
+				endpoint = c.Endpoint((&http.Request{Method: method, URL: u}).WithContext(ctx))
+			}
+			c.onFailure(ctx, endpoint, err)
+		}()
+	}
 	for n := 0; ; n++ {
 		err := c.guarded(token, func(timeout time.Duration) error {
 			return c.attempt(ctx, timeout, token, method, target, body, decode)

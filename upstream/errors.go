@@ -76,6 +76,10 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 		UpstreamStatus: resp.StatusCode,
 		Err:            &seatableStatus{Status: resp.StatusCode, Message: upstreamMsg},
 	}
+	if resp.Request != nil && resp.Request.URL != nil {
+		st := e.Err.(*seatableStatus)
+		st.Method, st.Path = resp.Request.Method, resp.Request.URL.Path
+	}
 	// SeaTable's validation messages ("name invalid.", "Base x already
 	// exists") are what a user needs to fix the input. Only those that read
 	// as such a sentence are shown; a message naming a URL, host, address or
@@ -94,9 +98,12 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 }
 
 // seatableStatus is the upstream's own account of a failure, for logs.
+// Method and Path are the request's (the path in full, base path included:
+// a 404 there most often means SEATABLE_URL's path is wrong).
 type seatableStatus struct {
-	Status  int
-	Message string
+	Status       int
+	Message      string
+	Method, Path string
 }
 
 func (e *seatableStatus) Error() string {
