@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -130,4 +131,41 @@ func BenchmarkLayers(b *testing.B) {
 			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// BenchmarkBaseRows measures the load script's "first 100 rows of a table"
+// (bench/main.go, R100) through the handler: the list, the base's metadata
+// and one rows read (the base token is reused), 48 rows answered.
+func BenchmarkBaseRows(b *testing.B) {
+	fake := fakeseatable.New()
+	fake.SetToken(tokA, fakeseatable.Generate(20, 10))
+	fake.SetRecordRequests(false)
+	e := newTestEnv(b, withFake(fake), func(o *envOptions) { o.quiet = true })
+	var data struct {
+		Data struct {
+			Dtables struct{ Nodes []struct{ UUID string } }
+		}
+	}
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ dtables(first: 1) { nodes { uuid } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Token "+tokA)
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	if err := json.Unmarshal(rec.Body.Bytes(), &data); err != nil || len(data.Data.Dtables.Nodes) == 0 {
+		b.Fatalf("no base: %v %s", err, rec.Body.String())
+	}
+	body := `{"query":` + jsonString(fmt.Sprintf(`{ dtable(uuid: %q) { table(name: "Tasks") { rows(first: 100) { edges { cursor node { id values updatedAt } } pageInfo { hasNextPage endCursor } } } } }`, data.Data.Dtables.Nodes[0].UUID)) + `}`
+	b.ReportAllocs()
+	fake.ResetCounts()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Token "+tokA)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
+			b.Fatalf("%d %s", rec.Code, rec.Body.String())
+		}
+	}
+	b.ReportMetric(float64(fake.Calls())/float64(b.N), "upstream-calls/op")
 }

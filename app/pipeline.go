@@ -112,8 +112,11 @@ func (a *App) caller() step { return auth.Middleware(a.cfg.Token, a.cfg.Fallback
 
 // withLoaders gives each request its loaders (graph.WithLoaders); a
 // mutation's invalidation also refreshes the token's poller (liveRefresh).
+// Reads inside bases go to the base client directly, past coalescing and
+// the response cache: only its base tokens are kept between requests.
 func (a *App) withLoaders(fetcher upstream.Lister) step {
-	return graph.WithLoaders(liveRefresh{fetcher, a.live.hub}, loaders.WithBatchObserver(a.metrics))
+	bases := loaders.Bases{Reader: a.bases, MaxBases: a.cfg.MaxBasesPerRequest, Parallel: a.cfg.BaseConcurrency}
+	return graph.WithLoaders(liveRefresh{fetcher, a.live.hub}, loaders.WithBatchObserver(a.metrics), loaders.WithBases(bases))
 }
 
 // graphQLOverHTTP applies the GraphQL-over-HTTP rules (internal/gqlhttp).
@@ -132,7 +135,8 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		MaxNodeIDs:            cfg.MaxNodeIDs,
 		ShareIdenticalQueries: cfg.ShareQueries, SharePartition: cachePartition,
 		FastPath: cfg.FastPath, ReportReplayable: cfg.CacheTTL > 0,
-		Live: a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,
+		MaxBasesPerRequest: cfg.MaxBasesPerRequest,
+		Live:               a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,
 		Observers: []graph.Observer{observe},
 	}
 	if cfg.APQCacheSize > 0 {

@@ -58,6 +58,10 @@ type ServerOptions struct {
 	ComplexityLimit int
 	// ListSize is the assumed length of a list for complexity.
 	ListSize int
+	// MaxBasesPerRequest refuses, before any read, an operation whose root
+	// dtable(uuid:) fields open more bases than this (bases.go); 0 is
+	// unlimited. The loaders enforce the same bound on every other path.
+	MaxBasesPerRequest int
 	// MaxNodeIDs caps the ids of one nodes(ids:) call (MAX_NODE_IDS);
 	// 0 is unlimited.
 	MaxNodeIDs int
@@ -193,6 +197,7 @@ func NewServer(o ServerOptions) *handler.Server {
 	//  5. shared execution, innermost: the followers of a shared run skip
 	//     only the execution, after 1-4 ran for each of them (shared.go).
 	srv.AroundOperations(refuseDeferWithoutStream)
+	srv.AroundOperations(refuseTooManyBases(o.MaxBasesPerRequest))
 	srv.AroundOperations(subscriptionLoaders)
 	srv.AroundOperations(fetchDetail(o.FastPath))
 	if o.ReportReplayable {
@@ -248,4 +253,21 @@ func listComplexity(c *ComplexityRoot, n int) {
 	c.Workspace.GroupSharedViews = list
 	c.Folder.Tables = list
 	c.Folder.Items = list
+	// Inside a base: a page of rows costs its children times its size.
+	// Columns and views come with the metadata, at no extra read: they
+	// cost 1 plus their children, like any field.
+	c.DTable.Tables = list
+	c.Table.Rows = func(child int, _ *string, first *int, _ *string) int { return rowsComplexity(child, first) }
+	c.View.Rows = func(child int, first *int, _ *string) int { return rowsComplexity(child, first) }
+}
+
+// rowsComplexity is a rows page's cost: its children times `first` (the
+// default when absent; out-of-range sizes, which the resolver rejects,
+// cost the most a page can).
+func rowsComplexity(child int, first *int) int {
+	size := defaultRowsFirst
+	if first != nil {
+		size = min(max(*first, 1), maxRowsFirst)
+	}
+	return 1 + size*child
 }
