@@ -48,8 +48,11 @@ type Bases struct {
 	Parallel int
 }
 
-// DefaultBaseParallel is the default of Bases.Parallel.
-const DefaultBaseParallel = 4
+// DefaultBaseParallel is the default of Bases.Parallel: with the default
+// MAX_BASES_PER_REQUEST of 20, "tables of 10 bases" is one wave (1 list read,
+// then exchange and metadata side by side: 3 round trips cold), while one
+// request still cannot open more than 10 connections to SeaTable at once.
+const DefaultBaseParallel = 10
 
 // WithBases lets the loaders read inside bases through b.Reader.
 func WithBases(b Bases) Option { return func(l *Loaders) { l.basesCfg = b } }
