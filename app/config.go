@@ -14,6 +14,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
@@ -65,13 +66,12 @@ type Config struct {
 	MaxDepth        int           // MAX_DEPTH
 	MaxAliases      int           // MAX_ALIASES
 	MaxComplexity   int           // MAX_COMPLEXITY
+	MaxNodeIDs      int           // MAX_NODE_IDS
 	ListSize        int           // COMPLEXITY_LIST_SIZE
 	Introspection   bool          // INTROSPECTION
 	QueryCacheBytes int64         // fixed; not configurable
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 
-	// MaxNodesIDs caps the ids of one nodes(ids:) call (MAX_NODES_IDS).
-	MaxNodesIDs int
 	// MaxResponseBytes caps one answer, and a batch's answers together
 	// (MAX_RESPONSE_BYTES).
 	MaxResponseBytes int64
@@ -118,6 +118,11 @@ type Config struct {
 	// executor (graph/fastpath.go); off is the reference, for comparison.
 	FastPath bool
 
+	// Inside bases (graph/bases.go, graph/loaders/bases.go).
+	MaxBasesPerRequest int      // MAX_BASES_PER_REQUEST: distinct bases one request may open; 0 unlimited
+	BaseConcurrency    int      // BASE_CONCURRENCY: base calls one request has in flight
+	BaseHosts          []string // SEATABLE_BASE_HOSTS, comma-separated: hosts besides SEATABLE_URL's that base tokens may go to
+
 	// HTTP server.
 	ReadHeaderTimeout time.Duration // READ_HEADER_TIMEOUT
 	ReadTimeout       time.Duration // READ_TIMEOUT
@@ -140,13 +145,15 @@ func DefaultConfig() Config {
 		RequestTimeout:           30 * time.Second,
 		MaxBodyBytes:             1 << 20,
 		MaxBatch:                 10,
+		MaxBasesPerRequest:       20,
+		BaseConcurrency:          loaders.DefaultBaseParallel,
 		MaxTokens:                graph.DefaultParserTokenLimit,
 		MaxQueryBytes:            graph.DefaultMaxQueryBytes,
 		MaxDepth:                 graph.DefaultMaxDepth,
 		MaxAliases:               graph.DefaultMaxAliases,
 		MaxComplexity:            graph.DefaultComplexityLimit,
+		MaxNodeIDs:               graph.DefaultMaxNodeIDs,
 		ListSize:                 graph.DefaultListSize,
-		MaxNodesIDs:              graph.DefaultMaxNodesIDs,
 		MaxResponseBytes:         graph.DefaultMaxResponseBytes,
 		MaxBatchTokens:           2 * graph.DefaultParserTokenLimit,
 		Introspection:            true,
@@ -282,6 +289,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			c.AllowedHosts = append(c.AllowedHosts, h)
 		}
 	}
+	if v := getenv("SEATABLE_BASE_HOSTS"); strings.TrimSpace(v) != "" {
+		for _, h := range strings.Split(v, ",") {
+			c.BaseHosts = append(c.BaseHosts, strings.TrimSpace(h))
+		}
+		if err := upstream.CheckBaseHosts(c.BaseHosts); err != nil {
+			bad("SEATABLE_BASE_HOSTS: %w", err)
+		}
+	}
 	if v := getenv("CORS_ALLOWED_ORIGINS"); strings.TrimSpace(v) != "" {
 		for _, o := range strings.Split(v, ",") {
 			o = strings.TrimSpace(o)
@@ -316,9 +331,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"RATE_LIMIT", &c.RateLimit, 0, 1 << 20}, {"RATE_BURST", &c.RateBurst, 0, 1 << 20},
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
+		{"MAX_NODE_IDS", &c.MaxNodeIDs, 0, 1 << 20},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
-		{"MAX_NODES_IDS", &c.MaxNodesIDs, 0, 1 << 20}, {"MAX_BATCH_TOKENS", &c.MaxBatchTokens, 0, 1 << 30},
+		{"MAX_BATCH_TOKENS", &c.MaxBatchTokens, 0, 1 << 30},
 		{"LIVE_MAX_CONNECTIONS", &c.LiveMaxConns, 0, 1 << 20}, {"LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", &c.LiveMaxSubs, 0, 1 << 20},
+		{"MAX_BASES_PER_REQUEST", &c.MaxBasesPerRequest, 0, 1 << 20}, {"BASE_CONCURRENCY", &c.BaseConcurrency, 1, 256},
 	} {
 		if v := getenv(n.name); v != "" {
 			i, err := strconv.Atoi(v)

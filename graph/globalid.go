@@ -20,10 +20,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
@@ -39,11 +35,16 @@ const (
 	kindSharedView      = "SharedView"
 	kindShareFolder     = "ShareFolder"
 	kindGroupSharedView = "GroupSharedView"
+	// Inside a base (bases.go): the base's uuid and SeaTable's ids.
+	kindTable = "Table"
+	kindView  = "View"
+	kindRow   = "Row"
 )
 
 var nodeKinds = map[string]bool{
 	kindWorkspace: true, kindDTable: true, kindFolder: true, kindFolderItem: true,
 	kindSharedView: true, kindShareFolder: true, kindGroupSharedView: true,
+	kindTable: true, kindView: true, kindRow: true,
 }
 
 var idEncoding = base64.RawURLEncoding.Strict()
@@ -73,6 +74,13 @@ func badID(id string) error {
 		id = id[:80] + "…"
 	}
 	return apperr.New(apperr.BadUserInput, "not a global id of this API: "+strconv.Quote(id))
+}
+
+// emptyID is the error for an id argument given as "": Go clients such as
+// genqlient send an unset optional ID that way, and reading it as "no such
+// object" would answer null and hide the mistake.
+func emptyID(arg, want string) error {
+	return apperr.New(apperr.BadUserInput, arg+" must not be empty: give "+want)
 }
 
 // workspaceKey turns a workspace argument into SeaTable's workspace id: a
@@ -144,6 +152,8 @@ func resolveNode(ctx context.Context, id string) (model.Node, error) {
 			}
 		}
 		return d, nil
+	case kindTable, kindView, kindRow:
+		return resolveBaseNode(ctx, id, kind, key)
 	}
 	snap, err := l.Snapshot(ctx)
 	if err != nil {
@@ -252,37 +262,4 @@ func findGroupSharedView(snap *loaders.Snapshot, key string) model.Node {
 		}
 	}
 	return nil
-}
-
-// nodesIDsLimit refuses an operation whose nodes(ids:) calls take more ids
-// than max, before anything runs: the ids usually come in variables, so
-// neither the document's size nor its token count bounds them.
-type nodesIDsLimit struct{ max int }
-
-var _ interface {
-	graphql.OperationContextMutator
-	graphql.HandlerExtension
-} = nodesIDsLimit{}
-
-func (nodesIDsLimit) ExtensionName() string                   { return "NodesIDsLimit" }
-func (nodesIDsLimit) Validate(graphql.ExecutableSchema) error { return nil }
-
-// MutateOperationContext implements graphql.OperationContextMutator.
-func (l nodesIDsLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	op := oc.Doc.Operations.ForName(oc.OperationName)
-	if op == nil || op.Operation != ast.Query {
-		return nil
-	}
-	var over *gqlerror.Error
-	walkFields(op.SelectionSet, map[string]bool{}, func(f *ast.Field) {
-		if over != nil || f.Name != "nodes" || f.ObjectDefinition == nil || f.ObjectDefinition.Name != "Query" {
-			return
-		}
-		ids, _ := f.ArgumentMap(oc.Variables)["ids"].([]any)
-		if len(ids) > l.max {
-			over = gqlerror.ErrorPosf(f.Position, "nodes(ids:) takes at most %d ids (MAX_NODES_IDS); this call has %d", l.max, len(ids))
-			over.Extensions = map[string]any{extCode: string(apperr.BadUserInput)}
-		}
-	})
-	return over
 }

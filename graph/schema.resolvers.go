@@ -7,6 +7,8 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -53,6 +55,16 @@ func (r *dTableResolver) Folder(ctx context.Context, obj *upstream.DTable) (*ups
 		return nil, err
 	}
 	return snap.FolderOf(obj), nil
+}
+
+// Tables is the resolver for the tables field.
+func (r *dTableResolver) Tables(ctx context.Context, obj *upstream.DTable) ([]*model.Table, error) {
+	return baseTables(ctx, obj)
+}
+
+// Table is the resolver for the table field.
+func (r *dTableResolver) Table(ctx context.Context, obj *upstream.DTable, name string) (*model.Table, error) {
+	return baseTable(ctx, obj, name)
 }
 
 // Dtable is the resolver for the dtable field.
@@ -220,14 +232,23 @@ func (r *mutationResolver) UnstarDTable(ctx context.Context, input model.StarDTa
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	if id == "" {
+		return nil, emptyID("id", "a global id (an object's id field)")
+	}
 	return resolveNode(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	if r.MaxNodeIDs > 0 && len(ids) > r.MaxNodeIDs {
+		return nil, apperr.New(apperr.BadUserInput, fmt.Sprintf("nodes: %d ids; the limit is %d per call (MAX_NODE_IDS)", len(ids), r.MaxNodeIDs))
+	}
 	// Every id is checked before any is read: a bad one fails the field
 	// without an upstream call.
 	for _, id := range ids {
+		if id == "" {
+			return nil, emptyID("ids", "global ids (an object's id field), none of them empty")
+		}
 		if _, _, ok := parseGlobalID(id); !ok {
 			return nil, badID(id)
 		}
@@ -268,21 +289,31 @@ func (r *queryResolver) Workspaces(ctx context.Context, filter *model.WorkspaceF
 
 // Workspace is the resolver for the workspace field.
 func (r *queryResolver) Workspace(ctx context.Context, id string) (*upstream.Workspace, error) {
+	if id == "" {
+		return nil, emptyID("id", "a workspace's id or seatableId")
+	}
 	return loaders.For(ctx).WorkspaceByID(ctx, workspaceKey(id))
 }
 
 // Dtable is the resolver for the dtable field.
 func (r *queryResolver) Dtable(ctx context.Context, uuid string) (*upstream.DTable, error) {
+	if uuid == "" {
+		return nil, emptyID("uuid", "a base's uuid")
+	}
 	return loaders.For(ctx).DTableByUUID(ctx, uuid)
 }
 
 // Dtables is the resolver for the dtables field.
 func (r *queryResolver) Dtables(ctx context.Context, filter *model.DTableFilter, orderBy *model.DTableOrder, first *int, after *string, last *int, before *string) (*model.DTableConnection, error) {
+	f, err := dtableFilter(filter)
+	if err != nil {
+		return nil, err
+	}
 	snap, err := loaders.For(ctx).Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	bases := dtableFilter(filter).Apply(snap.DTables(), snap.ListedIn)
+	bases := f.Apply(snap.DTables(), snap.ListedIn)
 	page, err := dtablequery.Paginate(bases, dtableOrder(orderBy), dtablequery.Args{First: first, After: after, Last: last, Before: before})
 	if err != nil {
 		return nil, err
@@ -292,6 +323,9 @@ func (r *queryResolver) Dtables(ctx context.Context, filter *model.DTableFilter,
 
 // DtableByName is the resolver for the dtableByName field.
 func (r *queryResolver) DtableByName(ctx context.Context, workspaceID string, name string) (*upstream.DTable, error) {
+	if workspaceID == "" {
+		return nil, emptyID("workspaceId", "a workspace's seatableId or id")
+	}
 	snap, err := loaders.For(ctx).Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -307,6 +341,11 @@ func (r *queryResolver) StarredDTables(ctx context.Context) ([]*upstream.DTable,
 	}
 	yes := true
 	return (&dtablequery.Filter{Starred: &yes}).Apply(snap.DTables(), snap.ListedIn), nil
+}
+
+// Cell is the resolver for the cell field.
+func (r *rowResolver) Cell(ctx context.Context, obj *model.Row, column string) (json.RawMessage, error) {
+	return rowCell(obj, column)
 }
 
 // ID is the resolver for the id field.
@@ -351,6 +390,41 @@ func (r *subscriptionResolver) DtableChanged(ctx context.Context, uuid string) (
 	return r.dtableChanged(ctx, uuid)
 }
 
+// Dtable is the resolver for the dtable field.
+func (r *tableResolver) Dtable(ctx context.Context, obj *model.Table) (*upstream.DTable, error) {
+	return obj.Base, nil
+}
+
+// Column is the resolver for the column field.
+func (r *tableResolver) Column(ctx context.Context, obj *model.Table, name string) (*upstream.Column, error) {
+	for _, c := range obj.Columns {
+		if c.Name == name {
+			return c, nil
+		}
+	}
+	return nil, nil
+}
+
+// View is the resolver for the view field.
+func (r *tableResolver) View(ctx context.Context, obj *model.Table, name string) (*model.View, error) {
+	return tableView(obj, name), nil
+}
+
+// Rows is the resolver for the rows field.
+func (r *tableResolver) Rows(ctx context.Context, obj *model.Table, view *string, first *int, after *string) (*model.RowConnection, error) {
+	return tableRowsOfView(ctx, obj, view, first, after)
+}
+
+// Row is the resolver for the row field.
+func (r *tableResolver) Row(ctx context.Context, obj *model.Table, id string) (*model.Row, error) {
+	return tableRow(ctx, obj, id)
+}
+
+// Rows is the resolver for the rows field.
+func (r *viewResolver) Rows(ctx context.Context, obj *model.View, first *int, after *string) (*model.RowConnection, error) {
+	return tableRows(ctx, obj.Table, metaView(obj), first, after)
+}
+
 // ID is the resolver for the id field.
 func (r *workspaceResolver) ID(ctx context.Context, obj *upstream.Workspace) (string, error) {
 	return workspaceGlobalID(obj), nil
@@ -363,6 +437,10 @@ func (r *workspaceResolver) Type(ctx context.Context, obj *upstream.Workspace) (
 
 // Tables is the resolver for the tables field.
 func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace, filter *model.DTableFilter, orderBy *model.DTableOrder) ([]*upstream.DTable, error) {
+	f, err := dtableFilter(filter)
+	if err != nil {
+		return nil, err
+	}
 	if len(obj.Tables) == 0 {
 		return []*upstream.DTable{}, nil
 	}
@@ -371,7 +449,7 @@ func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace,
 		return nil, err
 	}
 	tables := canonical(snap, obj, obj.Tables)
-	if f := dtableFilter(filter); f != nil {
+	if f != nil {
 		tables = f.Apply(tables, snap.ListedIn)
 	}
 	if orderBy != nil {
@@ -454,6 +532,9 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Row returns RowResolver implementation.
+func (r *Resolver) Row() RowResolver { return &rowResolver{r} }
+
 // ShareFolder returns ShareFolderResolver implementation.
 func (r *Resolver) ShareFolder() ShareFolderResolver { return &shareFolderResolver{r} }
 
@@ -467,6 +548,12 @@ func (r *Resolver) StarDTablePayload() StarDTablePayloadResolver {
 
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+// Table returns TableResolver implementation.
+func (r *Resolver) Table() TableResolver { return &tableResolver{r} }
+
+// View returns ViewResolver implementation.
+func (r *Resolver) View() ViewResolver { return &viewResolver{r} }
 
 // Workspace returns WorkspaceResolver implementation.
 func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} }
@@ -484,10 +571,13 @@ type (
 	folderResolver                 struct{ *Resolver }
 	mutationResolver               struct{ *Resolver }
 	queryResolver                  struct{ *Resolver }
+	rowResolver                    struct{ *Resolver }
 	shareFolderResolver            struct{ *Resolver }
 	sharedViewResolver             struct{ *Resolver }
 	starDTablePayloadResolver      struct{ *Resolver }
 	subscriptionResolver           struct{ *Resolver }
+	tableResolver                  struct{ *Resolver }
+	viewResolver                   struct{ *Resolver }
 	workspaceResolver              struct{ *Resolver }
 	workspacesChangedEventResolver struct{ *Resolver }
 )

@@ -58,8 +58,13 @@ type ServerOptions struct {
 	ComplexityLimit int
 	// ListSize is the assumed length of a list for complexity.
 	ListSize int
-	// MaxNodesIDs caps the ids of one nodes(ids:) call; 0 is unlimited.
-	MaxNodesIDs int
+	// MaxBasesPerRequest refuses, before any read, an operation whose root
+	// dtable(uuid:) fields open more bases than this (bases.go); 0 is
+	// unlimited. The loaders enforce the same bound on every other path.
+	MaxBasesPerRequest int
+	// MaxNodeIDs caps the ids of one nodes(ids:) call (MAX_NODE_IDS);
+	// 0 is unlimited.
+	MaxNodeIDs int
 	// FastPath answers queries that read only the workspace list by
 	// writing their JSON straight from it (fastpath.go) instead of through
 	// gqlgen's generic executor; the answers are the same bytes.
@@ -86,9 +91,9 @@ const (
 	DefaultMaxAliases       = 50
 	DefaultComplexityLimit  = 20000
 	DefaultListSize         = 10
-	// DefaultMaxNodesIDs caps the ids of one nodes(ids:) call (as GitHub's
-	// API does, at 100).
-	DefaultMaxNodesIDs = 100
+	// DefaultMaxNodeIDs bounds nodes(ids:): ids come in variables, which
+	// the document's token limit does not see.
+	DefaultMaxNodeIDs = 100
 	// DefaultMaxResponseBytes bounds one answer, and one batch's answers
 	// together.
 	DefaultMaxResponseBytes = 16 << 20
@@ -111,7 +116,7 @@ const (
 // context and should wrap it in gqlhttp.Handler for body limits and
 // GraphQL-over-HTTP status codes (app/pipeline.go does all three).
 func NewServer(o ServerOptions) *handler.Server {
-	resolver := &Resolver{Writer: o.Writer, Live: o.Live, MaxSubscriptionsPerConnection: o.MaxSubscriptionsPerConnection}
+	resolver := &Resolver{Writer: o.Writer, Live: o.Live, MaxSubscriptionsPerConnection: o.MaxSubscriptionsPerConnection, MaxNodeIDs: o.MaxNodeIDs}
 	cfg := Config{Resolvers: resolver}
 	listComplexity(&cfg.Complexity, max(o.ListSize, 1))
 	var es graphql.ExecutableSchema = NewExecutableSchema(cfg)
@@ -169,11 +174,6 @@ func NewServer(o ServerOptions) *handler.Server {
 		srv.SetParserTokenLimit(o.ParserTokenLimit)
 	}
 	srv.SetValidationRulesFn(limits.Rules(limits.Shape{MaxDepth: o.MaxDepth, MaxAliases: o.MaxAliases, MaxFields: o.ComplexityLimit, NoIntrospection: !o.Introspection}))
-	if o.MaxNodesIDs > 0 {
-		// Before complexity: ids come in variables, where no document
-		// limit sees them.
-		srv.Use(nodesIDsLimit{max: o.MaxNodesIDs})
-	}
 	if o.ComplexityLimit > 0 {
 		srv.Use(&limits.Complexity{Limit: o.ComplexityLimit, MaxAliases: o.MaxAliases})
 	}
@@ -204,6 +204,7 @@ func NewServer(o ServerOptions) *handler.Server {
 	srv.AroundOperations(aroundOperationBounds)
 	srv.AroundFields(boundFields)
 	srv.AroundOperations(refuseDeferWithoutStream)
+	srv.AroundOperations(refuseTooManyBases(o.MaxBasesPerRequest))
 	srv.AroundOperations(subscriptionLoaders)
 	srv.AroundOperations(fetchDetail(o.FastPath))
 	if o.ReportReplayable {
@@ -235,8 +236,8 @@ func listComplexity(c *ComplexityRoot, n int) {
 	list := func(child int) int { return 1 + n*child }
 	c.Query.Workspaces = func(child int, _ *model.WorkspaceFilter) int { return list(child) }
 	c.Query.StarredDTables = list
-	// Each id is one object: ids come in variables, and complexity is
-	// computed with them.
+	// Each id is a lookup; the count is known (ids are coerced variables),
+	// so aliases times ids are priced before anything runs.
 	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }
 	c.Query.Dtables = func(child int, _ *model.DTableFilter, _ *model.DTableOrder, first *int, _ *string, last *int, _ *string) int {
 		size := dtablequery.DefaultPageSize
@@ -259,4 +260,21 @@ func listComplexity(c *ComplexityRoot, n int) {
 	c.Workspace.GroupSharedViews = list
 	c.Folder.Tables = list
 	c.Folder.Items = list
+	// Inside a base: a page of rows costs its children times its size.
+	// Columns and views come with the metadata, at no extra read: they
+	// cost 1 plus their children, like any field.
+	c.DTable.Tables = list
+	c.Table.Rows = func(child int, _ *string, first *int, _ *string) int { return rowsComplexity(child, first) }
+	c.View.Rows = func(child int, first *int, _ *string) int { return rowsComplexity(child, first) }
+}
+
+// rowsComplexity is a rows page's cost: its children times `first` (the
+// default when absent; out-of-range sizes, which the resolver rejects,
+// cost the most a page can).
+func rowsComplexity(child int, first *int) int {
+	size := defaultRowsFirst
+	if first != nil {
+		size = min(max(*first, 1), maxRowsFirst)
+	}
+	return 1 + size*child
 }
