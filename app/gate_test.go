@@ -1,0 +1,379 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
+)
+
+// The per-operation gate: every operation, whatever its transport (POST,
+// GET, a batch's element, SSE, each subscribe on a WebSocket), meets the
+// same trusted-document check, query size bound and rate limits.
+
+const trustedSub = "subscription W { workspacesChanged { workspaces { id: seatableId } } }"
+
+// dialWSURL opens a graphql-transport-ws connection to /graphql with query
+// parameters.
+func dialWSURL(t *testing.T, e *testEnv, params url.Values) (*wsClient, *http.Response, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	u := "ws" + strings.TrimPrefix(e.url, "http") + "/graphql"
+	if len(params) > 0 {
+		u += "?" + params.Encode()
+	}
+	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		return nil, resp, err
+	}
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	return &wsClient{t: t, conn: conn}, resp, nil
+}
+
+// wsInit sends connection_init with payload and wants connection_ack.
+func (c *wsClient) init(payload map[string]any) {
+	c.t.Helper()
+	c.send(map[string]any{"type": "connection_init", "payload": payload})
+	if m := c.next(); m.Type != "connection_ack" {
+		c.t.Fatalf("want connection_ack, got %s %s", m.Type, m.Payload)
+	}
+}
+
+// refusedFor reads what the server answers operation id and fails the
+// test unless it is an `error` message (a request error: nothing ran)
+// whose payload contains want.
+func (c *wsClient) refusedFor(id, want string) {
+	c.t.Helper()
+	m := c.nextFor(id)
+	if m.Type != "error" || !strings.Contains(string(m.Payload), want) {
+		c.t.Fatalf("operation %s: want an error message containing %q, got %s %s", id, want, m.Type, m.Payload)
+	}
+}
+
+// TestTrustedDocumentsOverWebSocket: with TRUSTED_DOCUMENTS_ONLY, a plain
+// graphql-ws upgrade succeeds, a trusted subscription runs (by its text or
+// its APQ hash), and any other operation gets an `error` message for its
+// id. Before, the plain upgrade got 400, and an upgrade whose URL named a
+// trusted documentId let every later operation on the socket run anything.
+func TestTrustedDocumentsOverWebSocket(t *testing.T) {
+	manifest := writeManifest(t, map[string]string{sha256hex(trustedSub): trustedSub, sha256hex(trustedList): trustedList})
+	e, _ := newLiveEnv(t, withEnv("TRUSTED_DOCUMENTS", manifest, "TRUSTED_DOCUMENTS_ONLY", "true"))
+
+	c, resp, err := dialWSURL(t, e, nil)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("plain upgrade refused: HTTP %d %v", status, err)
+	}
+	c.init(map[string]any{"Authorization": "Token " + liveToken})
+	c.subscribe("trusted", trustedSub)
+	if p := c.nextData("trusted"); len(p.Errors) > 0 || !strings.Contains(string(p.Data), "workspacesChanged") {
+		t.Fatalf("trusted subscription: %s %+v", p.Data, p.Errors)
+	}
+	c.send(map[string]any{"id": "by-hash", "type": "subscribe", "payload": map[string]any{
+		"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": "sha256:" + sha256hex(trustedList)}}}})
+	if p := c.nextData("by-hash"); len(p.Errors) > 0 || !strings.Contains(string(p.Data), "seatableId") {
+		t.Fatalf("trusted query by its hash: %s %+v", p.Data, p.Errors)
+	}
+	c.subscribe("other", "{ workspaces { name } }")
+	c.refusedFor("other", "only trusted documents")
+	c.subscribe("mutation", `mutation { starDTable(uuid: "00000000000000000000000000000000") { dtable { uuid } } }`)
+	c.refusedFor("mutation", "only trusted documents")
+	// A trusted hash does not carry other text.
+	c.send(map[string]any{"id": "smuggled", "type": "subscribe", "payload": map[string]any{"query": "{ workspaces { name } }",
+		"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha256hex(trustedList)}}}})
+	c.refusedFor("smuggled", "does not match")
+
+	// The upgrade's URL names a trusted document: no pass for the socket.
+	c, _, err = dialWSURL(t, e, url.Values{"documentId": {sha256hex(trustedList)}})
+	if err != nil {
+		t.Fatalf("upgrade naming a documentId: %v", err)
+	}
+	c.init(map[string]any{"Authorization": "Token " + liveToken})
+	c.subscribe("other", "{ workspaces { name } }")
+	c.refusedFor("other", "only trusted documents")
+}
+
+// TestTrustedAPQHashCarriesOnlyItsDocument: with APQ off
+// (APQ_CACHE_SIZE=0), untrusted text sent with a trusted document's APQ
+// hash is refused over POST, GET, a batch and SSE (before, it ran); without
+// TRUSTED_DOCUMENTS_ONLY it is refused as a hash that does not match.
+func TestTrustedAPQHashCarriesOnlyItsDocument(t *testing.T) {
+	manifest := writeManifest(t, map[string]string{sha256hex(trustedList): trustedList})
+	const other = "{ workspaces { name } }"
+	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + sha256hex(trustedList) + `"}}`
+	body, _ := json.Marshal(map[string]any{"query": other, "extensions": json.RawMessage(ext)})
+	for _, only := range []string{"true", "false"} {
+		e := newTestEnv(t, withEnv("TRUSTED_DOCUMENTS", manifest, "TRUSTED_DOCUMENTS_ONLY", only, "APQ_CACHE_SIZE", "0"))
+		e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Demo))
+		send := func(name string, req *http.Request) {
+			t.Helper()
+			req.Header.Set("Authorization", "Token "+tokA)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(raw), `"name"`) || !(strings.Contains(string(raw), "does not match") || strings.Contains(string(raw), "only trusted documents")) {
+				t.Errorf("only=%s %s: untrusted text ran or was not refused: %d %s", only, name, resp.StatusCode, raw)
+			}
+		}
+		post := func(accept string, b []byte) *http.Request {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url+"/graphql", bytes.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+			if accept != "" {
+				req.Header.Set("Accept", accept)
+			}
+			return req
+		}
+		send("POST", post("", body))
+		send("POST graphql-response+json", post("application/graphql-response+json", body))
+		send("batch", post("", []byte("["+string(body)+"]")))
+		get, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.url+"/graphql?"+url.Values{"query": {other}, "extensions": {ext}}.Encode(), nil)
+		send("GET", get)
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		sse := post("text/event-stream", body).WithContext(ctx)
+		send("SSE", sse)
+		cancel()
+	}
+}
+
+// TestClientPreset6PersistedDocuments: GraphQL Code Generator's
+// client-preset 6 writes manifest keys and __meta__.hash as
+// "sha256:<hex>" (testdata/client-preset-6 is its output). Its documented
+// recipes send that hash as documentId and as the APQ sha256Hash; both
+// work in TRUSTED_DOCUMENTS_ONLY mode, and the APQ recipe works against a
+// server with APQ and no manifest (before: 400, and "provided APQ hash
+// does not match query").
+func TestClientPreset6PersistedDocuments(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "client-preset-6", "persisted-documents.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest map[string]string
+	if err := json.Unmarshal(raw, &manifest); err != nil || len(manifest) == 0 {
+		t.Fatalf("manifest: %v", err)
+	}
+	path := writeManifest(t, manifest)
+	e := newTestEnv(t, withEnv("TRUSTED_DOCUMENTS", path, "TRUSTED_DOCUMENTS_ONLY", "true"))
+	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Demo))
+	plain := newTestEnv(t)
+	plain.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Demo))
+	for hash, text := range manifest {
+		if !strings.HasPrefix(hash, "sha256:") || hash != "sha256:"+sha256hex(text) {
+			t.Fatalf("not client-preset 6's form: %q", hash)
+		}
+		apq := map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}}}
+		for name, body := range map[string]any{"documentId": map[string]any{"documentId": hash}, "APQ sha256Hash": apq} {
+			if status, r := e.postRaw(t, body); status != http.StatusOK || len(r.Errors) > 0 || len(r.Data) < 3 {
+				t.Errorf("%s %s: %d %s %+v", name, hash, status, r.Data, r.Errors)
+			}
+		}
+		// APQ without a manifest: unknown hash, then the text with it.
+		if _, r := plain.postRaw(t, apq); len(r.Errors) != 1 || code(r.Errors[0]) != "PERSISTED_QUERY_NOT_FOUND" {
+			t.Errorf("APQ, first: %+v", r.Errors)
+		}
+		apq["query"] = text
+		if status, r := plain.postRaw(t, apq); status != http.StatusOK || len(r.Errors) > 0 {
+			t.Errorf("APQ with its text: %d %+v", status, r.Errors)
+		}
+		delete(apq, "query")
+		if status, r := plain.postRaw(t, apq); status != http.StatusOK || len(r.Errors) > 0 {
+			t.Errorf("APQ, persisted: %d %+v", status, r.Errors)
+		}
+	}
+}
+
+// TestWebSocketOperationsMeetTheHTTPLimits: one anonymous socket, served
+// with SEATABLE_TOKEN, sends 200 queries as fast as it can: SeaTable is
+// called no more than the fallback limit's burst allows, the rest get
+// RATE_LIMITED with retryAfter (before: 200 SeaTable calls). A query over
+// MAX_QUERY_BYTES is refused on the socket (before: accepted).
+func TestWebSocketOperationsMeetTheHTTPLimits(t *testing.T) {
+	e, _ := newLiveEnv(t, withEnv("SEATABLE_TOKEN", liveToken, "MAX_QUERY_BYTES", "1024"))
+	c, _, err := dialWSURL(t, e, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.init(map[string]any{})
+	calls := e.fake.Calls()
+	const n = 200
+	limited := 0
+	for i := range n {
+		id := fmt.Sprint("q", i)
+		c.subscribe(id, "{ workspaces { id } }")
+		m := c.nextFor(id)
+		if m.Type == "next" && strings.Contains(string(m.Payload), "RATE_LIMITED") {
+			if !strings.Contains(string(m.Payload), "retryAfter") {
+				t.Fatalf("RATE_LIMITED without retryAfter: %s", m.Payload)
+			}
+			limited++
+		}
+		if m.Type == "next" {
+			if m := c.nextFor(id); m.Type != "complete" {
+				t.Fatalf("query %s not completed: %s %s", id, m.Type, m.Payload)
+			}
+		}
+	}
+	made := e.fake.Calls() - calls
+	t.Logf("%d queries on one anonymous socket: %d SeaTable calls, %d RATE_LIMITED", n, made, limited)
+	if made > int64(defaultFallbackLimit.Burst+2) || limited < n-defaultFallbackLimit.Burst-2 {
+		t.Fatalf("%d SeaTable calls (want at most %d), %d RATE_LIMITED", made, defaultFallbackLimit.Burst+2, limited)
+	}
+	c.subscribe("big", "{ workspaces { id } }"+strings.Repeat(" ", 2000))
+	c.refusedFor("big", "MAX_QUERY_BYTES")
+}
+
+// withDemo serves as the command serves the embedded demo: no SEATABLE_URL,
+// the fallback token "demo", writes allowed with it.
+func withDemo() func(*envOptions) {
+	return func(o *envOptions) {
+		o.configure = func(c *Config) { c.Demo, c.Token, c.FallbackTokenWrites = true, "demo", true }
+	}
+}
+
+// TestRateLimitsChargeSeaTableCalls: with SEATABLE_TOKEN, 100 quick
+// tokenless requests that call nothing ({ __typename }, introspection,
+// answers from the cache) are all served; requests that call SeaTable are
+// limited per address past the burst (each one a call: no cache), with 429,
+// Retry-After, RATE_LIMITED and retryAfter. In the demo nothing is limited.
+// Before: the eleventh request got 429, whatever it cost, demo included.
+func TestRateLimitsChargeSeaTableCalls(t *testing.T) {
+	count := func(e *testEnv, query string, n int) (limited int) {
+		t.Helper()
+		for range n {
+			status, r := e.post(t, "", query, nil)
+			if status == http.StatusTooManyRequests {
+				if len(r.Errors) != 1 || code(r.Errors[0]) != "RATE_LIMITED" || r.Errors[0].Extensions["retryAfter"] == nil {
+					t.Fatalf("429 without RATE_LIMITED and retryAfter: %+v", r.Errors)
+				}
+				limited++
+			} else if status != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("%s: %d %+v", query, status, r.Errors)
+			}
+		}
+		return limited
+	}
+	cheap := newTestEnv(t, withEnv("SEATABLE_TOKEN", "fallback-tok", "CACHE_TTL", "1m"))
+	cheap.fake.SetToken("fallback-tok", fakeseatable.Fixture(fakeseatable.Seed))
+	for _, q := range []string{"{ __typename }", "{ __schema { queryType { name } } }", "{ workspaces { id } }"} {
+		if limited := count(cheap, q, 100); limited != 0 {
+			t.Errorf("%s: %d of 100 tokenless requests got 429", q, limited)
+		}
+	}
+	if calls := cheap.fake.Calls(); calls != 1 {
+		t.Errorf("%d SeaTable calls, want 1 (then the cache)", calls)
+	}
+
+	costly := newTestEnv(t, withEnv("SEATABLE_TOKEN", "fallback-tok"))
+	costly.fake.SetToken("fallback-tok", fakeseatable.Fixture(fakeseatable.Seed))
+	limited := count(costly, "{ workspaces { id } }", 100)
+	t.Logf("100 tokenless uncached reads: %d SeaTable calls, %d got 429", costly.fake.Calls(), limited)
+	if calls := costly.fake.Calls(); calls > int64(defaultFallbackLimit.Burst+2) || limited < 100-defaultFallbackLimit.Burst-2 {
+		t.Fatalf("%d SeaTable calls, %d limited", calls, limited)
+	}
+
+	demo := newTestEnv(t, withDemo())
+	demo.fake.AcceptAnyToken(fakeseatable.Fixture(fakeseatable.Demo))
+	for _, q := range []string{"{ __typename }", "{ workspaces { id } }"} {
+		if limited := count(demo, q, 100); limited != 0 {
+			t.Errorf("demo %s: %d of 100 tokenless requests got 429", q, limited)
+		}
+	}
+}
+
+// TestBatchIsChargedAsAWhole: a batch of reads shares one SeaTable call and
+// spends one; a batch of mutations spends one per write, so RATE_LIMIT
+// bounds what one HTTP request can make SeaTable do (before: the request
+// counted once, whatever it called).
+func TestBatchIsChargedAsAWhole(t *testing.T) {
+	e := newTestEnv(t, withEnv("RATE_LIMIT", "1", "RATE_BURST", "3"))
+	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Demo))
+	items := make([]string, 10)
+	for i := range items {
+		items[i] = `{"query":"{ workspaces { id } }"}`
+	}
+	_, results, raw := postBatch(t, e, "["+strings.Join(items, ",")+"]")
+	for _, r := range results {
+		if len(r.Errors) > 0 {
+			t.Fatalf("a batch of 10 reads: %s", raw)
+		}
+	}
+	reads := e.fake.Calls()
+	for i := range items {
+		items[i] = fmt.Sprintf(`{"query":"mutation { createDTable(input: {workspaceId: \"1\", name: \"B%d\"}) { dtable { uuid } } }"}`, i)
+	}
+	_, results, raw = postBatch(t, e, "["+strings.Join(items, ",")+"]")
+	limited := 0
+	for _, r := range results {
+		if len(r.Errors) > 0 && code(r.Errors[0]) == "RATE_LIMITED" {
+			limited++
+		}
+	}
+	writes := e.fake.Calls() - reads
+	t.Logf("a batch of 10 reads: %d SeaTable calls; then a batch of 10 mutations: %d SeaTable calls, %d RATE_LIMITED", reads, writes, limited)
+	if reads != 1 || writes > 2 || limited < 8 {
+		t.Fatalf("reads %d, writes %d, limited %d: %s", reads, writes, limited, raw)
+	}
+}
+
+// TestWebSocketAuthentication: connection_init's token is read from the
+// top level or from headers.Authorization (hasura/go-graphql-client,
+// Apollo connectionParams), names in any case; a payload with keys but no
+// token is refused with 4403 and the reason in the close frame, never
+// served SEATABLE_TOKEN (before: served the shared account).
+func TestWebSocketAuthentication(t *testing.T) {
+	e, _ := newLiveEnv(t, withEnv("SEATABLE_TOKEN", otherToken))
+	e.fake.SetToken(otherToken, fakeseatable.Fixture(fakeseatable.Seed))
+	for _, payload := range []map[string]any{
+		{"headers": map[string]any{"Authorization": "Token " + liveToken}},
+		{"HEADERS": map[string]any{"authorization": "Token " + liveToken}},
+		{"AUTHORIZATION": "Bearer " + liveToken},
+	} {
+		c, _, err := dialWSURL(t, e, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.init(payload)
+		c.subscribe("q", "{ workspaces { name } }")
+		// The Demo fixture (liveToken) has a workspace the Seed one
+		// (SEATABLE_TOKEN) has not.
+		mine := postGraphQL(t, e, liveToken, "{ workspaces { name } }")
+		if p := c.nextData("q"); string(p.Data) != string(mine.Data) {
+			t.Fatalf("%v: served %s, want the token's own %s", payload, p.Data, mine.Data)
+		}
+	}
+	c, _, err := dialWSURL(t, e, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.send(map[string]any{"type": "connection_init", "payload": map[string]any{"auth": map[string]any{"jwt": "x"}}})
+	for {
+		_, err := c.read()
+		if err == nil {
+			continue // connection_error, then the close
+		}
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != 4403 || !strings.Contains(ce.Reason, "connection_init payload has no Authorization token") {
+			t.Fatalf("want 4403 with the reason, got %v", err)
+		}
+		break
+	}
+}
