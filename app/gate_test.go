@@ -377,3 +377,22 @@ func TestWebSocketAuthentication(t *testing.T) {
 		break
 	}
 }
+
+// TestGraphQLWsConnectionParams runs tests/live-clients/headers.mjs:
+// graphql-ws with connectionParams { headers: { Authorization } } reads
+// with the caller's own token (before: SEATABLE_TOKEN's account); a
+// payload without a token is closed with 4403 and its reason; a plain
+// graphql-ws client of a TRUSTED_DOCUMENTS_ONLY server runs a trusted
+// subscription and gets an error for anything else (before: 400 on
+// upgrade).
+func TestGraphQLWsConnectionParams(t *testing.T) {
+	client := needNodeClient(t, "live-clients", "subscription clients", "graphql-ws", "ws")
+	e := newTestEnv(t, withEnv("SEATABLE_TOKEN", otherToken))
+	e.fake.SetToken(otherToken, fakeseatable.Fixture(fakeseatable.Seed))
+	e.fake.SetToken(liveToken, fakeseatable.Fixture(fakeseatable.Demo))
+	manifest := writeManifest(t, map[string]string{sha256hex(trustedSub): trustedSub})
+	trusted := newTestEnv(t, withEnv("TRUSTED_DOCUMENTS", manifest, "TRUSTED_DOCUMENTS_ONLY", "true"))
+	trusted.fake.SetToken(liveToken, fakeseatable.Fixture(fakeseatable.Demo))
+	client.run(time.Minute, []string{"GRAPHQL_URL=" + e.url + "/graphql", "SEATABLE_TOKEN=" + liveToken,
+		"TRUSTED_URL=" + trusted.url + "/graphql", "TRUSTED_SUBSCRIPTION=" + trustedSub}, "headers.mjs")
+}

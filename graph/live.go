@@ -122,7 +122,7 @@ func WebsocketInit() transport.WebsocketInitFunc {
 			caller = caller.WithToken(tok, err)
 			l = l.WithCaller(caller)
 		case len(payload) > 0:
-			return refuse(apperr.New(apperr.Unauthenticated, "connection_init payload has no Authorization token: send {\"Authorization\": \"Token <token>\"} or {\"headers\": {\"Authorization\": …}}"))
+			return refuse(apperr.New(apperr.Unauthenticated, `connection_init payload has no Authorization token (send "Authorization": "Token <token>", at its top or in "headers")`))
 		}
 		if _, err := caller.Token(); err != nil {
 			return refuse(err)
