@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/testenv"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 
@@ -395,4 +396,19 @@ func TestGraphQLWsConnectionParams(t *testing.T) {
 	trusted.fake.SetToken(liveToken, fakeseatable.Fixture(fakeseatable.Demo))
 	client.run(time.Minute, []string{"GRAPHQL_URL=" + e.url + "/graphql", "SEATABLE_TOKEN=" + liveToken,
 		"TRUSTED_URL=" + trusted.url + "/graphql", "TRUSTED_SUBSCRIPTION=" + trustedSub}, "headers.mjs")
+}
+
+// TestGraphQLOverHTTPAuditDemo runs the graphql-http audit against the
+// demo as `go run .` serves it: tokenless requests read with the demo's
+// fallback token, which has no rate limit (before: the eleventh quick
+// request got 429, and 8 of the 13 MUST audits failed).
+func TestGraphQLOverHTTPAuditDemo(t *testing.T) {
+	node := testenv.LookPath(t, testenv.NodePackages, "node", "nodejs")
+	dir := filepath.Join("..", "tests", "graphql-http")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-http", "package.json")); err != nil {
+		testenv.Missing(t, testenv.NodePackages, "the graphql-http audit suite (npm ci --prefix tests/graphql-http)", err)
+	}
+	e := newTestEnv(t, withDemo())
+	e.fake.AcceptAnyToken(fakeseatable.Fixture(fakeseatable.Demo))
+	auditGraphQLOverHTTP(t, node, dir, e.url)
 }
