@@ -123,7 +123,7 @@ func TestTrustedAPQHashCarriesOnlyItsDocument(t *testing.T) {
 	for _, only := range []string{"true", "false"} {
 		e := newTestEnv(t, withEnv("TRUSTED_DOCUMENTS", manifest, "TRUSTED_DOCUMENTS_ONLY", only, "APQ_CACHE_SIZE", "0"))
 		e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Demo))
-		send := func(name string, req *http.Request) {
+		send := func(name string, req *http.Request) (int, string) {
 			t.Helper()
 			req.Header.Set("Authorization", "Token "+tokA)
 			resp, err := http.DefaultClient.Do(req)
@@ -135,6 +135,7 @@ func TestTrustedAPQHashCarriesOnlyItsDocument(t *testing.T) {
 			if strings.Contains(string(raw), `"name"`) || !(strings.Contains(string(raw), "does not match") || strings.Contains(string(raw), "only trusted documents")) {
 				t.Errorf("only=%s %s: untrusted text ran or was not refused: %d %s", only, name, resp.StatusCode, raw)
 			}
+			return resp.StatusCode, string(raw)
 		}
 		post := func(accept string, b []byte) *http.Request {
 			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url+"/graphql", bytes.NewReader(b))
@@ -144,8 +145,13 @@ func TestTrustedAPQHashCarriesOnlyItsDocument(t *testing.T) {
 			}
 			return req
 		}
-		send("POST", post("", body))
-		send("POST graphql-response+json", post("application/graphql-response+json", body))
+		status, raw := send("POST", post("", body))
+		if only == "false" && (status != http.StatusOK || strings.Contains(raw, `"data"`)) {
+			t.Errorf("a hash that does not match, application/json: %d %s, want 200 without data", status, raw)
+		}
+		if status, raw := send("POST graphql-response+json", post("application/graphql-response+json", body)); status != http.StatusBadRequest {
+			t.Errorf("graphql-response+json: %d %s, want 400", status, raw)
+		}
 		send("batch", post("", []byte("["+string(body)+"]")))
 		get, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.url+"/graphql?"+url.Values{"query": {other}, "extensions": {ext}}.Encode(), nil)
 		send("GET", get)

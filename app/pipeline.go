@@ -52,7 +52,7 @@ func (a *App) pipeline(fetcher upstream.Lister, tracer trace.TracerProvider, pg,
 		a.rateLimits(),         // SeaTable calls charged per caller: token hash, or address for the fallback token
 		a.live.Handler,         // fork: WebSocket and SSE streams get a slot and no deadlines
 		graphQLOverHTTP(cfg),   // body and query limits, timeout, batches, status codes
-		a.trustedDocuments(),   // TRUSTED_DOCUMENTS: per operation of a batch
+		a.trustedDocuments(),   // TRUSTED_DOCUMENTS: documentId -> text, early 400s (gqlgen checks every operation)
 		cacheBypass,            // Cache-Control: no-cache skips the response cache (own tokens only)
 		a.withLoaders(fetcher), // per-request loaders over the fetch stack
 		a.replay(observe),      // CACHE_TTL: replay list-only answers while their list is current

@@ -98,6 +98,21 @@ func setAPQHash(raw *graphql.RawParams, h string) {
 	raw.Extensions = ext
 }
 
+// dropAPQ removes an APQ request's persistedQuery extension (copying the
+// map, as setAPQHash does).
+func dropAPQ(raw *graphql.RawParams) {
+	if _, ok := raw.Extensions["persistedQuery"]; !ok {
+		return
+	}
+	ext := make(map[string]any, len(raw.Extensions))
+	for k, v := range raw.Extensions {
+		if k != "persistedQuery" {
+			ext[k] = v
+		}
+	}
+	raw.Extensions = ext
+}
+
 // readOnly is the store as gqlgen's extension sees it: lookups only.
 type readOnly struct{ graphql.Cache[string] }
 

@@ -62,13 +62,16 @@ func (g operationGate) MutateOperationParameters(_ context.Context, raw *graphql
 	if refused != nil {
 		return requestError(refused.Message)
 	}
-	if text != "" {
+	switch {
+	case raw.Query == "" && text != "":
+		// A trusted document named by its hash: nothing for APQ to look
+		// up or to store.
 		raw.Query = text
-		if hash != "" {
-			// The hash APQ checks is the text's own, in the form it
-			// compares (no "sha256:" prefix).
-			setAPQHash(raw, sha256Hex(text))
-		}
+		dropAPQ(raw)
+	case hash != "" && text != "":
+		// Its text came with it and matches: APQ may store it, under the
+		// hash in the form it compares (no "sha256:" prefix).
+		setAPQHash(raw, sha256Hex(text))
 	}
 	return nil
 }
