@@ -232,10 +232,11 @@ const HashMismatch = "provided APQ hash does not match query"
 // it: lower-case hex, without the "sha256:" prefix GraphQL Code
 // Generator's client-preset 6 writes.
 func NormalizeHash(h string) string {
+	h = strings.ToLower(h)
 	if rest, ok := strings.CutPrefix(h, "sha256:"); ok {
 		h = rest
 	}
-	return strings.ToLower(h)
+	return h
 }
 
 // Refusal is why an operation may not run.
