@@ -220,6 +220,8 @@ func TestWebSocketOperationsMeetTheHTTPLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.init(map[string]any{})
+	c.subscribe("big", "{ workspaces { id } }"+strings.Repeat(" ", 2000))
+	c.refusedFor("big", "MAX_QUERY_BYTES")
 	calls := e.fake.Calls()
 	const n = 200
 	limited := 0
@@ -244,8 +246,6 @@ func TestWebSocketOperationsMeetTheHTTPLimits(t *testing.T) {
 	if made > int64(defaultFallbackLimit.Burst+2) || limited < n-defaultFallbackLimit.Burst-2 {
 		t.Fatalf("%d SeaTable calls (want at most %d), %d RATE_LIMITED", made, defaultFallbackLimit.Burst+2, limited)
 	}
-	c.subscribe("big", "{ workspaces { id } }"+strings.Repeat(" ", 2000))
-	c.refusedFor("big", "MAX_QUERY_BYTES")
 }
 
 // withDemo serves as the command serves the embedded demo: no SEATABLE_URL,
