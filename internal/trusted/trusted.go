@@ -206,18 +206,16 @@ func (s *Store) resolve(p params, o Options) (text string, status int, code appe
 		} `json:"persistedQuery"`
 	}
 	_ = json.Unmarshal(p.Extensions, &ext)
-	text, refused := s.Admit(p.Query, ext.PersistedQuery.SHA256, o)
-	switch {
-	case refused == nil && p.Query == "":
-		return text, 0, "", "" // a known document needs no registration
-	case refused == nil, refused.Message == HashMismatch:
-		// The GraphQL layer answers a mismatch, as APQ does without a
-		// manifest.
+	// What Admit allows is left as it is: the GraphQL layer asks Admit
+	// again for every operation and turns a trusted hash into its text
+	// there, and answers a hash that does not match its text as APQ does
+	// without a manifest. An unknown APQ hash is refused here with Only,
+	// rather than answered with PERSISTED_QUERY_NOT_FOUND: the text the
+	// client would send next would be refused anyway.
+	_, refused := s.Admit(p.Query, ext.PersistedQuery.SHA256, o)
+	if refused == nil || refused.Message == HashMismatch {
 		return "", 0, "", ""
 	}
-	// An unknown APQ hash is refused here too, rather than answered with
-	// PERSISTED_QUERY_NOT_FOUND: the text the client would send next
-	// would be refused anyway.
 	return "", http.StatusBadRequest, refused.Code, refused.Message
 }
 

@@ -42,7 +42,9 @@ func TestResolve(t *testing.T) {
 		t.Errorf("unknown id: %d %s %s", status, code, msg)
 	}
 	apq := []byte(`{"persistedQuery":{"version":1,"sha256Hash":"` + sha256Hex(doc) + `"}}`)
-	if text, _, _, msg := s.resolve(params{Extensions: apq}, Options{Only: true}); text != doc || msg != "" {
+	// Admitted and left as it is: the GraphQL layer turns the hash into
+	// the text for every transport (TestAdmit).
+	if text, _, _, msg := s.resolve(params{Extensions: apq}, Options{Only: true}); text != "" || msg != "" {
 		t.Errorf("APQ hash of a known document: %q %q", text, msg)
 	}
 	for _, tc := range []struct {
