@@ -91,6 +91,12 @@ func Parse(raw []byte) (*Store, error) {
 	return s, nil
 }
 
+// Trusted reports whether text is one of the manifest's documents.
+func (s *Store) Trusted(text string) bool {
+	_, ok := s.bySHA[sha256Hex(text)]
+	return ok
+}
+
 // Len is the number of documents.
 func (s *Store) Len() int { return len(s.byID) }
 
@@ -264,7 +270,7 @@ func (s *Store) Admit(query, hash string, o Options) (string, *Refusal) {
 		return query, nil
 	}
 	if query != "" {
-		if _, ok := s.bySHA[sha256Hex(query)]; ok {
+		if s.Trusted(query) {
 			return query, nil
 		}
 		if o.Introspection && introspectionOnly(query) {
