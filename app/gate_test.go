@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -417,4 +419,64 @@ func TestGraphQLOverHTTPAuditDemo(t *testing.T) {
 	e := newTestEnv(t, withDemo())
 	e.fake.AcceptAnyToken(fakeseatable.Fixture(fakeseatable.Demo))
 	auditGraphQLOverHTTP(t, node, dir, e.url)
+}
+
+// TestSharedCallsKeepBudgetsApart: anonymous clients at different addresses
+// all read with SEATABLE_TOKEN, so their identical concurrent calls would
+// be shared (coalescing, shared execution). A client over its limit does
+// not join another's call in flight: it is refused at once, while the other
+// is served; so it can never fail the other by leading a shared call that
+// its own meter refuses.
+func TestSharedCallsKeepBudgetsApart(t *testing.T) {
+	var block atomic.Bool
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	e := newTestEnv(t, withEnv("SEATABLE_TOKEN", "fallback-tok", "COALESCE", "true", "SHARE_QUERIES", "true"),
+		func(o *envOptions) {
+			o.upstreamHandler = func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if block.Load() {
+						entered <- struct{}{}
+						<-release
+					}
+					next.ServeHTTP(w, r)
+				})
+			}
+		})
+	e.fake.SetToken("fallback-tok", fakeseatable.Fixture(fakeseatable.Seed))
+	serve := func(addr string) (int, string) {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ workspaces { id } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	const a, b = "192.0.2.1:1000", "192.0.2.2:1000"
+	for range defaultFallbackLimit.Burst {
+		if status, body := serve(a); status != http.StatusOK {
+			t.Fatalf("within a's burst: %d %s", status, body)
+		}
+	}
+	block.Store(true)
+	bDone := make(chan int, 1)
+	go func() { status, _ := serve(b); bDone <- status }()
+	<-entered // b's call is in flight, held
+	aDone := make(chan int, 1)
+	go func() { status, _ := serve(a); aDone <- status }()
+	select {
+	case status := <-aDone:
+		if status != http.StatusTooManyRequests {
+			t.Errorf("a, over its limit: %d, want 429", status)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("a, over its limit, joined b's call in flight instead of being refused")
+		close(release)
+		t.Logf("a, once b's call ended: %d", <-aDone)
+		<-bDone
+		return
+	}
+	close(release)
+	if status := <-bDone; status != http.StatusOK {
+		t.Errorf("b: %d", status)
+	}
 }
