@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
@@ -110,7 +111,7 @@ func (w *limitedWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.wrote = true
 		if refused, retry := w.m.Refused(); refused && code == http.StatusOK {
-			secs := max(int((retry+999_999_999)/1_000_000_000), 1)
+			secs := max(int((retry+time.Second-1)/time.Second), 1)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			code = http.StatusTooManyRequests
 		}
