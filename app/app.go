@@ -353,6 +353,7 @@ func newUpstreamClient(cfg Config, m *metrics.Metrics, tracer trace.TracerProvid
 	if tracer != nil {
 		rt = tracing.Transport(tracer, rt, endpoint)
 	}
+	rt = meteredTransport{rt} // rate limits: outermost, so a refused call is no SeaTable call
 	client, err := upstream.New(cfg.SeaTableURL,
 		upstream.WithTimeout(cfg.UpstreamTimeout),
 		upstream.WithRetries(cfg.UpstreamRetries),

@@ -59,7 +59,7 @@ type Config struct {
 	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
 	MaxBodyBytes    int64         // MAX_BODY_BYTES
 	MaxBatch        int           // MAX_BATCH: operations per batched request; 0 turns batching off
-	RateLimit       int           // RATE_LIMIT: requests a second per client; 0 off (see ratelimit.go)
+	RateLimit       int           // RATE_LIMIT: SeaTable calls a second per client; 0 off (see ratelimit.go)
 	RateBurst       int           // RATE_BURST; 0: twice RATE_LIMIT
 	MaxTokens       int           // MAX_TOKENS
 	MaxQueryBytes   int           // MAX_QUERY_BYTES: a query's text

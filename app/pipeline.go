@@ -51,10 +51,10 @@ func (a *App) pipeline(fetcher upstream.Lister, tracer trace.TracerProvider, pg,
 	gql := graph.NewServer(a.graphOptions(tracer, observe))
 
 	api := chain(gql,
-		a.rateLimits(),         // per caller: token hash, or address for the fallback token
+		a.rateLimits(),         // SeaTable calls charged per caller: token hash, or address for the fallback token
 		a.live.Handler,         // fork: WebSocket and SSE streams get a slot and no deadlines
 		graphQLOverHTTP(cfg),   // body and query limits, timeout, batches, status codes
-		a.trustedDocuments(),   // TRUSTED_DOCUMENTS: per operation of a batch
+		a.trustedDocuments(),   // TRUSTED_DOCUMENTS: documentId -> text, early 400s (gqlgen checks every operation)
 		cacheBypass,            // Cache-Control: no-cache skips the response cache (own tokens only)
 		a.withLoaders(fetcher), // per-request loaders over the fetch stack
 		a.replay(observe),      // CACHE_TTL: replay list-only answers while their list is current
@@ -102,7 +102,7 @@ func fetchStack(client *upstream.Client, cfg Config, rc *redis.Client, m *metric
 		// The shared call is detached from its leader's deadline, so it gets
 		// the whole request's (retries and their backoff included): bounded
 		// by UPSTREAM_TIMEOUT, one attempt's, it cut retries short.
-		f = coalesce.New(f, cfg.RequestTimeout, coalesce.WithPartition(cachePartition))
+		f = coalesce.New(f, cfg.RequestTimeout, coalesce.WithPartition(callPartition))
 	}
 	return f
 }
@@ -136,10 +136,11 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		Introspection: cfg.Introspection, QueryCacheBytes: cfg.QueryCacheBytes, ParserTokenLimit: cfg.MaxTokens,
 		MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, ComplexityLimit: cfg.MaxComplexity, ListSize: cfg.ListSize,
 		MaxNodeIDs:            cfg.MaxNodeIDs,
-		ShareIdenticalQueries: cfg.ShareQueries, SharePartition: cachePartition,
+		ShareIdenticalQueries: cfg.ShareQueries, SharePartition: callPartition,
 		FastPath: cfg.FastPath, ReportReplayable: cfg.CacheTTL > 0,
 		MaxBasesPerRequest: cfg.MaxBasesPerRequest,
 		Live:               a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,
+		MaxQueryBytes: cfg.MaxQueryBytes, Trusted: cfg.TrustedDocuments, TrustedOnly: cfg.TrustedOnly,
 		Observers: []graph.Observer{observe},
 	}
 	if cfg.APQCacheSize > 0 {

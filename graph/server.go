@@ -16,6 +16,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
+	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 )
 
 // ServerOptions configure the GraphQL handler. Zero limits are unlimited.
@@ -77,6 +78,15 @@ type ServerOptions struct {
 	MaxSubscriptionsPerConnection int
 	// KeepAlive is the ping interval of both streaming transports.
 	KeepAlive time.Duration
+	// MaxQueryBytes caps an operation's text on every transport
+	// (MAX_QUERY_BYTES); the HTTP layer refuses longer bodies first, a
+	// WebSocket's operations meet it here. 0: no bound.
+	MaxQueryBytes int
+	// Trusted, when set, is the manifest of trusted documents
+	// (TRUSTED_DOCUMENTS); TrustedOnly refuses every other document
+	// (introspection too unless Introspection), on every transport.
+	Trusted     *trusted.Store
+	TrustedOnly bool
 	// WebsocketOrigins are the other origins whose pages may open a
 	// WebSocket (CORS_ALLOWED_ORIGINS); same-origin pages always may.
 	// Browsers send cookies but no CORS check with an upgrade, so without
@@ -183,6 +193,10 @@ func NewServer(o ServerOptions) *handler.Server {
 		// "Did you mean …" hints would reveal the schema introspection hides.
 		srv.SetDisableSuggestion(true)
 	}
+	// Before APQ: the gate resolves trusted documents' hashes and refuses
+	// what may not run before APQ looks anything up.
+	srv.Use(operationGate{maxQueryBytes: o.MaxQueryBytes, trusted: o.Trusted,
+		opts: trusted.Options{Only: o.TrustedOnly, Introspection: o.Introspection}})
 	if o.PersistedQueries != nil {
 		// After the complexity limit: only operations that pass it persist.
 		srv.Use(newPersistedQueries(o.PersistedQueries))
