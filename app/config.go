@@ -95,6 +95,7 @@ type Config struct {
 	LivePollInterval time.Duration // LIVE_POLL_INTERVAL: per token; at least live.MinInterval
 	LiveMaxConns     int           // LIVE_MAX_CONNECTIONS: open WebSocket/SSE streams; 0 unlimited
 	LiveMaxSubs      int           // LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION; 0 unlimited
+	LiveWriteTimeout time.Duration // LIVE_WRITE_TIMEOUT: one write of a stream; past it the subscriber is dropped
 
 	// Settings that trade memory or shared state for fewer upstream calls
 	// (docs/performance.md).
@@ -146,6 +147,7 @@ func DefaultConfig() Config {
 		LivePollInterval:         live.DefaultInterval,
 		LiveMaxConns:             1000,
 		LiveMaxSubs:              20,
+		LiveWriteTimeout:         DefaultLiveWriteTimeout,
 
 		PlaygroundAssetsDir: playground.DefaultAssetsDir,
 		Coalesce:            true,
@@ -240,6 +242,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			bad("LIVE_POLL_INTERVAL=%q: want a duration of at least %v, such as 10s", v, live.MinInterval)
 		} else {
 			c.LivePollInterval = dur
+		}
+	}
+	if v := getenv("LIVE_WRITE_TIMEOUT"); v != "" {
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur < 100*time.Millisecond || dur > time.Hour {
+			bad("LIVE_WRITE_TIMEOUT=%q: want a duration from 100ms to 1h, such as 30s", v)
+		} else {
+			c.LiveWriteTimeout = dur
 		}
 	}
 	switch v := strings.ToLower(getenv("LOG_LEVEL")); v {

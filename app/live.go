@@ -24,11 +24,14 @@ import (
 // closes hijacked WebSocket connections nor interrupts SSE responses, so
 // streams run on a context that Shutdown cancels (RegisterOnShutdown).
 type liveServer struct {
-	hub      *live.Hub
-	log      *slog.Logger
-	metrics  *metrics.Metrics // nil: not observed
-	maxConns int
-	sem      chan struct{} // one slot per open stream; nil: unlimited
+	hub       *live.Hub
+	log       *slog.Logger
+	metrics   *metrics.Metrics // nil: not observed
+	maxConns  int
+	sem       chan struct{} // one slot per open stream; nil: unlimited
+	keepAlive time.Duration // the transports' ping interval; zero: their default
+	// writeTimeout bounds each write of a stream (LIVE_WRITE_TIMEOUT).
+	writeTimeout time.Duration
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -44,10 +47,15 @@ type liveOptions struct {
 	// Redis elects one poller per token among the replicas; nil: each
 	// replica polls for its own subscribers.
 	Redis *redis.Client
+	// KeepAlive is the streams' ping interval; zero: graph.DefaultKeepAlive.
+	KeepAlive time.Duration
+	// WriteTimeout bounds each write of a stream; a subscriber that has
+	// not taken a write for that long is dropped. 0: no bound.
+	WriteTimeout time.Duration
 }
 
 func newLiveServer(f upstream.Lister, o liveOptions, log *slog.Logger) *liveServer {
-	s := &liveServer{log: log, maxConns: o.MaxConns, metrics: o.Metrics}
+	s := &liveServer{log: log, maxConns: o.MaxConns, metrics: o.Metrics, keepAlive: o.KeepAlive, writeTimeout: o.WriteTimeout}
 	var coord *live.Redis
 	if o.Redis != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -123,13 +131,18 @@ func (s *liveServer) Handler(next http.Handler) http.Handler {
 		s.log.InfoContext(ctx, "live stream opened", "transport", kind)
 		s.metrics.LiveConnection(kind, 1)
 		start := time.Now()
+		sw := newStreamWriter(w, s.writeTimeout, cancel)
 		defer func() {
 			s.metrics.LiveConnection(kind, -1)
 			shutdown := s.ctx.Err() != nil
 			s.log.InfoContext(ctx, "live stream closed", "transport", kind,
-				"duration_s", time.Since(start).Round(time.Millisecond).Seconds(), "server_shutdown", shutdown)
+				"duration_s", time.Since(start).Round(time.Millisecond).Seconds(), "server_shutdown", shutdown,
+				"stalled", sw.stalledOut())
 		}()
-		next.ServeHTTP(flushWriter{w, rc}, r.WithContext(ctx))
+		// First of the deferred calls to run: nothing writes to w once
+		// this handler has returned (live_writer.go).
+		defer sw.close()
+		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
 }
 
@@ -150,17 +163,6 @@ func refuse(w http.ResponseWriter, msg string, retryAfter int) {
 		"message": msg, "extensions": map[string]string{"code": string(apperr.UpstreamUnavailable)},
 	}}})
 }
-
-// flushWriter gives gqlgen's SSE transport the http.Flusher it asserts on
-// the writer, whatever middleware wrapped it (they offer Unwrap, which
-// http.ResponseController and coder/websocket's hijack follow).
-type flushWriter struct {
-	http.ResponseWriter
-	rc *http.ResponseController
-}
-
-func (w flushWriter) Flush()                      { _ = w.rc.Flush() }
-func (w flushWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // liveRefresh is the fetcher the loaders read through: after a mutation
 // invalidates what is kept for a token, the token's poller polls at once.

@@ -132,6 +132,7 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		ShareIdenticalQueries: cfg.ShareQueries, SharePartition: cachePartition,
 		FastPath: cfg.FastPath, ReportReplayable: cfg.CacheTTL > 0,
 		Live: a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,
+		KeepAlive: a.live.keepAlive,
 		Observers: []graph.Observer{observe},
 	}
 	if cfg.APQCacheSize > 0 {
