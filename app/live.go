@@ -1,16 +1,21 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
@@ -32,6 +37,7 @@ type liveServer struct {
 	keepAlive time.Duration // the transports' ping interval; zero: their default
 	// writeTimeout bounds each write of a stream (LIVE_WRITE_TIMEOUT).
 	writeTimeout time.Duration
+	maxBody      int64 // MAX_BODY_BYTES
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -52,10 +58,13 @@ type liveOptions struct {
 	// WriteTimeout bounds each write of a stream; a subscriber that has
 	// not taken a write for that long is dropped. 0: no bound.
 	WriteTimeout time.Duration
+	// MaxBodyBytes is the body limit (MAX_BODY_BYTES): negotiation reads
+	// at most that much of a body.
+	MaxBodyBytes int64
 }
 
 func newLiveServer(f upstream.Lister, o liveOptions, log *slog.Logger) *liveServer {
-	s := &liveServer{log: log, maxConns: o.MaxConns, metrics: o.Metrics, keepAlive: o.KeepAlive, writeTimeout: o.WriteTimeout}
+	s := &liveServer{log: log, maxConns: o.MaxConns, metrics: o.Metrics, keepAlive: o.KeepAlive, writeTimeout: o.WriteTimeout, maxBody: o.MaxBodyBytes}
 	var coord *live.Redis
 	if o.Redis != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -96,6 +105,7 @@ func (s *liveServer) Shutdown(ctx context.Context) {
 // open. Other requests pass untouched.
 func (s *liveServer) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = s.negotiate(r)
 		if !gqlhttp.IsStream(r) {
 			next.ServeHTTP(w, r)
 			return
@@ -144,6 +154,49 @@ func (s *liveServer) Handler(next http.Handler) http.Handler {
 		defer sw.close()
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
+}
+
+// negotiate decides whether a POST that lists text/event-stream in its
+// Accept is answered as a stream (graph/negotiate.go): when the client
+// prefers it, or when its operation needs one (a subscription, @defer).
+// Otherwise the request goes on with text/event-stream taken out of its
+// Accept, so that no later layer or transport streams it.
+func (s *liveServer) negotiate(r *http.Request) *http.Request {
+	if r.Method != http.MethodPost {
+		return r
+	}
+	accept := strings.Join(r.Header.Values("Accept"), ",")
+	listed, preferred := graph.PrefersEventStream(accept)
+	if !listed || preferred {
+		return r
+	}
+	if r.Body != nil {
+		// Read at most what the body limit lets through; the rest stays
+		// for the layer that enforces it (413).
+		limit := s.maxBody
+		if limit <= 0 {
+			limit = 1 << 20
+		}
+		head, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+		if err == nil && int64(len(head)) <= limit && graph.StreamWanted(head) {
+			return r
+		}
+	}
+	r2 := *r
+	r2.Header = r.Header.Clone()
+	var kept []string
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || mt != graph.MediaEventStream {
+			kept = append(kept, strings.TrimSpace(part))
+		}
+	}
+	r2.Header.Set("Accept", strings.Join(kept, ", "))
+	return &r2
 }
 
 // liveMetrics reports the hub's pollers, subscriptions, polls and pushes.
