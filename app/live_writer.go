@@ -186,5 +186,12 @@ type deadlineConn struct {
 
 func (c *deadlineConn) Write(p []byte) (int, error) {
 	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
-	return c.Conn.Write(p)
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		// A frame cut short leaves the WebSocket unusable, and gqlgen
+		// ignores write errors: closing makes its read loop end the
+		// connection and its subscriptions.
+		_ = c.Conn.Close()
+	}
+	return n, err
 }
