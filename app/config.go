@@ -96,6 +96,7 @@ type Config struct {
 	LiveMaxConns     int           // LIVE_MAX_CONNECTIONS: open WebSocket/SSE streams; 0 unlimited
 	LiveMaxSubs      int           // LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION; 0 unlimited
 	LiveWriteTimeout time.Duration // LIVE_WRITE_TIMEOUT: one write of a stream; past it the subscriber is dropped
+	LiveMaxPerClient int           // LIVE_MAX_PER_CLIENT: open streams per token (or address without one); 0 unlimited
 
 	// Settings that trade memory or shared state for fewer upstream calls
 	// (docs/performance.md).
@@ -148,6 +149,7 @@ func DefaultConfig() Config {
 		LiveMaxConns:             1000,
 		LiveMaxSubs:              20,
 		LiveWriteTimeout:         DefaultLiveWriteTimeout,
+		LiveMaxPerClient:         DefaultLiveMaxPerClient,
 
 		PlaygroundAssetsDir: playground.DefaultAssetsDir,
 		Coalesce:            true,
@@ -315,6 +317,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
 		{"LIVE_MAX_CONNECTIONS", &c.LiveMaxConns, 0, 1 << 20}, {"LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", &c.LiveMaxSubs, 0, 1 << 20},
+		{"LIVE_MAX_PER_CLIENT", &c.LiveMaxPerClient, 0, 1 << 20},
 	} {
 		if v := getenv(n.name); v != "" {
 			i, err := strconv.Atoi(v)

@@ -20,6 +20,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -33,7 +34,7 @@ type liveServer struct {
 	log       *slog.Logger
 	metrics   *metrics.Metrics // nil: not observed
 	maxConns  int
-	sem       chan struct{} // one slot per open stream; nil: unlimited
+	slots     *liveSlots
 	keepAlive time.Duration // the transports' ping interval; zero: their default
 	// writeTimeout bounds each write of a stream (LIVE_WRITE_TIMEOUT).
 	writeTimeout time.Duration
@@ -58,6 +59,9 @@ type liveOptions struct {
 	// WriteTimeout bounds each write of a stream; a subscriber that has
 	// not taken a write for that long is dropped. 0: no bound.
 	WriteTimeout time.Duration
+	// MaxPerClient bounds the open streams of one client (a token, or an
+	// address without one); 0: unlimited.
+	MaxPerClient int
 	// MaxBodyBytes is the body limit (MAX_BODY_BYTES): negotiation reads
 	// at most that much of a body.
 	MaxBodyBytes int64
@@ -77,9 +81,7 @@ func newLiveServer(f upstream.Lister, o liveOptions, log *slog.Logger) *liveServ
 		coord = c
 	}
 	s.hub = live.New(f, live.Options{Interval: o.Interval, After: o.After, Observer: liveMetrics{o.Metrics}, Logger: log, Redis: coord})
-	if o.MaxConns > 0 {
-		s.sem = make(chan struct{}, o.MaxConns)
-	}
+	s.slots = newLiveSlots(o.MaxConns, o.MaxPerClient, tokenhash.NewKey())
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -114,34 +116,42 @@ func (s *liveServer) Handler(next http.Handler) http.Handler {
 			refuse(w, "server shutting down", 5)
 			return
 		}
-		if s.sem != nil {
-			select {
-			case s.sem <- struct{}{}:
-				defer func() { <-s.sem }()
-			default:
-				refuse(w, "too many open subscription connections (limit "+strconv.Itoa(s.maxConns)+"): try again later", 10)
-				return
+		client, hasToken := s.slots.clientOf(r.Context(), r.RemoteAddr)
+		kind := "sse"
+		if r.Method == http.MethodGet {
+			kind = "websocket"
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		sw := newStreamWriter(w, s.writeTimeout, cancel)
+		slot, why := s.slots.acquire(client, kind == "websocket" && !hasToken, func() { cancel(); sw.closeConn() })
+		if why != "" {
+			limit := s.maxConns
+			if why == refusedPerClient {
+				limit = s.slots.perClient
 			}
+			refuse(w, string(why)+" (limit "+strconv.Itoa(limit)+"): try again later", 10)
+			return
+		}
+		defer slot.done()
+		if kind == "websocket" {
+			ctx = graph.WithWebsocketInitHook(ctx, func(conn context.Context) bool {
+				c, _ := s.slots.clientOf(conn, r.RemoteAddr)
+				return slot.authenticated(c)
+			})
 		}
 		s.wg.Add(1)
 		defer s.wg.Done()
 		rc := http.NewResponseController(w)
 		_ = rc.SetWriteDeadline(time.Time{})
 		_ = rc.SetReadDeadline(time.Time{})
-		ctx, cancel := context.WithCancel(r.Context())
-		defer cancel()
 		stop := context.AfterFunc(s.ctx, cancel)
 		defer stop()
-		kind := "sse"
-		if r.Method == http.MethodGet {
-			kind = "websocket"
-		}
 		// Connect and disconnect lines: a stream's own request-log line
 		// comes only when it ends, maybe hours later.
 		s.log.InfoContext(ctx, "live stream opened", "transport", kind)
 		s.metrics.LiveConnection(kind, 1)
 		start := time.Now()
-		sw := newStreamWriter(w, s.writeTimeout, cancel)
 		defer func() {
 			s.metrics.LiveConnection(kind, -1)
 			shutdown := s.ctx.Err() != nil

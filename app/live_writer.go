@@ -43,6 +43,8 @@ type streamWriter struct {
 	stalled func()        // ends the stream; called once, on the first failed write
 
 	hijacked atomic.Bool
+	conn     atomic.Pointer[net.Conn] // the hijacked connection
+	evicted  atomic.Bool              // closeConn was called
 	failOnce sync.Once
 
 	mu     sync.Mutex
@@ -124,6 +126,10 @@ func (s *streamWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	s.hijacked.Store(true)
+	s.conn.Store(&conn)
+	if s.evicted.Load() { // evicted while the 101 answer was on its way
+		_ = conn.Close()
+	}
 	if s.timeout <= 0 {
 		return conn, brw, nil
 	}
@@ -168,7 +174,16 @@ func (s *streamWriter) close() {
 	}
 }
 
-// failed reports whether the stream ended because a write failed or
+// closeConn closes a hijacked connection at once (a WebSocket whose slot
+// was taken: gqlgen does not watch the context before connection_init).
+func (s *streamWriter) closeConn() {
+	s.evicted.Store(true)
+	if c := s.conn.Load(); c != nil {
+		_ = (*c).Close()
+	}
+}
+
+// stalledOut reports whether the stream ended because a write failed or
 // stalled.
 func (s *streamWriter) stalledOut() bool {
 	s.mu.Lock()
