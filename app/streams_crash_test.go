@@ -167,8 +167,8 @@ func TestStreamsSlowReaderCannotCrashServer(t *testing.T) {
 		runStreamsChild(t, strings.Split(env, "\x1f")...)
 		return
 	}
-	if testing.Short() {
-		t.Skip("starts a server process")
+	if testing.Short() || raceEnabled {
+		t.Skip("starts a server process that renders events of megabytes")
 	}
 	child := startStreamsChild(t, "TestStreamsSlowReaderCannotCrashServer", "LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", "0")
 	query := bigSubscription(10) // ~5.6 MB: more than the server's send buffer (4 MB at most)

@@ -24,6 +24,12 @@ import (
 
 func stallEnv(t *testing.T) *testEnv {
 	t.Helper()
+	if testing.Short() || raceEnabled {
+		// Rendering one ~5.6 MB event takes seconds, twenty times that
+		// under the race detector; TestStreamWriterRefusesWritesAfterHandlerReturned
+		// and the slot tests cover the concurrent paths there.
+		t.Skip("renders events of megabytes")
+	}
 	fake := fakeseatable.New()
 	fake.SetToken(liveToken, fakeseatable.Generate(100, 50))
 	return newTestEnv(t, withFake(fake), withEnv("LIVE_WRITE_TIMEOUT", "500ms", "LIVE_POLL_INTERVAL", "1h"))
