@@ -98,3 +98,20 @@ func TestStreamsUnauthenticatedUpgradesGiveWay(t *testing.T) {
 		t.Fatalf("all slots authenticated: %d", code)
 	}
 }
+
+func TestLoadStreamLimitsConfig(t *testing.T) {
+	c, err := LoadConfig(func(string) string { return "" })
+	if err != nil || c.LiveMaxPerClient != 100 || c.LiveWriteTimeout != 30*time.Second {
+		t.Fatalf("defaults: %v %d %v", err, c.LiveMaxPerClient, c.LiveWriteTimeout)
+	}
+	env := map[string]string{"LIVE_MAX_PER_CLIENT": "0", "LIVE_WRITE_TIMEOUT": "2s"}
+	c, err = LoadConfig(func(k string) string { return env[k] })
+	if err != nil || c.LiveMaxPerClient != 0 || c.LiveWriteTimeout != 2*time.Second {
+		t.Fatalf("set: %v %d %v", err, c.LiveMaxPerClient, c.LiveWriteTimeout)
+	}
+	for _, bad := range []map[string]string{{"LIVE_MAX_PER_CLIENT": "-1"}, {"LIVE_WRITE_TIMEOUT": "10ms"}, {"LIVE_WRITE_TIMEOUT": "30"}} {
+		if _, err := LoadConfig(func(k string) string { return bad[k] }); err == nil || !strings.Contains(err.Error(), "LIVE_") {
+			t.Errorf("%v: err %v", bad, err)
+		}
+	}
+}
