@@ -45,9 +45,11 @@ type Options struct {
 
 // seams are the parts the end-to-end tests replace; production uses none.
 type seams struct {
-	liveClock   func(time.Duration) <-chan time.Time // the pollers' clock; nil: time.After
-	ready       func(ping func(context.Context) error) *readiness.Probe
-	wrapFetcher func(upstream.Lister) upstream.Lister // around what the loaders read through
+	liveClock func(time.Duration) <-chan time.Time // the pollers' clock; nil: time.After
+	// liveKeepAlive is the streams' ping interval; zero: graph.DefaultKeepAlive.
+	liveKeepAlive time.Duration
+	ready         func(ping func(context.Context) error) *readiness.Probe
+	wrapFetcher   func(upstream.Lister) upstream.Lister // around what the loaders read through
 }
 
 // App is one assembled server: its handler and what must be stopped with it.
@@ -132,7 +134,7 @@ func build(ctx context.Context, cfg Config, o Options, s seams) (a *App, err err
 		fetcher = s.wrapFetcher(fetcher)
 	}
 	a.live = newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns,
-		After: s.liveClock, Metrics: a.metrics, Redis: a.redis}, log)
+		After: s.liveClock, Metrics: a.metrics, Redis: a.redis, KeepAlive: s.liveKeepAlive, WriteTimeout: cfg.LiveWriteTimeout, MaxBodyBytes: cfg.MaxBodyBytes, MaxPerClient: cfg.LiveMaxPerClient}, log)
 	// Before Redis closes (closers run last to first): the pollers release
 	// their Redis locks.
 	a.closers = append(a.closers, a.live.Shutdown)

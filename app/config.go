@@ -105,6 +105,8 @@ type Config struct {
 	LivePollInterval time.Duration // LIVE_POLL_INTERVAL: per token; at least live.MinInterval
 	LiveMaxConns     int           // LIVE_MAX_CONNECTIONS: open WebSocket/SSE streams; 0 unlimited
 	LiveMaxSubs      int           // LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION; 0 unlimited
+	LiveWriteTimeout time.Duration // LIVE_WRITE_TIMEOUT: one write of a stream; past it the subscriber is dropped
+	LiveMaxPerClient int           // LIVE_MAX_PER_CLIENT: open streams per token (or address without one); 0 unlimited
 
 	// Settings that trade memory or shared state for fewer upstream calls
 	// (docs/performance.md).
@@ -166,6 +168,8 @@ func DefaultConfig() Config {
 		LivePollInterval:         live.DefaultInterval,
 		LiveMaxConns:             1000,
 		LiveMaxSubs:              20,
+		LiveWriteTimeout:         DefaultLiveWriteTimeout,
+		LiveMaxPerClient:         DefaultLiveMaxPerClient,
 
 		PlaygroundAssetsDir: playground.DefaultAssetsDir,
 		Coalesce:            true,
@@ -262,6 +266,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			c.LivePollInterval = dur
 		}
 	}
+	if v := getenv("LIVE_WRITE_TIMEOUT"); v != "" {
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur < 100*time.Millisecond || dur > time.Hour {
+			bad("LIVE_WRITE_TIMEOUT=%q: want a duration from 100ms to 1h, such as 30s", v)
+		} else {
+			c.LiveWriteTimeout = dur
+		}
+	}
 	switch v := strings.ToLower(getenv("LOG_LEVEL")); v {
 	case "", "info":
 	case "debug":
@@ -335,6 +347,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
 		{"MAX_BATCH_TOKENS", &c.MaxBatchTokens, 0, 1 << 30},
 		{"LIVE_MAX_CONNECTIONS", &c.LiveMaxConns, 0, 1 << 20}, {"LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", &c.LiveMaxSubs, 0, 1 << 20},
+		{"LIVE_MAX_PER_CLIENT", &c.LiveMaxPerClient, 0, 1 << 20},
 		{"MAX_BASES_PER_REQUEST", &c.MaxBasesPerRequest, 0, 1 << 20}, {"BASE_CONCURRENCY", &c.BaseConcurrency, 1, 256},
 	} {
 		if v := getenv(n.name); v != "" {

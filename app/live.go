@@ -1,20 +1,26 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -24,11 +30,15 @@ import (
 // closes hijacked WebSocket connections nor interrupts SSE responses, so
 // streams run on a context that Shutdown cancels (RegisterOnShutdown).
 type liveServer struct {
-	hub      *live.Hub
-	log      *slog.Logger
-	metrics  *metrics.Metrics // nil: not observed
-	maxConns int
-	sem      chan struct{} // one slot per open stream; nil: unlimited
+	hub       *live.Hub
+	log       *slog.Logger
+	metrics   *metrics.Metrics // nil: not observed
+	maxConns  int
+	slots     *liveSlots
+	keepAlive time.Duration // the transports' ping interval; zero: their default
+	// writeTimeout bounds each write of a stream (LIVE_WRITE_TIMEOUT).
+	writeTimeout time.Duration
+	maxBody      int64 // MAX_BODY_BYTES
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -44,10 +54,21 @@ type liveOptions struct {
 	// Redis elects one poller per token among the replicas; nil: each
 	// replica polls for its own subscribers.
 	Redis *redis.Client
+	// KeepAlive is the streams' ping interval; zero: graph.DefaultKeepAlive.
+	KeepAlive time.Duration
+	// WriteTimeout bounds each write of a stream; a subscriber that has
+	// not taken a write for that long is dropped. 0: no bound.
+	WriteTimeout time.Duration
+	// MaxPerClient bounds the open streams of one client (a token, or an
+	// address without one); 0: unlimited.
+	MaxPerClient int
+	// MaxBodyBytes is the body limit (MAX_BODY_BYTES): negotiation reads
+	// at most that much of a body.
+	MaxBodyBytes int64
 }
 
 func newLiveServer(f upstream.Lister, o liveOptions, log *slog.Logger) *liveServer {
-	s := &liveServer{log: log, maxConns: o.MaxConns, metrics: o.Metrics}
+	s := &liveServer{log: log, maxConns: o.MaxConns, metrics: o.Metrics, keepAlive: o.KeepAlive, writeTimeout: o.WriteTimeout, maxBody: o.MaxBodyBytes}
 	var coord *live.Redis
 	if o.Redis != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -60,9 +81,7 @@ func newLiveServer(f upstream.Lister, o liveOptions, log *slog.Logger) *liveServ
 		coord = c
 	}
 	s.hub = live.New(f, live.Options{Interval: o.Interval, After: o.After, Observer: liveMetrics{o.Metrics}, Logger: log, Redis: coord})
-	if o.MaxConns > 0 {
-		s.sem = make(chan struct{}, o.MaxConns)
-	}
+	s.slots = newLiveSlots(o.MaxConns, o.MaxPerClient, tokenhash.NewKey())
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -88,6 +107,7 @@ func (s *liveServer) Shutdown(ctx context.Context) {
 // open. Other requests pass untouched.
 func (s *liveServer) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = s.negotiate(r)
 		if !gqlhttp.IsStream(r) {
 			next.ServeHTTP(w, r)
 			return
@@ -96,28 +116,37 @@ func (s *liveServer) Handler(next http.Handler) http.Handler {
 			refuse(w, "server shutting down", 5)
 			return
 		}
-		if s.sem != nil {
-			select {
-			case s.sem <- struct{}{}:
-				defer func() { <-s.sem }()
-			default:
-				refuse(w, "too many open subscription connections (limit "+strconv.Itoa(s.maxConns)+"): try again later", 10)
-				return
+		client, hasToken := s.slots.clientOf(r.Context(), r.RemoteAddr)
+		kind := "sse"
+		if r.Method == http.MethodGet {
+			kind = "websocket"
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		sw := newStreamWriter(w, s.writeTimeout, cancel)
+		slot, why := s.slots.acquire(client, kind == "websocket" && !hasToken, func() { cancel(); sw.closeConn() })
+		if why != "" {
+			limit := s.maxConns
+			if why == refusedPerClient {
+				limit = s.slots.perClient
 			}
+			refuse(w, string(why)+" (limit "+strconv.Itoa(limit)+"): try again later", 10)
+			return
+		}
+		defer slot.done()
+		if kind == "websocket" {
+			ctx = graph.WithWebsocketInitHook(ctx, func(conn context.Context) bool {
+				c, _ := s.slots.clientOf(conn, r.RemoteAddr)
+				return slot.authenticated(c)
+			})
 		}
 		s.wg.Add(1)
 		defer s.wg.Done()
 		rc := http.NewResponseController(w)
 		_ = rc.SetWriteDeadline(time.Time{})
 		_ = rc.SetReadDeadline(time.Time{})
-		ctx, cancel := context.WithCancel(r.Context())
-		defer cancel()
 		stop := context.AfterFunc(s.ctx, cancel)
 		defer stop()
-		kind := "sse"
-		if r.Method == http.MethodGet {
-			kind = "websocket"
-		}
 		// Connect and disconnect lines: a stream's own request-log line
 		// comes only when it ends, maybe hours later.
 		s.log.InfoContext(ctx, "live stream opened", "transport", kind)
@@ -127,10 +156,57 @@ func (s *liveServer) Handler(next http.Handler) http.Handler {
 			s.metrics.LiveConnection(kind, -1)
 			shutdown := s.ctx.Err() != nil
 			s.log.InfoContext(ctx, "live stream closed", "transport", kind,
-				"duration_s", time.Since(start).Round(time.Millisecond).Seconds(), "server_shutdown", shutdown)
+				"duration_s", time.Since(start).Round(time.Millisecond).Seconds(), "server_shutdown", shutdown,
+				"stalled", sw.stalledOut())
 		}()
-		next.ServeHTTP(flushWriter{w, rc}, r.WithContext(ctx))
+		// First of the deferred calls to run: nothing writes to w once
+		// this handler has returned (live_writer.go).
+		defer sw.close()
+		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
+}
+
+// negotiate decides whether a POST that lists text/event-stream in its
+// Accept is answered as a stream (graph/negotiate.go): when the client
+// prefers it, or when its operation needs one (a subscription, @defer).
+// Otherwise the request goes on with text/event-stream taken out of its
+// Accept, so that no later layer or transport streams it.
+func (s *liveServer) negotiate(r *http.Request) *http.Request {
+	if r.Method != http.MethodPost {
+		return r
+	}
+	accept := strings.Join(r.Header.Values("Accept"), ",")
+	listed, preferred := graph.PrefersEventStream(accept)
+	if !listed || preferred {
+		return r
+	}
+	if r.Body != nil {
+		// Read at most what the body limit lets through; the rest stays
+		// for the layer that enforces it (413).
+		limit := s.maxBody
+		if limit <= 0 {
+			limit = 1 << 20
+		}
+		head, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+		if err == nil && int64(len(head)) <= limit && graph.StreamWanted(head) {
+			return r
+		}
+	}
+	r2 := *r
+	r2.Header = r.Header.Clone()
+	var kept []string
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || mt != graph.MediaEventStream {
+			kept = append(kept, strings.TrimSpace(part))
+		}
+	}
+	r2.Header.Set("Accept", strings.Join(kept, ", "))
+	return &r2
 }
 
 // liveMetrics reports the hub's pollers, subscriptions, polls and pushes.
@@ -150,17 +226,6 @@ func refuse(w http.ResponseWriter, msg string, retryAfter int) {
 		"message": msg, "extensions": map[string]string{"code": string(apperr.UpstreamUnavailable)},
 	}}})
 }
-
-// flushWriter gives gqlgen's SSE transport the http.Flusher it asserts on
-// the writer, whatever middleware wrapped it (they offer Unwrap, which
-// http.ResponseController and coder/websocket's hijack follow).
-type flushWriter struct {
-	http.ResponseWriter
-	rc *http.ResponseController
-}
-
-func (w flushWriter) Flush()                      { _ = w.rc.Flush() }
-func (w flushWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // liveRefresh is the fetcher the loaders read through: after a mutation
 // invalidates what is kept for a token, the token's poller polls at once.

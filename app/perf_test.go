@@ -433,9 +433,9 @@ func TestDeferThroughEveryLayer(t *testing.T) {
 		}
 		out, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		// Streamed: "private, no-cache"; replayed from the result cache: "private".
+		// Streamed: "private, no-store"; replayed from the result cache: "private".
 		cc := resp.Header.Get("Cache-Control")
-		if (i == 0 && cc != "private, no-cache") || !strings.HasPrefix(cc, "private") || !slices.Contains(resp.Header.Values("Vary"), "Authorization") {
+		if (i == 0 && cc != "private, no-store") || !strings.HasPrefix(cc, "private") || !slices.Contains(resp.Header.Values("Vary"), "Authorization") {
 			t.Errorf("request %d: Cache-Control %q, Vary %q", i, resp.Header.Get("Cache-Control"), resp.Header.Values("Vary"))
 		}
 		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/mixed") || !strings.Contains(string(out), `"incremental":[{"data":{"tables":[{"name":"testing"}]}`) ||

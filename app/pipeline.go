@@ -141,6 +141,7 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		MaxBasesPerRequest: cfg.MaxBasesPerRequest,
 		Live:               a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,
 		MaxQueryBytes: cfg.MaxQueryBytes, Trusted: cfg.TrustedDocuments, TrustedOnly: cfg.TrustedOnly,
+		KeepAlive: a.live.keepAlive,
 		Observers: []graph.Observer{observe},
 	}
 	if cfg.APQCacheSize > 0 {

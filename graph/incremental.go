@@ -24,6 +24,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -42,36 +43,64 @@ func (t streaming) Supports(r *http.Request) bool {
 
 // Do keeps the answer private: gqlgen's streaming transports set
 // Cache-Control: no-cache, which would let a shared cache store one
-// caller's data.
+// caller's data. It also refuses writes once Do has returned: the
+// transports' own goroutines (multipart/mixed's flush ticker, SSE's
+// keep-alive) may outlive it, and net/http recycles a response's buffers
+// as soon as the handler is done.
 func (t streaming) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	t.Transport.Do(&privateStream{ResponseWriter: w}, r, exec)
+	p := &privateStream{ResponseWriter: w}
+	defer p.end()
+	t.Transport.Do(p, r, exec)
 }
 
 // privateStream sets Cache-Control once gqlgen has set its headers, just
-// before they are sent.
+// before they are sent, and drops writes after end.
 type privateStream struct {
 	http.ResponseWriter
-	sent bool
+	mu    sync.Mutex
+	sent  bool
+	ended bool
 }
 
 func (p *privateStream) private() {
 	if !p.sent {
 		p.sent = true
-		p.Header().Set("Cache-Control", "private, no-cache")
+		p.Header().Set("Cache-Control", "private, no-store")
 	}
 }
 
+func (p *privateStream) end() {
+	p.mu.Lock()
+	p.ended = true
+	p.mu.Unlock()
+}
+
 func (p *privateStream) WriteHeader(code int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return
+	}
 	p.private()
 	p.ResponseWriter.WriteHeader(code)
 }
 
 func (p *privateStream) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return 0, http.ErrHandlerTimeout
+	}
 	p.private()
 	return p.ResponseWriter.Write(b)
 }
 
 func (p *privateStream) Flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return
+	}
 	p.private()
 	_ = http.NewResponseController(p.ResponseWriter).Flush()
 }

@@ -157,7 +157,7 @@ func NewServer(o ServerOptions) *handler.Server {
 			Implementation: transport.CoderWebsocketImplementation{
 				AcceptOptions: websocket.AcceptOptions{OriginPatterns: o.WebsocketOrigins},
 			},
-			InitFunc:    WebsocketInit(),
+			InitFunc:    afterInit(WebsocketInit()),
 			InitTimeout: 10 * time.Second,
 			// graphql-transport-ws pings; graphql-ws (legacy) keep-alives.
 			PingPongInterval:      keepAlive,

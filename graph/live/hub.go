@@ -319,6 +319,10 @@ func (h *Hub) run(ctx context.Context, p *poller) {
 					if st.changed(u) {
 						h.push(p, u)
 					}
+					if rejected(u.Err) {
+						h.end(p)
+						return
+					}
 				}
 			}
 		}
@@ -353,6 +357,38 @@ func (h *Hub) run(ctx context.Context, p *poller) {
 				h.redis.publish(ctx, p.name, u)
 			}
 		}
+		if rejected(u.Err) {
+			h.end(p)
+			return
+		}
+	}
+}
+
+// rejected reports whether err says SeaTable no longer accepts the token:
+// its subscribers got that error and their streams end; nothing is polled
+// with the token again until someone subscribes with it anew.
+func rejected(err error) bool {
+	c := apperr.CodeOf(err)
+	return err != nil && (c == apperr.Unauthenticated || c == apperr.Forbidden)
+}
+
+// end stops p: its subscriptions see their channel closed after the
+// update already in it.
+func (h *Hub) end(p *poller) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p.cancel()
+	if p.subs == nil {
+		return
+	}
+	for s := range p.subs {
+		close(s.c)
+	}
+	h.obs.Subscriptions(-len(p.subs))
+	p.subs = nil
+	if h.pollers[p.name] == p {
+		delete(h.pollers, p.name)
+		h.obs.Pollers(-1)
 	}
 }
 

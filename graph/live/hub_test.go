@@ -238,3 +238,44 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 		t.Fatal("subscribe after Close got an open channel")
 	}
 }
+
+// A token SeaTable starts rejecting ends its subscriptions: one update with
+// the error, then the channel closes, and the token is not polled again
+// (issue 18.9; before, the poller went on polling with it, backing off up
+// to 5 min, and the streams stayed open).
+func TestRejectedTokenEndsItsSubscriptions(t *testing.T) {
+	for _, code := range []apperr.Code{apperr.Unauthenticated, apperr.Forbidden} {
+		f, c := newFetcher(), newClock()
+		f.set("a", "one")
+		h := New(f, Options{Interval: 10 * time.Second, After: c.After})
+		s1, s2 := h.Subscribe("a"), h.Subscribe("a")
+		recv(t, s1)
+		recv(t, s2)
+		c.waited(t)
+		f.fail(apperr.New(code, "token rejected"))
+		c.tick <- time.Now()
+		for _, s := range []*Subscription{s1, s2} {
+			if u := recv(t, s); apperr.CodeOf(u.Err) != code {
+				t.Fatalf("%s: update %+v", code, u)
+			}
+			select {
+			case u, open := <-s.C:
+				if open {
+					t.Fatalf("%s: after the error: %+v", code, u)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s: subscription not ended", code)
+			}
+		}
+		if h.Pollers() != 0 || f.count("a") != 2 {
+			t.Fatalf("%s: %d pollers, %d polls; want 0, 2", code, h.Pollers(), f.count("a"))
+		}
+		select {
+		case d := <-c.waits:
+			t.Fatalf("%s: the poller waits to poll again (%v)", code, d)
+		case <-time.After(50 * time.Millisecond):
+		}
+		s1.Close() // after the end: no effect
+		h.Close()
+	}
+}
