@@ -26,6 +26,7 @@ type ResolverRoot interface {
 	DTable() DTableResolver
 	DTableChangedEvent() DTableChangedEventResolver
 	DTablesChangedEvent() DTablesChangedEventResolver
+	Entity() EntityResolver
 	Folder() FolderResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -113,6 +114,20 @@ type ComplexityRoot struct {
 		WorkspaceID func(childComplexity int) int
 	}
 
+	Entity struct {
+		FindManyDTableByIDs              func(childComplexity int, reps []*model.DTableByIDsInput) int
+		FindManyDTableByUUIDs            func(childComplexity int, reps []*model.DTableByUUIDsInput) int
+		FindManyFolderByIDs              func(childComplexity int, reps []*model.FolderByIDsInput) int
+		FindManyFolderItemByIDs          func(childComplexity int, reps []*model.FolderItemByIDsInput) int
+		FindManyGroupSharedViewByIDs     func(childComplexity int, reps []*model.GroupSharedViewByIDsInput) int
+		FindManyShareFolderByIDs         func(childComplexity int, reps []*model.ShareFolderByIDsInput) int
+		FindManyShareFolderBySeatableIDs func(childComplexity int, reps []*model.ShareFolderBySeatableIDsInput) int
+		FindManySharedViewByIDs          func(childComplexity int, reps []*model.SharedViewByIDsInput) int
+		FindManySharedViewBySeatableIDs  func(childComplexity int, reps []*model.SharedViewBySeatableIDsInput) int
+		FindManyWorkspaceByIDs           func(childComplexity int, reps []*model.WorkspaceByIDsInput) int
+		FindManyWorkspaceBySeatableIDs   func(childComplexity int, reps []*model.WorkspaceBySeatableIDsInput) int
+	}
+
 	Folder struct {
 		ID          func(childComplexity int) int
 		Items       func(childComplexity int) int
@@ -155,14 +170,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Dtable         func(childComplexity int, uuid string) int
-		DtableByName   func(childComplexity int, workspaceID string, name string) int
-		Dtables        func(childComplexity int, filter *model.DTableFilter, orderBy *model.DTableOrder, first *int, after *string, last *int, before *string) int
-		Node           func(childComplexity int, id string) int
-		Nodes          func(childComplexity int, ids []string) int
-		StarredDTables func(childComplexity int) int
-		Workspace      func(childComplexity int, id string) int
-		Workspaces     func(childComplexity int, filter *model.WorkspaceFilter) int
+		Dtable             func(childComplexity int, uuid string) int
+		DtableByName       func(childComplexity int, workspaceID string, name string) int
+		Dtables            func(childComplexity int, filter *model.DTableFilter, orderBy *model.DTableOrder, first *int, after *string, last *int, before *string) int
+		Node               func(childComplexity int, id string) int
+		Nodes              func(childComplexity int, ids []string) int
+		StarredDTables     func(childComplexity int) int
+		Workspace          func(childComplexity int, id string) int
+		Workspaces         func(childComplexity int, filter *model.WorkspaceFilter) int
+		__resolve__service func(childComplexity int) int
+		__resolve_entities func(childComplexity int, representations []map[string]any) int
 	}
 
 	ShareFolder struct {
@@ -229,6 +246,10 @@ type ComplexityRoot struct {
 
 	WorkspacesChangedEvent struct {
 		Workspaces func(childComplexity int) int
+	}
+
+	_Service struct {
+		SDL func(childComplexity int) int
 	}
 }
 
@@ -525,6 +546,128 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteDTablePayload.WorkspaceID(childComplexity), true
 
+	case "Entity.findManyDTableByIDs":
+		if e.ComplexityRoot.Entity.FindManyDTableByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyDTableByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyDTableByIDs(childComplexity, args["reps"].([]*model.DTableByIDsInput)), true
+	case "Entity.findManyDTableByUUIDs":
+		if e.ComplexityRoot.Entity.FindManyDTableByUUIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyDTableByUUIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyDTableByUUIDs(childComplexity, args["reps"].([]*model.DTableByUUIDsInput)), true
+	case "Entity.findManyFolderByIDs":
+		if e.ComplexityRoot.Entity.FindManyFolderByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyFolderByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyFolderByIDs(childComplexity, args["reps"].([]*model.FolderByIDsInput)), true
+	case "Entity.findManyFolderItemByIDs":
+		if e.ComplexityRoot.Entity.FindManyFolderItemByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyFolderItemByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyFolderItemByIDs(childComplexity, args["reps"].([]*model.FolderItemByIDsInput)), true
+	case "Entity.findManyGroupSharedViewByIDs":
+		if e.ComplexityRoot.Entity.FindManyGroupSharedViewByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyGroupSharedViewByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyGroupSharedViewByIDs(childComplexity, args["reps"].([]*model.GroupSharedViewByIDsInput)), true
+	case "Entity.findManyShareFolderByIDs":
+		if e.ComplexityRoot.Entity.FindManyShareFolderByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyShareFolderByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyShareFolderByIDs(childComplexity, args["reps"].([]*model.ShareFolderByIDsInput)), true
+	case "Entity.findManyShareFolderBySeatableIDs":
+		if e.ComplexityRoot.Entity.FindManyShareFolderBySeatableIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyShareFolderBySeatableIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyShareFolderBySeatableIDs(childComplexity, args["reps"].([]*model.ShareFolderBySeatableIDsInput)), true
+	case "Entity.findManySharedViewByIDs":
+		if e.ComplexityRoot.Entity.FindManySharedViewByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManySharedViewByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManySharedViewByIDs(childComplexity, args["reps"].([]*model.SharedViewByIDsInput)), true
+	case "Entity.findManySharedViewBySeatableIDs":
+		if e.ComplexityRoot.Entity.FindManySharedViewBySeatableIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManySharedViewBySeatableIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManySharedViewBySeatableIDs(childComplexity, args["reps"].([]*model.SharedViewBySeatableIDsInput)), true
+	case "Entity.findManyWorkspaceByIDs":
+		if e.ComplexityRoot.Entity.FindManyWorkspaceByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyWorkspaceByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyWorkspaceByIDs(childComplexity, args["reps"].([]*model.WorkspaceByIDsInput)), true
+	case "Entity.findManyWorkspaceBySeatableIDs":
+		if e.ComplexityRoot.Entity.FindManyWorkspaceBySeatableIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyWorkspaceBySeatableIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyWorkspaceBySeatableIDs(childComplexity, args["reps"].([]*model.WorkspaceBySeatableIDsInput)), true
+
 	case "Folder.id", "Folder.seatableId":
 		if e.ComplexityRoot.Folder.ID == nil {
 			break
@@ -800,6 +943,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Workspaces(childComplexity, args["filter"].(*model.WorkspaceFilter)), true
+	case "Query._service":
+		if e.ComplexityRoot.Query.__resolve__service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.__resolve__service(childComplexity), true
+	case "Query._entities":
+		if e.ComplexityRoot.Query.__resolve_entities == nil {
+			break
+		}
+
+		args, err := ec.field_Query__entities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
 
 	case "ShareFolder.id", "ShareFolder.seatableId":
 		if e.ComplexityRoot.ShareFolder.ID == nil {
@@ -1093,6 +1253,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WorkspacesChangedEvent.Workspaces(childComplexity), true
 
+	case "_Service.sdl":
+		if e.ComplexityRoot._Service.SDL == nil {
+			break
+		}
+
+		return e.ComplexityRoot._Service.SDL(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1104,11 +1271,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CopyDTableInput", ec.unmarshalInputCopyDTableInput),
 			graphql.NewInputUnmarshaler("CreateDTableInput", ec.unmarshalInputCreateDTableInput),
+			graphql.NewInputUnmarshaler("DTableByIDsInput", ec.unmarshalInputDTableByIDsInput),
+			graphql.NewInputUnmarshaler("DTableByUUIDsInput", ec.unmarshalInputDTableByUUIDsInput),
 			graphql.NewInputUnmarshaler("DTableFilter", ec.unmarshalInputDTableFilter),
 			graphql.NewInputUnmarshaler("DTableOrder", ec.unmarshalInputDTableOrder),
 			graphql.NewInputUnmarshaler("DeleteDTableInput", ec.unmarshalInputDeleteDTableInput),
+			graphql.NewInputUnmarshaler("FolderByIDsInput", ec.unmarshalInputFolderByIDsInput),
+			graphql.NewInputUnmarshaler("FolderItemByIDsInput", ec.unmarshalInputFolderItemByIDsInput),
+			graphql.NewInputUnmarshaler("GroupSharedViewByIDsInput", ec.unmarshalInputGroupSharedViewByIDsInput),
+			graphql.NewInputUnmarshaler("ShareFolderByIDsInput", ec.unmarshalInputShareFolderByIDsInput),
+			graphql.NewInputUnmarshaler("ShareFolderBySeatableIDsInput", ec.unmarshalInputShareFolderBySeatableIDsInput),
+			graphql.NewInputUnmarshaler("SharedViewByIDsInput", ec.unmarshalInputSharedViewByIDsInput),
+			graphql.NewInputUnmarshaler("SharedViewBySeatableIDsInput", ec.unmarshalInputSharedViewBySeatableIDsInput),
 			graphql.NewInputUnmarshaler("StarDTableInput", ec.unmarshalInputStarDTableInput),
 			graphql.NewInputUnmarshaler("UpdateDTableInput", ec.unmarshalInputUpdateDTableInput),
+			graphql.NewInputUnmarshaler("WorkspaceByIDsInput", ec.unmarshalInputWorkspaceByIDsInput),
+			graphql.NewInputUnmarshaler("WorkspaceBySeatableIDsInput", ec.unmarshalInputWorkspaceBySeatableIDsInput),
 			graphql.NewInputUnmarshaler("WorkspaceFilter", ec.unmarshalInputWorkspaceFilter),
 		)
 	}
@@ -1209,6 +1387,12 @@ for example "2019-06-25T06:46:43Z". SeaTable's own offsets are converted to UTC;
 an empty or unreadable upstream timestamp is null.
 """
 scalar DateTime @specifiedBy(url: "https://scalars.graphql.org/andimarek/date-time")
+
+# Apollo Federation v2 (docs/federation.md): every object with a global id is
+# an entity keyed by it, and by SeaTable's own unique ids where they are
+# unique; gqlgen adds _service and _entities.
+extend schema
+  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
 
 """
 An object with a global id (the Relay Global Object Identification
@@ -1429,7 +1613,7 @@ type PageInfo {
 }
 
 "A folder that groups bases inside a workspace (current SeaTable servers)."
-type Folder implements Node {
+type Folder implements Node @key(fields: "id") {
   "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
   "SeaTable's numeric folder id, as a string."
@@ -1445,7 +1629,7 @@ type Folder implements Node {
 }
 
 "One entry of a folder."
-type FolderItem implements Node {
+type FolderItem implements Node @key(fields: "id") {
   "Global id (see ` + "`" + `Node` + "`" + `): the folder's and the entry's."
   id: ID!
   "What the entry is: \"dtable\" for a base; other values for items shared into a group."
@@ -1455,7 +1639,7 @@ type FolderItem implements Node {
 }
 
 "A view of a base shared with the caller (` + "`" + `shared_view_list` + "`" + `)."
-type SharedView implements Node {
+type SharedView implements Node @key(fields: "id") @key(fields: "seatableId") {
   "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
   "SeaTable's numeric view-share id, as a string."
@@ -1495,7 +1679,7 @@ type SharedView implements Node {
 }
 
 "A folder the caller made to sort what was shared with them (current servers)."
-type ShareFolder implements Node {
+type ShareFolder implements Node @key(fields: "id") @key(fields: "seatableId") {
   "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
   "SeaTable's numeric folder id, as a string."
@@ -1608,7 +1792,7 @@ type StarDTablePayload {
 }
 
 "A SeaTable workspace: the personal one, a group's, or one of the starred/shared pseudo-workspaces."
-type Workspace implements Node {
+type Workspace implements Node @key(fields: "id") @key(fields: "seatableId") {
   "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
   "SeaTable's numeric workspace id as a string; \"starred\" and \"shared\" for the two pseudo-workspaces."
@@ -1658,7 +1842,7 @@ workspace, the starred or shared list, a folder, a group share): every list
 answers the same fields, taken from its own workspace's entry where visible and
 completed with the share details of the list that shares it with the caller.
 """
-type DTable implements Node {
+type DTable implements Node @key(fields: "id") @key(fields: "uuid") {
   "Global id (see ` + "`" + `Node` + "`" + `), made from the uuid: the same in every list the base appears in."
   id: ID!
   "SeaTable's numeric base id as a string (SeaTable uses it for trash operations); null where SeaTable sends none."
@@ -1716,7 +1900,7 @@ A view of a base shared into a group workspace (` + "`" + `group_shared_views` +
 view's share details are here; the base itself is ` + "`" + `dtable` + "`" + `, one cache entity
 however many of its views are shared.
 """
-type GroupSharedView implements Node {
+type GroupSharedView implements Node @key(fields: "id") {
   "Global id (see ` + "`" + `Node` + "`" + `): the group workspace's and the view share's."
   id: ID!
   "SeaTable's view-share id."
@@ -1794,6 +1978,130 @@ type DTableChangedEvent {
   dtable: DTable
 }
 `, BuiltIn: false},
+	{Name: "../federation/directives.graphql", Input: `
+	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+	directive @composeDirective(name: String!) repeatable on SCHEMA
+	directive @extends on OBJECT | INTERFACE
+	directive @external on OBJECT | FIELD_DEFINITION
+	directive @key(fields: FieldSet!, resolvable: Boolean = true) repeatable on OBJECT | INTERFACE
+	directive @inaccessible on
+	  | ARGUMENT_DEFINITION
+	  | ENUM
+	  | ENUM_VALUE
+	  | FIELD_DEFINITION
+	  | INPUT_FIELD_DEFINITION
+	  | INPUT_OBJECT
+	  | INTERFACE
+	  | OBJECT
+	  | SCALAR
+	  | UNION
+	directive @interfaceObject on OBJECT
+	directive @link(import: [String!], url: String!) repeatable on SCHEMA
+	directive @override(from: String!, label: String) on FIELD_DEFINITION
+	directive @policy(policies: [[federation__Policy!]!]!) on
+	  | FIELD_DEFINITION
+	  | OBJECT
+	  | INTERFACE
+	  | SCALAR
+	  | ENUM
+	directive @provides(fields: FieldSet!) on FIELD_DEFINITION
+	directive @requires(fields: FieldSet!) on FIELD_DEFINITION
+	directive @requiresScopes(scopes: [[federation__Scope!]!]!) on
+	  | FIELD_DEFINITION
+	  | OBJECT
+	  | INTERFACE
+	  | SCALAR
+	  | ENUM
+	directive @shareable repeatable on FIELD_DEFINITION | OBJECT
+	directive @computedRequires on FIELD_DEFINITION
+	directive @tag(name: String!) repeatable on
+	  | ARGUMENT_DEFINITION
+	  | ENUM
+	  | ENUM_VALUE
+	  | FIELD_DEFINITION
+	  | INPUT_FIELD_DEFINITION
+	  | INPUT_OBJECT
+	  | INTERFACE
+	  | OBJECT
+	  | SCALAR
+	  | UNION
+	scalar _Any
+	scalar FieldSet
+	scalar federation__Policy
+	scalar federation__Scope
+`, BuiltIn: true},
+	{Name: "../federation/entity.graphql", Input: `
+# a union of all types that use the @key directive
+union _Entity = DTable | Folder | FolderItem | GroupSharedView | ShareFolder | SharedView | Workspace
+
+input DTableByIDsInput {
+	ID: ID!
+}
+
+input DTableByUUIDsInput {
+	UUID: ID!
+}
+
+input FolderByIDsInput {
+	ID: ID!
+}
+
+input FolderItemByIDsInput {
+	ID: ID!
+}
+
+input GroupSharedViewByIDsInput {
+	ID: ID!
+}
+
+input ShareFolderByIDsInput {
+	ID: ID!
+}
+
+input ShareFolderBySeatableIDsInput {
+	SeatableID: ID!
+}
+
+input SharedViewByIDsInput {
+	ID: ID!
+}
+
+input SharedViewBySeatableIDsInput {
+	SeatableID: ID!
+}
+
+input WorkspaceByIDsInput {
+	ID: ID!
+}
+
+input WorkspaceBySeatableIDsInput {
+	SeatableID: ID!
+}
+
+# fake type to build resolver interfaces for users to implement
+type Entity {
+	findManyDTableByIDs(reps: [DTableByIDsInput]!): [DTable]
+	findManyDTableByUUIDs(reps: [DTableByUUIDsInput]!): [DTable]
+	findManyFolderByIDs(reps: [FolderByIDsInput]!): [Folder]
+	findManyFolderItemByIDs(reps: [FolderItemByIDsInput]!): [FolderItem]
+	findManyGroupSharedViewByIDs(reps: [GroupSharedViewByIDsInput]!): [GroupSharedView]
+	findManyShareFolderByIDs(reps: [ShareFolderByIDsInput]!): [ShareFolder]
+	findManyShareFolderBySeatableIDs(reps: [ShareFolderBySeatableIDsInput]!): [ShareFolder]
+	findManySharedViewByIDs(reps: [SharedViewByIDsInput]!): [SharedView]
+	findManySharedViewBySeatableIDs(reps: [SharedViewBySeatableIDsInput]!): [SharedView]
+	findManyWorkspaceByIDs(reps: [WorkspaceByIDsInput]!): [Workspace]
+	findManyWorkspaceBySeatableIDs(reps: [WorkspaceBySeatableIDsInput]!): [Workspace]
+}
+
+type _Service {
+  sdl: String
+}
+
+extend type Query {
+  _entities(representations: [_Any!]!): [_Entity]!
+  _service: _Service!
+}
+`, BuiltIn: true},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2135,6 +2443,14 @@ func (ec *executionContext) childFields_WorkspacesChangedEvent(ctx context.Conte
 		return ec.fieldContext_WorkspacesChangedEvent_workspaces(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WorkspacesChangedEvent", field.Name)
+}
+
+func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sdl":
+		return ec.fieldContext__Service_sdl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type _Service", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

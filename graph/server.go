@@ -22,8 +22,13 @@ import (
 type ServerOptions struct {
 	Logger *slog.Logger
 	// Introspection enables __schema/__type queries (the playground needs
-	// it). Without it, validation errors also stop suggesting field names.
+	// it) and federation's _service { sdl }. Without it, validation errors
+	// also stop suggesting field names.
 	Introspection bool
+	// FromGateway, if set, tells a federation gateway's requests
+	// (GATEWAY_SECRET): they read _service { sdl } even without
+	// Introspection, since composing the supergraph needs it.
+	FromGateway func(context.Context) bool
 	// QueryCacheBytes bounds the parsed, validated documents kept, by their
 	// estimated size; 0 keeps none.
 	QueryCacheBytes int64
@@ -167,6 +172,7 @@ func NewServer(o ServerOptions) *handler.Server {
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
+		srv.Use(serviceSDL{fromGateway: o.FromGateway})
 		// "Did you mean …" hints would reveal the schema introspection hides.
 		srv.SetDisableSuggestion(true)
 	}
@@ -239,4 +245,7 @@ func listComplexity(c *ComplexityRoot, n int) {
 	c.Workspace.GroupSharedViews = list
 	c.Folder.Tables = list
 	c.Folder.Items = list
+	// A gateway's _entities call costs what the same objects cost read
+	// one by one: its children once per representation.
+	c.Query.__resolve_entities = func(child int, reps []map[string]any) int { return 1 + len(reps)*child }
 }

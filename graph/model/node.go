@@ -13,3 +13,6 @@ type FolderItem struct {
 	ItemType string
 	ItemID   string
 }
+
+// IsEntity makes FolderItem a member of the federation `_Entity` union.
+func (FolderItem) IsEntity() {}

@@ -113,6 +113,10 @@ type Options struct {
 	// Introspection lets introspection-only documents through when Only is
 	// set (the playground's schema query); it follows INTROSPECTION.
 	Introspection bool
+	// Exempt, if set, lets a request's own documents through when Only is
+	// set: a federation gateway's query plans (internal/gateway), whose
+	// clients' documents the gateway checks.
+	Exempt func(*http.Request) bool
 }
 
 // Handler resolves document ids to their text and, with Only, refuses
@@ -120,6 +124,10 @@ type Options struct {
 // well-formed parameters, batches split).
 func Handler(s *Store, o Options, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o := o
+		if o.Only && o.Exempt != nil && o.Exempt(r) {
+			o.Only = false
+		}
 		switch r.Method {
 		case http.MethodGet:
 			q := r.URL.Query()

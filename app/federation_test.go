@@ -1,0 +1,320 @@
+package app
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
+)
+
+// Apollo Federation subgraph (docs/federation.md): _service and _entities
+// through the whole handler, against the fake SeaTable.
+
+// federationFixture is a personal workspace (id 7) with n bases, named
+// "<prefix>-<i>", uuids fedUUID(i).
+func federationFixture(prefix string, n int) []byte {
+	var tables []string
+	for i := range n {
+		tables = append(tables, fmt.Sprintf(`{"id":%d,"workspace_id":7,"uuid":%q,"name":"%s-%d","updated_at":"2026-01-01T00:00:00+00:00"}`, i+1, fedUUID(i), prefix, i))
+	}
+	return []byte(`{"workspace_list":[
+		{"id":"","name":"starred","type":"starred","table_list":[]},
+		{"id":7,"name":"ws-of-` + prefix + `","type":"personal","table_list":[` + strings.Join(tables, ",") + `]},
+		{"id":8,"name":"group-of-` + prefix + `","type":"group","group_id":3,"table_list":[]}]}`)
+}
+
+func fedUUID(i int) string { return fmt.Sprintf("%08x-2222-4333-8444-555555555555", 0x10000000+i) }
+
+// fedGlobalID is the global id of an object (graph/globalid.go: the format
+// is fixed, since client caches keep it).
+func fedGlobalID(kind, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + key))
+}
+
+const entitiesQuery = `query($r: [_Any!]!) { _entities(representations: $r) {
+	__typename ... on DTable { id uuid name workspace { name } } ... on Workspace { id seatableId name } } }`
+
+type entity struct {
+	Typename   string `json:"__typename"`
+	ID         string
+	UUID       string
+	SeatableID string
+	Name       string
+	Workspace  *struct{ Name string }
+}
+
+// entities runs entitiesQuery with reps and returns the entities and errors.
+func (e *testEnv) entities(t *testing.T, authorization string, reps []map[string]any) ([]*entity, []gqlError) {
+	t.Helper()
+	status, resp := e.post(t, authorization, entitiesQuery, map[string]any{"r": reps})
+	if status != http.StatusOK {
+		t.Fatalf("_entities: status %d, errors %+v", status, resp.Errors)
+	}
+	var data struct {
+		Entities []*entity `json:"_entities"`
+	}
+	if err := json.Unmarshal(resp.Data, &data); err != nil {
+		t.Fatalf("decode: %v: %s", err, resp.Data)
+	}
+	if len(data.Entities) != len(reps) {
+		t.Fatalf("%d entities for %d representations: %s", len(data.Entities), len(reps), resp.Data)
+	}
+	return data.Entities, resp.Errors
+}
+
+// TestFederationEntitiesCostOneListRead: 50 DTable representations, by id
+// or by uuid, with Workspace representations in the same call, cost one
+// SeaTable list read, and come back in order, each the object named.
+func TestFederationEntitiesCostOneListRead(t *testing.T) {
+	const n = 50
+	e := newTestEnv(t)
+	e.fake.SetToken(tokA, federationFixture("a", n))
+	for _, key := range []string{"id", "uuid"} {
+		t.Run(key, func(t *testing.T) {
+			var reps []map[string]any
+			for i := range n {
+				if key == "id" {
+					reps = append(reps, map[string]any{"__typename": "DTable", "id": fedGlobalID("DTable", fedUUID(i))})
+				} else {
+					// The 32-character form, upper case: uuids are normalised.
+					reps = append(reps, map[string]any{"__typename": "DTable", "uuid": strings.ToUpper(strings.ReplaceAll(fedUUID(i), "-", ""))})
+				}
+			}
+			reps = append(reps,
+				map[string]any{"__typename": "Workspace", "id": fedGlobalID("Workspace", "7")},
+				map[string]any{"__typename": "Workspace", "id": fedGlobalID("Workspace", "99")}) // not visible
+			e.fake.ResetCounts()
+			got, errs := e.entities(t, "Token "+tokA, reps)
+			if len(errs) > 0 {
+				t.Fatalf("errors: %+v", errs)
+			}
+			if calls := e.fake.Calls(); calls != 1 {
+				t.Fatalf("_entities with %d DTable and 2 Workspace representations made %d SeaTable calls, want 1", n, calls)
+			}
+			for i := range n {
+				d := got[i]
+				if d == nil || d.Typename != "DTable" || d.UUID != fedUUID(i) || d.Name != fmt.Sprintf("a-%d", i) ||
+					d.ID != fedGlobalID("DTable", fedUUID(i)) || d.Workspace == nil || d.Workspace.Name != "ws-of-a" {
+					t.Fatalf("entity %d: %+v", i, d)
+				}
+			}
+			if w := got[n]; w == nil || w.Typename != "Workspace" || w.SeatableID != "7" || w.Name != "ws-of-a" {
+				t.Errorf("workspace 7: %+v", w)
+			}
+			if got[n+1] != nil {
+				t.Errorf("a workspace the token cannot see resolved to %+v, want null", got[n+1])
+			}
+		})
+	}
+	t.Run("seatableId", func(t *testing.T) {
+		e.fake.ResetCounts()
+		got, errs := e.entities(t, "Token "+tokA, []map[string]any{
+			{"__typename": "Workspace", "seatableId": "8"}, {"__typename": "Workspace", "seatableId": "7"}})
+		if len(errs) > 0 || e.fake.Calls() != 1 {
+			t.Fatalf("errors %+v, %d calls", errs, e.fake.Calls())
+		}
+		if got[0].Name != "group-of-a" || got[1].Name != "ws-of-a" {
+			t.Errorf("got %+v %+v", got[0], got[1])
+		}
+	})
+}
+
+// TestFederationEntitiesAreTheCallersOwn: two tokens see different bases
+// under one uuid, and one sees a base the other cannot: each resolves its
+// own, and the other's is null, never the other token's data.
+func TestFederationEntitiesAreTheCallersOwn(t *testing.T) {
+	const tokB = "tokB-0123456789abcdef"
+	e := newTestEnv(t)
+	e.fake.SetToken(tokA, federationFixture("a", 3))
+	e.fake.SetToken(tokB, federationFixture("b", 1)) // only fedUUID(0)
+	reps := []map[string]any{
+		{"__typename": "DTable", "id": fedGlobalID("DTable", fedUUID(0))},
+		{"__typename": "DTable", "id": fedGlobalID("DTable", fedUUID(2))},
+	}
+	a, errs := e.entities(t, "Token "+tokA, reps)
+	if len(errs) > 0 || a[0] == nil || a[0].Name != "a-0" || a[1] == nil || a[1].Name != "a-2" {
+		t.Fatalf("token A: %+v %+v, errors %+v", a[0], a[1], errs)
+	}
+	b, errs := e.entities(t, "Token "+tokB, reps)
+	if len(errs) > 0 || b[0] == nil || b[0].Name != "b-0" || b[0].Workspace.Name != "ws-of-b" {
+		t.Fatalf("token B, shared uuid: %+v, errors %+v", b[0], errs)
+	}
+	if b[1] != nil {
+		t.Fatalf("token B resolved a base only token A sees: %+v", b[1])
+	}
+	// Without a token: the same error as any query, for the whole call.
+	status, resp := e.post(t, "", entitiesQuery, map[string]any{"r": reps})
+	if status != http.StatusOK && status != http.StatusUnauthorized || len(resp.Errors) == 0 || resp.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {
+		t.Fatalf("no token: status %d, errors %+v", status, resp.Errors)
+	}
+}
+
+// TestFederationEntitiesBadKeys: a key this server did not make fails its
+// own representation (BAD_USER_INPUT at its index); the others resolve.
+func TestFederationEntitiesBadKeys(t *testing.T) {
+	e := newTestEnv(t)
+	e.fake.SetToken(tokA, federationFixture("a", 2))
+	got, errs := e.entities(t, "Token "+tokA, []map[string]any{
+		{"__typename": "DTable", "id": fedGlobalID("DTable", fedUUID(1))},
+		{"__typename": "DTable", "id": fedGlobalID("Workspace", "7")}, // another type's id
+		{"__typename": "DTable", "id": "not-an-id"},
+	})
+	if got[0] == nil || got[0].Name != "a-1" || got[1] != nil || got[2] != nil {
+		t.Fatalf("entities: %+v %+v %+v", got[0], got[1], got[2])
+	}
+	if len(errs) != 2 {
+		t.Fatalf("want 2 errors, got %+v", errs)
+	}
+	for i, err := range errs {
+		if err.Extensions["code"] != "BAD_USER_INPUT" || len(err.Path) != 2 || err.Path[0] != "_entities" || err.Path[1] != float64(i+1) {
+			t.Errorf("error %d: %+v", i, err)
+		}
+	}
+}
+
+// TestFederationOtherEntities: every other entity type resolves from the
+// same one list read as node(id:) does.
+func TestFederationOtherEntities(t *testing.T) {
+	e := newTestEnv(t)
+	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Current))
+	var nodes struct {
+		Workspaces []struct {
+			Folders []struct {
+				ID    string
+				Items []struct{ ID string }
+			}
+			SharedViews      []struct{ ID, SeatableID string }
+			ShareFolders     []struct{ ID, SeatableID string }
+			GroupSharedViews []struct{ ID string }
+		}
+	}
+	e.mustData(t, "Token "+tokA, `{ workspaces { folders { id items { id } } sharedViews { id seatableId } shareFolders { id seatableId } groupSharedViews { id } } }`, &nodes)
+	var reps []map[string]any
+	var want []string
+	add := func(typename, key, value string) {
+		reps = append(reps, map[string]any{"__typename": typename, key: value})
+		want = append(want, typename)
+	}
+	for _, ws := range nodes.Workspaces {
+		for _, f := range ws.Folders {
+			add("Folder", "id", f.ID)
+			for _, it := range f.Items {
+				add("FolderItem", "id", it.ID)
+			}
+		}
+		for _, v := range ws.SharedViews {
+			add("SharedView", "id", v.ID)
+		}
+		for _, f := range ws.ShareFolders {
+			add("ShareFolder", "id", f.ID)
+		}
+		for _, v := range ws.GroupSharedViews {
+			add("GroupSharedView", "id", v.ID)
+		}
+	}
+	seen := map[string]bool{}
+	for _, w := range want {
+		seen[w] = true
+	}
+	if len(seen) != 5 {
+		t.Fatalf("the demo fixture lacks some entity types: %v", seen)
+	}
+	e.fake.ResetCounts()
+	status, resp := e.post(t, "Token "+tokA, `query($r: [_Any!]!) { _entities(representations: $r) { __typename
+		... on Node { id } } }`, map[string]any{"r": reps})
+	if status != http.StatusOK || len(resp.Errors) > 0 {
+		t.Fatalf("status %d, errors %+v", status, resp.Errors)
+	}
+	var data struct {
+		Entities []*struct {
+			Typename string `json:"__typename"`
+			ID       string
+		} `json:"_entities"`
+	}
+	if err := json.Unmarshal(resp.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	for i, got := range data.Entities {
+		if got == nil || got.Typename != want[i] || got.ID != reps[i]["id"] {
+			t.Errorf("representation %d (%v): %+v", i, reps[i], got)
+		}
+	}
+	if calls := e.fake.Calls(); calls != 1 {
+		t.Errorf("%d representations of 5 types made %d SeaTable calls, want 1", len(reps), calls)
+	}
+}
+
+// TestFederationServiceSDL: _service { sdl } is this schema with its
+// federation directives; with introspection off it answers only a gateway
+// that sends GATEWAY_SECRET, and refuses others as __schema is refused.
+func TestFederationServiceSDL(t *testing.T) {
+	const secret = "gw-secret-0123456789abcdef"
+	query := `{ _service { sdl } }`
+	sdlOf := func(t *testing.T, resp gqlResponse) string {
+		t.Helper()
+		var data struct {
+			Service struct{ SDL string } `json:"_service"`
+		}
+		if err := json.Unmarshal(resp.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		return data.Service.SDL
+	}
+	t.Run("introspection on", func(t *testing.T) {
+		e := newTestEnv(t)
+		status, resp := e.post(t, "", query, nil)
+		if status != http.StatusOK || len(resp.Errors) > 0 {
+			t.Fatalf("status %d, errors %+v", status, resp.Errors)
+		}
+		sdl := sdlOf(t, resp)
+		for _, want := range []string{`@link(url: "https://specs.apollo.dev/federation/v2.7"`, `type DTable implements Node @key(fields: "id") @key(fields: "uuid")`, `type Workspace implements Node @key(fields: "id") @key(fields: "seatableId")`} {
+			if !strings.Contains(sdl, want) {
+				t.Errorf("sdl lacks %s", want)
+			}
+		}
+		if e.fake.Calls() != 0 {
+			t.Errorf("_service made %d SeaTable calls", e.fake.Calls())
+		}
+	})
+	t.Run("introspection off", func(t *testing.T) {
+		e := newTestEnv(t, withEnv("INTROSPECTION", "false", "GATEWAY_SECRET", secret))
+		for _, header := range []string{"", "wrong-secret-0123456789"} {
+			req := e.request(t, query, nil)
+			if header != "" {
+				req.Header.Set("Gateway-Secret", header)
+			}
+			status, resp := e.do(t, req)
+			if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" || string(resp.Data) != "null" && len(resp.Data) > 0 {
+				t.Errorf("secret %q: status %d, data %s, errors %+v", header, status, resp.Data, resp.Errors)
+			}
+		}
+		req := e.request(t, query, nil)
+		req.Header.Set("Gateway-Secret", secret)
+		status, resp := e.do(t, req)
+		if status != http.StatusOK || len(resp.Errors) > 0 || !strings.Contains(sdlOf(t, resp), "@key") {
+			t.Fatalf("gateway: status %d, errors %+v", status, resp.Errors)
+		}
+		// The secret opens _service, not introspection.
+		req = e.request(t, `{ __schema { queryType { name } } }`, nil)
+		req.Header.Set("Gateway-Secret", secret)
+		if _, resp := e.do(t, req); len(resp.Errors) == 0 {
+			t.Errorf("__schema answered with INTROSPECTION=false: %s", resp.Data)
+		}
+	})
+}
+
+// request builds a GraphQL POST to the env.
+func (e *testEnv) request(t *testing.T, query string, vars map[string]any) *http.Request {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, err := http.NewRequest(http.MethodPost, e.url+"/graphql", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
