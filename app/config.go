@@ -14,8 +14,8 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
-	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/gateway"
+	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -317,4 +320,139 @@ func (e *testEnv) request(t *testing.T, query string, vars map[string]any) *http
 	}
 	req.Header.Set("Content-Type", "application/json")
 	return req
+}
+
+// TestFederationComposition composes this server's _service SDL with the
+// projects test subgraph (tests/federation/projects.mjs: it references
+// DTable by uuid and adds DTable.projects) with The Guild's
+// federation-composition and Apollo's composition; both must succeed, and
+// Apollo's with no hints. The composed DTable is checked here.
+func TestFederationComposition(t *testing.T) {
+	c := needNodeClient(t, "federation", "the federation test packages", "@apollo/composition", "@theguild/federation-composition", "@apollo/subgraph")
+	e := newTestEnv(t)
+	out := t.TempDir()
+	c.run(60*time.Second, []string{"SEATABLE_SUBGRAPH_URL=" + e.url + "/graphql", "OUT_DIR=" + out}, "compose.mjs")
+	for _, tool := range []string{"apollo", "guild"} {
+		raw, err := os.ReadFile(filepath.Join(out, tool+".graphql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dtable := supergraphType(string(raw), "DTable")
+		t.Logf("%s supergraph, DTable:\n%s", tool, dtable)
+		for _, want := range []string{
+			`@join__type(graph: SEATABLE, key: "id")`, `@join__type(graph: SEATABLE, key: "uuid")`,
+			`@join__type(graph: PROJECTS, key: "uuid")`,
+			`projects: [Project!]! @join__field(graph: PROJECTS)`, `name: String! @join__field(graph: SEATABLE)`,
+		} {
+			if !strings.Contains(dtable, want) {
+				t.Errorf("%s: the composed DTable lacks %s", tool, want)
+			}
+		}
+	}
+	if e.fake.Calls() != 0 {
+		t.Errorf("composition made %d SeaTable calls", e.fake.Calls())
+	}
+}
+
+// supergraphType cuts the definition of type name out of a supergraph SDL.
+func supergraphType(sdl, name string) string {
+	start := strings.Index(sdl, "\ntype "+name+"\n")
+	if start < 0 {
+		start = strings.Index(sdl, "\ntype "+name+" ")
+	}
+	if start < 0 {
+		return ""
+	}
+	end := strings.Index(sdl[start:], "\n}")
+	if end < 0 {
+		return sdl[start:]
+	}
+	return sdl[start+1 : start+end+2]
+}
+
+// TestFederationGateway runs Apollo Gateway (tests/federation/gateway.mjs)
+// over this server and the projects test subgraph, with this server
+// hardened as in production: INTROSPECTION=false and
+// TRUSTED_DOCUMENTS_ONLY=true, the gateway trusted by GATEWAY_SECRET. A
+// query joining both subgraphs answers with each client's own bases, costs
+// one SeaTable list read per client request, and the client's
+// Authorization reaches SeaTable; a client that skips the gateway cannot
+// send _entities or read _service.
+func TestFederationGateway(t *testing.T) {
+	const secret = "gw-secret-0123456789abcdef"
+	const tokB = "tokB-0123456789abcdef"
+	c := needNodeClient(t, "federation", "the federation test packages", "@apollo/gateway", "@apollo/server", "@apollo/subgraph")
+	manifest := writeManifest(t, map[string]string{"w": `{ workspaces { name } }`})
+	e := newTestEnv(t, withEnv("INTROSPECTION", "false", "TRUSTED_DOCUMENTS", manifest, "TRUSTED_DOCUMENTS_ONLY", "true", "GATEWAY_SECRET", secret))
+	e.fake.SetToken(tokA, federationFixture("a", 3))
+	e.fake.SetToken(tokB, federationFixture("b", 1)) // sees fedUUID(0) only
+	e.fake.SetRecordRequests(true)
+
+	const join = `{ projects { name dtable { name updatedAt workspace { name } projects { name } } } }`
+	reqs, _ := json.Marshal([]map[string]string{
+		{"authorization": "Token " + tokA, "query": join},
+		{"authorization": "Token " + tokB, "query": join},
+	})
+	out := filepath.Join(t.TempDir(), "answers.json")
+	// Three projects: two in base 0, one in base 2 (which B cannot see).
+	c.run(60*time.Second, []string{"SEATABLE_SUBGRAPH_URL=" + e.url + "/graphql", "GATEWAY_SECRET=" + secret, "OUT_FILE=" + out,
+		"PROJECT_UUIDS=" + strings.Join([]string{fedUUID(0), fedUUID(2), fedUUID(0)}, ","), "REQUESTS=" + string(reqs)}, "gateway.mjs")
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answers []struct {
+		Status int
+		Body   json.RawMessage
+	}
+	if err := json.Unmarshal(raw, &answers); err != nil || len(answers) != 2 {
+		t.Fatalf("answers: %v: %s", err, raw)
+	}
+	// The data, and no errors. (Apollo Gateway notes in extensions that it
+	// nulled B's dtable of base 2, whose non-null name could not be had.)
+	data := func(body json.RawMessage) string {
+		var b struct {
+			Data   json.RawMessage
+			Errors []any
+		}
+		_ = json.Unmarshal(body, &b)
+		if len(b.Errors) > 0 {
+			return "errors: " + string(body)
+		}
+		return string(b.Data)
+	}
+	wantA := `{"projects":[` +
+		`{"name":"Project 1","dtable":{"name":"a-0","updatedAt":"2026-01-01T00:00:00Z","workspace":{"name":"ws-of-a"},"projects":[{"name":"Project 1"},{"name":"Project 3"}]}},` +
+		`{"name":"Project 2","dtable":{"name":"a-2","updatedAt":"2026-01-01T00:00:00Z","workspace":{"name":"ws-of-a"},"projects":[{"name":"Project 2"}]}},` +
+		`{"name":"Project 3","dtable":{"name":"a-0","updatedAt":"2026-01-01T00:00:00Z","workspace":{"name":"ws-of-a"},"projects":[{"name":"Project 1"},{"name":"Project 3"}]}}]}`
+	if answers[0].Status != 200 || data(answers[0].Body) != wantA {
+		t.Errorf("token A through the gateway: %d %s\nwant %s", answers[0].Status, answers[0].Body, wantA)
+	}
+	// B: its own name for base 0, null for base 2.
+	wantB := `{"projects":[` +
+		`{"name":"Project 1","dtable":{"name":"b-0","updatedAt":"2026-01-01T00:00:00Z","workspace":{"name":"ws-of-b"},"projects":[{"name":"Project 1"},{"name":"Project 3"}]}},` +
+		`{"name":"Project 2","dtable":null},` +
+		`{"name":"Project 3","dtable":{"name":"b-0","updatedAt":"2026-01-01T00:00:00Z","workspace":{"name":"ws-of-b"},"projects":[{"name":"Project 1"},{"name":"Project 3"}]}}]}`
+	if answers[1].Status != 200 || data(answers[1].Body) != wantB {
+		t.Errorf("token B through the gateway: %d %s\nwant %s", answers[1].Status, answers[1].Body, wantB)
+	}
+	// One SeaTable list read per client request, each with its own token.
+	got := e.fake.Requests()
+	if len(got) != 2 || got[0].Authorization != "Token "+tokA || got[1].Authorization != "Token "+tokB {
+		t.Errorf("SeaTable calls: %+v, want one with each token", got)
+	}
+	t.Logf("gateway join: %d SeaTable calls for 2 client requests; token A's answer: %s", len(got), answers[0].Body)
+
+	// Without the secret, the gateway's documents are a client's: refused.
+	e.fake.ResetCounts()
+	rep := map[string]any{"r": []map[string]any{{"__typename": "DTable", "uuid": fedUUID(0)}}}
+	for _, q := range []string{entitiesQuery, `{ _service { sdl } }`} {
+		status, resp := e.post(t, "Token "+tokA, q, rep)
+		if len(resp.Errors) == 0 || resp.Errors[0].Extensions["code"] != "BAD_USER_INPUT" || !strings.Contains(resp.Errors[0].Message, "TRUSTED_DOCUMENTS_ONLY") {
+			t.Errorf("%.30s… without the secret: status %d, errors %+v", q, status, resp.Errors)
+		}
+	}
+	if e.fake.Calls() != 0 {
+		t.Errorf("refused documents made %d SeaTable calls", e.fake.Calls())
+	}
 }
