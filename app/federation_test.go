@@ -1,9 +1,12 @@
 package app
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -455,4 +458,114 @@ func TestFederationGateway(t *testing.T) {
 	if e.fake.Calls() != 0 {
 		t.Errorf("refused documents made %d SeaTable calls", e.fake.Calls())
 	}
+}
+
+// TestFederationBehindAGateway: a gateway's requests (GATEWAY_SECRET, with
+// TRUSTED_DOCUMENTS_ONLY) meet every feature a client's do: batches share
+// one list read, APQ registers and serves their documents, the complexity
+// limit counts each representation, rate limits count them per token, and
+// SeaTable's errors keep their codes.
+func TestFederationBehindAGateway(t *testing.T) {
+	const secret = "gw-secret-0123456789abcdef"
+	manifest := writeManifest(t, map[string]string{"w": `{ workspaces { name } }`})
+	hardened := []string{"TRUSTED_DOCUMENTS", manifest, "TRUSTED_DOCUMENTS_ONLY", "true", "GATEWAY_SECRET", secret}
+	reps := func(n int) []map[string]any {
+		var out []map[string]any
+		for i := range n {
+			out = append(out, map[string]any{"__typename": "DTable", "uuid": fedUUID(i)})
+		}
+		return out
+	}
+	send := func(t *testing.T, e *testEnv, body any) (int, []byte) {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", strings.NewReader(string(raw)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Token "+tokA)
+		req.Header.Set("Gateway-Secret", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, out
+	}
+	one := func(t *testing.T, raw []byte) gqlResponse {
+		t.Helper()
+		var r gqlResponse
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("%v: %s", err, raw)
+		}
+		return r
+	}
+	op := func(n int) map[string]any {
+		return map[string]any{"query": entitiesQuery, "variables": map[string]any{"r": reps(n)}}
+	}
+
+	t.Run("batch", func(t *testing.T) {
+		e := newTestEnv(t, withEnv(hardened...))
+		e.fake.SetToken(tokA, federationFixture("a", 5))
+		status, raw := send(t, e, []any{op(5), op(3)})
+		var answers []gqlResponse
+		if err := json.Unmarshal(raw, &answers); status != 200 || err != nil || len(answers) != 2 || len(answers[0].Errors)+len(answers[1].Errors) > 0 {
+			t.Fatalf("batch: %d %s", status, raw)
+		}
+		if !strings.Contains(string(answers[1].Data), `"a-2"`) || e.fake.Calls() != 1 {
+			t.Fatalf("batch: %d SeaTable calls (want 1), second answer %s", e.fake.Calls(), answers[1].Data)
+		}
+	})
+	t.Run("apq", func(t *testing.T) {
+		e := newTestEnv(t, withEnv(hardened...))
+		e.fake.SetToken(tokA, federationFixture("a", 2))
+		sum := sha256.Sum256([]byte(entitiesQuery))
+		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+		vars := map[string]any{"r": reps(2)}
+		_, raw := send(t, e, map[string]any{"extensions": ext, "variables": vars})
+		if r := one(t, raw); len(r.Errors) != 1 || r.Errors[0].Message != "PersistedQueryNotFound" {
+			t.Fatalf("unregistered hash: %s", raw)
+		}
+		for i, body := range []map[string]any{
+			{"extensions": ext, "variables": vars, "query": entitiesQuery}, // registers
+			{"extensions": ext, "variables": vars},                         // the hash alone
+		} {
+			if _, raw := send(t, e, body); !strings.Contains(string(raw), `"a-1"`) {
+				t.Fatalf("apq request %d: %s", i, raw)
+			}
+		}
+	})
+	t.Run("complexity", func(t *testing.T) {
+		e := newTestEnv(t, withEnv(append(hardened, "MAX_COMPLEXITY", "200")...))
+		e.fake.SetToken(tokA, federationFixture("a", 60))
+		if _, raw := send(t, e, op(10)); len(one(t, raw).Errors) > 0 {
+			t.Fatalf("10 representations: %s", raw)
+		}
+		e.fake.ResetCounts()
+		_, raw := send(t, e, op(60))
+		if r := one(t, raw); len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "complex") || e.fake.Calls() != 0 {
+			t.Fatalf("60 representations past MAX_COMPLEXITY=200: %d SeaTable calls, %s", e.fake.Calls(), raw)
+		}
+	})
+	t.Run("rate limit", func(t *testing.T) {
+		e := newTestEnv(t, withEnv(append(hardened, "RATE_LIMIT", "1", "RATE_BURST", "2")...))
+		e.fake.SetToken(tokA, federationFixture("a", 1))
+		var statuses []int
+		for range 3 {
+			status, _ := send(t, e, op(1))
+			statuses = append(statuses, status)
+		}
+		if statuses[2] != http.StatusTooManyRequests {
+			t.Fatalf("statuses %v, want the third refused (429)", statuses)
+		}
+	})
+	t.Run("upstream error", func(t *testing.T) {
+		e := newTestEnv(t, withEnv(hardened...))
+		e.fake.SetToken(tokA, federationFixture("a", 1))
+		e.fake.FailWith(http.StatusForbidden, nil, `{"error_msg":"no"}`)
+		_, raw := send(t, e, op(1))
+		r := one(t, raw)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "FORBIDDEN" || len(r.Errors[0].Path) != 1 || r.Errors[0].Path[0] != "_entities" {
+			t.Fatalf("SeaTable 403 behind a gateway: %s", raw)
+		}
+	})
 }
