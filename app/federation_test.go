@@ -395,6 +395,7 @@ func TestFederationGateway(t *testing.T) {
 	reqs, _ := json.Marshal([]map[string]string{
 		{"authorization": "Token " + tokA, "query": join},
 		{"authorization": "Token " + tokB, "query": join},
+		{"authorization": "Token unknown-0123456789abcdef", "query": join}, // SeaTable answers 401
 	})
 	out := filepath.Join(t.TempDir(), "answers.json")
 	// Three projects: two in base 0, one in base 2 (which B cannot see).
@@ -408,7 +409,7 @@ func TestFederationGateway(t *testing.T) {
 		Status int
 		Body   json.RawMessage
 	}
-	if err := json.Unmarshal(raw, &answers); err != nil || len(answers) != 2 {
+	if err := json.Unmarshal(raw, &answers); err != nil || len(answers) != 3 {
 		t.Fatalf("answers: %v: %s", err, raw)
 	}
 	// The data, and no errors. (Apollo Gateway notes in extensions that it
@@ -439,12 +440,21 @@ func TestFederationGateway(t *testing.T) {
 	if answers[1].Status != 200 || data(answers[1].Body) != wantB {
 		t.Errorf("token B through the gateway: %d %s\nwant %s", answers[1].Status, answers[1].Body, wantB)
 	}
+	// This server's error code reaches the client through the gateway.
+	var unknown struct {
+		Data struct{ Projects []struct{ Dtable any } }
+		Errors []gqlError
+	}
+	_ = json.Unmarshal(answers[2].Body, &unknown)
+	if len(unknown.Errors) == 0 || unknown.Errors[0].Extensions["code"] != "UNAUTHENTICATED" || len(unknown.Data.Projects) != 3 || unknown.Data.Projects[0].Dtable != nil {
+		t.Errorf("unknown token through the gateway: %s", answers[2].Body)
+	}
 	// One SeaTable list read per client request, each with its own token.
 	got := e.fake.Requests()
-	if len(got) != 2 || got[0].Authorization != "Token "+tokA || got[1].Authorization != "Token "+tokB {
+	if len(got) != 3 || got[0].Authorization != "Token "+tokA || got[1].Authorization != "Token "+tokB {
 		t.Errorf("SeaTable calls: %+v, want one with each token", got)
 	}
-	t.Logf("gateway join: %d SeaTable calls for 2 client requests; token A's answer: %s", len(got), answers[0].Body)
+	t.Logf("gateway join: %d SeaTable calls for 3 client requests; token A's answer: %s", len(got), answers[0].Body)
 
 	// Without the secret, the gateway's documents are a client's: refused.
 	e.fake.ResetCounts()
