@@ -1,6 +1,6 @@
 package graph
 
-// Apollo Federation reference resolvers (schema.graphqls: @key). A gateway
+// Apollo Federation reference resolvers (federation.graphqls: @key). A gateway
 // sends `_entities(representations:)` with the keys of the objects it wants
 // this subgraph to complete; gqlgen groups them by type and key and calls
 // one FindMany resolver per group (entity.resolvers.go). Every group reads

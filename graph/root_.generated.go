@@ -1388,12 +1388,6 @@ an empty or unreadable upstream timestamp is null.
 """
 scalar DateTime @specifiedBy(url: "https://scalars.graphql.org/andimarek/date-time")
 
-# Apollo Federation v2 (docs/federation.md): every object with a global id is
-# an entity keyed by it, and by SeaTable's own unique ids where they are
-# unique; gqlgen adds _service and _entities.
-extend schema
-  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-
 """
 An object with a global id (the Relay Global Object Identification
 specification). Every ` + "`" + `id` + "`" + ` in this schema is opaque, unique across all types
@@ -1613,7 +1607,7 @@ type PageInfo {
 }
 
 "A folder that groups bases inside a workspace (current SeaTable servers)."
-type Folder implements Node @key(fields: "id") {
+type Folder implements Node {
   "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
   "SeaTable's numeric folder id, as a string."
@@ -1629,7 +1623,7 @@ type Folder implements Node @key(fields: "id") {
 }
 
 "One entry of a folder."
-type FolderItem implements Node @key(fields: "id") {
+type FolderItem implements Node {
   "Global id (see ` + "`" + `Node` + "`" + `): the folder's and the entry's."
   id: ID!
   "What the entry is: \"dtable\" for a base; other values for items shared into a group."
@@ -1639,7 +1633,7 @@ type FolderItem implements Node @key(fields: "id") {
 }
 
 "A view of a base shared with the caller (` + "`" + `shared_view_list` + "`" + `)."
-type SharedView implements Node @key(fields: "id") @key(fields: "seatableId") {
+type SharedView implements Node {
   "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
   "SeaTable's numeric view-share id, as a string."
@@ -1679,7 +1673,7 @@ type SharedView implements Node @key(fields: "id") @key(fields: "seatableId") {
 }
 
 "A folder the caller made to sort what was shared with them (current servers)."
-type ShareFolder implements Node @key(fields: "id") @key(fields: "seatableId") {
+type ShareFolder implements Node {
   "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
   "SeaTable's numeric folder id, as a string."
@@ -1792,7 +1786,7 @@ type StarDTablePayload {
 }
 
 "A SeaTable workspace: the personal one, a group's, or one of the starred/shared pseudo-workspaces."
-type Workspace implements Node @key(fields: "id") @key(fields: "seatableId") {
+type Workspace implements Node {
   "Global id (see ` + "`" + `Node` + "`" + `)."
   id: ID!
   "SeaTable's numeric workspace id as a string; \"starred\" and \"shared\" for the two pseudo-workspaces."
@@ -1842,7 +1836,7 @@ workspace, the starred or shared list, a folder, a group share): every list
 answers the same fields, taken from its own workspace's entry where visible and
 completed with the share details of the list that shares it with the caller.
 """
-type DTable implements Node @key(fields: "id") @key(fields: "uuid") {
+type DTable implements Node {
   "Global id (see ` + "`" + `Node` + "`" + `), made from the uuid: the same in every list the base appears in."
   id: ID!
   "SeaTable's numeric base id as a string (SeaTable uses it for trash operations); null where SeaTable sends none."
@@ -1900,7 +1894,7 @@ A view of a base shared into a group workspace (` + "`" + `group_shared_views` +
 view's share details are here; the base itself is ` + "`" + `dtable` + "`" + `, one cache entity
 however many of its views are shared.
 """
-type GroupSharedView implements Node @key(fields: "id") {
+type GroupSharedView implements Node {
   "Global id (see ` + "`" + `Node` + "`" + `): the group workspace's and the view share's."
   id: ID!
   "SeaTable's view-share id."
@@ -1977,6 +1971,24 @@ type DTableChangedEvent {
   "The base now; null when it is gone or not visible to the token, or when the poll failed (see the event's errors)."
   dtable: DTable
 }
+`, BuiltIn: false},
+	{Name: "../federation.graphqls", Input: `# Apollo Federation v2 (docs/federation.md). Kept apart from schema.graphqls,
+# which stays the clients' schema (what -print-schema prints, and what Relay
+# and code generators read: they know no federation directives). gqlgen
+# reads both (gqlgen.yml) and serves both in ` + "`" + `_service { sdl }` + "`" + `.
+#
+# Every object with a global id is an entity keyed by it, and by SeaTable's
+# own ids where they are unique; gqlgen adds _service and _entities.
+extend schema
+  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+
+extend type Workspace @key(fields: "id") @key(fields: "seatableId")
+extend type DTable @key(fields: "id") @key(fields: "uuid")
+extend type Folder @key(fields: "id")
+extend type FolderItem @key(fields: "id")
+extend type SharedView @key(fields: "id") @key(fields: "seatableId")
+extend type ShareFolder @key(fields: "id") @key(fields: "seatableId")
+extend type GroupSharedView @key(fields: "id")
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
