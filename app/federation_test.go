@@ -252,6 +252,31 @@ func TestFederationOtherEntities(t *testing.T) {
 	if calls := e.fake.Calls(); calls != 1 {
 		t.Errorf("%d representations of 5 types made %d SeaTable calls, want 1", len(reps), calls)
 	}
+	// The other key of views and share folders: SeaTable's own id.
+	var byID []map[string]any
+	var wantIDs []string
+	for _, ws := range nodes.Workspaces {
+		for _, v := range ws.SharedViews {
+			byID = append(byID, map[string]any{"__typename": "SharedView", "seatableId": v.SeatableID})
+			wantIDs = append(wantIDs, v.ID)
+		}
+		for _, f := range ws.ShareFolders {
+			byID = append(byID, map[string]any{"__typename": "ShareFolder", "seatableId": f.SeatableID})
+			wantIDs = append(wantIDs, f.ID)
+		}
+	}
+	byID = append(byID, map[string]any{"__typename": "ShareFolder", "seatableId": "no-such-folder"})
+	wantIDs = append(wantIDs, "")
+	status, resp = e.post(t, "Token "+tokA, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Node { id } } }`, map[string]any{"r": byID})
+	data.Entities = nil
+	if err := json.Unmarshal(resp.Data, &data); err != nil || status != http.StatusOK || len(resp.Errors) > 0 || len(data.Entities) != len(wantIDs) {
+		t.Fatalf("by seatableId: %d %s %+v", status, resp.Data, resp.Errors)
+	}
+	for i, got := range data.Entities {
+		if (got == nil) != (wantIDs[i] == "") || got != nil && got.ID != wantIDs[i] {
+			t.Errorf("by seatableId %v: %+v, want id %q", byID[i], got, wantIDs[i])
+		}
+	}
 }
 
 // TestFederationServiceSDL: _service { sdl } is this schema with its
