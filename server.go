@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/app"
+	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 
@@ -40,7 +41,8 @@ import (
 var version string
 
 // schemaSDL is the schema the server is generated from, printed by
-// -print-schema for client code generators and schema registries.
+// -print-schema (with graph.PrintSchema's additions) for client code
+// generators and schema registries.
 //
 //go:embed schema.graphqls
 var schemaSDL string
@@ -144,7 +146,7 @@ func handleFlags(args []string, stdout, stderr io.Writer) (done bool, err error)
 		_, err := fmt.Fprintf(stdout, "seatable-graphql %s (%s)\n", buildVersion(version, info), runtime.Version())
 		return true, err
 	case *printSchema:
-		_, err := io.WriteString(stdout, schemaSDL)
+		_, err := io.WriteString(stdout, graph.PrintSchema(schemaSDL))
 		return true, err
 	}
 	return false, nil

@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/internal/testenv"
@@ -31,7 +40,7 @@ func TestFlags(t *testing.T) {
 		{args: nil},
 		{args: []string{"-version"}, done: true, wantStdout: "seatable-graphql "},
 		{args: []string{"--version"}, done: true, wantStdout: runtime.Version()},
-		{args: []string{"-print-schema"}, done: true, wantStdout: schemaSDL},
+		{args: []string{"-print-schema"}, done: true, wantStdout: graph.PrintSchema(schemaSDL)},
 		{args: []string{"-h"}, done: true},
 		{args: []string{"-bogus"}, done: true, usageErr: true},
 		{args: []string{"serve"}, done: true, otherErr: true},
@@ -109,6 +118,103 @@ func TestPrintedSchemaIsTheServedSchema(t *testing.T) {
 	}
 }
 
+// TestPrintedSchemaDeclaresItsDirectives: tools that build a schema from
+// the printed file know only the specification's directives (graphql-js's
+// buildSchema, and so GraphQL Code Generator and relay-compiler). Read that
+// way, the printed schema must have every directive introspection lists,
+// and a document using @defer must validate against it.
+func TestPrintedSchemaDeclaresItsDirectives(t *testing.T) {
+	printed := graph.PrintSchema(schemaSDL)
+
+	// What introspection lists, asked through gqlgen's handler.
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}))
+	srv.AddTransport(transport.POST{})
+	srv.Use(extension.Introspection{})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"query":"{ __schema { directives { name } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	srv.ServeHTTP(rec, req)
+	var res struct {
+		Data struct {
+			Schema struct{ Directives []struct{ Name string } } `json:"__schema"`
+		}
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || len(res.Data.Schema.Directives) == 0 {
+		t.Fatalf("introspection: %v %s", err, rec.Body)
+	}
+	var introspected []string
+	for _, d := range res.Data.Schema.Directives {
+		introspected = append(introspected, d.Name)
+	}
+	slices.Sort(introspected)
+
+	// The printed file over a prelude with only the specification's
+	// directives, as graphql-js reads it.
+	spec := map[string]bool{"include": true, "skip": true, "deprecated": true, "specifiedBy": true}
+	doc, err := parser.ParseSchemas(validator.Prelude, &ast.Source{Name: "printed", Input: printed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Directives = slices.DeleteFunc(doc.Directives, func(d *ast.DirectiveDefinition) bool {
+		return d.Position.Src.BuiltIn && !spec[d.Name]
+	})
+	schema, err := validator.ValidateSchemaDocument(doc)
+	if err != nil {
+		t.Fatalf("printed schema: %v", err)
+	}
+	declared := slices.Sorted(maps.Keys(schema.Directives))
+	if !slices.Equal(declared, introspected) {
+		t.Errorf("printed schema declares %v, introspection lists %v", declared, introspected)
+	}
+	q, perr := parser.ParseQuery(&ast.Source{Input: `{ dtables(first: 2) { edges { node { uuid ... @defer(label: "slow") { name } } } } }`})
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	if errs := validator.Validate(schema, q); len(errs) > 0 {
+		t.Errorf("a document with @defer does not validate against the printed schema: %v", errs)
+	}
+
+	// And graphql-js itself, when Node and the client tests' packages are
+	// installed.
+	t.Run("graphql-js", func(t *testing.T) {
+		dir := filepath.Join("tests", "apollo-client")
+		node, err := exec.LookPath("node")
+		if err == nil {
+			_, err = os.Stat(filepath.Join(dir, "node_modules", "graphql", "package.json"))
+		}
+		if err != nil {
+			testenv.Missing(t, testenv.NodePackages, "node and graphql in tests/apollo-client (npm ci --prefix tests/apollo-client)", err)
+		}
+		file := filepath.Join(t.TempDir(), "schema.graphql")
+		if err := os.WriteFile(file, []byte(printed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(node, "--input-type=module", "-e", `
+import { buildSchema, parse, validate } from "graphql";
+import { readFileSync } from "node:fs";
+const schema = buildSchema(readFileSync(process.argv[1], "utf8"));
+const errs = validate(schema, parse('{ dtables(first: 2) { edges { node { uuid ... @defer(label: "slow") { name } } } } }'));
+console.log(JSON.stringify({ errors: errs.map(e => e.message), directives: schema.getDirectives().map(d => d.name).sort() }));`, file)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("node: %v\n%s", err, out)
+		}
+		var got struct {
+			Errors     []string
+			Directives []string
+		}
+		if err := json.Unmarshal(out, &got); err != nil || len(got.Errors) > 0 {
+			t.Errorf("graphql-js: %v %s", err, out)
+		}
+		for _, name := range introspected {
+			if !slices.Contains(got.Directives, name) {
+				t.Errorf("graphql-js's schema from the printed file lacks @%s: %v", name, got.Directives)
+			}
+		}
+	})
+}
+
 // TestVersionLdflags links the binary with -ldflags "-X main.version=..."
 // and runs both flags, so the version contract the Dockerfile relies on
 // cannot rot. The default run builds with the test binary's own settings:
@@ -164,8 +270,8 @@ func checkVersionBuild(t *testing.T, extra ...string) {
 		t.Errorf("-version: %q %v", out, err)
 	}
 	out, err = exec.Command(bin, "-print-schema").Output()
-	if err != nil || string(out) != schemaSDL {
-		t.Errorf("-print-schema: %v, %d bytes, want the %d bytes of schema.graphqls", err, len(out), len(schemaSDL))
+	if want := graph.PrintSchema(schemaSDL); err != nil || string(out) != want {
+		t.Errorf("-print-schema: %v, %d bytes, want the %d bytes of graph.PrintSchema(schema.graphqls)", err, len(out), len(want))
 	}
 
 	// Bad settings: all reported, one line each, exit status 2, before

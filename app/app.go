@@ -20,6 +20,7 @@ import (
 	"os"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -123,6 +124,7 @@ func build(ctx context.Context, cfg Config, o Options, s seams) (a *App, err err
 	if s.ready != nil {
 		ready = s.ready(a.client.Ping)
 	}
+	ready.Describe = upstream.Cause
 	var fetcher upstream.Lister = fetchStack(a.client, cfg, a.redis, a.metrics)
 	if s.wrapFetcher != nil {
 		fetcher = s.wrapFetcher(fetcher)
@@ -209,6 +211,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if cfg.TrustedDocuments != nil {
 		log.Info("trusted documents loaded", "documents", cfg.TrustedDocuments.Len(), "only", cfg.TrustedOnly)
 	}
+	pingCtx, stopPing := context.WithCancel(ctx)
+	defer pingAtStart(pingCtx, a.client, log)()
+	defer stopPing()
 	return serve(ctx, srv, ln, stopping{drain: a.Drain, delay: cfg.ShutdownDelay, timeout: cfg.ShutdownTimeout}, log)
 }
 
@@ -270,6 +275,9 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, st stopping, 
 // keep-alives were held before).
 func listen(cfg Config) (net.Listener, error) {
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listen on %s: the address is already in use (another process, or another copy of this server, listens there): stop it, or set PORT or LISTEN_ADDR to a free one: %w", cfg.ListenAddr, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
@@ -353,6 +361,7 @@ func newUpstreamClient(cfg Config, m *metrics.Metrics, tracer trace.TracerProvid
 		upstream.WithBreakerStateHook(func(from, to string) {
 			log.Warn("SeaTable circuit breaker changed state", "from", from, "to", to)
 		}),
+		upstream.WithFailureHook(upstreamFailureLogger(log)),
 		upstream.WithHTTPClient(&http.Client{Transport: rt}))
 	if err != nil {
 		return nil, err

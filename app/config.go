@@ -66,6 +66,7 @@ type Config struct {
 	MaxDepth        int           // MAX_DEPTH
 	MaxAliases      int           // MAX_ALIASES
 	MaxComplexity   int           // MAX_COMPLEXITY
+	MaxNodeIDs      int           // MAX_NODE_IDS
 	ListSize        int           // COMPLEXITY_LIST_SIZE
 	Introspection   bool          // INTROSPECTION
 	QueryCacheBytes int64         // fixed; not configurable
@@ -140,6 +141,7 @@ func DefaultConfig() Config {
 		MaxDepth:                 graph.DefaultMaxDepth,
 		MaxAliases:               graph.DefaultMaxAliases,
 		MaxComplexity:            graph.DefaultComplexityLimit,
+		MaxNodeIDs:               graph.DefaultMaxNodeIDs,
 		ListSize:                 graph.DefaultListSize,
 		Introspection:            true,
 		QueryCacheBytes:          graph.DefaultQueryCacheBytes,
@@ -308,6 +310,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"RATE_LIMIT", &c.RateLimit, 0, 1 << 20}, {"RATE_BURST", &c.RateBurst, 0, 1 << 20},
 		{"MAX_TOKENS", &c.MaxTokens, 0, 1 << 30}, {"MAX_DEPTH", &c.MaxDepth, 0, 1 << 30},
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
+		{"MAX_NODE_IDS", &c.MaxNodeIDs, 0, 1 << 20},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
 		{"LIVE_MAX_CONNECTIONS", &c.LiveMaxConns, 0, 1 << 20}, {"LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", &c.LiveMaxSubs, 0, 1 << 20},
 	} {

@@ -469,7 +469,7 @@ func TestReadyzChecksUpstreamAtMostOncePerTTL(t *testing.T) {
 	now = now.Add(readiness.DefaultTTL)
 	clockMu.Unlock()
 	status, body := probe()
-	if status != http.StatusServiceUnavailable || body != "not ready: SeaTable check failed: UPSTREAM_UNAVAILABLE\n" {
+	if status != http.StatusServiceUnavailable || body != "not ready: SeaTable check failed: UPSTREAM_UNAVAILABLE: HTTP 502 at GET /seatable/api2/ping/\n" {
 		t.Errorf("readyz with SeaTable down: %d %q", status, body)
 	}
 	probe()
@@ -532,7 +532,7 @@ func TestCORS(t *testing.T) {
 		t.Errorf("allowed preflight: Allow-Headers %q", got)
 	}
 	h = post(e, allowed)
-	if h.Get("Access-Control-Allow-Origin") != allowed || h.Get("Access-Control-Expose-Headers") != "X-Request-Id" {
+	if h.Get("Access-Control-Allow-Origin") != allowed || h.Get("Access-Control-Expose-Headers") != "X-Request-Id, Retry-After" {
 		t.Errorf("allowed POST: %v", h)
 	}
 	noCORS("denied preflight", preflight(e, denied))

@@ -131,6 +131,7 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		Logger: a.log, Writer: a.client,
 		Introspection: cfg.Introspection, QueryCacheBytes: cfg.QueryCacheBytes, ParserTokenLimit: cfg.MaxTokens,
 		MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, ComplexityLimit: cfg.MaxComplexity, ListSize: cfg.ListSize,
+		MaxNodeIDs:            cfg.MaxNodeIDs,
 		ShareIdenticalQueries: cfg.ShareQueries, SharePartition: cachePartition,
 		FastPath: cfg.FastPath, ReportReplayable: cfg.CacheTTL > 0,
 		Live: a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,
@@ -304,9 +305,28 @@ func withCORS(origins []string) step {
 	c := cors.New(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Authorization", "Content-Type", requestlog.Header},
-		ExposedHeaders: []string{requestlog.Header},
+		AllowedHeaders: corsAllowedHeaders(),
+		ExposedHeaders: []string{requestlog.Header, "Retry-After"},
 		MaxAge:         600,
 	})
 	return c.Handler
+}
+
+// corsAllowedHeaders are the request headers a page on an allowed origin
+// may send (docs/clients.md lists them): a browser refuses the whole
+// request when its preflight asks for one more, so this is every header
+// the common GraphQL clients and browser tracing send, not only those the
+// server reads.
+func corsAllowedHeaders() []string {
+	return []string{
+		"Authorization", "Content-Type", "Accept",
+		requestlog.Header,         // X-Request-Id, echoed in logs and the response
+		"Cache-Control", "Pragma", // no-cache bypasses CACHE_TTL (cacheBypass)
+		"apollographql-client-name", "apollographql-client-version", // Apollo Client's clientAwareness
+		"apollo-require-preflight", "x-apollo-operation-name", // Apollo's CSRF-prevention headers
+		"graphql-client-name", "graphql-client-version", // client identification (Cosmo, Hive)
+		"x-graphql-client-name", "x-graphql-client-version",
+		"traceparent", "tracestate", "baggage", // W3C trace context (OpenTelemetry web)
+		"sentry-trace", // Sentry's browser SDK, with baggage
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 
@@ -19,11 +20,11 @@ func TestRelay(t *testing.T) {
 	client := needNodeClient(t, "relay", "Relay", "relay-compiler", "relay-runtime")
 	dir := client.dir
 	// What -print-schema prints (the root's TestFlags checks that).
-	schema, err := os.ReadFile(filepath.Join("..", "schema.graphqls"))
+	sdl, err := os.ReadFile(filepath.Join("..", "schema.graphqls"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "schema.graphql"), schema, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "schema.graphql"), []byte(graph.PrintSchema(string(sdl))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// relay-compiler adds to the manifest only what it generates, and wants

@@ -36,12 +36,15 @@ func upstreamType(t *model.WorkspaceType) upstream.WorkspaceType {
 }
 
 // dtableFilter converts the GraphQL filter; nil stays nil (no conditions).
-func dtableFilter(f *model.DTableFilter) *dtablequery.Filter {
+func dtableFilter(f *model.DTableFilter) (*dtablequery.Filter, error) {
 	if f == nil {
-		return nil
+		return nil, nil
 	}
 	wid := f.WorkspaceID
 	if wid != nil {
+		if *wid == "" {
+			return nil, emptyID("filter.workspaceId", "a workspace's seatableId or id, or leave it out")
+		}
 		k := workspaceKey(*wid)
 		wid = &k
 	}
@@ -55,7 +58,7 @@ func dtableFilter(f *model.DTableFilter) *dtablequery.Filter {
 		UpdatedAfter:  f.UpdatedAfter,
 		UpdatedBefore: f.UpdatedBefore,
 		Color:         f.Color,
-	}
+	}, nil
 }
 
 var orderFields = map[model.DTableOrderField]dtablequery.Field{

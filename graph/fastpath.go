@@ -663,6 +663,9 @@ func writeQueryWorkspace(r *runState, f *fieldPlan, _ any) bool {
 		return false
 	}
 	id, _ := args["id"].(string)
+	if id == "" {
+		return false // BAD_USER_INPUT, reported by the resolver
+	}
 	snap, ok := r.snapshot()
 	if !ok {
 		return false

@@ -71,6 +71,13 @@ func badID(id string) error {
 	return apperr.New(apperr.BadUserInput, "not a global id of this API: "+strconv.Quote(id))
 }
 
+// emptyID is the error for an id argument given as "": Go clients such as
+// genqlient send an unset optional ID that way, and reading it as "no such
+// object" would answer null and hide the mistake.
+func emptyID(arg, want string) error {
+	return apperr.New(apperr.BadUserInput, arg+" must not be empty: give "+want)
+}
+
 // workspaceKey turns a workspace argument into SeaTable's workspace id: a
 // global Workspace id is decoded, anything else is taken as a seatableId
 // (arguments accept both, so that clients can pass the id they hold).

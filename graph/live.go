@@ -226,7 +226,10 @@ func (r *Resolver) workspacesChanged(ctx context.Context) (<-chan *model.Workspa
 }
 
 func (r *Resolver) dtablesChanged(ctx context.Context, filter *model.DTableFilter) (<-chan *model.DTablesChangedEvent, error) {
-	f := dtableFilter(filter)
+	f, err := dtableFilter(filter)
+	if err != nil {
+		return nil, err
+	}
 	sub, first, done, err := r.subscribe(ctx)
 	if err != nil {
 		return nil, err

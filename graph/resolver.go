@@ -45,4 +45,6 @@ type Resolver struct {
 	// MaxSubscriptionsPerConnection caps a WebSocket connection's
 	// concurrent subscriptions; 0 is unlimited.
 	MaxSubscriptionsPerConnection int
+	// MaxNodeIDs caps the ids of one nodes(ids:) call; 0 is unlimited.
+	MaxNodeIDs int
 }

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -217,14 +218,23 @@ func (r *mutationResolver) UnstarDTable(ctx context.Context, input model.StarDTa
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	if id == "" {
+		return nil, emptyID("id", "a global id (an object's id field)")
+	}
 	return resolveNode(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	if r.MaxNodeIDs > 0 && len(ids) > r.MaxNodeIDs {
+		return nil, apperr.New(apperr.BadUserInput, fmt.Sprintf("nodes: %d ids; the limit is %d per call (MAX_NODE_IDS)", len(ids), r.MaxNodeIDs))
+	}
 	// Every id is checked before any is read: a bad one fails the field
 	// without an upstream call.
 	for _, id := range ids {
+		if id == "" {
+			return nil, emptyID("ids", "global ids (an object's id field), none of them empty")
+		}
 		if _, _, ok := parseGlobalID(id); !ok {
 			return nil, badID(id)
 		}
@@ -265,21 +275,31 @@ func (r *queryResolver) Workspaces(ctx context.Context, filter *model.WorkspaceF
 
 // Workspace is the resolver for the workspace field.
 func (r *queryResolver) Workspace(ctx context.Context, id string) (*upstream.Workspace, error) {
+	if id == "" {
+		return nil, emptyID("id", "a workspace's id or seatableId")
+	}
 	return loaders.For(ctx).WorkspaceByID(ctx, workspaceKey(id))
 }
 
 // Dtable is the resolver for the dtable field.
 func (r *queryResolver) Dtable(ctx context.Context, uuid string) (*upstream.DTable, error) {
+	if uuid == "" {
+		return nil, emptyID("uuid", "a base's uuid")
+	}
 	return loaders.For(ctx).DTableByUUID(ctx, uuid)
 }
 
 // Dtables is the resolver for the dtables field.
 func (r *queryResolver) Dtables(ctx context.Context, filter *model.DTableFilter, orderBy *model.DTableOrder, first *int, after *string, last *int, before *string) (*model.DTableConnection, error) {
+	f, err := dtableFilter(filter)
+	if err != nil {
+		return nil, err
+	}
 	snap, err := loaders.For(ctx).Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	bases := dtableFilter(filter).Apply(snap.DTables(), snap.ListedIn)
+	bases := f.Apply(snap.DTables(), snap.ListedIn)
 	page, err := dtablequery.Paginate(bases, dtableOrder(orderBy), dtablequery.Args{First: first, After: after, Last: last, Before: before})
 	if err != nil {
 		return nil, err
@@ -289,6 +309,9 @@ func (r *queryResolver) Dtables(ctx context.Context, filter *model.DTableFilter,
 
 // DtableByName is the resolver for the dtableByName field.
 func (r *queryResolver) DtableByName(ctx context.Context, workspaceID string, name string) (*upstream.DTable, error) {
+	if workspaceID == "" {
+		return nil, emptyID("workspaceId", "a workspace's seatableId or id")
+	}
 	snap, err := loaders.For(ctx).Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -360,6 +383,10 @@ func (r *workspaceResolver) Type(ctx context.Context, obj *upstream.Workspace) (
 
 // Tables is the resolver for the tables field.
 func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace, filter *model.DTableFilter, orderBy *model.DTableOrder) ([]*upstream.DTable, error) {
+	f, err := dtableFilter(filter)
+	if err != nil {
+		return nil, err
+	}
 	if len(obj.Tables) == 0 {
 		return []*upstream.DTable{}, nil
 	}
@@ -368,7 +395,7 @@ func (r *workspaceResolver) Tables(ctx context.Context, obj *upstream.Workspace,
 		return nil, err
 	}
 	tables := canonical(snap, obj, obj.Tables)
-	if f := dtableFilter(filter); f != nil {
+	if f != nil {
 		tables = f.Apply(tables, snap.ListedIn)
 	}
 	if orderBy != nil {

@@ -63,6 +63,9 @@ type ServerOptions struct {
 	ComplexityLimit int
 	// ListSize is the assumed length of a list for complexity.
 	ListSize int
+	// MaxNodeIDs caps the ids of one nodes(ids:) call (MAX_NODE_IDS);
+	// 0 is unlimited.
+	MaxNodeIDs int
 	// FastPath answers queries that read only the workspace list by
 	// writing their JSON straight from it (fastpath.go) instead of through
 	// gqlgen's generic executor; the answers are the same bytes.
@@ -89,6 +92,9 @@ const (
 	DefaultMaxAliases       = 50
 	DefaultComplexityLimit  = 20000
 	DefaultListSize         = 10
+	// DefaultMaxNodeIDs bounds nodes(ids:): ids come in variables, which
+	// the document's token limit does not see.
+	DefaultMaxNodeIDs = 100
 	// DefaultMaxQueryBytes bounds a query's text (MAX_QUERY_BYTES): the
 	// token limit alone lets one string literal fill a megabyte.
 	DefaultMaxQueryBytes = 64 << 10
@@ -108,7 +114,7 @@ const (
 // context and should wrap it in gqlhttp.Handler for body limits and
 // GraphQL-over-HTTP status codes (app/pipeline.go does all three).
 func NewServer(o ServerOptions) *handler.Server {
-	resolver := &Resolver{Writer: o.Writer, Live: o.Live, MaxSubscriptionsPerConnection: o.MaxSubscriptionsPerConnection}
+	resolver := &Resolver{Writer: o.Writer, Live: o.Live, MaxSubscriptionsPerConnection: o.MaxSubscriptionsPerConnection, MaxNodeIDs: o.MaxNodeIDs}
 	cfg := Config{Resolvers: resolver}
 	listComplexity(&cfg.Complexity, max(o.ListSize, 1))
 	var es graphql.ExecutableSchema = NewExecutableSchema(cfg)
@@ -224,6 +230,9 @@ func listComplexity(c *ComplexityRoot, n int) {
 	list := func(child int) int { return 1 + n*child }
 	c.Query.Workspaces = func(child int, _ *model.WorkspaceFilter) int { return list(child) }
 	c.Query.StarredDTables = list
+	// Each id is a lookup; the count is known (ids are coerced variables),
+	// so aliases times ids are priced before anything runs.
+	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }
 	c.Query.Dtables = func(child int, _ *model.DTableFilter, _ *model.DTableOrder, first *int, _ *string, last *int, _ *string) int {
 		size := dtablequery.DefaultPageSize
 		switch {

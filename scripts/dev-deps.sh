@@ -18,6 +18,7 @@ for dir in web/playground tests/apollo-client tests/urql tests/relay tests/graph
   echo "-- npm ci --prefix $dir"
   npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund
 done
+echo "The playground is now served offline; restart a server that was already running (it looks for the files at start)."
 
 missing=0
 # need <what> <how to install> <program>...: is any of the programs on PATH?

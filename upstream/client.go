@@ -93,6 +93,7 @@ type Client struct {
 	breakerCallers  int
 	failing         *failingCallers
 	onStateChange   func(from, to string)
+	onFailure       func(ctx context.Context, endpoint string, err error)
 	breaker         *gobreaker.CircuitBreaker[struct{}]
 }
 
@@ -151,6 +152,13 @@ func WithBreakerStateHook(f func(from, to string)) Option {
 	return func(c *Client) { c.onStateChange = f }
 }
 
+// WithFailureHook is told about every call that failed, after its last
+// attempt, with the call's endpoint (see Endpoint) and error: the package
+// never logs, its user does (Cause says why in a few words).
+func WithFailureHook(f func(ctx context.Context, endpoint string, err error)) Option {
+	return func(c *Client) { c.onFailure = f }
+}
+
 // CheckBaseURL says what is wrong with baseURL as New's argument, or
 // returns nil. The error never repeats the URL, which may hold a password.
 func CheckBaseURL(baseURL string) error {
@@ -185,10 +193,25 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	c.breaker = c.newBreaker(u.Host)
+	// Never follow redirects: Go keeps the Authorization header on a redirect
+	// to the same host name (any port or scheme), so following one could hand
+	// the token to another server or send it unencrypted. A 3xx means a wrong
+	// SEATABLE_URL and is reported as such.
+	hc := *c.http
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.http = &hc
+	return c, nil
+}
+
+// newBreaker returns a circuit breaker named name with c's settings (nil
+// when disabled) and gives c its own record of failing callers.
+func (c *Client) newBreaker(name string) *gobreaker.CircuitBreaker[struct{}] {
+	c.failing = nil
 	if c.breakerFailures > 0 {
 		c.failing = newFailingCallers(breakerCallerWindow)
-		c.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
-			Name:         u.Host,
+		return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+			Name:         name,
 			MaxRequests:  breakerProbes,
 			Timeout:      c.breakerOpen,
 			ReadyToTrip:  func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= c.breakerFailures },
@@ -206,14 +229,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			},
 		})
 	}
-	// Never follow redirects: Go keeps the Authorization header on a redirect
-	// to the same host name (any port or scheme), so following one could hand
-	// the token to another server or send it unencrypted. A 3xx means a wrong
-	// SEATABLE_URL and is reported as such.
-	hc := *c.http
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.http = &hc
-	return c, nil
+	return nil
 }
 
 // jitteredBackoff waits base*2^retry, capped at limit, scaled by a random
@@ -308,9 +324,28 @@ func (c *Client) send(ctx context.Context, token, method, path string, query url
 		u.Path += "/"
 	}
 	u.RawQuery = query.Encode()
+	return c.sendTo(ctx, token, method, u.String(), body, retry, decode)
+}
+
+// sendTo is send to an absolute URL (a base's server, base.go).
+func (c *Client) sendTo(ctx context.Context, token, method, target string, body *requestBody, retry bool, decode func(io.Reader) error) (err error) {
+	if c.onFailure != nil {
+		defer func() {
+			if err == nil {
+				return
+			}
+			// The endpoint as metrics name it: a route template, never the
+			// URL (a base call's URL holds the base's name).
+			endpoint := method + " ?"
+			if u, perr := url.Parse(target); perr == nil {
+				endpoint = c.Endpoint((&http.Request{Method: method, URL: u}).WithContext(ctx))
+			}
+			c.onFailure(ctx, endpoint, err)
+		}()
+	}
 	for n := 0; ; n++ {
 		err := c.guarded(token, func(timeout time.Duration) error {
-			return c.attempt(ctx, timeout, token, method, u.String(), body, decode)
+			return c.attempt(ctx, timeout, token, method, target, body, decode)
 		})
 		if err == nil || !retry || n >= c.retries || !transient(err) {
 			return err

@@ -76,6 +76,10 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 		UpstreamStatus: resp.StatusCode,
 		Err:            &seatableStatus{Status: resp.StatusCode, Message: upstreamMsg},
 	}
+	if resp.Request != nil && resp.Request.URL != nil {
+		st := e.Err.(*seatableStatus)
+		st.Method, st.Path = resp.Request.Method, resp.Request.URL.Path
+	}
 	// SeaTable's validation messages ("name invalid.", "Base x already
 	// exists") are what a user needs to fix the input. Only those that read
 	// as such a sentence are shown; a message naming a URL, host, address or
@@ -85,14 +89,21 @@ func statusError(resp *http.Response, maxBytes int64, token string) error {
 	}
 	if code == apperr.RateLimited {
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if e.RetryAfter == 0 {
+			// The API gateway sends no Retry-After, only X-RateLimit-Reset.
+			e.RetryAfter = rateLimitReset(resp.Header.Get("X-RateLimit-Reset"), time.Now())
+		}
 	}
 	return e
 }
 
 // seatableStatus is the upstream's own account of a failure, for logs.
+// Method and Path are the request's (the path in full, base path included:
+// a 404 there most often means SEATABLE_URL's path is wrong).
 type seatableStatus struct {
-	Status  int
-	Message string
+	Status       int
+	Message      string
+	Method, Path string
 }
 
 func (e *seatableStatus) Error() string {
@@ -194,4 +205,22 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return min(t.Sub(now).Round(time.Second), maxRetryAfter)
 	}
 	return 0
+}
+
+// rateLimitReset reads the API gateway's X-RateLimit-Reset: the unix time
+// (seconds) at which its window resets; a small number is taken as seconds
+// from now, as some proxies send it. At most a day, 0 when absent or past.
+func rateLimitReset(v string, now time.Time) time.Duration {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	if n < 1_000_000_000 { // before 2001 as a unix time: a delay
+		return min(time.Duration(min(n, int64(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter)
+	}
+	d := time.Unix(n, 0).Sub(now)
+	if d <= 0 {
+		return 0
+	}
+	return min(max(d.Round(time.Second), time.Second), maxRetryAfter)
 }

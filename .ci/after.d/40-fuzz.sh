@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 FUZZTIME="${FUZZTIME:-20s}"
 go test -run '^$' -fuzz '^FuzzDecodeWorkspaceList$' -fuzztime "$FUZZTIME" ./upstream
+go test -run '^$' -fuzz '^FuzzDecodeBase$' -fuzztime "${BASE_FUZZTIME:-10s}" ./upstream
 go test -run '^$' -fuzz '^FuzzGraphQLHandler$' -fuzztime "$FUZZTIME" ./app

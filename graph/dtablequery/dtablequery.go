@@ -293,6 +293,14 @@ func Paginate(ds []*upstream.DTable, o Order, args Args) (*Page, error) {
 		n := DefaultPageSize
 		first = &n
 	}
+	// An empty cursor is no cursor, as graphql-relay-js reads it: Go
+	// clients such as genqlient send unset optional strings as "".
+	if args.After != nil && *args.After == "" {
+		args.After = nil
+	}
+	if args.Before != nil && *args.Before == "" {
+		args.Before = nil
+	}
 	c := collator()
 	items := o.sorted(ds, c)
 	start, end := 0, len(items)

@@ -125,3 +125,23 @@ func TestCursorOfVanishedBaseKeepsPosition(t *testing.T) {
 		t.Errorf("after vanished cursor: %+v %v", p3, err)
 	}
 }
+
+// TestEmptyCursorIsNoCursor: genqlient and other Go clients send an unset
+// optional String as "", which graphql-relay-js reads as no cursor.
+func TestEmptyCursorIsNoCursor(t *testing.T) {
+	ds := []*upstream.DTable{base(1, "a", nil), base(2, "b", nil), base(3, "c", nil)}
+	two, empty := 2, ""
+	for _, c := range []struct {
+		args Args
+		want string
+	}{
+		{Args{First: &two, After: &empty}, "a,b"},
+		{Args{Last: &two, Before: &empty}, "b,c"},
+		{Args{First: &two, After: &empty, Before: &empty}, "a,b"},
+	} {
+		p, err := Paginate(ds, Order{Field: ByName}, c.args)
+		if err != nil || names(p.Nodes) != c.want {
+			t.Errorf("%+v: %v %v, want %s", c.args, p, err, c.want)
+		}
+	}
+}

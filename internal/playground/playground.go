@@ -180,7 +180,7 @@ func New(o Options) (*Handler, error) {
 	} else {
 		h.assetsErr = err
 		o.Log.Warn("playground assets not installed; GraphiQL will load from "+o.CDNOrigin+
-			" and needs internet (run `"+InstallCommand+"` to serve it offline)",
+			" and needs internet (run `"+InstallCommand+"`, then restart, to serve it offline)",
 			"dir", o.AssetsDir, "err", err)
 	}
 

@@ -26,6 +26,10 @@ type Probe struct {
 	TTL     time.Duration
 	Timeout time.Duration    // bounds one check, whoever is waiting for it
 	Now     func() time.Time // the clock; tests replace it
+	// Describe, when set, says why a check failed after its code on the
+	// 503 page ("DNS lookup failed: no such host"); it must name no URL,
+	// token or upstream body.
+	Describe func(error) string
 
 	mu      sync.Mutex // held during a check: concurrent probes wait and share its result
 	checked time.Time
@@ -53,8 +57,8 @@ func (p *Probe) Check(ctx context.Context) error {
 	return p.last
 }
 
-// ServeHTTP answers 200 "ready" or 503 with a short reason (the error code,
-// never an upstream URL or body).
+// ServeHTTP answers 200 "ready" or 503 with a short reason (the error code
+// and what Describe says, never an upstream URL or body).
 func (p *Probe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -64,5 +68,11 @@ func (p *Probe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = w.Write([]byte("not ready: SeaTable check failed: " + string(apperr.CodeOf(err)) + "\n"))
+	reason := string(apperr.CodeOf(err))
+	if p.Describe != nil {
+		if d := p.Describe(err); d != "" {
+			reason += ": " + d
+		}
+	}
+	_, _ = w.Write([]byte("not ready: SeaTable check failed: " + reason + "\n"))
 }

@@ -74,3 +74,13 @@ func TestCheckIsBoundedAndDetachedFromTheCaller(t *testing.T) {
 		t.Errorf("cancelled prober poisoned the result: %v", err)
 	}
 }
+
+func TestServeHTTPSaysWhy(t *testing.T) {
+	p := New(func(context.Context) error { return apperr.New(apperr.UpstreamUnavailable, "SeaTable is unreachable") })
+	p.Describe = func(error) string { return "connection refused" }
+	rec := httptest.NewRecorder()
+	p.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "not ready: SeaTable check failed: UPSTREAM_UNAVAILABLE: connection refused\n" {
+		t.Errorf("%d %q", rec.Code, rec.Body.String())
+	}
+}

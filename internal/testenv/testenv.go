@@ -135,11 +135,17 @@ func noCache() {
 // of the suite that is missing and the command that installs it.
 //
 // go test hides what a passing package prints unless run with -v, so on
-// Linux the line goes to the go command's own standard output (unless that
-// is a regular file, where a write of ours could be overwritten). Of the
-// packages one go command runs, only the first to finish with a skip
-// prints; it names everything, so the line appears once.
+// Linux the line goes to the go command's own standard output. When that is
+// a regular file (go test ./... > out.txt), a write of ours now would be
+// overwritten, since the go command writes at its own offset: a child
+// process appends the line once the go command has exited. Of the packages
+// one go command runs, only the first to finish with a skip prints; it
+// names everything, so the line appears once.
 func Main(m *testing.M) {
+	if pid, line := os.Getenv(appendPIDEnv), os.Getenv(appendLineEnv); pid != "" {
+		appendWhenGone(pid, line) // this process is that child
+		os.Exit(0)
+	}
 	code := m.Run()
 	mu.Lock()
 	n := len(skipped)
@@ -163,9 +169,12 @@ func printSummary() {
 	}
 	line := fmt.Sprintf("SKIPPED: tests that need %s; install with `%s` (go test -v lists the skips; CI=true fails them)\n",
 		strings.Join(missing, ", "), InstallCommand)
-	w, claimed := goCommandOutput()
+	w, claimed := goCommandOutput(line)
 	if !claimed {
 		return // another package of this go test run has printed it
+	}
+	if w == nil {
+		return // a child appends it
 	}
 	_, _ = io.WriteString(w, line)
 	if c, ok := w.(io.Closer); ok && w != os.Stdout {
@@ -174,8 +183,9 @@ func printSummary() {
 }
 
 // goCommandOutput is where the summary should go, and whether this process
-// is the one to print it.
-func goCommandOutput() (io.Writer, bool) {
+// is the one to print it; nil when a child will append line after the go
+// command has exited.
+func goCommandOutput(line string) (io.Writer, bool) {
 	ppid := os.Getppid()
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", ppid))
 	if err != nil || strings.TrimSuffix(filepath.Base(exe), ".exe") != "go" {
@@ -195,14 +205,65 @@ func goCommandOutput() (io.Writer, bool) {
 		return os.Stdout, true // -v and -json show our output
 	}
 	path := fmt.Sprintf("/proc/%d/fd/1", ppid)
-	if fi, err := os.Stat(path); err != nil || fi.Mode().IsRegular() {
+	fi, err := os.Stat(path)
+	if err != nil {
 		return os.Stdout, true
+	}
+	if fi.Mode().IsRegular() {
+		if appendAfterExit(ppid, path, line) != nil {
+			return os.Stdout, true
+		}
+		return nil, true
 	}
 	out, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return os.Stdout, true
 	}
 	return out, true
+}
+
+// The environment of the child that appends the summary (see Main).
+const (
+	appendPIDEnv  = "SEATABLE_GRAPHQL_TESTENV_APPEND_AFTER"
+	appendLineEnv = "SEATABLE_GRAPHQL_TESTENV_LINE"
+)
+
+// appendAfterExit starts this test binary again, detached from the go
+// command's pipes, with path (the go command's standard output) open for
+// appending as its file descriptor 3; it appends line once process goPID
+// has exited.
+func appendAfterExit(goPID int, path, line string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe)
+	// No stdin, stdout or stderr: the go command waits until the test
+	// binary's output pipe closes, which a child holding it would delay.
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", appendPIDEnv, goPID), appendLineEnv+"="+line)
+	cmd.ExtraFiles = []*os.File{f}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
+}
+
+// appendWhenGone waits (at most an hour) until process pid has exited, then
+// appends line to file descriptor 3.
+func appendWhenGone(pid, line string) {
+	for deadline := time.Now().Add(time.Hour); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat("/proc/" + pid); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+	}
+	out := os.NewFile(3, "go test output")
+	_, _ = io.WriteString(out, line)
+	_ = out.Close()
 }
 
 // clearStaleMarkers removes the markers of go commands that have ended.

@@ -83,6 +83,9 @@ type Server struct {
 	derived  map[derivedKey]derivedBody
 
 	calls atomic.Int64
+
+	baseOnce sync.Once
+	baseData *baseState // bases.go
 }
 
 // tuning is how the fake serves, for benchmarks and transport tests.
@@ -190,6 +193,7 @@ func (s *Server) ResetCounts() {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.calls.Add(1)
+	s.countBase(r) // before any hook: every base call is counted (bases.go)
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	form := parseForm(r.Header.Get("Content-Type"), body)
@@ -216,6 +220,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.serveBase(w, r) { // base calls carry a base token (bases.go)
+		return
+	}
 	token, status, msg := s.authenticate(r)
 	if status != 0 {
 		writeJSON(w, status, map[string]string{"detail": msg})
@@ -237,6 +244,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.write(w, token, func(doc *document) (int, any) { return doc.deleteDTable(wid, form) })
 		}
+	case accessTokenPath.MatchString(r.URL.EscapedPath()) && r.Method == http.MethodGet:
+		s.exchange(w, r, token)
 	case p == "/api/v2.1/dtable-copy/" && r.Method == http.MethodPost:
 		s.write(w, token, func(doc *document) (int, any) { return doc.copyDTable(form, s.now()) })
 	case p == "/api/v2.1/starred-dtables/" && r.Method == http.MethodPost:
