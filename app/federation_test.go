@@ -469,7 +469,7 @@ func TestFederationGateway(t *testing.T) {
 	}
 	// This server's error code reaches the client through the gateway.
 	var unknown struct {
-		Data struct{ Projects []struct{ Dtable any } }
+		Data   struct{ Projects []struct{ Dtable any } }
 		Errors []gqlError
 	}
 	_ = json.Unmarshal(answers[2].Body, &unknown)
