@@ -72,6 +72,8 @@ func main() {
 	}
 	log := app.NewLogger(os.Stderr, cfg)
 	app.RouteRedisLogs(log)
+	mem := app.TuneMemory(os.Getenv, log)
+	log.Info("memory", "limit_bytes", mem.Limit, "limit_from", mem.LimitFrom, "gogc", mem.GCPercent, "gogc_from", mem.GCFrom)
 	if cfg.SeaTableURL == "" {
 		url, closeDemo, err := startDemoUpstream()
 		if err != nil {

@@ -39,3 +39,19 @@ const twoViewsOfOneBase = `{"workspace_list": [
    "group_shared_views": [
     {"id": 71, "workspace_id": 1, "uuid": "d4c3b2a1-0f9e-4d8c-b7a6-958473625140", "name": "Tickets", "view_share_id": 5, "shared_name": "Open tickets", "from_user": "erin@auth.local"},
     {"id": 71, "workspace_id": 1, "uuid": "d4c3b2a1-0f9e-4d8c-b7a6-958473625140", "name": "Tickets", "view_share_id": 6, "shared_name": "Closed tickets", "from_user": "erin@auth.local"}]}]}`
+
+// TestApolloClientPagesRows runs tests/apollo-client/rows.mjs: Apollo
+// Client pages a table's rows (and a view's) with watchQuery, fetchMore and
+// relayStylePagination until hasNextPage is false.
+func TestApolloClientPagesRows(t *testing.T) {
+	client := needNodeClient(t, "apollo-client", "Apollo Client", "@apollo/client")
+	const token = "apollo-rows-0123456789ab"
+	e := newTestEnv(t)
+	e.fake.SetToken(token, fakeseatable.Fixture(fakeseatable.Demo))
+	const hello = "b406b9ba-b74e-49c8-aa4e-5567076e5c25"
+	client.run(time.Minute, []string{"GRAPHQL_URL=" + e.url + "/graphql", "SEATABLE_TOKEN=" + token, "BASE_UUID=" + hello, "WANT_ROWS=36"}, "rows.mjs")
+	// One exchange for the whole session: the base token is reused.
+	if n := e.fake.BaseCalls(fakeseatable.KindExchange); n != 1 {
+		t.Errorf("%d exchanges, want 1", n)
+	}
+}

@@ -59,6 +59,7 @@ type App struct {
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	client  *upstream.Client
+	bases   *upstream.BaseClient // reads inside bases; keeps base tokens per caller and base
 	live    *liveServer
 	redis   *redis.Client // nil without REDIS_URL
 	closers []func(context.Context)
@@ -114,6 +115,7 @@ func build(ctx context.Context, cfg Config, o Options, s seams) (a *App, err err
 	if err != nil {
 		return nil, err
 	}
+	a.bases = upstream.NewBaseClient(a.client, upstream.WithAllowedBaseHosts(cfg.BaseHosts))
 	pg, err := playground.New(playground.Options{
 		AssetsDir: cfg.PlaygroundAssetsDir, Endpoint: "/graphql", Title: "seatable-graphql", Log: log,
 	})
@@ -351,6 +353,7 @@ func newUpstreamClient(cfg Config, m *metrics.Metrics, tracer trace.TracerProvid
 	if tracer != nil {
 		rt = tracing.Transport(tracer, rt, endpoint)
 	}
+	rt = meteredTransport{rt} // rate limits: outermost, so a refused call is no SeaTable call
 	client, err := upstream.New(cfg.SeaTableURL,
 		upstream.WithTimeout(cfg.UpstreamTimeout),
 		upstream.WithRetries(cfg.UpstreamRetries),

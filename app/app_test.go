@@ -59,6 +59,7 @@ type envOptions struct {
 	quiet           bool        // discard logs (benchmarks)
 	logs            *syncBuffer // where logs go; nil: a new buffer
 	seams           seams
+	configure       func(*Config) // after LoadConfig: what the command sets (Demo)
 }
 
 // withEnv sets configuration variables, as key, value pairs.
@@ -93,6 +94,9 @@ func newTestEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 	cfg, err := LoadConfig(func(k string) string { return o.env[k] })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.configure != nil {
+		o.configure(&cfg)
 	}
 	fake := o.fake
 	if fake == nil {

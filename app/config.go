@@ -14,6 +14,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
+	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/gateway"
 	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
@@ -59,7 +60,7 @@ type Config struct {
 	RequestTimeout  time.Duration // REQUEST_TIMEOUT: whole request, retries included
 	MaxBodyBytes    int64         // MAX_BODY_BYTES
 	MaxBatch        int           // MAX_BATCH: operations per batched request; 0 turns batching off
-	RateLimit       int           // RATE_LIMIT: requests a second per client; 0 off (see ratelimit.go)
+	RateLimit       int           // RATE_LIMIT: SeaTable calls a second per client; 0 off (see ratelimit.go)
 	RateBurst       int           // RATE_BURST; 0: twice RATE_LIMIT
 	MaxTokens       int           // MAX_TOKENS
 	MaxQueryBytes   int           // MAX_QUERY_BYTES: a query's text
@@ -114,6 +115,11 @@ type Config struct {
 	// executor (graph/fastpath.go); off is the reference, for comparison.
 	FastPath bool
 
+	// Inside bases (graph/bases.go, graph/loaders/bases.go).
+	MaxBasesPerRequest int      // MAX_BASES_PER_REQUEST: distinct bases one request may open; 0 unlimited
+	BaseConcurrency    int      // BASE_CONCURRENCY: base calls one request has in flight
+	BaseHosts          []string // SEATABLE_BASE_HOSTS, comma-separated: hosts besides SEATABLE_URL's that base tokens may go to
+
 	// HTTP server.
 	ReadHeaderTimeout time.Duration // READ_HEADER_TIMEOUT
 	ReadTimeout       time.Duration // READ_TIMEOUT
@@ -136,6 +142,8 @@ func DefaultConfig() Config {
 		RequestTimeout:           30 * time.Second,
 		MaxBodyBytes:             1 << 20,
 		MaxBatch:                 10,
+		MaxBasesPerRequest:       20,
+		BaseConcurrency:          loaders.DefaultBaseParallel,
 		MaxTokens:                graph.DefaultParserTokenLimit,
 		MaxQueryBytes:            graph.DefaultMaxQueryBytes,
 		MaxDepth:                 graph.DefaultMaxDepth,
@@ -276,6 +284,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			c.AllowedHosts = append(c.AllowedHosts, h)
 		}
 	}
+	if v := getenv("SEATABLE_BASE_HOSTS"); strings.TrimSpace(v) != "" {
+		for _, h := range strings.Split(v, ",") {
+			c.BaseHosts = append(c.BaseHosts, strings.TrimSpace(h))
+		}
+		if err := upstream.CheckBaseHosts(c.BaseHosts); err != nil {
+			bad("SEATABLE_BASE_HOSTS: %w", err)
+		}
+	}
 	if v := getenv("CORS_ALLOWED_ORIGINS"); strings.TrimSpace(v) != "" {
 		for _, o := range strings.Split(v, ",") {
 			o = strings.TrimSpace(o)
@@ -313,6 +329,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"MAX_NODE_IDS", &c.MaxNodeIDs, 0, 1 << 20},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
 		{"LIVE_MAX_CONNECTIONS", &c.LiveMaxConns, 0, 1 << 20}, {"LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", &c.LiveMaxSubs, 0, 1 << 20},
+		{"MAX_BASES_PER_REQUEST", &c.MaxBasesPerRequest, 0, 1 << 20}, {"BASE_CONCURRENCY", &c.BaseConcurrency, 1, 256},
 	} {
 		if v := getenv(n.name); v != "" {
 			i, err := strconv.Atoi(v)

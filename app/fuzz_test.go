@@ -20,6 +20,8 @@ func FuzzGraphQLHandler(f *testing.F) {
 	e := newTestEnv(f, withEnv("UPSTREAM_TIMEOUT", "2s"))
 	e.fake.SetToken(token, fakeseatable.Fixture(fakeseatable.Demo))
 	f.Add([]byte(`{"query":"{ workspaces { id name tables { uuid name workspace { id } } } }"}`))
+	// Inside a base: paging rows with cursors (more in the corpus).
+	f.Add([]byte(`{"query":"{ dtable(uuid: \"b406b9ba-b74e-49c8-aa4e-5567076e5c25\") { table(name: \"Projects\") { rows(first: 5) { edges { cursor node { id values } } pageInfo { hasNextPage endCursor } } } } }"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

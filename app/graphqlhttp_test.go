@@ -35,10 +35,15 @@ func TestGraphQLOverHTTPAudit(t *testing.T) {
 	}
 	e := newTestEnv(t)
 	e.fake.AcceptAnyToken(fakeseatable.Fixture(fakeseatable.Demo))
+	auditGraphQLOverHTTP(t, node, dir, e.url)
+}
 
+// auditGraphQLOverHTTP runs the audit against the server at url.
+func auditGraphQLOverHTTP(t *testing.T, node, dir, url string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "audit.mjs", e.url+"/graphql")
+	cmd := exec.CommandContext(ctx, node, "audit.mjs", url+"/graphql")
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

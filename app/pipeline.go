@@ -51,10 +51,10 @@ func (a *App) pipeline(fetcher upstream.Lister, tracer trace.TracerProvider, pg,
 
 	api := chain(gql,
 		a.gatewayRequests(),    // GATEWAY_SECRET: mark a federation gateway's requests (trusted documents, _service)
-		a.rateLimits(),         // per caller: token hash, or address for the fallback token
+		a.rateLimits(),         // SeaTable calls charged per caller: token hash, or address for the fallback token
 		a.live.Handler,         // fork: WebSocket and SSE streams get a slot and no deadlines
 		graphQLOverHTTP(cfg),   // body and query limits, timeout, batches, status codes
-		a.trustedDocuments(),   // TRUSTED_DOCUMENTS: per operation of a batch
+		a.trustedDocuments(),   // TRUSTED_DOCUMENTS: documentId -> text, early 400s (gqlgen checks every operation)
 		cacheBypass,            // Cache-Control: no-cache skips the response cache (own tokens only)
 		a.withLoaders(fetcher), // per-request loaders over the fetch stack
 		a.replay(observe),      // CACHE_TTL: replay list-only answers while their list is current
@@ -102,7 +102,7 @@ func fetchStack(client *upstream.Client, cfg Config, rc *redis.Client, m *metric
 		// The shared call is detached from its leader's deadline, so it gets
 		// the whole request's (retries and their backoff included): bounded
 		// by UPSTREAM_TIMEOUT, one attempt's, it cut retries short.
-		f = coalesce.New(f, cfg.RequestTimeout, coalesce.WithPartition(cachePartition))
+		f = coalesce.New(f, cfg.RequestTimeout, coalesce.WithPartition(callPartition))
 	}
 	return f
 }
@@ -114,8 +114,11 @@ func (a *App) caller() step { return auth.Middleware(a.cfg.Token, a.cfg.Fallback
 
 // withLoaders gives each request its loaders (graph.WithLoaders); a
 // mutation's invalidation also refreshes the token's poller (liveRefresh).
+// Reads inside bases go to the base client directly, past coalescing and
+// the response cache: only its base tokens are kept between requests.
 func (a *App) withLoaders(fetcher upstream.Lister) step {
-	return graph.WithLoaders(liveRefresh{fetcher, a.live.hub}, loaders.WithBatchObserver(a.metrics))
+	bases := loaders.Bases{Reader: a.bases, MaxBases: a.cfg.MaxBasesPerRequest, Parallel: a.cfg.BaseConcurrency}
+	return graph.WithLoaders(liveRefresh{fetcher, a.live.hub}, loaders.WithBatchObserver(a.metrics), loaders.WithBases(bases))
 }
 
 // graphQLOverHTTP applies the GraphQL-over-HTTP rules (internal/gqlhttp).
@@ -132,9 +135,11 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		Introspection: cfg.Introspection, QueryCacheBytes: cfg.QueryCacheBytes, ParserTokenLimit: cfg.MaxTokens,
 		MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, ComplexityLimit: cfg.MaxComplexity, ListSize: cfg.ListSize,
 		MaxNodeIDs:            cfg.MaxNodeIDs,
-		ShareIdenticalQueries: cfg.ShareQueries, SharePartition: cachePartition,
+		ShareIdenticalQueries: cfg.ShareQueries, SharePartition: callPartition,
 		FastPath: cfg.FastPath, ReportReplayable: cfg.CacheTTL > 0,
-		Live: a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,
+		MaxBasesPerRequest: cfg.MaxBasesPerRequest,
+		Live:               a.live.hub, MaxSubscriptionsPerConnection: cfg.LiveMaxSubs, WebsocketOrigins: cfg.CORSOrigins,
+		MaxQueryBytes: cfg.MaxQueryBytes, Trusted: cfg.TrustedDocuments, TrustedOnly: cfg.TrustedOnly,
 		Observers: []graph.Observer{observe},
 	}
 	if cfg.GatewaySecret != "" {
@@ -192,7 +197,7 @@ func (a *App) trustedDocuments() step {
 	}
 	o := trusted.Options{Only: a.cfg.TrustedOnly, Introspection: a.cfg.Introspection}
 	if a.cfg.GatewaySecret != "" {
-		o.Exempt = gateway.FromRequest // the gateway checks its clients' documents
+		o.Exempt = gateway.From // the gateway checks its clients' documents
 	}
 	return func(next http.Handler) http.Handler { return trusted.Handler(a.cfg.TrustedDocuments, o, next) }
 }

@@ -1,8 +1,11 @@
 package app
 
 import (
+	"context"
 	"net"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
@@ -10,16 +13,21 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 )
 
-// defaultFallbackLimit applies, per client address, to requests served with
-// SEATABLE_TOKEN when RATE_LIMIT is not set: anonymous callers share that
-// account's SeaTable rate limit, so none of them may use it up.
+// defaultFallbackLimit applies, per client address, to the SeaTable calls
+// made with SEATABLE_TOKEN when RATE_LIMIT is not set: anonymous callers
+// share that account's SeaTable rate limit, so none of them may use it up.
+// The embedded demo has no such account and no such limit.
 var defaultFallbackLimit = ratelimit.Limit{PerSecond: 2, Burst: 10}
 
-// rateLimits limits /graphql requests per client: a request with its own
-// token by a keyed hash of the token (RATE_LIMIT, off by default); one
-// served with SEATABLE_TOKEN by the client's address (RATE_LIMIT, or
-// defaultFallbackLimit). Requests with no token and no fallback are not
-// limited: they are refused without calling SeaTable.
+// rateLimits limits what /graphql clients cost SeaTable, call by call
+// (internal/ratelimit.Meter): a caller with its own token by a keyed hash of
+// the token (RATE_LIMIT, off by default); one served with SEATABLE_TOKEN by
+// the client's address (RATE_LIMIT, or defaultFallbackLimit). A request
+// that makes no SeaTable call (answered from a cache, introspection,
+// { __typename }) spends nothing. The same meter goes with every operation
+// of a batch and of a WebSocket connection, so every transport passes the
+// same limits. Callers with no token and no fallback are refused without
+// calling SeaTable.
 type rateLimits struct {
 	limiter    *ratelimit.Limiter
 	perToken   ratelimit.Limit
@@ -36,42 +44,117 @@ func (a *App) rateLimits() step {
 	if cfg.RateLimit > 0 {
 		rl.fallback = rl.perToken
 	}
+	if cfg.Demo {
+		// The demo's fallback token reads fake data: nothing to protect,
+		// and its first example sends no token.
+		rl.fallback = ratelimit.Limit{}
+	}
 	if a.redis != nil {
 		rl.shared = tokenhash.NewSharedKey(a.redis)
 	}
 	return rl.middleware
 }
 
-func (rl *rateLimits) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller := auth.From(r.Context())
-		var key string
-		var lim ratelimit.Limit
+// key is whose budget a SeaTable call made now on ctx spends, and its
+// limit: ctx's caller (a WebSocket's changes at connection_init), or the
+// client's address (host) for the fallback token.
+func (rl *rateLimits) key(host string) func(ctx context.Context) (string, ratelimit.Limit) {
+	return func(ctx context.Context) (string, ratelimit.Limit) {
+		caller := auth.From(ctx)
 		switch {
 		case caller.Own():
-			lim = rl.perToken
 			k := rl.processKey
 			if rl.shared != nil {
-				if sk, ok := rl.shared.Get(r.Context()); ok {
+				if sk, ok := rl.shared.Get(ctx); ok {
 					k = sk // the same key on every replica, so limits are shared
 				}
 			}
-			key, _ = caller.Hash(k)
-			key = "t:" + key
+			h, _ := caller.Hash(k)
+			return "t:" + h, rl.perToken
 		case caller.Fallback():
-			lim = rl.fallback
-			host, _, err := net.SplitHostPort(r.RemoteAddr)
-			if err != nil {
-				host = r.RemoteAddr
-			}
-			key = "ip:" + host
+			return "ip:" + host, rl.fallback
 		}
-		if key != "" {
-			if ok, retry := rl.limiter.Allow(r.Context(), key, lim); !ok {
-				gqlhttp.WriteRateLimited(w, r, retry)
-				return
-			}
+		return "", ratelimit.Limit{}
+	}
+}
+
+func (rl *rateLimits) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
 		}
-		next.ServeHTTP(w, r)
+		m := ratelimit.NewMeter(rl.limiter, rl.key(host))
+		r = r.WithContext(ratelimit.WithMeter(r.Context(), m))
+		if gqlhttp.IsStream(r) {
+			// Each operation's refused calls are its own errors; a
+			// stream has no status to change.
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(&limitedWriter{ResponseWriter: w, m: m}, r)
 	})
+}
+
+// limitedWriter answers 429 with Retry-After, as before the limits charged
+// calls, when the meter refused every SeaTable call the request asked for:
+// nothing was served. A request served in part (one operation of a batch,
+// some fields) keeps its status; its refused parts carry RATE_LIMITED and
+// retryAfter.
+type limitedWriter struct {
+	http.ResponseWriter
+	m     *ratelimit.Meter
+	wrote bool
+}
+
+func (w *limitedWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		if refused, retry := w.m.Refused(); refused && code == http.StatusOK {
+			secs := max(int((retry+time.Second-1)/time.Second), 1)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			code = http.StatusTooManyRequests
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *limitedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush passes a flush on (@defer's multipart answers need one).
+func (w *limitedWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+// meteredTransport asks the request's meter before each exchange with
+// SeaTable: it is where a call is known to be made (not answered by the
+// cache, not shared with a concurrent identical call).
+type meteredTransport struct{ next http.RoundTripper }
+
+func (t meteredTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := ratelimit.Charge(r.Context()); err != nil {
+		if r.Body != nil {
+			_ = r.Body.Close()
+		}
+		return nil, err
+	}
+	return t.next.RoundTrip(r)
+}
+
+// callPartition keeps apart the concurrent calls and operations shared
+// between requests (coalescing, shared execution) that spend different
+// budgets: anonymous callers at different addresses all read with
+// SEATABLE_TOKEN, and one over its limit must not fail another's request
+// by leading their shared call.
+func callPartition(ctx context.Context) string {
+	if k := ratelimit.Key(ctx); len(k) > 3 && k[:3] == "ip:" {
+		return cachePartition(ctx) + "|" + k
+	}
+	return cachePartition(ctx)
 }

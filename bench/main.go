@@ -32,6 +32,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +55,15 @@ const (
 	q3 = `{ workspaces { id name } }`
 )
 
+// qRows reads the first 100 rows of a table inside a base (issue 21): a
+// metadata read and a rows read per request (base tokens are exchanged once
+// per user and reused). Its reference is "rows-direct", the fake's own rows
+// GET with that user's base token. The fake's "Tasks" table holds 48 rows,
+// so both answers carry all 48.
+func qRows(uuid string) string {
+	return fmt.Sprintf(`{ dtable(uuid: %q) { table(name: "Tasks") { rows(first: 100) { edges { cursor node { id values updatedAt } } pageInfo { hasNextPage endCursor } } } } }`, uuid)
+}
+
 func q2() string {
 	var b strings.Builder
 	b.WriteString("{")
@@ -67,7 +77,7 @@ func q2() string {
 type scenario struct {
 	dataset string // "small" or "large"
 	latency time.Duration
-	target  string // "direct", "Q1", "Q2", "Q3"
+	target  string // "direct", "Q1", "Q2", "Q3"; "rows-direct", "R100"
 	env     []string
 	// users is how many tokens the requests rotate over, each with its own
 	// upstream answer; conns overrides the -conns flag when set.
@@ -159,6 +169,11 @@ func run(duration time.Duration, conns int, only string) error {
 		}
 		scenarios = append(scenarios, scenario{dataset: ds, latency: 20 * time.Millisecond, target: "Q1", env: []string{"CACHE_TTL=5s"}, users: 1})
 	}
+	// Inside a base: the first 100 rows of a table, many users, beside the
+	// fake's own rows GET.
+	for _, target := range []string{"rows-direct", "R100"} {
+		scenarios = append(scenarios, scenario{dataset: "small", target: target, users: manyUsers})
+	}
 	// What shared execution of identical queries buys (it is on by default).
 	scenarios = append(scenarios, scenario{dataset: "small", target: "Q1", env: []string{"SHARE_QUERIES=false"}, users: 1})
 	var results []result
@@ -174,6 +189,11 @@ func run(duration time.Duration, conns int, only string) error {
 			continue
 		}
 		fmt.Fprintln(os.Stderr, "running", sc.label, "...")
+		if strings.HasPrefix(sc.target, "rows") || sc.target == "R100" {
+			if err := ensureBaseTokens(upURL, small); err != nil {
+				return err
+			}
+		}
 		r, err := runScenario(sc, bin, upURL, fake, duration)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.label, err)
@@ -201,6 +221,8 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 	)
 	if sc.target == "direct" {
 		addr, path = strings.TrimPrefix(upURL, "http://"), "/api/v2.1/workspaces/?detail=true"
+	} else if sc.target == "rows-direct" {
+		addr, path = strings.TrimPrefix(upURL, "http://"), "/api-gateway/api/v2/dtables/"+rowsBase.uuid+"/rows/?table_name=Tasks&limit=101&convert_keys=true"
 	} else {
 		port, err := freePort()
 		if err != nil {
@@ -217,14 +239,18 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 		if err := waitHealthy("http://" + addr + "/healthz"); err != nil {
 			return res, err
 		}
-		q := map[string]string{"Q1": q1, "Q2": q2(), "Q3": q3}[sc.target]
+		q := map[string]string{"Q1": q1, "Q2": q2(), "Q3": q3, "R100": qRows(rowsBase.uuid)}[sc.target]
 		reqBody, _ = json.Marshal(map[string]string{"query": q})
 	}
 	// One ready-made request per user; requests take the next user in turn.
 	reqs := make([][]byte, sc.users)
 	for i := range reqs {
 		var req bytes.Buffer
-		fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Token %s\r\n", method, path, addr, userToken(sc.dataset, i))
+		tok := userToken(sc.dataset, i)
+		if sc.target == "rows-direct" {
+			tok = rowsBase.tokens[i]
+		}
+		fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Token %s\r\n", method, path, addr, tok)
 		if reqBody != nil {
 			fmt.Fprintf(&req, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(reqBody))
 		}
@@ -266,7 +292,7 @@ func runScenario(sc scenario, bin, upURL string, fake *fakeseatable.Server, dura
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lat, errs := loadLoop(ctx, addr, nextReq, measureFrom, sc.target != "direct", &firstErr)
+			lat, errs := loadLoop(ctx, addr, nextReq, measureFrom, !strings.Contains(sc.target, "direct"), &firstErr)
 			errCount.Add(errs)
 			mu.Lock()
 			latencies = append(latencies, lat...)
@@ -441,10 +467,13 @@ func peakRSS(pid int) int64 {
 func printResults(w io.Writer, results []result, duration time.Duration, smallBytes, largeBytes int) {
 	// Each row is compared with the direct GET of the same dataset,
 	// latency and users.
-	key := func(r result) string { return fmt.Sprint(r.dataset, r.latency, r.users, r.conns) }
+	key := func(r result) string {
+		rows := strings.HasPrefix(r.target, "rows") || r.target == "R100"
+		return fmt.Sprint(r.dataset, r.latency, r.users, r.conns, rows)
+	}
 	direct := map[string]float64{}
 	for _, r := range results {
-		if r.target == "direct" {
+		if strings.Contains(r.target, "direct") {
 			direct[key(r)] = r.rps
 		}
 	}
@@ -456,7 +485,7 @@ func printResults(w io.Writer, results []result, duration time.Duration, smallBy
 	fmt.Fprintln(tw, "|---\t|---:\t|---:\t|---:\t|---:\t|---:\t|---:\t|---:\t|---:\t|")
 	for _, r := range results {
 		pct, cpu, rss, calls := "", "", "", ""
-		if r.target != "direct" {
+		if !strings.Contains(r.target, "direct") {
 			if d := direct[key(r)]; d > 0 {
 				pct = fmt.Sprintf("%.1f%%", 100*r.rps/d)
 			}
@@ -482,4 +511,62 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// rowsBase is the base the rows scenarios read (the first of the small
+// dataset, which every user can open), with each small user's base token
+// for the direct GET.
+var rowsBase struct {
+	uuid   string
+	tokens []string
+}
+
+// ensureBaseTokens finds the first base of the small dataset and exchanges
+// each small user's token for a base token of it, once.
+func ensureBaseTokens(upURL string, small []byte) error {
+	if rowsBase.tokens != nil {
+		return nil
+	}
+	var list struct {
+		Workspaces []struct {
+			ID     any `json:"id"` // a number, or a string in pseudo-workspaces
+			Tables []struct {
+				UUID string `json:"uuid"`
+				Name string `json:"name"`
+			} `json:"table_list"`
+		} `json:"workspace_list"`
+	}
+	if err := json.Unmarshal(small, &list); err != nil {
+		return err
+	}
+	var wid, name string
+	for _, ws := range list.Workspaces {
+		if id, ok := ws.ID.(float64); ok && len(ws.Tables) > 0 {
+			wid, name, rowsBase.uuid = strconv.Itoa(int(id)), ws.Tables[0].Name, ws.Tables[0].UUID
+			break
+		}
+	}
+	if rowsBase.uuid == "" {
+		return errors.New("the small dataset has no base")
+	}
+	for i := 0; i < manyUsers; i++ {
+		// forUser renamed the base for user i.
+		userName := string(forUser([]byte(`"name":"`+name), i))[len(`"name":"`):]
+		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v2.1/workspace/%s/dtable/%s/access-token/", upURL, wid, url.PathEscape(userName)), nil)
+		req.Header.Set("Authorization", "Token "+userToken("small", i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		var body struct {
+			AccessToken string `json:"access_token"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || body.AccessToken == "" {
+			return fmt.Errorf("exchange for user %d: status %d %v", i, resp.StatusCode, err)
+		}
+		rowsBase.tokens = append(rowsBase.tokens, body.AccessToken)
+	}
+	return nil
 }

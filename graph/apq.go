@@ -14,6 +14,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/lru"
 	"github.com/seatable-graphql/seatable-graphql/internal/redisguard"
+	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 )
 
 // persistedQueries is gqlgen's APQ extension with two changes.
@@ -49,6 +50,11 @@ func (p persistedQueries) ExtensionName() string { return p.apq.ExtensionName() 
 func (p persistedQueries) Validate(s graphql.ExecutableSchema) error { return p.apq.Validate(s) }
 
 func (p persistedQueries) MutateOperationParameters(ctx context.Context, raw *graphql.RawParams) *gqlerror.Error {
+	if h := apqHash(raw); h != "" {
+		// GraphQL Code Generator's client-preset 6 sends "sha256:<hex>";
+		// gqlgen compares bare hex.
+		setAPQHash(raw, trusted.NormalizeHash(h))
+	}
 	err := p.apq.MutateOperationParameters(ctx, raw)
 	if err != nil && err.Extensions["code"] == nil {
 		errcode.Set(err, string(apperr.BadUserInput))
@@ -63,6 +69,48 @@ func (p persistedQueries) MutateOperationContext(ctx context.Context, oc *graphq
 		p.store.Add(ctx, s.Hash, oc.RawQuery)
 	}
 	return nil
+}
+
+// apqHash is the sha256Hash of an APQ request, "" for none.
+func apqHash(raw *graphql.RawParams) string {
+	pq, _ := raw.Extensions["persistedQuery"].(map[string]any)
+	h, _ := pq["sha256Hash"].(string)
+	return h
+}
+
+// setAPQHash replaces an APQ request's sha256Hash. The maps are copied:
+// they are the request's, and a batch's elements must not share edits.
+func setAPQHash(raw *graphql.RawParams, h string) {
+	pq, _ := raw.Extensions["persistedQuery"].(map[string]any)
+	if pq == nil || pq["sha256Hash"] == h {
+		return
+	}
+	ext := make(map[string]any, len(raw.Extensions))
+	for k, v := range raw.Extensions {
+		ext[k] = v
+	}
+	npq := make(map[string]any, len(pq))
+	for k, v := range pq {
+		npq[k] = v
+	}
+	npq["sha256Hash"] = h
+	ext["persistedQuery"] = npq
+	raw.Extensions = ext
+}
+
+// dropAPQ removes an APQ request's persistedQuery extension (copying the
+// map, as setAPQHash does).
+func dropAPQ(raw *graphql.RawParams) {
+	if _, ok := raw.Extensions["persistedQuery"]; !ok {
+		return
+	}
+	ext := make(map[string]any, len(raw.Extensions))
+	for k, v := range raw.Extensions {
+		if k != "persistedQuery" {
+			ext[k] = v
+		}
+	}
+	raw.Extensions = ext
 }
 
 // readOnly is the store as gqlgen's extension sees it: lookups only.

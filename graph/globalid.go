@@ -35,11 +35,16 @@ const (
 	kindSharedView      = "SharedView"
 	kindShareFolder     = "ShareFolder"
 	kindGroupSharedView = "GroupSharedView"
+	// Inside a base (bases.go): the base's uuid and SeaTable's ids.
+	kindTable = "Table"
+	kindView  = "View"
+	kindRow   = "Row"
 )
 
 var nodeKinds = map[string]bool{
 	kindWorkspace: true, kindDTable: true, kindFolder: true, kindFolderItem: true,
 	kindSharedView: true, kindShareFolder: true, kindGroupSharedView: true,
+	kindTable: true, kindView: true, kindRow: true,
 }
 
 var idEncoding = base64.RawURLEncoding.Strict()
@@ -147,6 +152,8 @@ func resolveNode(ctx context.Context, id string) (model.Node, error) {
 			}
 		}
 		return d, nil
+	case kindTable, kindView, kindRow:
+		return resolveBaseNode(ctx, id, kind, key)
 	}
 	snap, err := l.Snapshot(ctx)
 	if err != nil {

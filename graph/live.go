@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -94,24 +95,34 @@ type connState struct {
 type connStateKey struct{}
 
 // WebsocketInit returns gqlgen's InitFunc: it takes the token from the
-// connection_init payload ("Authorization": "Token …"/"Bearer …", or a bare
-// "token"), falling back to the upgrade request's Authorization header,
-// and refuses the connection (close code 4403, as graphql-transport-ws
-// asks) when there is no usable token or SeaTable rejects it. The check is
-// one read through the same coalesced fetcher as queries.
+// connection_init payload ("Authorization": "Token …"/"Bearer …", a bare
+// "token", or "headers": {"Authorization": …} as hasura/go-graphql-client
+// and many Apollo connectionParams send it; names in any case), falling
+// back to the upgrade request's Authorization header, then SEATABLE_TOKEN,
+// only when the payload is empty. It refuses the connection (close code
+// 4403, as graphql-transport-ws asks, the reason in the close frame) when
+// the payload has keys but no token it can read (such a client meant to
+// send one: serving it the shared account would hide its own data), when
+// there is no usable token, or when SeaTable rejects it. The check is one
+// read through the same coalesced fetcher as queries.
 func WebsocketInit() transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		l, caller := loaders.For(ctx), auth.From(ctx)
-		if tok, present, err := payloadToken(payload); present {
-			caller = caller.WithToken(tok, err)
-			l = l.WithCaller(caller)
-		}
 		refuse := func(err error) (context.Context, *transport.InitPayload, error) {
 			msg := "unauthenticated"
 			if e, ok := apperr.As(err); ok {
 				msg = e.Message
 			}
-			return transport.WithWebsocketCloseCode(ctx, 4403), nil, fmt.Errorf("%s", msg)
+			ctx := transport.WithWebsocketCloseCode(ctx, 4403)
+			return transport.AppendCloseReason(ctx, closeReason(msg)), nil, fmt.Errorf("%s", msg)
+		}
+		tok, present, err := payloadToken(payload)
+		switch {
+		case present:
+			caller = caller.WithToken(tok, err)
+			l = l.WithCaller(caller)
+		case len(payload) > 0:
+			return refuse(apperr.New(apperr.Unauthenticated, `connection_init payload has no Authorization token (send "Authorization": "Token <token>", at its top or in "headers")`))
 		}
 		if _, err := caller.Token(); err != nil {
 			return refuse(err)
@@ -127,20 +138,52 @@ func WebsocketInit() transport.WebsocketInitFunc {
 	}
 }
 
+// closeReason fits msg in a WebSocket close frame, whose reason holds at
+// most 123 bytes, cut at a rune boundary.
+func closeReason(msg string) string {
+	const limit = 123
+	if len(msg) <= limit {
+		return msg
+	}
+	cut := limit - len("…")
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
+}
+
 // payloadToken reads a token from a connection_init payload; present is
-// false when the payload names none.
+// false when the payload names none. Keys match in any case: JavaScript
+// clients spell "authorization" as they please.
 func payloadToken(p transport.InitPayload) (tok string, present bool, err error) {
-	for _, k := range []string{"Authorization", "authorization"} {
-		if v, ok := p[k].(string); ok && strings.TrimSpace(v) != "" {
+	if v, ok := field(p, "authorization").(string); ok && strings.TrimSpace(v) != "" {
+		tok, err = auth.Token(http.Header{"Authorization": {v}})
+		return tok, true, err
+	}
+	if v, ok := field(p, "token").(string); ok && strings.TrimSpace(v) != "" {
+		tok, err = auth.Token(http.Header{"Authorization": {"Token " + strings.TrimSpace(v)}})
+		return tok, true, err
+	}
+	if h, ok := field(p, "headers").(map[string]any); ok {
+		if v, ok := field(h, "authorization").(string); ok && strings.TrimSpace(v) != "" {
 			tok, err = auth.Token(http.Header{"Authorization": {v}})
 			return tok, true, err
 		}
 	}
-	if v, ok := p["token"].(string); ok && strings.TrimSpace(v) != "" {
-		tok, err = auth.Token(http.Header{"Authorization": {"Token " + strings.TrimSpace(v)}})
-		return tok, true, err
-	}
 	return "", false, nil
+}
+
+// field is m's value under name in any case; an exact match wins.
+func field(m map[string]any, name string) any {
+	if v, ok := m[name]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return nil
 }
 
 // subscribe starts a subscription for the caller: it checks the token and

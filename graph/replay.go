@@ -31,7 +31,26 @@ func readsOnlyList(op *ast.OperationDefinition) bool {
 			other = true
 		}
 	})
-	return reads && !other
+	return reads && !other && !opensBases(op.SelectionSet, map[string]bool{})
+}
+
+// opensBases reports whether set selects anything inside a base (a
+// DTable's tables or table), at any depth: those are read live from the
+// base's server, never from the list, so such an answer must not be
+// replayed for as long as the list is current.
+func opensBases(set ast.SelectionSet, seen map[string]bool) bool {
+	found := false
+	walkFields(set, seen, func(f *ast.Field) {
+		if found {
+			return
+		}
+		if f.ObjectDefinition != nil && f.ObjectDefinition.Name == "DTable" && (f.Name == "tables" || f.Name == "table") {
+			found = true
+			return
+		}
+		found = opensBases(f.SelectionSet, seen)
+	})
+	return found
 }
 
 // reportReplayable tells the HTTP layer (internal/replay) which

@@ -30,10 +30,13 @@ type ResolverRoot interface {
 	Folder() FolderResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Row() RowResolver
 	ShareFolder() ShareFolderResolver
 	SharedView() SharedViewResolver
 	StarDTablePayload() StarDTablePayloadResolver
 	Subscription() SubscriptionResolver
+	Table() TableResolver
+	View() ViewResolver
 	Workspace() WorkspaceResolver
 	WorkspacesChangedEvent() WorkspacesChangedEventResolver
 }
@@ -42,6 +45,13 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Column struct {
+		Data func(childComplexity int) int
+		Key  func(childComplexity int) int
+		Name func(childComplexity int) int
+		Type func(childComplexity int) int
+	}
+
 	CopyDTablePayload struct {
 		Dtable func(childComplexity int) int
 	}
@@ -72,6 +82,8 @@ type ComplexityRoot struct {
 		ShareID        func(childComplexity int) int
 		ShareType      func(childComplexity int) int
 		Starred        func(childComplexity int) int
+		Table          func(childComplexity int, name string) int
+		Tables         func(childComplexity int) int
 		TextColor      func(childComplexity int) int
 		UUID           func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
@@ -182,6 +194,26 @@ type ComplexityRoot struct {
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
 	}
 
+	Row struct {
+		Cell       func(childComplexity int, column string) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		SeatableID func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+		Values     func(childComplexity int) int
+	}
+
+	RowConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	RowEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ShareFolder struct {
 		ID       func(childComplexity int) int
 		Name     func(childComplexity int) int
@@ -220,8 +252,30 @@ type ComplexityRoot struct {
 		WorkspacesChanged func(childComplexity int) int
 	}
 
+	Table struct {
+		Column     func(childComplexity int, name string) int
+		Columns    func(childComplexity int) int
+		Dtable     func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Row        func(childComplexity int, id string) int
+		Rows       func(childComplexity int, view *string, first *int, after *string) int
+		SeatableID func(childComplexity int) int
+		View       func(childComplexity int, name string) int
+		Views      func(childComplexity int) int
+	}
+
 	UpdateDTablePayload struct {
 		Dtable func(childComplexity int) int
+	}
+
+	View struct {
+		ID         func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Rows       func(childComplexity int, first *int, after *string) int
+		SeatableID func(childComplexity int) int
+		Table      func(childComplexity int) int
+		Type       func(childComplexity int) int
 	}
 
 	Workspace struct {
@@ -266,6 +320,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Column.data":
+		if e.ComplexityRoot.Column.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Column.Data(childComplexity), true
+	case "Column.key":
+		if e.ComplexityRoot.Column.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Column.Key(childComplexity), true
+	case "Column.name":
+		if e.ComplexityRoot.Column.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Column.Name(childComplexity), true
+	case "Column.type":
+		if e.ComplexityRoot.Column.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Column.Type(childComplexity), true
 
 	case "CopyDTablePayload.dtable":
 		if e.ComplexityRoot.CopyDTablePayload.Dtable == nil {
@@ -407,6 +486,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DTable.Starred(childComplexity), true
+	case "DTable.table":
+		if e.ComplexityRoot.DTable.Table == nil {
+			break
+		}
+
+		args, err := ec.field_DTable_table_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.DTable.Table(childComplexity, args["name"].(string)), true
+	case "DTable.tables":
+		if e.ComplexityRoot.DTable.Tables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DTable.Tables(childComplexity), true
 	case "DTable.textColor":
 		if e.ComplexityRoot.DTable.TextColor == nil {
 			break
@@ -961,6 +1057,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
 
+	case "Row.cell":
+		if e.ComplexityRoot.Row.Cell == nil {
+			break
+		}
+
+		args, err := ec.field_Row_cell_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Row.Cell(childComplexity, args["column"].(string)), true
+	case "Row.createdAt":
+		if e.ComplexityRoot.Row.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Row.CreatedAt(childComplexity), true
+	case "Row.id":
+		if e.ComplexityRoot.Row.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Row.ID(childComplexity), true
+	case "Row.seatableId":
+		if e.ComplexityRoot.Row.SeatableID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Row.SeatableID(childComplexity), true
+	case "Row.updatedAt":
+		if e.ComplexityRoot.Row.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Row.UpdatedAt(childComplexity), true
+	case "Row.values":
+		if e.ComplexityRoot.Row.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Row.Values(childComplexity), true
+
+	case "RowConnection.edges":
+		if e.ComplexityRoot.RowConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RowConnection.Edges(childComplexity), true
+	case "RowConnection.nodes":
+		if e.ComplexityRoot.RowConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RowConnection.Nodes(childComplexity), true
+	case "RowConnection.pageInfo":
+		if e.ComplexityRoot.RowConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RowConnection.PageInfo(childComplexity), true
+
+	case "RowEdge.cursor":
+		if e.ComplexityRoot.RowEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RowEdge.Cursor(childComplexity), true
+	case "RowEdge.node":
+		if e.ComplexityRoot.RowEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RowEdge.Node(childComplexity), true
+
 	case "ShareFolder.id", "ShareFolder.seatableId":
 		if e.ComplexityRoot.ShareFolder.ID == nil {
 			break
@@ -1131,12 +1301,135 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.WorkspacesChanged(childComplexity), true
 
+	case "Table.column":
+		if e.ComplexityRoot.Table.Column == nil {
+			break
+		}
+
+		args, err := ec.field_Table_column_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Table.Column(childComplexity, args["name"].(string)), true
+	case "Table.columns":
+		if e.ComplexityRoot.Table.Columns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Table.Columns(childComplexity), true
+	case "Table.dtable":
+		if e.ComplexityRoot.Table.Dtable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Table.Dtable(childComplexity), true
+	case "Table.id":
+		if e.ComplexityRoot.Table.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Table.ID(childComplexity), true
+	case "Table.name":
+		if e.ComplexityRoot.Table.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Table.Name(childComplexity), true
+	case "Table.row":
+		if e.ComplexityRoot.Table.Row == nil {
+			break
+		}
+
+		args, err := ec.field_Table_row_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Table.Row(childComplexity, args["id"].(string)), true
+	case "Table.rows":
+		if e.ComplexityRoot.Table.Rows == nil {
+			break
+		}
+
+		args, err := ec.field_Table_rows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Table.Rows(childComplexity, args["view"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Table.seatableId":
+		if e.ComplexityRoot.Table.SeatableID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Table.SeatableID(childComplexity), true
+	case "Table.view":
+		if e.ComplexityRoot.Table.View == nil {
+			break
+		}
+
+		args, err := ec.field_Table_view_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Table.View(childComplexity, args["name"].(string)), true
+	case "Table.views":
+		if e.ComplexityRoot.Table.Views == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Table.Views(childComplexity), true
+
 	case "UpdateDTablePayload.dtable":
 		if e.ComplexityRoot.UpdateDTablePayload.Dtable == nil {
 			break
 		}
 
 		return e.ComplexityRoot.UpdateDTablePayload.Dtable(childComplexity), true
+
+	case "View.id":
+		if e.ComplexityRoot.View.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.View.ID(childComplexity), true
+	case "View.name":
+		if e.ComplexityRoot.View.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.View.Name(childComplexity), true
+	case "View.rows":
+		if e.ComplexityRoot.View.Rows == nil {
+			break
+		}
+
+		args, err := ec.field_View_rows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.View.Rows(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "View.seatableId":
+		if e.ComplexityRoot.View.SeatableID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.View.SeatableID(childComplexity), true
+	case "View.table":
+		if e.ComplexityRoot.View.Table == nil {
+			break
+		}
+
+		return e.ComplexityRoot.View.Table(childComplexity), true
+	case "View.type":
+		if e.ComplexityRoot.View.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.View.Type(childComplexity), true
 
 	case "Workspace.departmentId":
 		if e.ComplexityRoot.Workspace.DepartmentID == nil {
@@ -1971,6 +2264,146 @@ type DTableChangedEvent {
   "The base now; null when it is gone or not visible to the token, or when the poll failed (see the event's errors)."
   dtable: DTable
 }
+
+"""
+Any JSON value, written as SeaTable sent it (an object, a list, a string, a
+number, a boolean or null). Cell values keep SeaTable's own shape per column
+type: see ` + "`" + `Row.values` + "`" + `.
+"""
+scalar JSON
+
+extend type DTable {
+  """
+  The base's tables, in SeaTable's order. Reading them opens the base: one
+  exchange of the caller's token for a base token (reused across requests until
+  shortly before it expires) and one metadata read per request, however often the
+  query selects the base. Null, with an error at this path, when the base cannot
+  be opened (` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `RATE_LIMITED` + "`" + `, ` + "`" + `UPSTREAM_*` + "`" + `, or
+  ` + "`" + `BAD_USER_INPUT` + "`" + ` past the per-request base limit); other bases of the same
+  query are unaffected.
+  """
+  tables: [Table!]
+  "The table called ` + "`" + `name` + "`" + ` (exact, case-sensitive); null when the base has none, or when the base cannot be opened (with an error)."
+  table("The table's name." name: String!): Table
+}
+
+"A table of a base, with its columns and views as SeaTable's metadata lists them."
+type Table implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `): the base's uuid and the table's SeaTable id."
+  id: ID!
+  "SeaTable's table ` + "`" + `_id` + "`" + `, e.g. \"0000\"; unique within its base."
+  seatableId: ID!
+  "The table's name, unique within its base."
+  name: String!
+  "The base the table belongs to."
+  dtable: DTable!
+  "The table's columns, in SeaTable's order."
+  columns: [Column!]!
+  "The column called ` + "`" + `name` + "`" + ` (exact, case-sensitive); null when the table has none."
+  column("The column's name." name: String!): Column
+  "The table's views, in SeaTable's order."
+  views: [View!]!
+  "The view called ` + "`" + `name` + "`" + ` (exact, case-sensitive); null when the table has none."
+  view("The view's name." name: String!): View
+  """
+  The table's rows in SeaTable's order, or, with ` + "`" + `view` + "`" + `, the rows of that view,
+  filtered and sorted as the view says. A Relay connection paged forward: ` + "`" + `first` + "`" + `
+  is 100 when absent and at most 1000 (SeaTable's page size; more is
+  ` + "`" + `BAD_USER_INPUT` + "`" + `); ` + "`" + `after` + "`" + ` takes a cursor of the same table and view (another
+  one is ` + "`" + `BAD_USER_INPUT` + "`" + `). Each page is one rows read of SeaTable; identical pages
+  in one request are read once. Rows are read live: a row added or deleted between
+  two pages shifts the next page by one.
+  """
+  rows(
+    "The name of a view of this table; its filters and sorts apply. A name the table does not have is ` + "`" + `NOT_FOUND` + "`" + `."
+    view: String
+    "How many rows, 0 to 1000; 100 when absent."
+    first: Int
+    "Start after the row with this cursor (an ` + "`" + `edges.cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `)."
+    after: String
+  ): RowConnection!
+  "The row with SeaTable's row ` + "`" + `_id` + "`" + `; null when the table has none."
+  row("SeaTable's row ` + "`" + `_id` + "`" + ` (the row's ` + "`" + `seatableId` + "`" + `)." id: ID!): Row
+}
+
+"A column of a table."
+type Column {
+  "SeaTable's column key, e.g. \"0000\"; unique within its table."
+  key: ID!
+  "The column's name, unique within its table: the key of its cells in ` + "`" + `Row.values` + "`" + `."
+  name: String!
+  "SeaTable's column type as sent, e.g. \"text\", \"number\", \"date\", \"link\", \"multiple-select\", \"collaborator\"; types this server does not know are passed through."
+  type: String!
+  "The column's type-specific settings as SeaTable sends them (a select's options, a link's other table, a number's format); null when there are none."
+  data: JSON
+}
+
+"A view of a table: a saved filter, sort and selection of columns."
+type View implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `): the base's uuid, the table's and the view's SeaTable ids."
+  id: ID!
+  "SeaTable's view ` + "`" + `_id` + "`" + `, e.g. \"0000\"; unique within its table."
+  seatableId: ID!
+  "The view's name, unique within its table."
+  name: String!
+  "SeaTable's view type, e.g. \"table\"; null when SeaTable sends none."
+  type: String
+  "The table the view belongs to."
+  table: Table!
+  "The view's rows, filtered and sorted by SeaTable: the same as ` + "`" + `table { rows(view:) }` + "`" + ` with this view's name, and paged the same way."
+  rows(
+    "How many rows, 0 to 1000; 100 when absent."
+    first: Int
+    "Start after the row with this cursor (an ` + "`" + `edges.cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `)."
+    after: String
+  ): RowConnection!
+}
+
+"A page of rows, following the Relay connection specification."
+type RowConnection {
+  "The rows on this page, each with its cursor, in SeaTable's order."
+  edges: [RowEdge!]!
+  "The rows on this page without cursors (the same as ` + "`" + `edges { node }` + "`" + `)."
+  nodes: [Row!]!
+  """
+  Where this page sits. ` + "`" + `hasNextPage` + "`" + ` is exact for ` + "`" + `first` + "`" + ` below 1000 (the server
+  reads one row more than it returns); for ` + "`" + `first: 1000` + "`" + ` it is true whenever the
+  page is full, and the next page may then be empty. ` + "`" + `hasPreviousPage` + "`" + ` is true when
+  ` + "`" + `after` + "`" + ` was given and the page does not start at the first row.
+  """
+  pageInfo: PageInfo!
+}
+
+"One row on a page, with the cursor that marks its position."
+type RowEdge {
+  "Opaque position of this row in its table (or view); pass it as ` + "`" + `after` + "`" + `."
+  cursor: String!
+  "The row."
+  node: Row!
+}
+
+"A row of a table."
+type Row implements Node {
+  "Global id (see ` + "`" + `Node` + "`" + `): the base's uuid, the table's SeaTable id and the row's."
+  id: ID!
+  "SeaTable's row ` + "`" + `_id` + "`" + `."
+  seatableId: ID!
+  """
+  The row's cells: an object keyed by column name with SeaTable's values as they
+  come (empty cells absent). By column type: text, long text, email, URL, single
+  select and date as strings (a date as "2025-02-01" or with a time); number a
+  number; checkbox a boolean; multiple select and collaborator lists of strings; a
+  link a list of ` + "`" + `{"display_value", "row_id"}` + "`" + ` objects; file and image lists. Types
+  this server does not know are passed through.
+  """
+  values: JSON!
+  "The value of the cell in the column called ` + "`" + `column` + "`" + `, as in ` + "`" + `values` + "`" + `; null when the cell is empty or the table has no such column."
+  cell("The column's name." column: String!): JSON
+  "When the row was created (` + "`" + `_ctime` + "`" + `)."
+  createdAt: DateTime
+  "When the row was last changed (` + "`" + `_mtime` + "`" + `)."
+  updatedAt: DateTime
+}
 `, BuiltIn: false},
 	{Name: "../federation.graphqls", Input: `# Apollo Federation v2 (docs/federation.md). Kept apart from schema.graphqls,
 # which stays the clients' schema (what -print-schema prints, and what Relay
@@ -2121,6 +2554,20 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Column(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Column_key(ctx, field)
+	case "name":
+		return ec.fieldContext_Column_name(ctx, field)
+	case "type":
+		return ec.fieldContext_Column_type(ctx, field)
+	case "data":
+		return ec.fieldContext_Column_data(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Column", field.Name)
+}
+
 func (ec *executionContext) childFields_CopyDTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "dtable":
@@ -2191,6 +2638,10 @@ func (ec *executionContext) childFields_DTable(ctx context.Context, field graphq
 		return ec.fieldContext_DTable_shareId(ctx, field)
 	case "shareType":
 		return ec.fieldContext_DTable_shareType(ctx, field)
+	case "tables":
+		return ec.fieldContext_DTable_tables(ctx, field)
+	case "table":
+		return ec.fieldContext_DTable_table(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DTable", field.Name)
 }
@@ -2331,6 +2782,46 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Row(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Row_id(ctx, field)
+	case "seatableId":
+		return ec.fieldContext_Row_seatableId(ctx, field)
+	case "values":
+		return ec.fieldContext_Row_values(ctx, field)
+	case "cell":
+		return ec.fieldContext_Row_cell(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Row_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Row_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Row", field.Name)
+}
+
+func (ec *executionContext) childFields_RowConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RowConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_RowConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RowConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RowConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RowEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RowEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RowEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RowEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ShareFolder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2399,12 +2890,56 @@ func (ec *executionContext) childFields_StarDTablePayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type StarDTablePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Table(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Table_id(ctx, field)
+	case "seatableId":
+		return ec.fieldContext_Table_seatableId(ctx, field)
+	case "name":
+		return ec.fieldContext_Table_name(ctx, field)
+	case "dtable":
+		return ec.fieldContext_Table_dtable(ctx, field)
+	case "columns":
+		return ec.fieldContext_Table_columns(ctx, field)
+	case "column":
+		return ec.fieldContext_Table_column(ctx, field)
+	case "views":
+		return ec.fieldContext_Table_views(ctx, field)
+	case "view":
+		return ec.fieldContext_Table_view(ctx, field)
+	case "rows":
+		return ec.fieldContext_Table_rows(ctx, field)
+	case "row":
+		return ec.fieldContext_Table_row(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Table", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateDTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "dtable":
 		return ec.fieldContext_UpdateDTablePayload_dtable(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateDTablePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_View(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_View_id(ctx, field)
+	case "seatableId":
+		return ec.fieldContext_View_seatableId(ctx, field)
+	case "name":
+		return ec.fieldContext_View_name(ctx, field)
+	case "type":
+		return ec.fieldContext_View_type(ctx, field)
+	case "table":
+		return ec.fieldContext_View_table(ctx, field)
+	case "rows":
+		return ec.fieldContext_View_rows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type View", field.Name)
 }
 
 func (ec *executionContext) childFields_Workspace(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -54,6 +55,16 @@ func (r *dTableResolver) Folder(ctx context.Context, obj *upstream.DTable) (*ups
 		return nil, err
 	}
 	return snap.FolderOf(obj), nil
+}
+
+// Tables is the resolver for the tables field.
+func (r *dTableResolver) Tables(ctx context.Context, obj *upstream.DTable) ([]*model.Table, error) {
+	return baseTables(ctx, obj)
+}
+
+// Table is the resolver for the table field.
+func (r *dTableResolver) Table(ctx context.Context, obj *upstream.DTable, name string) (*model.Table, error) {
+	return baseTable(ctx, obj, name)
 }
 
 // Dtable is the resolver for the dtable field.
@@ -329,6 +340,11 @@ func (r *queryResolver) StarredDTables(ctx context.Context) ([]*upstream.DTable,
 	return (&dtablequery.Filter{Starred: &yes}).Apply(snap.DTables(), snap.ListedIn), nil
 }
 
+// Cell is the resolver for the cell field.
+func (r *rowResolver) Cell(ctx context.Context, obj *model.Row, column string) (json.RawMessage, error) {
+	return rowCell(obj, column)
+}
+
 // ID is the resolver for the id field.
 func (r *shareFolderResolver) ID(ctx context.Context, obj *upstream.ShareFolder) (string, error) {
 	return globalID(kindShareFolder, obj.ID), nil
@@ -369,6 +385,41 @@ func (r *subscriptionResolver) DtablesChanged(ctx context.Context, filter *model
 // DtableChanged is the resolver for the dtableChanged field.
 func (r *subscriptionResolver) DtableChanged(ctx context.Context, uuid string) (<-chan *model.DTableChangedEvent, error) {
 	return r.dtableChanged(ctx, uuid)
+}
+
+// Dtable is the resolver for the dtable field.
+func (r *tableResolver) Dtable(ctx context.Context, obj *model.Table) (*upstream.DTable, error) {
+	return obj.Base, nil
+}
+
+// Column is the resolver for the column field.
+func (r *tableResolver) Column(ctx context.Context, obj *model.Table, name string) (*upstream.Column, error) {
+	for _, c := range obj.Columns {
+		if c.Name == name {
+			return c, nil
+		}
+	}
+	return nil, nil
+}
+
+// View is the resolver for the view field.
+func (r *tableResolver) View(ctx context.Context, obj *model.Table, name string) (*model.View, error) {
+	return tableView(obj, name), nil
+}
+
+// Rows is the resolver for the rows field.
+func (r *tableResolver) Rows(ctx context.Context, obj *model.Table, view *string, first *int, after *string) (*model.RowConnection, error) {
+	return tableRowsOfView(ctx, obj, view, first, after)
+}
+
+// Row is the resolver for the row field.
+func (r *tableResolver) Row(ctx context.Context, obj *model.Table, id string) (*model.Row, error) {
+	return tableRow(ctx, obj, id)
+}
+
+// Rows is the resolver for the rows field.
+func (r *viewResolver) Rows(ctx context.Context, obj *model.View, first *int, after *string) (*model.RowConnection, error) {
+	return tableRows(ctx, obj.Table, metaView(obj), first, after)
 }
 
 // ID is the resolver for the id field.
@@ -478,6 +529,9 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Row returns RowResolver implementation.
+func (r *Resolver) Row() RowResolver { return &rowResolver{r} }
+
 // ShareFolder returns ShareFolderResolver implementation.
 func (r *Resolver) ShareFolder() ShareFolderResolver { return &shareFolderResolver{r} }
 
@@ -491,6 +545,12 @@ func (r *Resolver) StarDTablePayload() StarDTablePayloadResolver {
 
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+// Table returns TableResolver implementation.
+func (r *Resolver) Table() TableResolver { return &tableResolver{r} }
+
+// View returns ViewResolver implementation.
+func (r *Resolver) View() ViewResolver { return &viewResolver{r} }
 
 // Workspace returns WorkspaceResolver implementation.
 func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} }
@@ -508,10 +568,13 @@ type (
 	folderResolver                 struct{ *Resolver }
 	mutationResolver               struct{ *Resolver }
 	queryResolver                  struct{ *Resolver }
+	rowResolver                    struct{ *Resolver }
 	shareFolderResolver            struct{ *Resolver }
 	sharedViewResolver             struct{ *Resolver }
 	starDTablePayloadResolver      struct{ *Resolver }
 	subscriptionResolver           struct{ *Resolver }
+	tableResolver                  struct{ *Resolver }
+	viewResolver                   struct{ *Resolver }
 	workspaceResolver              struct{ *Resolver }
 	workspacesChangedEventResolver struct{ *Resolver }
 )

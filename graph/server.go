@@ -16,6 +16,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
+	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 )
 
 // ServerOptions configure the GraphQL handler. Zero limits are unlimited.
@@ -63,6 +64,10 @@ type ServerOptions struct {
 	ComplexityLimit int
 	// ListSize is the assumed length of a list for complexity.
 	ListSize int
+	// MaxBasesPerRequest refuses, before any read, an operation whose root
+	// dtable(uuid:) fields open more bases than this (bases.go); 0 is
+	// unlimited. The loaders enforce the same bound on every other path.
+	MaxBasesPerRequest int
 	// MaxNodeIDs caps the ids of one nodes(ids:) call (MAX_NODE_IDS);
 	// 0 is unlimited.
 	MaxNodeIDs int
@@ -78,6 +83,15 @@ type ServerOptions struct {
 	MaxSubscriptionsPerConnection int
 	// KeepAlive is the ping interval of both streaming transports.
 	KeepAlive time.Duration
+	// MaxQueryBytes caps an operation's text on every transport
+	// (MAX_QUERY_BYTES); the HTTP layer refuses longer bodies first, a
+	// WebSocket's operations meet it here. 0: no bound.
+	MaxQueryBytes int
+	// Trusted, when set, is the manifest of trusted documents
+	// (TRUSTED_DOCUMENTS); TrustedOnly refuses every other document
+	// (introspection too unless Introspection), on every transport.
+	Trusted     *trusted.Store
+	TrustedOnly bool
 	// WebsocketOrigins are the other origins whose pages may open a
 	// WebSocket (CORS_ALLOWED_ORIGINS); same-origin pages always may.
 	// Browsers send cookies but no CORS check with an upgrade, so without
@@ -182,6 +196,10 @@ func NewServer(o ServerOptions) *handler.Server {
 		// "Did you mean …" hints would reveal the schema introspection hides.
 		srv.SetDisableSuggestion(true)
 	}
+	// Before APQ: the gate resolves trusted documents' hashes and refuses
+	// what may not run before APQ looks anything up.
+	srv.Use(operationGate{maxQueryBytes: o.MaxQueryBytes, trusted: o.Trusted,
+		opts: trusted.Options{Only: o.TrustedOnly, Introspection: o.Introspection, Exempt: o.FromGateway}})
 	if o.PersistedQueries != nil {
 		// After the complexity limit: only operations that pass it persist.
 		srv.Use(newPersistedQueries(o.PersistedQueries))
@@ -199,6 +217,7 @@ func NewServer(o ServerOptions) *handler.Server {
 	//  5. shared execution, innermost: the followers of a shared run skip
 	//     only the execution, after 1-4 ran for each of them (shared.go).
 	srv.AroundOperations(refuseDeferWithoutStream)
+	srv.AroundOperations(refuseTooManyBases(o.MaxBasesPerRequest))
 	srv.AroundOperations(subscriptionLoaders)
 	srv.AroundOperations(fetchDetail(o.FastPath))
 	if o.ReportReplayable {
@@ -257,4 +276,21 @@ func listComplexity(c *ComplexityRoot, n int) {
 	// A gateway's _entities call costs what the same objects cost read
 	// one by one: its children once per representation.
 	c.Query.__resolve_entities = func(child int, reps []map[string]any) int { return 1 + len(reps)*child }
+	// Inside a base: a page of rows costs its children times its size.
+	// Columns and views come with the metadata, at no extra read: they
+	// cost 1 plus their children, like any field.
+	c.DTable.Tables = list
+	c.Table.Rows = func(child int, _ *string, first *int, _ *string) int { return rowsComplexity(child, first) }
+	c.View.Rows = func(child int, first *int, _ *string) int { return rowsComplexity(child, first) }
+}
+
+// rowsComplexity is a rows page's cost: its children times `first` (the
+// default when absent; out-of-range sizes, which the resolver rejects,
+// cost the most a page can).
+func rowsComplexity(child int, first *int) int {
+	size := defaultRowsFirst
+	if first != nil {
+		size = min(max(*first, 1), maxRowsFirst)
+	}
+	return 1 + size*child
 }

@@ -2,63 +2,100 @@ package upstream
 
 import "time"
 
-// arena hands out the optional fields of one decoded workspace list
-// (*string, *bool, *time.Time) from blocks instead of one allocation each.
-// A base has up to twenty of them, so a list of a few hundred bases went
+// arena hands out the values of one decoded workspace list from blocks
+// instead of one allocation each: the bases (DTable), the slices of base
+// pointers, and the optional fields (*string, *bool, *time.Time). A base
+// has up to twenty optional fields, so a list of a few hundred bases went
 // from thousands of small allocations to a few dozen blocks; the garbage
 // collector's work per request shrinks with it. Everything it hands out
 // lives as long as the list, which is read-only once decoded (models.go),
-// so sharing a block between fields is safe.
+// so sharing a block between values is safe.
 type arena struct {
 	strs  []string
 	bools []bool
 	times []time.Time
 	bases []DTable
+	ptrs  []*DTable
+	// first is the size of each kind's first block (0: firstBlock).
+	first int
 }
 
-// arenaBlock is how many values a block holds.
-const arenaBlock = 128
+// expect sizes the first blocks for about n bases, so that a list is a
+// block or two of each kind rather than a doubling series.
+func (a *arena) expect(n int) {
+	a.first = min(max(n, firstBlock), arenaBlock)
+}
+
+// A block holds twice as many values as the one before, from
+// firstBlock up to arenaBlock: a write's single base takes a small block,
+// a list of thousands of bases a few large ones.
+const (
+	firstBlock = 8
+	arenaBlock = 1024
+)
+
+// grow returns the capacity of the block after one of capacity n, per
+// base of a list (perBase values of the kind to a base).
+func (a *arena) grow(n, perBase int) int {
+	if n == 0 && a.first > 0 {
+		return a.first * perBase
+	}
+	return min(max(2*n, firstBlock), arenaBlock*perBase)
+}
 
 // dtable returns a zero DTable from the current block.
 func (a *arena) dtable() *DTable {
 	if len(a.bases) == cap(a.bases) {
-		a.bases = make([]DTable, 0, arenaBlock)
+		a.bases = make([]DTable, 0, a.grow(cap(a.bases), 1))
 	}
 	a.bases = a.bases[:len(a.bases)+1]
 	return &a.bases[len(a.bases)-1]
 }
 
-// str returns nil when the field was absent, null or of another type.
-func (a *arena) str(s looseString) *string {
-	if !s.Set {
-		return nil
+// unget gives back d, which must be the last DTable handed out, zeroed:
+// an entry that turned out not to be a base takes no slot.
+func (a *arena) unget(d *DTable) {
+	if n := len(a.bases); n > 0 && &a.bases[n-1] == d {
+		*d = DTable{}
+		a.bases = a.bases[:n-1]
 	}
+}
+
+// dtables returns a copy of list in arena memory (never nil), with no room
+// to grow into the next copy.
+func (a *arena) dtables(list []*DTable) []*DTable {
+	n := len(list)
+	if n == 0 {
+		return []*DTable{}
+	}
+	if cap(a.ptrs)-len(a.ptrs) < n {
+		a.ptrs = make([]*DTable, 0, max(n, a.grow(cap(a.ptrs), 1)))
+	}
+	start := len(a.ptrs)
+	a.ptrs = append(a.ptrs, list...)
+	return a.ptrs[start : start+n : start+n]
+}
+
+// str returns a pointer to a copy of v.
+func (a *arena) str(v string) *string {
 	if len(a.strs) == cap(a.strs) {
-		a.strs = make([]string, 0, arenaBlock)
+		a.strs = make([]string, 0, a.grow(cap(a.strs), 2))
 	}
-	a.strs = append(a.strs, s.Value)
+	a.strs = append(a.strs, v)
 	return &a.strs[len(a.strs)-1]
 }
 
-func (a *arena) bool(v looseBool) *bool {
-	if !v.Set {
-		return nil
-	}
+func (a *arena) bool(v bool) *bool {
 	if len(a.bools) == cap(a.bools) {
-		a.bools = make([]bool, 0, arenaBlock)
+		a.bools = make([]bool, 0, a.grow(cap(a.bools), 1))
 	}
-	a.bools = append(a.bools, v.Value)
+	a.bools = append(a.bools, v)
 	return &a.bools[len(a.bools)-1]
 }
 
-// time returns the parsed instant (parseTime), or nil.
-func (a *arena) time(s looseString) *time.Time {
-	t, ok := parseTime(s)
-	if !ok {
-		return nil
-	}
+func (a *arena) time(t time.Time) *time.Time {
 	if len(a.times) == cap(a.times) {
-		a.times = make([]time.Time, 0, arenaBlock)
+		a.times = make([]time.Time, 0, a.grow(cap(a.times), 2))
 	}
 	a.times = append(a.times, t)
 	return &a.times[len(a.times)-1]

@@ -536,6 +536,9 @@ func transportError(ctx context.Context, err error) error {
 	if e := CancelledError(ctx, err); e != nil {
 		return e
 	}
+	if e, ok := apperr.As(err); ok {
+		return e // a transport of ours refused the call (a rate limit): no SeaTable failure
+	}
 	return apperr.Wrap(apperr.UpstreamUnavailable, "SeaTable is unreachable", fmt.Errorf("%w: %w", errUnreachable, err))
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 )
 
 // errUnknownShape means the body is JSON but not the shape of any known
@@ -23,18 +24,34 @@ func DecodeWorkspaceListBytes(body []byte) (*WorkspaceList, error) {
 
 // decodeWorkspaceList decodes body, leaving out the optional base fields
 // not in fields.
-func decodeWorkspaceList(body []byte, fields Fields) (*WorkspaceList, error) {
-	b := newListBuilder(fields)
-	starred, found, err := scanWorkspaceList(body, fields, b)
-	if err != nil {
-		return nil, fmt.Errorf("decode workspace list: %w", err)
-	}
-	if !found {
+//
+// It reads the body once, validating it as encoding/json would and
+// building the models as it goes (listDecoder); the members of SeaTable's
+// four response generations are read with the loose types' rules
+// (loose.go). The tests hold it to the encoding/json decoder it replaced
+// (oracle_test.go) on every fixture and under fuzzing.
+func decodeWorkspaceList(body []byte, fields Fields) (list *WorkspaceList, err error) {
+	d := newListDecoder(body, fields)
+	d.out = &WorkspaceList{Fields: fields}
+	// A base takes about 250 bytes of the body (less with fewer fields):
+	// room for them all at once.
+	d.listed = make([]listedBase, 0, len(body)/200)
+	d.a.expect(len(body) / 250)
+	defer func() {
+		if r := recover(); r != nil {
+			se, ok := r.(syntaxError)
+			if !ok {
+				panic(r)
+			}
+			list, err = nil, fmt.Errorf("decode workspace list: %s", se.msg)
+		}
+	}()
+	if !d.document() {
 		return nil, fmt.Errorf("decode workspace list: workspace_list missing or not an array: %w", errUnknownShape)
 	}
-	list := b.finish(starred)
-	list.BodyBytes = len(body)
-	return list, nil
+	d.finish()
+	d.out.BodyBytes = len(body)
+	return d.out, nil
 }
 
 // sizeHint returns how many bytes r will yield when it can tell, else 0.
@@ -48,165 +65,308 @@ func sizeHint(r io.Reader) int64 {
 	return 0
 }
 
-// readBody reads r to the end into one buffer, sized up front when the
-// length is known (sizeHint > 0), so a large body is not copied while the
-// buffer grows.
+// readBody reads r to the end into one buffer of the body's size. With
+// the length known (sizeHint > 0: SeaTable's Content-Length) the buffer is
+// allocated once and read into directly. Without it (a gzipped answer,
+// which Go's transport unzips) the body is read into pooled chunks and
+// copied once into a buffer of its exact size: growing one buffer by
+// doubling allocated about twice the body and copied it as often.
+//
+// The buffer itself cannot be pooled: the decoded list's strings point
+// into it (decodeWorkspaceList copies no text), and the list outlives the
+// call in coalescing and the cache.
 func readBody(r io.Reader, sizeHint int64) ([]byte, error) {
 	const maxHint = 256 << 20
-	if sizeHint <= 0 || sizeHint > maxHint {
-		sizeHint = 32 << 10
+	if sizeHint > 0 && sizeHint <= maxHint {
+		// MinRead spare bytes let the read see EOF without growing.
+		buf := bytes.NewBuffer(make([]byte, 0, sizeHint+bytes.MinRead))
+		if _, err := buf.ReadFrom(r); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, sizeHint+bytes.MinRead))
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// normalize turns wire workspaces into the list, as the scanner's builder
-// does workspace by workspace.
-func normalize(entries []wireWorkspace, starredTop []wireDTable) *WorkspaceList {
-	b := newListBuilder(AllFields)
-	for i := range entries {
-		b.add(&entries[i])
-	}
-	return b.finish(starredTop)
-}
-
-// listBuilder normalises a list one workspace at a time.
-type listBuilder struct {
-	a       arena
-	out     *WorkspaceList
-	starred map[string]bool
-}
-
-func newListBuilder(fields Fields) *listBuilder {
-	return &listBuilder{out: &WorkspaceList{Fields: fields}, starred: map[string]bool{}}
-}
-
-// reset forgets the workspaces added so far.
-func (b *listBuilder) reset() {
-	b.out.Workspaces = nil
-	clear(b.starred)
-}
-
-// add normalises w; it keeps no reference to w.
-func (b *listBuilder) add(w *wireWorkspace) {
-	ws := normalizeWorkspace(&b.a, w)
-	b.out.Workspaces = append(b.out.Workspaces, ws)
-	for _, d := range ws.Tables {
-		if d.Starred || ws.Type == WorkspaceStarred {
-			b.starred[d.UUID] = true
+	var chunks []*[]byte
+	defer func() {
+		for _, c := range chunks {
+			bodyChunks.Put(c)
+		}
+	}()
+	size := 0
+	for {
+		c := bodyChunks.Get().(*[]byte)
+		chunks = append(chunks, c)
+		n, err := io.ReadFull(r, *c)
+		size += n
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	for _, d := range ws.GroupSharedTables {
-		if d.Starred {
-			b.starred[d.UUID] = true
-		}
+	body := make([]byte, 0, size)
+	for _, c := range chunks {
+		body = append(body, (*c)[:min(len(*c), size-len(body))]...)
 	}
+	return body, nil
 }
 
-// finish marks the bases starred anywhere (including the 2020 top-level
-// starred_dtable_list) as starred everywhere they are listed.
-func (b *listBuilder) finish(starredTop []wireDTable) *WorkspaceList {
-	for _, d := range starredTop {
-		if u := NormalizeUUID(d.UUID.Value); u != "" {
-			b.starred[u] = true
-		}
+// bodyChunk is the size of the pieces a body of unknown length is read
+// in; bodyChunks keeps them between calls (a cache, holding no data once
+// readBody returns).
+const bodyChunk = 64 << 10
+
+var bodyChunks = sync.Pool{New: func() any { c := make([]byte, bodyChunk); return &c }}
+
+// listDecoder builds a WorkspaceList from the scanner's walk.
+type listDecoder struct {
+	scanner
+	fields Fields
+	a      arena
+	out    *WorkspaceList
+	// bases collects the bases of the list being read; each list is then
+	// copied into the arena at its exact length.
+	bases []*DTable
+	// base is the base being read (dtable), kept here so that handing it
+	// to baseFields' decoders does not move it to the heap.
+	base baseDecode
+	// follows[e] is the index in baseFields of the member that followed
+	// member e in the last base read (-1: none known yet); see dtable.
+	follows [len(baseFields) + 2]int8
+	// starred are the uuids starred anywhere: a base's own flag, the
+	// starred pseudo-workspace; starredTop is the 2020 starred_dtable_list.
+	starred    []string
+	starredTop []string
+	// listed are the bases of the workspaces' lists with a word of their
+	// uuid, for finish to look through without visiting every base.
+	listed []listedBase
+}
+
+type listedBase struct {
+	key  uint64 // uuidKey(d.UUID)
+	base *DTable
+}
+
+// uuidKey is the first eight characters of a normalised uuid as a word.
+func uuidKey(u string) uint64 {
+	_ = u[7]
+	return uint64(u[0]) | uint64(u[1])<<8 | uint64(u[2])<<16 | uint64(u[3])<<24 |
+		uint64(u[4])<<32 | uint64(u[5])<<40 | uint64(u[6])<<48 | uint64(u[7])<<56
+}
+
+// States of listDecoder.follows beside the indexes of baseFields.
+const (
+	startOfBase      = len(baseFields)
+	unknownBaseField = len(baseFields) + 1
+)
+
+func newListDecoder(body []byte, fields Fields) *listDecoder {
+	d := &listDecoder{scanner: newScanner(body), fields: fields}
+	for i := range d.follows {
+		d.follows[i] = -1
 	}
-	if b.out.Workspaces == nil {
-		b.out.Workspaces = []*Workspace{}
+	return d
+}
+
+// document reads the whole body; false when it has no workspace_list
+// array (a shape error, not a syntax error).
+func (d *listDecoder) document() (listFound bool) {
+	d.ws()
+	if d.i >= len(d.b) {
+		d.fail("unexpected end of JSON input")
 	}
-	if len(b.starred) == 0 {
-		return b.out
-	}
-	// Few bases are starred: comparing with each is cheaper than hashing
-	// every uuid of a large list.
-	var few []string
-	if len(b.starred) <= 8 {
-		for u := range b.starred {
-			few = append(few, u)
-		}
-	}
-	isStarred := func(u string) bool {
-		if few == nil {
-			return b.starred[u]
-		}
-		for _, s := range few {
-			if s == u {
-				return true
+	switch d.b[d.i] {
+	case '{':
+		for more := d.enterObject(); more; more = d.nextMember('}') {
+			switch string(d.key()) {
+			case "workspace_list":
+				// As with encoding/json, a repeated member replaces the
+				// earlier one.
+				d.out.Workspaces, d.starred, d.listed = nil, d.starred[:0], d.listed[:0]
+				listFound = d.list(d.workspace)
+			case "starred_dtable_list":
+				d.starredTop = d.starredTop[:0]
+				d.list(d.starredEntry)
+			default:
+				d.skipValue()
 			}
 		}
-		return false
+	case 'n':
+		d.literal("null")
+	default:
+		d.fail("want a JSON object, got %q", d.b[d.i])
 	}
-	for _, ws := range b.out.Workspaces {
-		for _, list := range [][]*DTable{ws.Tables, ws.GroupSharedTables, ws.GroupSharedViews} {
-			for _, d := range list {
-				if !d.Starred && isStarred(d.UUID) {
-					d.Starred = true
-				}
-			}
-		}
+	d.ws()
+	if d.i != len(d.b) {
+		d.fail("trailing data after JSON value")
 	}
-	return b.out
+	return listFound
 }
 
-func normalizeWorkspace(a *arena, w *wireWorkspace) *Workspace {
-	ws := &Workspace{
-		ID:               w.ID.id(),
-		Type:             workspaceType(w),
-		OwnerName:        a.str(w.OwnerName),
-		RepoID:           a.str(w.RepoID),
-		GroupOwner:       a.str(w.GroupOwner),
-		GroupAdmins:      []string(w.GroupAdmins),
-		GroupMemberCount: w.GroupMemberCount.ptr(),
-		IsAdmin:          a.bool(w.IsAdmin),
+// starredEntry reads one entry of starred_dtable_list: only its uuid counts.
+func (d *listDecoder) starredEntry() {
+	uuid := ""
+	for more := d.enterObject(); more; more = d.nextMember('}') {
+		if string(d.key()) != "uuid" {
+			d.skipValue()
+			continue
+		}
+		if v, ok := d.looseString(); ok {
+			uuid = v
+		}
 	}
-	if g := w.GroupID.id(); g != "" {
-		ws.GroupID = &g
+	if u := NormalizeUUID(uuid); u != "" {
+		d.starredTop = append(d.starredTop, u)
 	}
-	if d := w.DepartmentID.id(); d != "" {
-		ws.DepartmentID = &d
+}
+
+// workspaceMembers are a workspace's scalar members, kept until the
+// object ends: its type decides which list holds its bases and whether
+// they belong to it, and its name may come from owner_name.
+type workspaceMembers struct {
+	id, name, typ, ownerType, ownerName, repoID looseString
+	groupID, groupOwner, departmentID           looseString
+	groupAdmins                                 looseStrings
+	groupMemberCount                            looseInt
+	isAdmin                                     looseBool
+
+	tables, sharedTables []*DTable
+}
+
+// workspace reads one entry of workspace_list.
+func (d *listDecoder) workspace() {
+	var m workspaceMembers
+	ws := &Workspace{GroupSharedTables: []*DTable{}, GroupSharedViews: []*DTable{}}
+	for more := d.enterObject(); more; more = d.nextMember('}') {
+		switch string(d.key()) {
+		case "id":
+			d.member(&m.id)
+		case "name":
+			d.member(&m.name)
+		case "type":
+			d.member(&m.typ)
+		case "owner_type":
+			d.member(&m.ownerType)
+		case "owner_name":
+			d.member(&m.ownerName)
+		case "repo_id":
+			d.member(&m.repoID)
+		case "group_id":
+			d.member(&m.groupID)
+		case "group_owner":
+			d.member(&m.groupOwner)
+		case "group_admins":
+			_ = m.groupAdmins.UnmarshalJSON(d.skipValue())
+		case "group_member_count":
+			_ = m.groupMemberCount.UnmarshalJSON(d.skipValue())
+		case "is_admin":
+			if v, ok := d.looseBool(); ok {
+				m.isAdmin = looseBool{Value: v, Set: true}
+			}
+		case "department_id":
+			d.member(&m.departmentID)
+		case "table_list":
+			m.tables = d.dtables()
+		case "shared_table_list":
+			m.sharedTables = d.dtables()
+		case "group_shared_dtables":
+			ws.GroupSharedTables = d.dtables()
+		case "group_shared_views":
+			ws.GroupSharedViews = d.dtables()
+		case "shared_view_list":
+			ws.SharedViews = nil
+			d.list(func() { ws.SharedViews = append(ws.SharedViews, d.sharedView()) })
+		case "folders":
+			ws.Folders = nil
+			d.list(func() { ws.Folders = append(ws.Folders, d.folder()) })
+		case "share_folders":
+			ws.ShareFolders = nil
+			d.list(func() { ws.ShareFolders = append(ws.ShareFolders, d.shareFolder()) })
+		default:
+			d.skipValue()
+		}
+	}
+	d.addWorkspace(ws, &m)
+}
+
+// member reads a loose string member; a value of another type leaves dst
+// as it was, as looseString.UnmarshalJSON does.
+func (d *listDecoder) member(dst *looseString) {
+	if v, ok := d.looseString(); ok {
+		*dst = looseString{Value: v, Set: true}
+	}
+}
+
+// addWorkspace completes ws from its members and appends it.
+func (d *listDecoder) addWorkspace(ws *Workspace, m *workspaceMembers) {
+	ws.ID = m.id.id()
+	ws.Type = workspaceType(m.typ, m.ownerType)
+	ws.OwnerName = d.optStr(m.ownerName)
+	ws.RepoID = d.optStr(m.repoID)
+	ws.GroupOwner = d.optStr(m.groupOwner)
+	ws.GroupAdmins = []string(m.groupAdmins)
+	ws.GroupMemberCount = m.groupMemberCount.ptr()
+	if m.isAdmin.Set {
+		ws.IsAdmin = d.a.bool(m.isAdmin.Value)
+	}
+	if g := m.groupID.id(); g != "" {
+		ws.GroupID = d.a.str(g)
+	}
+	if dep := m.departmentID.id(); dep != "" {
+		ws.DepartmentID = d.a.str(dep)
 	}
 	switch {
-	case w.Name.Set && w.Name.Value != "":
-		ws.Name = w.Name.Value
-	case w.OwnerName.Set:
-		ws.Name = w.OwnerName.Value
+	case m.name.Set && m.name.Value != "":
+		ws.Name = m.name.Value
+	case m.ownerName.Set:
+		ws.Name = m.ownerName.Value
 	}
-	if ws.ID == "" && (ws.Type == WorkspaceStarred || ws.Type == WorkspaceShared) {
+	pseudo := ws.Type == WorkspaceStarred || ws.Type == WorkspaceShared
+	if ws.ID == "" && pseudo {
 		ws.ID = string(ws.Type)
 	}
-	// Bases without their own workspace_id belong to the entry listing them,
-	// unless that entry is a pseudo-workspace with no real id.
-	home := ""
-	if ws.Type != WorkspaceStarred && ws.Type != WorkspaceShared {
-		home = ws.ID
-	}
-	tables := w.TableList
+	ws.Tables = m.tables
 	if ws.Type == WorkspaceShared {
-		tables = w.SharedTableList
+		ws.Tables = m.sharedTables
 	}
-	ws.Tables = normalizeDTables(a, tables, home)
-	ws.GroupSharedTables = normalizeDTables(a, w.GroupSharedDTabs, "")
-	ws.GroupSharedViews = normalizeDTables(a, w.GroupSharedViews, "")
-	for i := range w.SharedViewList {
-		ws.SharedViews = append(ws.SharedViews, normalizeSharedView(a, &w.SharedViewList[i]))
+	if ws.Tables == nil {
+		ws.Tables = []*DTable{}
 	}
-	for i := range w.Folders {
-		ws.Folders = append(ws.Folders, normalizeFolder(&w.Folders[i]))
+	// Bases without their own workspace_id belong to the entry listing
+	// them, unless that entry is a pseudo-workspace with no real id.
+	for _, t := range ws.Tables {
+		if t.WorkspaceID == "" && !pseudo {
+			t.WorkspaceID = ws.ID
+		}
+		if t.Starred || ws.Type == WorkspaceStarred {
+			d.starred = append(d.starred, t.UUID)
+		}
+		d.listed = append(d.listed, listedBase{uuidKey(t.UUID), t})
 	}
-	for _, f := range w.ShareFolders {
-		ws.ShareFolders = append(ws.ShareFolders, &ShareFolder{ID: f.ID.id(), Name: f.Name.Value, Username: a.str(f.Username)})
+	for _, t := range ws.GroupSharedTables {
+		if t.Starred {
+			d.starred = append(d.starred, t.UUID)
+		}
+		d.listed = append(d.listed, listedBase{uuidKey(t.UUID), t})
 	}
-	return ws
+	for _, t := range ws.GroupSharedViews {
+		d.listed = append(d.listed, listedBase{uuidKey(t.UUID), t})
+	}
+	d.out.Workspaces = append(d.out.Workspaces, ws)
 }
 
-func workspaceType(w *wireWorkspace) WorkspaceType {
-	t := strings.ToLower(strings.TrimSpace(w.Type.Value))
+func (d *listDecoder) optStr(s looseString) *string {
+	if !s.Set {
+		return nil
+	}
+	return d.a.str(s.Value)
+}
+
+func workspaceType(typ, ownerType looseString) WorkspaceType {
+	t := strings.ToLower(strings.TrimSpace(typ.Value))
 	if t == "" {
 		// 2020 servers said owner_type "Personal" / "Group" instead.
-		t = strings.ToLower(strings.TrimSpace(w.OwnerType.Value))
+		t = strings.ToLower(strings.TrimSpace(ownerType.Value))
 	}
 	switch WorkspaceType(t) {
 	case WorkspacePersonal, WorkspaceGroup, WorkspaceStarred, WorkspaceShared:
@@ -215,107 +375,265 @@ func workspaceType(w *wireWorkspace) WorkspaceType {
 	return ""
 }
 
-// normalizeDTables takes the bases from the arena's blocks: a list of
-// hundreds of bases is a few allocations, not hundreds.
-func normalizeDTables(a *arena, in []wireDTable, home string) []*DTable {
-	out := make([]*DTable, 0, len(in))
-	for i := range in {
-		uuid := NormalizeUUID(in[i].UUID.Value)
-		if uuid == "" {
-			continue // not a base: never takes a slot
+// dtables reads a list of bases; entries that are no base (no usable
+// uuid) take no slot. Not an array: an empty list.
+func (d *listDecoder) dtables() []*DTable {
+	mark := len(d.bases)
+	d.list(func() {
+		if t := d.dtable(); t != nil {
+			d.bases = append(d.bases, t)
 		}
-		d := a.dtable()
-		fillDTable(a, d, &in[i], uuid, home)
-		out = append(out, d)
-	}
-	return out
+	})
+	list := d.a.dtables(d.bases[mark:])
+	d.bases = d.bases[:mark]
+	return list
 }
 
-// normalizeDTable fills d from w; false for an entry with no usable uuid:
-// without one a base can be neither identified nor looked up.
-func normalizeDTable(a *arena, d *DTable, w *wireDTable, home string) bool {
-	uuid := NormalizeUUID(w.UUID.Value)
-	if uuid == "" {
-		return false
+// dtable reads one base object through baseFields, or returns nil when
+// it has no usable uuid: without one a base can be neither identified nor
+// looked up.
+func (d *listDecoder) dtable() *DTable {
+	d.base = baseDecode{d: d.a.dtable(), a: &d.a}
+	prev := startOfBase
+	for more := d.enterObject(); more; more = d.nextMember('}') {
+		if d.peek() != '"' {
+			d.fail("want a member name")
+		}
+		// A server sends the members of its bases in one order: guess
+		// that the member after prev is the one that followed it last
+		// time, which saves reading the name and looking it up.
+		e := int(d.follows[prev])
+		if e < 0 || !d.keyIs(&baseKeys[e]) {
+			e = baseFieldIndex.find(d.key())
+			if e < 0 {
+				d.follows[prev] = -1
+				prev = unknownBaseField
+				d.skipValue()
+				continue
+			}
+			d.follows[prev] = int8(e)
+		}
+		prev = e
+		f := &baseFields[e]
+		if f.need != 0 && d.fields&f.need == 0 {
+			d.skipValue()
+			continue
+		}
+		f.decode(&d.scanner, &d.base)
 	}
-	fillDTable(a, d, w, uuid, home)
-	return true
+	return d.base.finish()
 }
 
-// fillDTable fills d from w, whose normalised uuid is uuid.
-func fillDTable(a *arena, d *DTable, w *wireDTable, uuid, home string) {
-	*d = DTable{
-		ID:             w.ID.id(),
-		UUID:           uuid,
-		Name:           w.Name.Value,
-		WorkspaceID:    w.WorkspaceID.id(),
-		CreatedAt:      a.time(w.CreatedAt),
-		UpdatedAt:      a.time(w.UpdatedAt),
-		Creator:        a.str(w.Creator),
-		Modifier:       a.str(w.Modifier),
-		Color:          a.str(w.Color),
-		TextColor:      a.str(w.TextColor),
-		Icon:           a.str(w.Icon),
-		Starred:        w.Starred.Value,
-		IsEncrypted:    a.bool(w.IsEncrypted),
-		InStorage:      a.bool(w.InStorage),
-		Permission:     a.str(w.Permission),
-		FromUser:       a.str(w.FromUser),
-		FromUserName:   a.str(w.FromUserName),
-		FromUserAvatar: a.str(w.FromUserAvatar),
-		FromGroupID:    a.str(w.FromGroupID),
-		FromGroupName:  a.str(w.FromGroupName),
-		ShareID:        a.str(w.ShareID),
-		ShareType:      a.str(w.ShareType),
-		ViewShareID:    a.str(w.ViewShareID),
-		SharedName:     a.str(w.SharedName),
+// decodeBase reads one base object from raw (a write's answer) with every
+// field; nil when raw is not an object holding a base. A base with no
+// workspace_id of its own belongs to home.
+func decodeBase(raw []byte, home string) (base *DTable) {
+	d := newListDecoder(raw, AllFields)
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(syntaxError); !ok {
+				panic(r)
+			}
+			base = nil
+		}
+	}()
+	if d.peek() != '{' {
+		return nil
 	}
-	if d.ShareID == nil {
-		d.ShareID = a.str(w.DTableShareID)
+	base = d.dtable()
+	if d.ws(); d.i != len(d.b) {
+		return nil
 	}
-	if d.WorkspaceID == "" {
-		d.WorkspaceID = home
+	if base != nil && base.WorkspaceID == "" {
+		base.WorkspaceID = home
 	}
+	return base
 }
 
-func normalizeSharedView(a *arena, w *wireSharedView) *SharedView {
-	v := &SharedView{
-		ID:             w.ID.id(),
-		DTableName:     w.DTableName.Value,
-		FromUser:       a.str(w.FromUser),
-		FromUserName:   a.str(w.FromUserName),
-		FromUserAvatar: a.str(w.FromUserAvatar),
-		ToUser:         a.str(w.ToUser),
-		ToUserName:     a.str(w.ToUserName),
-		Permission:     a.str(w.Permission),
-		TableID:        a.str(w.TableID),
-		ViewID:         a.str(w.ViewID),
-		SharedName:     a.str(w.SharedName),
-		Color:          a.str(w.Color),
-		TextColor:      a.str(w.TextColor),
-		Icon:           a.str(w.Icon),
-		ShareID:        a.str(w.ShareID),
-		ShareType:      a.str(w.ShareType),
+// finish applies what the base's members left for the end of the object.
+func (b *baseDecode) finish() *DTable {
+	if b.d.UUID == "" {
+		b.a.unget(b.d)
+		return nil
 	}
-	if id := w.WorkspaceID.id(); id != "" {
-		v.WorkspaceID = &id
+	if b.d.ShareID == nil && b.hasAltShareID {
+		b.d.ShareID = b.a.str(b.altShareID)
+	}
+	return b.d
+}
+
+func (d *listDecoder) sharedView() *SharedView {
+	v := &SharedView{}
+	for more := d.enterObject(); more; more = d.nextMember('}') {
+		var dst **string
+		switch string(d.key()) {
+		case "id":
+			if s, ok := d.looseString(); ok {
+				v.ID = idText(s)
+			}
+			continue
+		case "dtable_name":
+			if s, ok := d.looseString(); ok {
+				v.DTableName = s
+			}
+			continue
+		case "workspace_id":
+			if s, ok := d.looseString(); ok {
+				v.WorkspaceID = nil
+				if id := idText(s); id != "" {
+					v.WorkspaceID = d.a.str(id)
+				}
+			}
+			continue
+		case "from_user":
+			dst = &v.FromUser
+		case "from_user_name":
+			dst = &v.FromUserName
+		case "from_user_avatar":
+			dst = &v.FromUserAvatar
+		case "to_user":
+			dst = &v.ToUser
+		case "to_user_name":
+			dst = &v.ToUserName
+		case "permission":
+			dst = &v.Permission
+		case "table_id":
+			dst = &v.TableID
+		case "view_id":
+			dst = &v.ViewID
+		case "shared_name":
+			dst = &v.SharedName
+		case "color":
+			dst = &v.Color
+		case "text_color":
+			dst = &v.TextColor
+		case "icon":
+			dst = &v.Icon
+		case "share_id":
+			dst = &v.ShareID
+		case "share_type":
+			dst = &v.ShareType
+		default:
+			d.skipValue()
+			continue
+		}
+		if s, ok := d.looseString(); ok {
+			*dst = d.a.str(s)
+		}
 	}
 	return v
 }
 
-func normalizeFolder(w *wireFolder) *Folder {
-	f := &Folder{ID: w.ID.id(), Name: w.Name.Value}
-	if id := w.WorkspaceID.id(); id != "" {
-		f.WorkspaceID = &id
-	}
-	for _, it := range w.Items {
-		item := FolderItem{ItemType: it.ItemType.Value, ItemID: it.ItemID.Value}
-		if u := NormalizeUUID(item.ItemID); u != "" {
-			item.ItemID = u
+func (d *listDecoder) folder() *Folder {
+	f := &Folder{}
+	for more := d.enterObject(); more; more = d.nextMember('}') {
+		switch string(d.key()) {
+		case "id":
+			if s, ok := d.looseString(); ok {
+				f.ID = idText(s)
+			}
+		case "name":
+			if s, ok := d.looseString(); ok {
+				f.Name = s
+			}
+		case "workspace_id":
+			if s, ok := d.looseString(); ok {
+				f.WorkspaceID = nil
+				if id := idText(s); id != "" {
+					f.WorkspaceID = d.a.str(id)
+				}
+			}
+		case "items":
+			f.Items = nil
+			d.list(func() { f.Items = append(f.Items, d.folderItem()) })
+		default:
+			d.skipValue()
 		}
-		f.Items = append(f.Items, item)
 	}
 	return f
+}
+
+func (d *listDecoder) folderItem() FolderItem {
+	var it FolderItem
+	for more := d.enterObject(); more; more = d.nextMember('}') {
+		var dst *string
+		switch string(d.key()) {
+		case "item_type":
+			dst = &it.ItemType
+		case "item_id":
+			dst = &it.ItemID
+		default:
+			d.skipValue()
+			continue
+		}
+		if s, ok := d.looseString(); ok {
+			*dst = s
+		}
+	}
+	if u := NormalizeUUID(it.ItemID); u != "" {
+		it.ItemID = u
+	}
+	return it
+}
+
+func (d *listDecoder) shareFolder() *ShareFolder {
+	f := &ShareFolder{}
+	for more := d.enterObject(); more; more = d.nextMember('}') {
+		switch string(d.key()) {
+		case "id":
+			if s, ok := d.looseString(); ok {
+				f.ID = idText(s)
+			}
+		case "name":
+			if s, ok := d.looseString(); ok {
+				f.Name = s
+			}
+		case "username":
+			if s, ok := d.looseString(); ok {
+				f.Username = d.a.str(s)
+			}
+		default:
+			d.skipValue()
+		}
+	}
+	return f
+}
+
+// finish marks the bases starred anywhere (including the 2020 top-level
+// starred_dtable_list) as starred everywhere they are listed.
+func (d *listDecoder) finish() {
+	if d.out.Workspaces == nil {
+		d.out.Workspaces = []*Workspace{}
+	}
+	starred := append(d.starred, d.starredTop...)
+	if len(starred) == 0 {
+		return
+	}
+	if len(starred) > 8 {
+		set := make(map[string]bool, len(starred))
+		for _, u := range starred {
+			set[u] = true
+		}
+		for _, l := range d.listed {
+			if !l.base.Starred && set[l.base.UUID] {
+				l.base.Starred = true
+			}
+		}
+		return
+	}
+	// Few bases are starred: comparing a word with each is cheaper than
+	// hashing every uuid of a large list.
+	var keys [8]uint64
+	for i, u := range starred {
+		keys[i] = uuidKey(u)
+	}
+	for _, l := range d.listed {
+		for i, k := range keys[:len(starred)] {
+			if l.key == k && !l.base.Starred && l.base.UUID == starred[i] {
+				l.base.Starred = true
+			}
+		}
+	}
 }
 
 // NormalizeUUID returns u as 36 lower-case characters with dashes, accepting
@@ -346,21 +664,25 @@ func NormalizeUUID(u string) string {
 // isCanonicalUUID reports whether u is already 36 lower-case characters with
 // dashes in place.
 func isCanonicalUUID(u string) bool {
-	if len(u) != 36 {
+	if len(u) != 36 || u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-' {
 		return false
 	}
-	for i := 0; i < 36; i++ {
-		c := u[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-				return false
-			}
-		}
+	// One table lookup per character and no branch until the end.
+	hex := lowerHex[u[0]] & lowerHex[u[1]] & lowerHex[u[2]] & lowerHex[u[3]] &
+		lowerHex[u[4]] & lowerHex[u[5]] & lowerHex[u[6]] & lowerHex[u[7]] &
+		lowerHex[u[9]] & lowerHex[u[10]] & lowerHex[u[11]] & lowerHex[u[12]] &
+		lowerHex[u[14]] & lowerHex[u[15]] & lowerHex[u[16]] & lowerHex[u[17]] &
+		lowerHex[u[19]] & lowerHex[u[20]] & lowerHex[u[21]] & lowerHex[u[22]]
+	for i := 24; i < 36; i++ {
+		hex &= lowerHex[u[i]]
 	}
-	return true
+	return hex == 1
 }
+
+// lowerHex is 1 for the bytes 0-9 and a-f.
+var lowerHex = func() (t [256]uint8) {
+	for _, c := range "0123456789abcdef" {
+		t[c] = 1
+	}
+	return t
+}()

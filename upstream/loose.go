@@ -58,6 +58,24 @@ func (s looseString) id() string {
 	return ""
 }
 
+// idText is looseString{v, true}.id(), at once for what SeaTable sends:
+// decimal digits with no leading zero.
+func idText(v string) string {
+	if n := len(v); n > 0 && n <= 18 && (v[0] != '0' || n == 1) {
+		plain := true
+		for i := 0; i < n; i++ {
+			if v[i] < '0' || v[i] > '9' {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return v
+		}
+	}
+	return looseString{Value: v, Set: true}.id()
+}
+
 // looseBool accepts true/false, "true"/"false" and 0/1.
 type looseBool struct {
 	Value bool
@@ -171,7 +189,15 @@ func parseTime(s looseString) (time.Time, bool) {
 	if !s.Set {
 		return time.Time{}, false
 	}
-	v := strings.TrimSpace(s.Value)
+	return parseTimeText(s.Value)
+}
+
+// parseTimeText is parseTime of a value that was sent.
+func parseTimeText(v string) (time.Time, bool) {
+	if t, ok := parseSeconds3339(v); ok {
+		return t, true // what current servers send, with no space to trim
+	}
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return time.Time{}, false
 	}
@@ -195,51 +221,72 @@ func parseSeconds3339(v string) (time.Time, bool) {
 	if len(v) != len("2006-01-02T15:04:05Z") && len(v) != len("2006-01-02T15:04:05-07:00") {
 		return time.Time{}, false
 	}
-	ok := true
-	num := func(s string, lo, hi int) int {
-		n := 0
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if c < '0' || c > '9' {
-				ok = false
-				return lo
-			}
-			n = n*10 + int(c-'0')
-		}
-		if n < lo || n > hi {
-			ok = false
-			return lo
-		}
-		return n
-	}
-	year := num(v[0:4], 0, 9999)
-	month := num(v[5:7], 1, 12)
-	day := num(v[8:10], 1, daysIn(time.Month(month), year))
-	hour := num(v[11:13], 0, 23)
-	minute := num(v[14:16], 0, 59)
-	sec := num(v[17:19], 0, 59)
-	if !ok || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' {
+	yh, yl := twoDigits(v, 0), twoDigits(v, 2)
+	month, day := twoDigits(v, 5), twoDigits(v, 8)
+	hour, minute, sec := twoDigits(v, 11), twoDigits(v, 14), twoDigits(v, 17)
+	if yh < 0 || yl < 0 || month < 1 || month > 12 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 ||
+		v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' {
 		return time.Time{}, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	year := yh*100 + yl
+	if day < 1 || day > daysIn(month, year) {
+		return time.Time{}, false
+	}
+	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
 	zone := v[19:]
 	if zone == "Z" {
-		return t, true
+		return time.Unix(unix, 0).UTC(), true
 	}
 	if len(zone) != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':' {
 		return time.Time{}, false
 	}
-	offset := (num(zone[1:3], 0, 23)*60 + num(zone[4:6], 0, 59)) * 60
-	if !ok {
+	oh, om := twoDigits(zone, 1), twoDigits(zone, 4)
+	if oh < 0 || oh > 23 || om < 0 || om > 59 {
 		return time.Time{}, false
 	}
+	offset := (oh*60 + om) * 60
 	if zone[0] == '-' {
 		offset = -offset
 	}
-	return t.Add(-time.Duration(offset) * time.Second), true
+	return time.Unix(unix-int64(offset), 0).UTC(), true
 }
 
-// daysIn is the number of days of month m in year (time's own rule).
-func daysIn(m time.Month, year int) int {
-	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+// twoDigits reads the decimal digits v[i] and v[i+1]; -1 if either is
+// not one.
+func twoDigits(v string, i int) int {
+	a, b := int(v[i])-'0', int(v[i+1])-'0'
+	if uint(a) > 9 || uint(b) > 9 {
+		return -1
+	}
+	return a*10 + b
+}
+
+// daysIn is the number of days of month m (1-12) in year, in the
+// proleptic Gregorian calendar time uses; time.Date cost a tenth of
+// decoding a list.
+func daysIn(m, year int) int {
+	if m == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		return 29
+	}
+	return int(monthDays[m-1])
+}
+
+var monthDays = [12]uint8{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+// daysSinceEpoch is the day number of year-month-day counted from
+// 1970-01-01 (Howard Hinnant's days_from_civil), for month 1-12 and any
+// year from 0 to 9999.
+func daysSinceEpoch(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400                               // [0, 399]
+	doy := int64((153*((month+9)%12)+2)/5 + day - 1) // [0, 365], from March
+	doe := yoe*365 + yoe/4 - yoe/100 + doy           // [0, 146096]
+	return era*146097 + doe - 719468
 }

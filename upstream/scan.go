@@ -1,101 +1,44 @@
 package upstream
 
 import (
+	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
+	"math/bits"
 	"unicode/utf8"
 	"unsafe"
 )
 
-// scanner is a single-pass JSON reader specialised to the workspace list: it
-// walks the body once, validating all of it the way encoding/json does, and
-// fills the wire structs directly. encoding/json needed one pass per nesting
-// level here, because every loose list went through json.RawMessage and was
-// parsed again element by element; this reads each byte once.
+// scanner reads JSON in one pass over the bytes, validating all of it the
+// way encoding/json does; the decoder (decode.go) drives it member by
+// member and builds the models as it goes, with no intermediate form.
 //
-// Field semantics are the loose* types' own (loose.go): scalar values are
-// handed to their UnmarshalJSON as the raw JSON text, with fast paths for
-// the common plain strings and booleans. The golden tests in decode_test.go
-// pin that every generation and odd body decodes exactly as encoding/json
-// decoded it.
+// Values are read with the loose types' rules (loose.go): a string value
+// is a slice of the body when it has no escapes, so reading one allocates
+// nothing and the body is not copied (the decoded list keeps it alive
+// instead).
 type scanner struct {
 	b     []byte
 	i     int
 	depth int
-	// src is b as a string sharing its memory: plain string and number
-	// values are slices of it, so decoding a value allocates nothing and
-	// the body is not copied (the decoded list keeps it alive instead).
+	// src is b as a string sharing its memory, for the string values.
 	src string
-	// fields are the optional base fields to decode; others are skipped.
-	fields Fields
-	// bases holds the wire form of the bases of the workspace being read,
-	// each of its lists a slice of it; it is reused for the next workspace.
-	bases []wireDTable
+}
+
+func newScanner(b []byte) scanner {
+	return scanner{b: b, src: unsafe.String(unsafe.SliceData(b), len(b))}
 }
 
 // maxDepth matches encoding/json's nesting limit.
 const maxDepth = 10000
 
-// syntaxError is raised by panic inside the scanner and recovered in decode,
-// which keeps the happy path free of error plumbing.
+// syntaxError is raised by panic inside the scanner and recovered where
+// decoding starts (decode.go), which keeps the happy path free of error
+// plumbing.
 type syntaxError struct{ msg string }
 
 func (s *scanner) fail(format string, args ...any) {
 	panic(syntaxError{fmt.Sprintf("offset %d: ", s.i) + fmt.Sprintf(format, args...)})
-}
-
-// scanWorkspaceList parses a whole body, handing each workspace to lb as
-// soon as it is read: the workspace's wire form, and its bases' in the
-// scanner's scratch array, are reused for the next one, so the wire form of
-// a large list never exists whole. listFound is false when there is no
-// workspace_list array (a shape error, not a syntax error).
-//
-// b is read through a string that shares its memory (src): the caller must
-// not change b while the decoded list is in use.
-func scanWorkspaceList(b []byte, fields Fields, lb *listBuilder) (starred []wireDTable, listFound bool, err error) {
-	s := &scanner{b: b, src: unsafe.String(unsafe.SliceData(b), len(b)), fields: fields}
-	defer func() {
-		if r := recover(); r != nil {
-			se, ok := r.(syntaxError)
-			if !ok {
-				panic(r)
-			}
-			starred, listFound, err = nil, false, errors.New(se.msg)
-		}
-	}()
-	s.ws()
-	if s.i >= len(s.b) {
-		s.fail("unexpected end of JSON input")
-	}
-	switch s.b[s.i] {
-	case '{':
-		for more := s.enterObject(); more; more = s.nextMember('}') {
-			switch string(s.key()) {
-			case "workspace_list":
-				// As with encoding/json, a repeated member replaces the
-				// earlier one.
-				lb.reset()
-				listFound = s.workspaces(lb.add)
-			case "starred_dtable_list":
-				// Its own copy: the scratch is reused by the workspaces.
-				starred = slices.Clone(s.dtables())
-				s.bases = s.bases[:0]
-			default:
-				s.skipValue()
-			}
-		}
-	case 'n':
-		s.literal("null")
-	default:
-		s.fail("want a JSON object, got %q", s.b[s.i])
-	}
-	s.ws()
-	if s.i != len(s.b) {
-		s.fail("trailing data after JSON value")
-	}
-	return starred, listFound, nil
 }
 
 func (s *scanner) ws() {
@@ -109,7 +52,17 @@ func (s *scanner) ws() {
 	}
 }
 
+// peek returns the next byte after white space, failing at the end.
 func (s *scanner) peek() byte {
+	if i := s.i; i < len(s.b) {
+		if c := s.b[i]; c > ' ' {
+			return c // compact JSON: no white space to skip
+		}
+	}
+	return s.peekAfterSpace()
+}
+
+func (s *scanner) peekAfterSpace() byte {
 	s.ws()
 	if s.i >= len(s.b) {
 		s.fail("unexpected end of JSON input")
@@ -140,7 +93,13 @@ func (s *scanner) enter(open, closing byte) bool {
 
 // nextMember consumes ',' (another member follows) or the closing bracket.
 func (s *scanner) nextMember(closing byte) bool {
-	switch c := s.peek(); c {
+	var c byte
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		c = s.b[s.i] // peek, inlined by hand: this runs for every member
+	} else {
+		c = s.peekAfterSpace()
+	}
+	switch c {
 	case ',':
 		s.i++
 		return true
@@ -154,6 +113,15 @@ func (s *scanner) nextMember(closing byte) bool {
 	return false
 }
 
+// plainKeyByte marks the bytes a member name can hold and still be
+// compared as it stands: lower-case ASCII without quotes or escapes.
+var plainKeyByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && (c < 'A' || c > 'Z')
+	}
+	return t
+}()
+
 // key reads a member name and its colon. Names match case-insensitively
 // as encoding/json matches struct fields. Callers switch on
 // string(key), which Go compares without allocating.
@@ -161,21 +129,73 @@ func (s *scanner) key() []byte {
 	if s.peek() != '"' {
 		s.fail("want a member name")
 	}
-	start := s.i
-	plain := s.str()
-	k := s.b[start+1 : s.i-1]
-	if !plain {
-		var v string
-		if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
-			s.fail("member name: %v", err)
+	start := s.i + 1
+	j := start
+	for j < len(s.b) && plainKeyByte[s.b[j]] {
+		j++
+	}
+	var k []byte
+	if j < len(s.b) && s.b[j] == '"' {
+		// What SeaTable sends: nothing to unescape or fold.
+		k = s.b[start:j]
+		s.i = j + 1
+	} else {
+		plain := s.str()
+		k = s.b[start : s.i-1]
+		if !plain {
+			var v string
+			if err := json.Unmarshal(s.b[start-1:s.i], &v); err != nil {
+				s.fail("member name: %v", err)
+			}
+			k = []byte(v)
 		}
-		k = []byte(v)
+		k = foldKey(k)
 	}
 	if s.peek() != ':' {
 		s.fail("want ':' after member name")
 	}
 	s.i++
-	return foldKey(k)
+	return k
+}
+
+// knownKey is a member name followed by `":`, as little-endian words to
+// compare eight bytes at a time (keyIs).
+type knownKey struct {
+	word, mask [3]uint64
+	n          int // bytes compared; 0: too long to guess
+}
+
+func newKnownKey(name string) knownKey {
+	full := name + `":`
+	var k knownKey
+	if len(full) > 8*len(k.word) {
+		return k
+	}
+	k.n = len(full)
+	for i := 0; i < len(full); i++ {
+		k.word[i/8] |= uint64(full[i]) << (8 * (i % 8))
+		k.mask[i/8] |= 0xff << (8 * (i % 8))
+	}
+	return k
+}
+
+// keyIs consumes a member name and its colon when they are exactly k as
+// written, in compact JSON (a guess of the next member); otherwise it
+// consumes nothing and returns false. The name must be lower-case ASCII
+// with no quote or backslash, and s.b[s.i] the opening quote.
+func (s *scanner) keyIs(k *knownKey) bool {
+	j := s.i + 1
+	if k.n == 0 || j+8*len(k.word) > len(s.b) {
+		return false // near the end of the body: the slow path
+	}
+	w := s.b[j : j+8*len(k.word)]
+	if binary.LittleEndian.Uint64(w)&k.mask[0] != k.word[0] ||
+		binary.LittleEndian.Uint64(w[8:])&k.mask[1] != k.word[1] ||
+		binary.LittleEndian.Uint64(w[16:])&k.mask[2] != k.word[2] {
+		return false
+	}
+	s.i = j + k.n
+	return true
 }
 
 // foldKey returns b case-folded the way encoding/json matches member names
@@ -211,6 +231,22 @@ func foldKey(b []byte) []byte {
 	return out
 }
 
+// Eight bytes at a time: each byte of a word x is tested at once with the
+// classic bit tricks (a byte is zero, a byte is below n).
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// special has the high bit set in the first byte of x that ends a plain
+// run of string text: a quote, a backslash, a control character or a
+// non-ASCII byte (bytes after it may be flagged spuriously).
+func special(x uint64) uint64 {
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	return ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x | x) & highs
+}
+
 // str consumes a string and reports whether it is plain: no escapes and
 // valid UTF-8, so its bytes between the quotes are its value.
 func (s *scanner) str() (plain bool) {
@@ -218,44 +254,62 @@ func (s *scanner) str() (plain bool) {
 	plain = true
 	ascii := true
 	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
+	b := s.b
+	i := s.i
+	for {
+		for i+8 <= len(b) {
+			m := special(binary.LittleEndian.Uint64(b[i:]))
+			if m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
+		c := b[i]
 		switch {
 		case c == '"':
-			s.i++
-			if !ascii && !utf8.Valid(s.b[start:s.i-1]) {
+			s.i = i + 1
+			if !ascii && !utf8.Valid(b[start:i]) {
 				plain = false
 			}
 			return plain
 		case c == '\\':
 			plain = false
-			s.i++
-			if s.i >= len(s.b) {
+			i++
+			if i >= len(b) {
+				s.i = i
 				s.fail("unexpected end of JSON input")
 			}
-			switch s.b[s.i] {
+			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i++
+				i++
 			case 'u':
-				s.i++
+				i++
 				for k := 0; k < 4; k++ {
-					if s.i >= len(s.b) || !isHex(s.b[s.i]) {
+					if i >= len(b) || !isHex(b[i]) {
+						s.i = i
 						s.fail("invalid \\u escape")
 					}
-					s.i++
+					i++
 				}
 			default:
-				s.fail("invalid escape %q", s.b[s.i])
+				s.i = i
+				s.fail("invalid escape %q", b[i])
 			}
 		case c < 0x20:
+			s.i = i
 			s.fail("control character in string")
 		default:
 			if c >= utf8.RuneSelf {
 				ascii = false
 			}
-			s.i++
+			i++
 		}
 	}
+	s.i = i
 	s.fail("unexpected end of JSON input")
 	return false
 }
@@ -356,38 +410,45 @@ func (s *scanner) skipValue() []byte {
 	return s.b[start:s.i]
 }
 
-// looseString decodes one value into dst, as looseString.UnmarshalJSON does,
-// without a second pass for plain strings.
-func (s *scanner) looseString(dst *looseString) {
-	c := s.peek()
+// looseString reads one value as looseString.UnmarshalJSON does: a
+// string's value or a number's literal text, and false (nothing usable)
+// for any other value.
+func (s *scanner) looseString() (string, bool) {
+	var c byte
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		c = s.b[s.i] // peek, inlined by hand: this runs for most values
+	} else {
+		c = s.peekAfterSpace()
+	}
 	start := s.i
-	if c == '"' {
+	switch {
+	case c == '"':
 		if s.str() {
-			dst.Value, dst.Set = s.src[start+1:s.i-1], true
-			return
+			return s.src[start+1 : s.i-1], true
 		}
-		_ = dst.UnmarshalJSON(s.b[start:s.i])
-		return
+		var v looseString
+		_ = v.UnmarshalJSON(s.b[start:s.i])
+		return v.Value, v.Set
+	case c == '-' || isDigit(c):
+		s.number()
+		return s.src[start:s.i], true
 	}
-	raw := s.skipValue()
-	if c == '-' || isDigit(c) {
-		// A number: UnmarshalJSON keeps its literal text.
-		dst.Value, dst.Set = s.src[start:s.i], true
-		return
-	}
-	_ = dst.UnmarshalJSON(raw)
+	s.skipValue()
+	return "", false
 }
 
-func (s *scanner) looseBool(dst *looseBool) {
+// looseBool reads one value as looseBool.UnmarshalJSON does.
+func (s *scanner) looseBool() (value, ok bool) {
 	raw := s.skipValue()
 	switch string(raw) {
 	case "true":
-		dst.Value, dst.Set = true, true
+		return true, true
 	case "false":
-		dst.Value, dst.Set = false, true
-	default:
-		_ = dst.UnmarshalJSON(raw)
+		return false, true
 	}
+	var v looseBool
+	_ = v.UnmarshalJSON(raw)
+	return v.Value, v.Set
 }
 
 // list walks an array, calling elem for each object element. Like
@@ -406,274 +467,4 @@ func (s *scanner) list(elem func()) bool {
 		}
 	}
 	return true
-}
-
-func (s *scanner) workspaces(add func(*wireWorkspace)) bool {
-	isList := s.list(func() {
-		var w wireWorkspace
-		s.workspace(&w)
-		add(&w)
-		s.bases = s.bases[:0]
-	})
-	return isList
-}
-
-func (s *scanner) dtables() []wireDTable {
-	mark := len(s.bases)
-	s.list(func() {
-		s.bases = append(s.bases, wireDTable{})
-		s.dtable(&s.bases[len(s.bases)-1])
-	})
-	if len(s.bases) == mark {
-		return nil
-	}
-	// Full slice expression: nothing appended to the list can reach the
-	// next list's elements.
-	return s.bases[mark:len(s.bases):len(s.bases)]
-}
-
-func (s *scanner) workspace(w *wireWorkspace) {
-	for more := s.enterObject(); more; more = s.nextMember('}') {
-		switch string(s.key()) {
-		case "id":
-			s.looseString(&w.ID)
-		case "name":
-			s.looseString(&w.Name)
-		case "type":
-			s.looseString(&w.Type)
-		case "owner_type":
-			s.looseString(&w.OwnerType)
-		case "owner_name":
-			s.looseString(&w.OwnerName)
-		case "repo_id":
-			s.looseString(&w.RepoID)
-		case "group_id":
-			s.looseString(&w.GroupID)
-		case "group_owner":
-			s.looseString(&w.GroupOwner)
-		case "group_admins":
-			_ = w.GroupAdmins.UnmarshalJSON(s.skipValue())
-		case "group_member_count":
-			_ = w.GroupMemberCount.UnmarshalJSON(s.skipValue())
-		case "is_admin":
-			s.looseBool(&w.IsAdmin)
-		case "department_id":
-			s.looseString(&w.DepartmentID)
-		case "table_list":
-			w.TableList = s.dtables()
-		case "shared_table_list":
-			w.SharedTableList = s.dtables()
-		case "group_shared_dtables":
-			w.GroupSharedDTabs = s.dtables()
-		case "group_shared_views":
-			w.GroupSharedViews = s.dtables()
-		case "shared_view_list":
-			w.SharedViewList = nil
-			s.list(func() {
-				w.SharedViewList = append(w.SharedViewList, wireSharedView{})
-				s.sharedView(&w.SharedViewList[len(w.SharedViewList)-1])
-			})
-		case "folders":
-			w.Folders = nil
-			s.list(func() {
-				w.Folders = append(w.Folders, wireFolder{})
-				s.folder(&w.Folders[len(w.Folders)-1])
-			})
-		case "share_folders":
-			w.ShareFolders = nil
-			s.list(func() {
-				w.ShareFolders = append(w.ShareFolders, wireShareFolder{})
-				f := &w.ShareFolders[len(w.ShareFolders)-1]
-				for more := s.enterObject(); more; more = s.nextMember('}') {
-					switch string(s.key()) {
-					case "id":
-						s.looseString(&f.ID)
-					case "name":
-						s.looseString(&f.Name)
-					case "username":
-						s.looseString(&f.Username)
-					default:
-						s.skipValue()
-					}
-				}
-			})
-		default:
-			s.skipValue()
-		}
-	}
-}
-
-func (s *scanner) dtable(d *wireDTable) {
-	for more := s.enterObject(); more; more = s.nextMember('}') {
-		var dst *looseString
-		var need Fields // an optional field, decoded only when asked for
-		switch string(s.key()) {
-		case "id":
-			dst = &d.ID
-		case "workspace_id":
-			dst = &d.WorkspaceID
-		case "uuid":
-			dst = &d.UUID
-		case "name":
-			dst = &d.Name
-		case "creator":
-			need = FieldCreator
-			dst = &d.Creator
-		case "modifier":
-			need = FieldModifier
-			dst = &d.Modifier
-		case "created_at":
-			need = FieldCreatedAt
-			dst = &d.CreatedAt
-		case "updated_at":
-			need = FieldUpdatedAt
-			dst = &d.UpdatedAt
-		case "color":
-			need = FieldColor
-			dst = &d.Color
-		case "text_color":
-			need = FieldTextColor
-			dst = &d.TextColor
-		case "icon":
-			need = FieldIcon
-			dst = &d.Icon
-		case "permission":
-			need = FieldShare
-			dst = &d.Permission
-		case "from_user":
-			need = FieldShare
-			dst = &d.FromUser
-		case "from_user_name":
-			need = FieldShare
-			dst = &d.FromUserName
-		case "from_user_avatar":
-			need = FieldShare
-			dst = &d.FromUserAvatar
-		case "from_group_id":
-			need = FieldShare
-			dst = &d.FromGroupID
-		case "from_group_name":
-			need = FieldShare
-			dst = &d.FromGroupName
-		case "share_id":
-			need = FieldShare
-			dst = &d.ShareID
-		case "share_type":
-			need = FieldShare
-			dst = &d.ShareType
-		case "dtable_share_id":
-			need = FieldShare
-			dst = &d.DTableShareID
-		case "view_share_id":
-			need = FieldShare
-			dst = &d.ViewShareID
-		case "shared_name":
-			need = FieldShare
-			dst = &d.SharedName
-		case "starred":
-			s.looseBool(&d.Starred)
-			continue
-		case "is_encrypted":
-			if s.fields&FieldIsEncrypted == 0 {
-				s.skipValue()
-				continue
-			}
-			s.looseBool(&d.IsEncrypted)
-			continue
-		case "in_storage":
-			if s.fields&FieldInStorage == 0 {
-				s.skipValue()
-				continue
-			}
-			s.looseBool(&d.InStorage)
-			continue
-		default:
-			s.skipValue()
-			continue
-		}
-		if need != 0 && s.fields&need == 0 {
-			s.skipValue()
-			continue
-		}
-		s.looseString(dst)
-	}
-}
-
-func (s *scanner) sharedView(v *wireSharedView) {
-	for more := s.enterObject(); more; more = s.nextMember('}') {
-		var dst *looseString
-		switch string(s.key()) {
-		case "id":
-			dst = &v.ID
-		case "dtable_name":
-			dst = &v.DTableName
-		case "workspace_id":
-			dst = &v.WorkspaceID
-		case "from_user":
-			dst = &v.FromUser
-		case "from_user_name":
-			dst = &v.FromUserName
-		case "from_user_avatar":
-			dst = &v.FromUserAvatar
-		case "to_user":
-			dst = &v.ToUser
-		case "to_user_name":
-			dst = &v.ToUserName
-		case "permission":
-			dst = &v.Permission
-		case "table_id":
-			dst = &v.TableID
-		case "view_id":
-			dst = &v.ViewID
-		case "shared_name":
-			dst = &v.SharedName
-		case "color":
-			dst = &v.Color
-		case "text_color":
-			dst = &v.TextColor
-		case "icon":
-			dst = &v.Icon
-		case "share_id":
-			dst = &v.ShareID
-		case "share_type":
-			dst = &v.ShareType
-		default:
-			s.skipValue()
-			continue
-		}
-		s.looseString(dst)
-	}
-}
-
-func (s *scanner) folder(f *wireFolder) {
-	for more := s.enterObject(); more; more = s.nextMember('}') {
-		switch string(s.key()) {
-		case "id":
-			s.looseString(&f.ID)
-		case "name":
-			s.looseString(&f.Name)
-		case "workspace_id":
-			s.looseString(&f.WorkspaceID)
-		case "items":
-			f.Items = nil
-			s.list(func() {
-				f.Items = append(f.Items, wireFolderItem{})
-				it := &f.Items[len(f.Items)-1]
-				for more := s.enterObject(); more; more = s.nextMember('}') {
-					switch string(s.key()) {
-					case "folder_id":
-						s.looseString(&it.FolderID)
-					case "item_type":
-						s.looseString(&it.ItemType)
-					case "item_id":
-						s.looseString(&it.ItemID)
-					default:
-						s.skipValue()
-					}
-				}
-			})
-		default:
-			s.skipValue()
-		}
-	}
 }

@@ -140,15 +140,7 @@ func decodeBaseIn(r io.Reader, key, home string) *DTable {
 	if !ok {
 		return nil
 	}
-	var w wireDTable
-	if json.Unmarshal(raw, &w) != nil {
-		return nil
-	}
-	d := &DTable{}
-	if !normalizeDTable(&arena{}, d, &w, home) {
-		return nil
-	}
-	return d
+	return decodeBase(raw, home)
 }
 
 // workspaceDTablePath builds api/v2.1/workspace/{id}/dtable/ for a numeric

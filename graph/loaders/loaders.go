@@ -346,7 +346,8 @@ func (s *Snapshot) DTable(uuid string) *upstream.DTable {
 
 // BatchObserver learns the size of every batch (metrics); loader is one of
 // "snapshot" (one fetch of the memoised response: always 1),
-// "workspaceByID", "dtableByUUID".
+// "workspaceByID", "dtableByUUID", and inside bases "baseMetadata",
+// "baseRows", "baseRow" (bases.go).
 type BatchObserver interface {
 	ObserveBatch(loader string, size int)
 }
@@ -396,6 +397,10 @@ type Loaders struct {
 
 	workspaceByID *dataloader.Loader[string, *upstream.Workspace]
 	dtableByUUID  *dataloader.Loader[string, *upstream.DTable]
+
+	// Inside bases (bases.go): built on first use, under mu.
+	basesCfg Bases
+	bases    *baseLoaders
 }
 
 // New builds the loaders for one request of caller c.
@@ -433,13 +438,13 @@ func New(f upstream.Lister, c *auth.Caller, opts ...Option) *Loaders {
 // another caller: a WebSocket connection's token comes from its
 // connection_init payload, after the upgrade request's loaders were built.
 func (l *Loaders) WithCaller(c *auth.Caller) *Loaders {
-	return New(l.fetcher, c, WithBatchObserver(l.observer))
+	return New(l.fetcher, c, WithBatchObserver(l.observer), WithBases(l.basesCfg))
 }
 
 // Rebind returns fresh loaders for l's caller that read through f: a
 // subscription resolves each event against the list the event carries.
 func (l *Loaders) Rebind(f upstream.Lister) *Loaders {
-	return New(f, l.caller, WithBatchObserver(l.observer))
+	return New(f, l.caller, WithBatchObserver(l.observer), WithBases(l.basesCfg))
 }
 
 // Fresh returns new loaders like l, with nothing read yet: each operation

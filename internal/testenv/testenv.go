@@ -59,7 +59,7 @@ var (
 
 // NodeDirs are the directories with a package-lock.json that tests need
 // installed (npm ci --prefix DIR), relative to the module root.
-var NodeDirs = []string{"web/playground", "tests/apollo-client", "tests/urql", "tests/relay", "tests/graphql-http", "tests/live-clients"}
+var NodeDirs = []string{"web/playground", "tests/apollo-client", "tests/urql", "tests/relay", "tests/graphql-http", "tests/live-clients", "tests/codegen"}
 
 var chromiumNames = []string{"chromium", "chromium-browser"}
 

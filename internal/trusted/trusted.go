@@ -4,21 +4,28 @@
 // document. It reads the two manifest formats client tooling writes, which
 // are the same JSON shape, an object of id -> document text:
 // GraphQL Code Generator's persisted-documents.json (ids are sha256 hashes
-// of the text) and relay-compiler's persisted_queries.json (ids are md5 by
-// default).
+// of the text; client-preset 6 writes them as "sha256:<hex>", the
+// GraphQL-over-HTTP persisted documents appendix's form) and
+// relay-compiler's persisted_queries.json (ids are md5 by default).
 //
 // Requests name a document by `documentId` (the GraphQL-over-HTTP
 // persisted documents proposal; a "sha256:" prefix is accepted), `doc_id`
 // (Relay's convention), or an APQ sha256Hash of a document in the
-// manifest, in a POST body or as GET parameters. The handler puts the text
-// in `query` and passes the request on, so everything after it (gqlgen,
-// APQ, limits) sees an ordinary request.
+// manifest (with or without the prefix).
+//
+// Store.Admit is the one decision every operation meets, whatever its
+// transport: the GraphQL layer asks it for each operation (POST, GET, a
+// batch's element, SSE, a WebSocket subscribe). Handler, in front of the
+// GraphQL layer over HTTP, turns the ids gqlgen does not read (documentId,
+// doc_id) into the text and refuses early with an HTTP status; it leaves
+// WebSocket upgrades to the per-operation check.
 //
 // It never logs or echoes a document's text; errors name the id.
 package trusted
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -77,9 +84,18 @@ func Parse(raw []byte) (*Store, error) {
 			return nil, fmt.Errorf("entry %q: the document does not parse: %v", id, err)
 		}
 		s.byID[id] = text
+		if h, ok := strings.CutPrefix(id, "sha256:"); ok {
+			s.byID[strings.ToLower(h)] = text // client-preset 6's keys
+		}
 		s.bySHA[sha256Hex(text)] = text
 	}
 	return s, nil
+}
+
+// Trusted reports whether text is one of the manifest's documents.
+func (s *Store) Trusted(text string) bool {
+	_, ok := s.bySHA[sha256Hex(text)]
+	return ok
 }
 
 // Len is the number of documents.
@@ -116,7 +132,9 @@ type Options struct {
 	// Exempt, if set, lets a request's own documents through when Only is
 	// set: a federation gateway's query plans (internal/gateway), whose
 	// clients' documents the gateway checks.
-	Exempt func(*http.Request) bool
+	// The GraphQL layer, which asks Admit again per operation, applies it
+	// itself (Admit has no request).
+	Exempt func(context.Context) bool
 }
 
 // Handler resolves document ids to their text and, with Only, refuses
@@ -125,11 +143,14 @@ type Options struct {
 func Handler(s *Store, o Options, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o := o
-		if o.Only && o.Exempt != nil && o.Exempt(r) {
+		if o.Only && o.Exempt != nil && o.Exempt(r.Context()) {
 			o.Only = false
 		}
-		switch r.Method {
-		case http.MethodGet:
+		switch {
+		case r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
+			// Every subscribe on the socket meets Admit in the GraphQL
+			// layer; the upgrade's URL names no operation.
+		case r.Method == http.MethodGet:
 			q := r.URL.Query()
 			p := params{Query: q.Get("query"), DocumentID: q.Get("documentId"), DocID: q.Get("doc_id")}
 			if e := q.Get("extensions"); e != "" {
@@ -146,7 +167,7 @@ func Handler(s *Store, o Options, next http.Handler) http.Handler {
 				q.Del("doc_id")
 				r.URL.RawQuery = q.Encode()
 			}
-		case http.MethodPost:
+		case r.Method == http.MethodPost:
 			raw, err := io.ReadAll(r.Body)
 			if err != nil {
 				gqlhttp.WriteError(w, r, http.StatusBadRequest, "could not read the request body", apperr.BadUserInput)
@@ -202,29 +223,72 @@ func (s *Store) resolve(p params, o Options) (text string, status int, code appe
 		} `json:"persistedQuery"`
 	}
 	_ = json.Unmarshal(p.Extensions, &ext)
-	if h := ext.PersistedQuery.SHA256; h != "" {
-		if t, ok := s.bySHA[strings.ToLower(h)]; ok {
-			if p.Query == "" {
-				return t, 0, "", "" // a known document needs no registration
-			}
-			return "", 0, "", ""
+	// What Admit allows is left as it is: the GraphQL layer asks Admit
+	// again for every operation and turns a trusted hash into its text
+	// there, and answers a hash that does not match its text as APQ does
+	// without a manifest. An unknown APQ hash is refused here with Only,
+	// rather than answered with PERSISTED_QUERY_NOT_FOUND: the text the
+	// client would send next would be refused anyway.
+	_, refused := s.Admit(p.Query, ext.PersistedQuery.SHA256, o)
+	if refused == nil || refused.Message == HashMismatch {
+		return "", 0, "", ""
+	}
+	return "", http.StatusBadRequest, refused.Code, refused.Message
+}
+
+// onlyTrusted is the refusal of a document that is not trusted.
+const onlyTrusted = "this server accepts only trusted documents (TRUSTED_DOCUMENTS_ONLY=true): send the documentId (or Relay's doc_id, or the APQ sha256Hash) of a document in its manifest"
+
+// HashMismatch is the refusal of a query sent with an APQ hash that is not
+// its sha256: gqlgen's APQ extension words it the same way.
+const HashMismatch = "provided APQ hash does not match query"
+
+// NormalizeHash is an APQ sha256Hash as gqlgen's APQ extension compares
+// it: lower-case hex, without the "sha256:" prefix GraphQL Code
+// Generator's client-preset 6 writes.
+func NormalizeHash(h string) string {
+	h = strings.ToLower(h)
+	if rest, ok := strings.CutPrefix(h, "sha256:"); ok {
+		h = rest
+	}
+	return h
+}
+
+// Refusal is why an operation may not run.
+type Refusal struct {
+	Code    apperr.Code
+	Message string
+}
+
+// Admit decides whether an operation may run, whatever its transport:
+// query is its text as sent ("" for none), hash its APQ sha256Hash ("" for
+// none). It returns the text to run: query, or the manifest's document a
+// hash names when no text came; "" leaves a hash it does not know to APQ.
+// A text sent with a hash must be the hash's document (sha256), even with
+// APQ off; with Only, only the manifest's documents run (and introspection,
+// when allowed), whatever the APQ store holds.
+func (s *Store) Admit(query, hash string, o Options) (string, *Refusal) {
+	if hash != "" {
+		h := NormalizeHash(hash)
+		switch {
+		case query != "" && sha256Hex(query) != h:
+			return "", &Refusal{apperr.BadUserInput, HashMismatch}
+		case query == "":
+			query, _ = s.lookup(h)
 		}
 	}
 	if !o.Only {
-		return "", 0, "", ""
+		return query, nil
 	}
-	if p.Query != "" {
-		if _, ok := s.bySHA[sha256Hex(p.Query)]; ok {
-			return "", 0, "", ""
+	if query != "" {
+		if s.Trusted(query) {
+			return query, nil
 		}
-		if o.Introspection && introspectionOnly(p.Query) {
-			return "", 0, "", ""
+		if o.Introspection && introspectionOnly(query) {
+			return query, nil
 		}
 	}
-	// An unknown APQ hash is refused here too, rather than answered with
-	// PERSISTED_QUERY_NOT_FOUND: the text the client would send next
-	// would be refused anyway.
-	return "", http.StatusBadRequest, apperr.BadUserInput, "this server accepts only trusted documents (TRUSTED_DOCUMENTS_ONLY=true): send the documentId (or Relay's doc_id) of a document in its manifest"
+	return "", &Refusal{apperr.BadUserInput, onlyTrusted}
 }
 
 // introspectionOnly reports whether every operation of a document selects

@@ -42,7 +42,9 @@ func TestResolve(t *testing.T) {
 		t.Errorf("unknown id: %d %s %s", status, code, msg)
 	}
 	apq := []byte(`{"persistedQuery":{"version":1,"sha256Hash":"` + sha256Hex(doc) + `"}}`)
-	if text, _, _, msg := s.resolve(params{Extensions: apq}, Options{Only: true}); text != doc || msg != "" {
+	// Admitted and left as it is: the GraphQL layer turns the hash into
+	// the text for every transport (TestAdmit).
+	if text, _, _, msg := s.resolve(params{Extensions: apq}, Options{Only: true}); text != "" || msg != "" {
 		t.Errorf("APQ hash of a known document: %q %q", text, msg)
 	}
 	for _, tc := range []struct {
@@ -63,6 +65,49 @@ func TestResolve(t *testing.T) {
 		_, _, _, msg := s.resolve(tc.p, tc.o)
 		if (msg != "") != tc.refuse {
 			t.Errorf("%+v %+v: refused %q, want refused %v", tc.p, tc.o, msg, tc.refuse)
+		}
+	}
+}
+
+// TestAdmit: the decision every operation meets. A hash may carry the
+// "sha256:" prefix (client-preset 6); a text sent with a hash must be its
+// document; with Only, only the manifest's documents run, whatever the hash.
+func TestAdmit(t *testing.T) {
+	const doc = "query A { workspaces { id } }"
+	h := sha256Hex(doc)
+	s, err := Parse([]byte(`{"sha256:` + h + `": "` + doc + `"}`)) // client-preset 6's keys
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, _, _, msg := s.resolve(params{DocumentID: h}, Options{Only: true}); text != doc || msg != "" {
+		t.Errorf("a bare documentId for a sha256: key: %q %q", text, msg)
+	}
+	const other = "{ workspaces { name } }"
+	for _, tc := range []struct {
+		query, hash string
+		only        bool
+		want        string // text, or the refusal's message
+	}{
+		{"", h, true, doc},
+		{"", "sha256:" + h, true, doc},
+		{"", "SHA256:" + strings.ToUpper(h), false, doc},
+		{doc, "sha256:" + h, true, doc},
+		{other, h, true, HashMismatch},
+		{other, h, false, HashMismatch},
+		{other, sha256Hex(other), true, onlyTrusted},
+		{other, sha256Hex(other), false, other},
+		{"", sha256Hex(other), true, onlyTrusted},
+		{"", sha256Hex(other), false, ""}, // left to APQ
+		{other, "", true, onlyTrusted},
+		{"", "", true, onlyTrusted},
+	} {
+		text, refused := s.Admit(tc.query, tc.hash, Options{Only: tc.only})
+		got := text
+		if refused != nil {
+			got = refused.Message
+		}
+		if got != tc.want {
+			t.Errorf("Admit(%q, %q, only=%v) = %q, want %q", tc.query, tc.hash, tc.only, got, tc.want)
 		}
 	}
 }

@@ -1,5 +1,5 @@
 // Package scaleout runs the scale-out topology of deploy/ as processes: two
-// replicas of the server binary sharing one redis-server and one SeaTable
+// replicas of the server (this test binary re-run as app.Run) sharing one redis-server and one SeaTable
 // (the fake, in this process), behind a round-robin proxy that, like nginx's
 // proxy_next_upstream or a Kubernetes Service with readiness, sends a request
 // to the other replica when one refuses connections. It checks what replicas
@@ -25,7 +25,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,12 +33,40 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seatable-graphql/seatable-graphql/app"
 	"github.com/seatable-graphql/seatable-graphql/internal/redistest"
 	"github.com/seatable-graphql/seatable-graphql/internal/testenv"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// TestMain runs the tests, or, in a replica (a child process this test
+// binary started with serveEnv set), the server: the same app.Run the
+// command runs, stopped by SIGTERM. Replicas are real processes without a
+// separate go build.
+func TestMain(m *testing.M) {
+	if os.Getenv(serveEnv) == "1" {
+		os.Exit(serve())
+	}
+	testenv.Main(m)
+}
+
+const serveEnv = "SCALEOUT_SERVE"
+
+func serve() int {
+	cfg, err := app.LoadConfig(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	log := app.NewLogger(os.Stderr, cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := app.Run(ctx, cfg, log); err != nil {
+		log.Error("exiting", "err", err)
+		return 1
+	}
+	return 0
+}
 
 // tokens are the users of the topology; each sees its own list, whose
 // personal workspace is named after the token, so a response served to the
@@ -71,36 +99,12 @@ type replica struct {
 	logs *bytes.Buffer
 }
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
-// serverBinary builds the server (the module root's main package) once.
-func serverBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "scaleout")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "seatable-graphql")
-		out, err := exec.Command("go", "build", "-o", binary, "../..").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
-}
-
 func newTopology(t *testing.T, replicas int, env ...string) *topology {
 	t.Helper()
-	bin := serverBinary(t)
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
 	rs := redistest.Start(t)
 	top := &topology{fake: fakeseatable.New(), redis: rs.URL}
 	for _, tok := range tokens {
@@ -138,7 +142,7 @@ func (top *topology) start(t *testing.T, bin string, env []string) *replica {
 	addr := freeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		serveEnv + "=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"SEATABLE_URL=" + top.seatable, "REDIS_URL=" + top.redis, "LISTEN_ADDR=" + addr,
 		"LOG_FORMAT=json", "LOG_LEVEL=warn", "LIVE_POLL_INTERVAL=2s", "SHUTDOWN_TIMEOUT=10s", "SHUTDOWN_DELAY=1s",
 	}, env...)
