@@ -606,3 +606,53 @@ func TestFederationBehindAGateway(t *testing.T) {
 		}
 	})
 }
+
+// TestFederationEntitiesInsideBases: Table, View and Row representations
+// resolve as nodes(ids:) resolves the same ids, with the same SeaTable
+// calls (the list, one metadata read for the base, one row read), and an
+// id this server did not make fails only its own representation.
+func TestFederationEntitiesInsideBases(t *testing.T) {
+	e, uuids := basesEnv(t, 1, 1)
+	var data struct {
+		Dtable struct {
+			Table struct {
+				ID    string
+				Views []struct{ ID string }
+				Rows  struct{ Nodes []struct{ ID string } }
+			}
+		}
+	}
+	e.mustData(t, "Token "+tokA, fmt.Sprintf(`{ dtable(uuid: %q) { table(name: "Tasks") { id views { id } rows(first: 1) { nodes { id } } } } }`, uuids[0]), &data)
+	tb := data.Dtable.Table
+	e.resetCalls()
+	var nodes struct{ Nodes []struct{ ID string } }
+	e.mustData(t, "Token "+tokA, fmt.Sprintf(`{ nodes(ids: [%q, %q, %q]) { id } }`, tb.ID, tb.Views[1].ID, tb.Rows.Nodes[0].ID), &nodes)
+	viaNodes := e.calls()
+	e.resetCalls()
+
+	reps := []map[string]any{
+		{"__typename": "Table", "id": tb.ID}, {"__typename": "View", "id": tb.Views[1].ID},
+		{"__typename": "Row", "id": tb.Rows.Nodes[0].ID}, {"__typename": "Row", "id": tb.ID}, // a table's id as a row's
+	}
+	status, resp := e.post(t, "Token "+tokA, `query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Node { id } } }`, map[string]any{"r": reps})
+	var got struct {
+		Entities []*struct {
+			Typename string `json:"__typename"`
+			ID       string
+		} `json:"_entities"`
+	}
+	if err := json.Unmarshal(resp.Data, &got); err != nil || status != http.StatusOK || len(got.Entities) != 4 {
+		t.Fatalf("status %d, %s, errors %+v", status, resp.Data, resp.Errors)
+	}
+	for i, want := range []string{"Table", "View", "Row"} {
+		if g := got.Entities[i]; g == nil || g.Typename != want || g.ID != reps[i]["id"] {
+			t.Errorf("representation %d: %+v, want the %s %s", i, g, want, reps[i]["id"])
+		}
+	}
+	if got.Entities[3] != nil || len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "BAD_USER_INPUT" {
+		t.Errorf("a table's id as a row's: %+v, errors %+v", got.Entities[3], resp.Errors)
+	}
+	if c := e.calls(); c != viaNodes || c.List != 1 || c.Metadata != 1 || c.Row != 1 {
+		t.Errorf("_entities made SeaTable calls %+v; nodes(ids:) of the same ids made %+v", c, viaNodes)
+	}
+}

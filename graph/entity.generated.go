@@ -24,10 +24,13 @@ type EntityResolver interface {
 	FindManyFolderByIDs(ctx context.Context, reps []*model.FolderByIDsInput) ([]*upstream.Folder, error)
 	FindManyFolderItemByIDs(ctx context.Context, reps []*model.FolderItemByIDsInput) ([]*model.FolderItem, error)
 	FindManyGroupSharedViewByIDs(ctx context.Context, reps []*model.GroupSharedViewByIDsInput) ([]*model.GroupSharedView, error)
+	FindManyRowByIDs(ctx context.Context, reps []*model.RowByIDsInput) ([]*model.Row, error)
 	FindManyShareFolderByIDs(ctx context.Context, reps []*model.ShareFolderByIDsInput) ([]*upstream.ShareFolder, error)
 	FindManyShareFolderBySeatableIDs(ctx context.Context, reps []*model.ShareFolderBySeatableIDsInput) ([]*upstream.ShareFolder, error)
 	FindManySharedViewByIDs(ctx context.Context, reps []*model.SharedViewByIDsInput) ([]*upstream.SharedView, error)
 	FindManySharedViewBySeatableIDs(ctx context.Context, reps []*model.SharedViewBySeatableIDsInput) ([]*upstream.SharedView, error)
+	FindManyTableByIDs(ctx context.Context, reps []*model.TableByIDsInput) ([]*model.Table, error)
+	FindManyViewByIDs(ctx context.Context, reps []*model.ViewByIDsInput) ([]*model.View, error)
 	FindManyWorkspaceByIDs(ctx context.Context, reps []*model.WorkspaceByIDsInput) ([]*upstream.Workspace, error)
 	FindManyWorkspaceBySeatableIDs(ctx context.Context, reps []*model.WorkspaceBySeatableIDsInput) ([]*upstream.Workspace, error)
 }
@@ -106,6 +109,20 @@ func (ec *executionContext) field_Entity_findManyGroupSharedViewByIDs_args(ctx c
 	return args, nil
 }
 
+func (ec *executionContext) field_Entity_findManyRowByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.RowByIDsInput, error) {
+			return ec.unmarshalNRowByIDsInput2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRowByIDsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Entity_findManyShareFolderByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -154,6 +171,34 @@ func (ec *executionContext) field_Entity_findManySharedViewBySeatableIDs_args(ct
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
 		func(ctx context.Context, v any) ([]*model.SharedViewBySeatableIDsInput, error) {
 			return ec.unmarshalNSharedViewBySeatableIDsInput2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐSharedViewBySeatableIDsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyTableByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.TableByIDsInput, error) {
+			return ec.unmarshalNTableByIDsInput2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTableByIDsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyViewByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.ViewByIDsInput, error) {
+			return ec.unmarshalNViewByIDsInput2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐViewByIDsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -414,6 +459,50 @@ func (ec *executionContext) fieldContext_Entity_findManyGroupSharedViewByIDs(ctx
 	return fc, nil
 }
 
+func (ec *executionContext) _Entity_findManyRowByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyRowByIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyRowByIDs(ctx, fc.Args["reps"].([]*model.RowByIDsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Row) graphql.Marshaler {
+			return ec.marshalORow2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRow(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyRowByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Row(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyRowByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Entity_findManyShareFolderByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -584,6 +673,94 @@ func (ec *executionContext) fieldContext_Entity_findManySharedViewBySeatableIDs(
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Entity_findManySharedViewBySeatableIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyTableByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyTableByIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyTableByIDs(ctx, fc.Args["reps"].([]*model.TableByIDsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Table) graphql.Marshaler {
+			return ec.marshalOTable2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTable(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyTableByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Table(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyTableByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyViewByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyViewByIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyViewByIDs(ctx, fc.Args["reps"].([]*model.ViewByIDsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.View) graphql.Marshaler {
+			return ec.marshalOView2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐView(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyViewByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_View(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyViewByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -915,6 +1092,48 @@ func UnmarshalGroupSharedViewByIDsInput(ctx context.Context, raw any) (model.Gro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRowByIDsInput(ctx context.Context, obj any) (model.RowByIDsInput, error) {
+	var it model.RowByIDsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRowByIDsInput unmarshals raw into the RowByIDsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRowByIDsInput(ctx context.Context, raw any) (model.RowByIDsInput, error) {
+	var out model.RowByIDsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RowByIDsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputShareFolderByIDsInput(ctx context.Context, obj any) (model.ShareFolderByIDsInput, error) {
 	var it model.ShareFolderByIDsInput
 	if obj == nil {
@@ -1083,6 +1302,90 @@ func UnmarshalSharedViewBySeatableIDsInput(ctx context.Context, raw any) (model.
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTableByIDsInput(ctx context.Context, obj any) (model.TableByIDsInput, error) {
+	var it model.TableByIDsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTableByIDsInput unmarshals raw into the TableByIDsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTableByIDsInput(ctx context.Context, raw any) (model.TableByIDsInput, error) {
+	var out model.TableByIDsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TableByIDsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputViewByIDsInput(ctx context.Context, obj any) (model.ViewByIDsInput, error) {
+	var it model.ViewByIDsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalViewByIDsInput unmarshals raw into the ViewByIDsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalViewByIDsInput(ctx context.Context, raw any) (model.ViewByIDsInput, error) {
+	var out model.ViewByIDsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ViewByIDsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWorkspaceByIDsInput(ctx context.Context, obj any) (model.WorkspaceByIDsInput, error) {
 	var it model.WorkspaceByIDsInput
 	if obj == nil {
@@ -1182,6 +1485,20 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 			return graphql.Null
 		}
 		return ec._Workspace(ctx, sel, obj)
+	case model.View:
+		return ec._View(ctx, sel, &obj)
+	case *model.View:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._View(ctx, sel, obj)
+	case model.Table:
+		return ec._Table(ctx, sel, &obj)
+	case *model.Table:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Table(ctx, sel, obj)
 	case upstream.SharedView:
 		return ec._SharedView(ctx, sel, &obj)
 	case *upstream.SharedView:
@@ -1196,6 +1513,13 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 			return graphql.Null
 		}
 		return ec._ShareFolder(ctx, sel, obj)
+	case model.Row:
+		return ec._Row(ctx, sel, &obj)
+	case *model.Row:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Row(ctx, sel, obj)
 	case model.GroupSharedView:
 		return ec._GroupSharedView(ctx, sel, &obj)
 	case *model.GroupSharedView:
@@ -1286,6 +1610,12 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findManyGroupSharedViewByIDs(ctx, field)
 				})
+		case "findManyRowByIDs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyRowByIDs(ctx, field)
+				})
 		case "findManyShareFolderByIDs":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -1309,6 +1639,18 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findManySharedViewBySeatableIDs(ctx, field)
+				})
+		case "findManyTableByIDs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyTableByIDs(ctx, field)
+				})
+		case "findManyViewByIDs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyViewByIDs(ctx, field)
 				})
 		case "findManyWorkspaceByIDs":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -1446,6 +1788,20 @@ func (ec *executionContext) unmarshalNGroupSharedViewByIDsInput2ᚕᚖgithubᚗc
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalNRowByIDsInput2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRowByIDsInput(ctx context.Context, v any) ([]*model.RowByIDsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.RowByIDsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalORowByIDsInput2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRowByIDsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalNShareFolderByIDsInput2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐShareFolderByIDsInput(ctx context.Context, v any) ([]*model.ShareFolderByIDsInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -1495,6 +1851,34 @@ func (ec *executionContext) unmarshalNSharedViewBySeatableIDsInput2ᚕᚖgithub�
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalOSharedViewBySeatableIDsInput2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐSharedViewBySeatableIDsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNTableByIDsInput2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTableByIDsInput(ctx context.Context, v any) ([]*model.TableByIDsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TableByIDsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOTableByIDsInput2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTableByIDsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNViewByIDsInput2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐViewByIDsInput(ctx context.Context, v any) ([]*model.ViewByIDsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ViewByIDsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOViewByIDsInput2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐViewByIDsInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -1584,6 +1968,14 @@ func (ec *executionContext) unmarshalOGroupSharedViewByIDsInput2ᚖgithubᚗcom�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalORowByIDsInput2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRowByIDsInput(ctx context.Context, v any) (*model.RowByIDsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRowByIDsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOShareFolderByIDsInput2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐShareFolderByIDsInput(ctx context.Context, v any) (*model.ShareFolderByIDsInput, error) {
 	if v == nil {
 		return nil, nil
@@ -1613,6 +2005,22 @@ func (ec *executionContext) unmarshalOSharedViewBySeatableIDsInput2ᚖgithubᚗc
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputSharedViewBySeatableIDsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTableByIDsInput2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTableByIDsInput(ctx context.Context, v any) (*model.TableByIDsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTableByIDsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOViewByIDsInput2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐViewByIDsInput(ctx context.Context, v any) (*model.ViewByIDsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputViewByIDsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

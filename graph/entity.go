@@ -12,6 +12,8 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -184,4 +187,45 @@ func selectsRoot(set ast.SelectionSet, frags ast.FragmentDefinitionList, name st
 		return false
 	}
 	return walk(set)
+}
+
+// baseEntities resolves representations of the objects inside bases
+// (Table, View, Row) as node(id:) does (resolveBaseNode): through the
+// request's base loaders, so they cost the same SeaTable calls as
+// nodes(ids:) with the same ids (the list once, each base's metadata once,
+// a row read per row) and meet the same limits (MAX_BASES_PER_REQUEST,
+// BASE_CONCURRENCY). They run side by side, as nodes(ids:)'s elements do,
+// so that the loaders see them together.
+func baseEntities[T any](ctx context.Context, kind string, ids []string) ([]*T, error) {
+	out := make([]*T, len(ids))
+	errs := make(graphql.BatchErrorList, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					errs[i] = apperr.Wrap(apperr.Internal, "internal error", fmt.Errorf("panic resolving a %s entity: %v", kind, p))
+				}
+			}()
+			if k, _, ok := parseGlobalID(id); !ok || k != kind {
+				errs[i] = badID(id)
+				return
+			}
+			n, err := resolveNode(ctx, id)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			out[i], _ = n.(*T)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return out, errs
+		}
+	}
+	return out, nil
 }

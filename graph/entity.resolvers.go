@@ -37,6 +37,11 @@ func (r *entityResolver) FindManyGroupSharedViewByIDs(ctx context.Context, reps 
 	return resolveEntities(ctx, "", repKeys(reps, func(r *model.GroupSharedViewByIDsInput) string { return r.ID }), globalKey(kindGroupSharedView), groupSharedViewEntity)
 }
 
+// FindManyRowByIDs is the resolver for the findManyRowByIDs field.
+func (r *entityResolver) FindManyRowByIDs(ctx context.Context, reps []*model.RowByIDsInput) ([]*model.Row, error) {
+	return baseEntities[model.Row](ctx, kindRow, repKeys(reps, func(r *model.RowByIDsInput) string { return r.ID }))
+}
+
 // FindManyShareFolderByIDs is the resolver for the findManyShareFolderByIDs field.
 func (r *entityResolver) FindManyShareFolderByIDs(ctx context.Context, reps []*model.ShareFolderByIDsInput) ([]*upstream.ShareFolder, error) {
 	return resolveEntities(ctx, "", repKeys(reps, func(r *model.ShareFolderByIDsInput) string { return r.ID }), globalKey(kindShareFolder), shareFolderEntity)
@@ -55,6 +60,16 @@ func (r *entityResolver) FindManySharedViewByIDs(ctx context.Context, reps []*mo
 // FindManySharedViewBySeatableIDs is the resolver for the findManySharedViewBySeatableIDs field.
 func (r *entityResolver) FindManySharedViewBySeatableIDs(ctx context.Context, reps []*model.SharedViewBySeatableIDsInput) ([]*upstream.SharedView, error) {
 	return resolveEntities(ctx, "", repKeys(reps, func(r *model.SharedViewBySeatableIDsInput) string { return r.SeatableID }), asIs, sharedViewEntity)
+}
+
+// FindManyTableByIDs is the resolver for the findManyTableByIDs field.
+func (r *entityResolver) FindManyTableByIDs(ctx context.Context, reps []*model.TableByIDsInput) ([]*model.Table, error) {
+	return baseEntities[model.Table](ctx, kindTable, repKeys(reps, func(r *model.TableByIDsInput) string { return r.ID }))
+}
+
+// FindManyViewByIDs is the resolver for the findManyViewByIDs field.
+func (r *entityResolver) FindManyViewByIDs(ctx context.Context, reps []*model.ViewByIDsInput) ([]*model.View, error) {
+	return baseEntities[model.View](ctx, kindView, repKeys(reps, func(r *model.ViewByIDsInput) string { return r.ID }))
 }
 
 // FindManyWorkspaceByIDs is the resolver for the findManyWorkspaceByIDs field.

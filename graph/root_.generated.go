@@ -132,10 +132,13 @@ type ComplexityRoot struct {
 		FindManyFolderByIDs              func(childComplexity int, reps []*model.FolderByIDsInput) int
 		FindManyFolderItemByIDs          func(childComplexity int, reps []*model.FolderItemByIDsInput) int
 		FindManyGroupSharedViewByIDs     func(childComplexity int, reps []*model.GroupSharedViewByIDsInput) int
+		FindManyRowByIDs                 func(childComplexity int, reps []*model.RowByIDsInput) int
 		FindManyShareFolderByIDs         func(childComplexity int, reps []*model.ShareFolderByIDsInput) int
 		FindManyShareFolderBySeatableIDs func(childComplexity int, reps []*model.ShareFolderBySeatableIDsInput) int
 		FindManySharedViewByIDs          func(childComplexity int, reps []*model.SharedViewByIDsInput) int
 		FindManySharedViewBySeatableIDs  func(childComplexity int, reps []*model.SharedViewBySeatableIDsInput) int
+		FindManyTableByIDs               func(childComplexity int, reps []*model.TableByIDsInput) int
+		FindManyViewByIDs                func(childComplexity int, reps []*model.ViewByIDsInput) int
 		FindManyWorkspaceByIDs           func(childComplexity int, reps []*model.WorkspaceByIDsInput) int
 		FindManyWorkspaceBySeatableIDs   func(childComplexity int, reps []*model.WorkspaceBySeatableIDsInput) int
 	}
@@ -697,6 +700,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyGroupSharedViewByIDs(childComplexity, args["reps"].([]*model.GroupSharedViewByIDsInput)), true
+	case "Entity.findManyRowByIDs":
+		if e.ComplexityRoot.Entity.FindManyRowByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyRowByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyRowByIDs(childComplexity, args["reps"].([]*model.RowByIDsInput)), true
 	case "Entity.findManyShareFolderByIDs":
 		if e.ComplexityRoot.Entity.FindManyShareFolderByIDs == nil {
 			break
@@ -741,6 +755,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManySharedViewBySeatableIDs(childComplexity, args["reps"].([]*model.SharedViewBySeatableIDsInput)), true
+	case "Entity.findManyTableByIDs":
+		if e.ComplexityRoot.Entity.FindManyTableByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyTableByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyTableByIDs(childComplexity, args["reps"].([]*model.TableByIDsInput)), true
+	case "Entity.findManyViewByIDs":
+		if e.ComplexityRoot.Entity.FindManyViewByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyViewByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyViewByIDs(childComplexity, args["reps"].([]*model.ViewByIDsInput)), true
 	case "Entity.findManyWorkspaceByIDs":
 		if e.ComplexityRoot.Entity.FindManyWorkspaceByIDs == nil {
 			break
@@ -1572,12 +1608,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("FolderByIDsInput", ec.unmarshalInputFolderByIDsInput),
 			graphql.NewInputUnmarshaler("FolderItemByIDsInput", ec.unmarshalInputFolderItemByIDsInput),
 			graphql.NewInputUnmarshaler("GroupSharedViewByIDsInput", ec.unmarshalInputGroupSharedViewByIDsInput),
+			graphql.NewInputUnmarshaler("RowByIDsInput", ec.unmarshalInputRowByIDsInput),
 			graphql.NewInputUnmarshaler("ShareFolderByIDsInput", ec.unmarshalInputShareFolderByIDsInput),
 			graphql.NewInputUnmarshaler("ShareFolderBySeatableIDsInput", ec.unmarshalInputShareFolderBySeatableIDsInput),
 			graphql.NewInputUnmarshaler("SharedViewByIDsInput", ec.unmarshalInputSharedViewByIDsInput),
 			graphql.NewInputUnmarshaler("SharedViewBySeatableIDsInput", ec.unmarshalInputSharedViewBySeatableIDsInput),
 			graphql.NewInputUnmarshaler("StarDTableInput", ec.unmarshalInputStarDTableInput),
+			graphql.NewInputUnmarshaler("TableByIDsInput", ec.unmarshalInputTableByIDsInput),
 			graphql.NewInputUnmarshaler("UpdateDTableInput", ec.unmarshalInputUpdateDTableInput),
+			graphql.NewInputUnmarshaler("ViewByIDsInput", ec.unmarshalInputViewByIDsInput),
 			graphql.NewInputUnmarshaler("WorkspaceByIDsInput", ec.unmarshalInputWorkspaceByIDsInput),
 			graphql.NewInputUnmarshaler("WorkspaceBySeatableIDsInput", ec.unmarshalInputWorkspaceBySeatableIDsInput),
 			graphql.NewInputUnmarshaler("WorkspaceFilter", ec.unmarshalInputWorkspaceFilter),
@@ -2422,6 +2461,9 @@ extend type FolderItem @key(fields: "id")
 extend type SharedView @key(fields: "id") @key(fields: "seatableId")
 extend type ShareFolder @key(fields: "id") @key(fields: "seatableId")
 extend type GroupSharedView @key(fields: "id")
+extend type Table @key(fields: "id")
+extend type View @key(fields: "id")
+extend type Row @key(fields: "id")
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
@@ -2477,7 +2519,7 @@ extend type GroupSharedView @key(fields: "id")
 `, BuiltIn: true},
 	{Name: "../federation/entity.graphql", Input: `
 # a union of all types that use the @key directive
-union _Entity = DTable | Folder | FolderItem | GroupSharedView | ShareFolder | SharedView | Workspace
+union _Entity = DTable | Folder | FolderItem | GroupSharedView | Row | ShareFolder | SharedView | Table | View | Workspace
 
 input DTableByIDsInput {
 	ID: ID!
@@ -2499,6 +2541,10 @@ input GroupSharedViewByIDsInput {
 	ID: ID!
 }
 
+input RowByIDsInput {
+	ID: ID!
+}
+
 input ShareFolderByIDsInput {
 	ID: ID!
 }
@@ -2513,6 +2559,14 @@ input SharedViewByIDsInput {
 
 input SharedViewBySeatableIDsInput {
 	SeatableID: ID!
+}
+
+input TableByIDsInput {
+	ID: ID!
+}
+
+input ViewByIDsInput {
+	ID: ID!
 }
 
 input WorkspaceByIDsInput {
@@ -2530,10 +2584,13 @@ type Entity {
 	findManyFolderByIDs(reps: [FolderByIDsInput]!): [Folder]
 	findManyFolderItemByIDs(reps: [FolderItemByIDsInput]!): [FolderItem]
 	findManyGroupSharedViewByIDs(reps: [GroupSharedViewByIDsInput]!): [GroupSharedView]
+	findManyRowByIDs(reps: [RowByIDsInput]!): [Row]
 	findManyShareFolderByIDs(reps: [ShareFolderByIDsInput]!): [ShareFolder]
 	findManyShareFolderBySeatableIDs(reps: [ShareFolderBySeatableIDsInput]!): [ShareFolder]
 	findManySharedViewByIDs(reps: [SharedViewByIDsInput]!): [SharedView]
 	findManySharedViewBySeatableIDs(reps: [SharedViewBySeatableIDsInput]!): [SharedView]
+	findManyTableByIDs(reps: [TableByIDsInput]!): [Table]
+	findManyViewByIDs(reps: [ViewByIDsInput]!): [View]
 	findManyWorkspaceByIDs(reps: [WorkspaceByIDsInput]!): [Workspace]
 	findManyWorkspaceBySeatableIDs(reps: [WorkspaceBySeatableIDsInput]!): [Workspace]
 }

@@ -6733,7 +6733,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
-var rowImplementors = []string{"Row", "Node"}
+var rowImplementors = []string{"Row", "Node", "_Entity"}
 
 func (ec *executionContext) _Row(ctx context.Context, sel ast.SelectionSet, obj *model.Row) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, rowImplementors)
@@ -7109,7 +7109,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
-var tableImplementors = []string{"Table", "Node"}
+var tableImplementors = []string{"Table", "Node", "_Entity"}
 
 func (ec *executionContext) _Table(ctx context.Context, sel ast.SelectionSet, obj *model.Table) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tableImplementors)
@@ -7225,7 +7225,7 @@ func (ec *executionContext) _UpdateDTablePayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var viewImplementors = []string{"View", "Node"}
+var viewImplementors = []string{"View", "Node", "_Entity"}
 
 func (ec *executionContext) _View(ctx context.Context, sel ast.SelectionSet, obj *model.View) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewImplementors)
@@ -8065,6 +8065,19 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋseatableᚑgraphqlᚋsea
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalORow2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRow(ctx context.Context, sel ast.SelectionSet, v []*model.Row) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalORow2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRow(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalORow2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRow(ctx context.Context, sel ast.SelectionSet, v *model.Row) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -8112,6 +8125,19 @@ func (ec *executionContext) marshalOSharedView2ᚖgithubᚗcomᚋseatableᚑgrap
 	return ec._SharedView(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOTable2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTable(ctx context.Context, sel ast.SelectionSet, v []*model.Table) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOTable2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTable(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOTable2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTableᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Table) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -8136,6 +8162,19 @@ func (ec *executionContext) marshalOTable2ᚖgithubᚗcomᚋseatableᚑgraphql�
 		return graphql.Null
 	}
 	return ec._Table(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOView2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐView(ctx context.Context, sel ast.SelectionSet, v []*model.View) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐView(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) marshalOView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐView(ctx context.Context, sel ast.SelectionSet, v *model.View) graphql.Marshaler {

@@ -181,6 +181,10 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+type RowByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 type ShareFolderByIDsInput struct {
 	ID string `json:"ID"`
 }
@@ -216,6 +220,10 @@ type StarDTablePayload struct {
 	Dtable *upstream.DTable `json:"dtable,omitempty"`
 }
 
+type TableByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 // Input of `updateDTable`. At least one of `newName`, `color`, `textColor`, `icon` must be given.
 type UpdateDTableInput struct {
 	// The base's uuid (32 or 36 characters).
@@ -234,6 +242,10 @@ type UpdateDTableInput struct {
 type UpdateDTablePayload struct {
 	// The base after the change, as SeaTable returned it (with the caller's star kept).
 	Dtable *upstream.DTable `json:"dtable,omitempty"`
+}
+
+type ViewByIDsInput struct {
+	ID string `json:"ID"`
 }
 
 type WorkspaceByIDsInput struct {

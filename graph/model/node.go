@@ -13,6 +13,3 @@ type FolderItem struct {
 	ItemType string
 	ItemID   string
 }
-
-// IsEntity makes FolderItem a member of the federation `_Entity` union.
-func (FolderItem) IsEntity() {}
