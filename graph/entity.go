@@ -3,10 +3,12 @@ package graph
 // Apollo Federation reference resolvers (federation.graphqls: @key). A gateway
 // sends `_entities(representations:)` with the keys of the objects it wants
 // this subgraph to complete; gqlgen groups them by type and key and calls
-// one FindMany resolver per group (entity.resolvers.go). Every group reads
-// the request's one memoised workspace list (graph/loaders), so any number
-// of representations, of any types, costs at most one SeaTable call, like
-// any query. The list is the caller's own: a representation naming
+// one FindMany resolver per group (entity.resolvers.go). Every group of
+// objects from the workspace list reads the request's one memoised list
+// (graph/loaders), so any number of such representations, of any types,
+// costs at most one SeaTable call, like any query; objects inside bases
+// (Table, View, Row) cost what node(id:) costs for them (baseEntities).
+// The data is the caller's own: a representation naming
 // something the token cannot see resolves to null, and can never reach
 // another token's data (the loaders belong to one request and one caller).
 
