@@ -72,6 +72,14 @@ type Config struct {
 	Introspection   bool          // INTROSPECTION
 	QueryCacheBytes int64         // fixed; not configurable
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+
+	// MaxResponseBytes caps one answer, and a batch's answers together
+	// (MAX_RESPONSE_BYTES).
+	MaxResponseBytes int64
+	// MaxBatchTokens caps the GraphQL tokens of a batch's documents
+	// together (MAX_BATCH_TOKENS): each is parsed and validated.
+	MaxBatchTokens int
+
 	// ShutdownDelay is how long a stopping replica keeps serving with
 	// /readyz failing, so load balancers stop sending to it before its
 	// listener closes (SHUTDOWN_DELAY; 0: close at once).
@@ -151,6 +159,8 @@ func DefaultConfig() Config {
 		MaxComplexity:            graph.DefaultComplexityLimit,
 		MaxNodeIDs:               graph.DefaultMaxNodeIDs,
 		ListSize:                 graph.DefaultListSize,
+		MaxResponseBytes:         graph.DefaultMaxResponseBytes,
+		MaxBatchTokens:           2 * graph.DefaultParserTokenLimit,
 		Introspection:            true,
 		QueryCacheBytes:          graph.DefaultQueryCacheBytes,
 		ShutdownTimeout:          15 * time.Second,
@@ -328,6 +338,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"MAX_ALIASES", &c.MaxAliases, 0, 1 << 30}, {"MAX_COMPLEXITY", &c.MaxComplexity, 0, 1 << 30},
 		{"MAX_NODE_IDS", &c.MaxNodeIDs, 0, 1 << 20},
 		{"COMPLEXITY_LIST_SIZE", &c.ListSize, 1, 1 << 20}, {"MAX_BATCH", &c.MaxBatch, 0, 1000},
+		{"MAX_BATCH_TOKENS", &c.MaxBatchTokens, 0, 1 << 30},
 		{"LIVE_MAX_CONNECTIONS", &c.LiveMaxConns, 0, 1 << 20}, {"LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", &c.LiveMaxSubs, 0, 1 << 20},
 		{"MAX_BASES_PER_REQUEST", &c.MaxBasesPerRequest, 0, 1 << 20}, {"BASE_CONCURRENCY", &c.BaseConcurrency, 1, 256},
 	} {
@@ -345,7 +356,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		dst  *int64
 		min  int64
 	}{{"UPSTREAM_MAX_BYTES", &c.UpstreamMaxBytes, 1 << 10}, {"MAX_BODY_BYTES", &c.MaxBodyBytes, 1 << 10},
-		{"UPSTREAM_MAX_INFLIGHT_BYTES", &c.UpstreamMaxInflightBytes, 1 << 10}} {
+		{"UPSTREAM_MAX_INFLIGHT_BYTES", &c.UpstreamMaxInflightBytes, 1 << 10},
+		{"MAX_RESPONSE_BYTES", &c.MaxResponseBytes, 1 << 10}} {
 		if v := getenv(b.name); v != "" {
 			n, err := parseBytes(v)
 			if err != nil || n < b.min {

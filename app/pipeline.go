@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/replay"
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/internal/gateway"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
@@ -123,7 +125,8 @@ func (a *App) withLoaders(fetcher upstream.Lister) step {
 
 // graphQLOverHTTP applies the GraphQL-over-HTTP rules (internal/gqlhttp).
 func graphQLOverHTTP(cfg Config) step {
-	o := gqlhttp.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxBatch: cfg.MaxBatch, MaxQueryBytes: cfg.MaxQueryBytes}
+	o := gqlhttp.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxBatch: cfg.MaxBatch, MaxQueryBytes: cfg.MaxQueryBytes,
+		MaxResponseBytes: cfg.MaxResponseBytes, MaxBatchTokens: cfg.MaxBatchTokens}
 	return func(next http.Handler) http.Handler { return gqlhttp.Handler(next, o) }
 }
 
@@ -168,6 +171,15 @@ func (a *App) observer() graph.Observer {
 			// Only callers with a token may name series: anonymous ones
 			// could otherwise use up the MaxOperations labels for good.
 			name = metrics.Other
+		} else {
+			// And only with a token SeaTable accepted: a new name is
+			// admitted by an operation that called SeaTable and was not
+			// refused for its token, never by invented tokens (nor by
+			// operations that never asked SeaTable, such as __typename or
+			// cached answers: their names count once a call admits them).
+			accepted := requestlog.FromContext(ctx).UpstreamCalls() > 0 &&
+				!slices.Contains(op.Codes, string(apperr.Unauthenticated)) && !slices.Contains(op.Codes, string(apperr.Forbidden))
+			name = a.metrics.OperationName(name, accepted)
 		}
 		a.metrics.Operation(name, op.Type != "", code, op.Duration)
 	}

@@ -32,6 +32,9 @@ const (
 // reported as INTERNAL with a generic message.
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
+		// Work cancelled with its request: one line per request, not one
+		// ERROR line per field.
+		err = cancelled(ctx, log, err)
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if ae, ok := apperr.As(err); ok {
 			if ae.Code == apperr.Internal {

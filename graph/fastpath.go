@@ -76,6 +76,11 @@ func (s *fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			markFastData(ctx, data)
 			return &graphql.Response{Data: data}
 		}
+		if ob := boundsFrom(ctx); ob != nil && ob.over.Load() {
+			// Over MAX_RESPONSE_BYTES: the generated executor would only
+			// build the same answer again; aroundOperationBounds says why.
+			return &graphql.Response{Data: []byte("null")}
+		}
 		fallback = s.ExecutableSchema.Exec(execCtx)
 		return fallback(ctx)
 	}
@@ -258,6 +263,8 @@ type runState struct {
 	// loaders' observer as one batch each, which is what they are: keys
 	// served by one read of the snapshot.
 	byID, byUUID int
+	// limit is the answer's byte budget (bounds.go); 0 is unbounded.
+	limit int64
 }
 
 func (p *plan) run(ctx context.Context, s *fastSchema, opCtx *graphql.OperationContext) (data []byte, ok bool) {
@@ -270,6 +277,9 @@ func (p *plan) run(ctx context.Context, s *fastSchema, opCtx *graphql.OperationC
 		}
 	}()
 	r := &runState{ctx: ctx, opCtx: opCtx, s: s, l: loaders.For(ctx), buf: make([]byte, 0, max(p.size.Load()+p.size.Load()/8, 512))}
+	if ob := boundsFrom(ctx); ob != nil {
+		r.limit = ob.limit
+	}
 	if !r.object(p.root, nil) {
 		return nil, false
 	}
@@ -293,6 +303,11 @@ func (r *runState) snapshot() (*loaders.Snapshot, bool) {
 }
 
 func (r *runState) object(o *objPlan, obj any) bool {
+	if r.limit > 0 && int64(len(r.buf)) > r.limit {
+		// Stop writing an answer over MAX_RESPONSE_BYTES (bounds.go).
+		boundsFrom(r.ctx).over.Store(true)
+		return false
+	}
 	r.buf = append(r.buf, '{')
 	for i := range o.fields {
 		f := &o.fields[i]

@@ -56,6 +56,18 @@ func currentBase(ctx context.Context, w Writer, token, uuid string) (*upstream.D
 	return d, nil
 }
 
+// sameBase checks that a write SeaTable made by workspace and name changed
+// the base the caller named: a concurrent rename can give another base
+// that name between the read before the write and the write, and SeaTable
+// then changes that base and answers with it. got is SeaTable's answer (nil
+// when it carried no base: nothing to compare).
+func sameBase(want, got *upstream.DTable) error {
+	if got == nil || got.UUID == want.UUID {
+		return nil
+	}
+	return apperr.New(apperr.Conflict, fmt.Sprintf("base %s was renamed concurrently, and SeaTable changed base %s, which took its name, instead: read the bases again before retrying", want.UUID, got.UUID))
+}
+
 // uuidArg normalises a uuid argument without reading anything.
 func uuidArg(uuid string) (string, error) {
 	u := upstream.NormalizeUUID(uuid)

@@ -163,6 +163,9 @@ func (r *mutationResolver) UpdateDTable(ctx context.Context, input model.UpdateD
 		NewName: input.NewName, Color: input.Color, TextColor: input.TextColor, Icon: input.Icon,
 	})
 	loaders.For(ctx).Invalidate(ctx)
+	if err == nil {
+		err = sameBase(before, d)
+	}
 	if err != nil {
 		return nil, err
 	}

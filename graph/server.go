@@ -109,6 +109,9 @@ const (
 	// DefaultMaxNodeIDs bounds nodes(ids:): ids come in variables, which
 	// the document's token limit does not see.
 	DefaultMaxNodeIDs = 100
+	// DefaultMaxResponseBytes bounds one answer, and one batch's answers
+	// together.
+	DefaultMaxResponseBytes = 16 << 20
 	// DefaultMaxQueryBytes bounds a query's text (MAX_QUERY_BYTES): the
 	// token limit alone lets one string literal fill a megabyte.
 	DefaultMaxQueryBytes = 64 << 10
@@ -187,7 +190,7 @@ func NewServer(o ServerOptions) *handler.Server {
 	}
 	srv.SetValidationRulesFn(limits.Rules(limits.Shape{MaxDepth: o.MaxDepth, MaxAliases: o.MaxAliases, MaxFields: o.ComplexityLimit, NoIntrospection: !o.Introspection}))
 	if o.ComplexityLimit > 0 {
-		srv.Use(&limits.Complexity{Limit: o.ComplexityLimit})
+		srv.Use(&limits.Complexity{Limit: o.ComplexityLimit, MaxAliases: o.MaxAliases})
 	}
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
@@ -216,6 +219,10 @@ func NewServer(o ServerOptions) *handler.Server {
 	//     which answer a replay depends on (replay.go);
 	//  5. shared execution, innermost: the followers of a shared run skip
 	//     only the execution, after 1-4 ran for each of them (shared.go).
+	// 0. the run-time bounds (bounds.go), outermost: every hook and field
+	//    after them sees the operation's answer budget.
+	srv.AroundOperations(aroundOperationBounds)
+	srv.AroundFields(boundFields)
 	srv.AroundOperations(refuseDeferWithoutStream)
 	srv.AroundOperations(refuseTooManyBases(o.MaxBasesPerRequest))
 	srv.AroundOperations(subscriptionLoaders)

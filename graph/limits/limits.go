@@ -11,6 +11,7 @@ package limits
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -19,6 +20,8 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
+
+	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 )
 
 // Shape bounds a document's structure. Zero disables a bound.
@@ -143,10 +146,25 @@ func (m *measurer) fragment(name string) cost {
 // schema's complexity functions (list fields multiply their children),
 // exceeds Limit. It is gqlgen's extension.ComplexityLimit with an error
 // code gqlgen already knows as a request error.
+//
+// The operations of one batch (gqlhttp.Batch) are limited together: their
+// complexities, and their aliases with MaxAliases, are summed, so that a
+// batch of ten costs no more than one operation may.
 type Complexity struct {
 	Limit int
-	es    graphql.ExecutableSchema
+	// MaxAliases caps the aliases of a batch's operations together; each
+	// operation alone is checked by the validation rule.
+	MaxAliases int
+	es         graphql.ExecutableSchema
 }
+
+// batchSums is what a batch's operations have used so far.
+type batchSums struct {
+	mu                  sync.Mutex
+	complexity, aliases int
+}
+
+type batchSumsKey struct{}
 
 var _ interface {
 	graphql.OperationContextMutator
@@ -172,10 +190,34 @@ func (c *Complexity) MutateOperationContext(ctx context.Context, opCtx *graphql.
 		return nil // gqlgen reports the missing operation itself
 	}
 	n := complexity.Calculate(ctx, c.es, op, opCtx.Variables)
-	if n <= c.Limit {
+	if n > c.Limit {
+		return validationError(op, "operation has complexity %d; the limit is %d", n, c.Limit)
+	}
+	b := gqlhttp.BatchFrom(ctx)
+	if b == nil {
 		return nil
 	}
-	err := gqlerror.ErrorPosf(op.Position, "operation has complexity %d; the limit is %d", n, c.Limit)
+	sums := b.Value(batchSumsKey{}, func() any { return &batchSums{} }).(*batchSums)
+	aliases := 0
+	if c.MaxAliases > 0 {
+		m := measurer{fragments: opCtx.Doc.Fragments, memo: map[string]cost{}, visiting: map[string]bool{}, cap: c.MaxAliases + 1}
+		aliases = m.selectionSet(op.SelectionSet).aliases
+	}
+	sums.mu.Lock()
+	defer sums.mu.Unlock()
+	if sums.complexity+n > c.Limit {
+		return validationError(op, "the batch's operations have complexity %d together; the limit is %d (MAX_COMPLEXITY, for a whole batch)", sums.complexity+n, c.Limit)
+	}
+	if c.MaxAliases > 0 && sums.aliases+aliases > c.MaxAliases {
+		return validationError(op, "the batch's operations use more than %d aliases together (MAX_ALIASES, for a whole batch)", c.MaxAliases)
+	}
+	sums.complexity += n
+	sums.aliases += aliases
+	return nil
+}
+
+func validationError(op *ast.OperationDefinition, format string, args ...any) *gqlerror.Error {
+	err := gqlerror.ErrorPosf(op.Position, format, args...)
 	errcode.Set(err, errcode.ValidationFailed)
 	return err
 }

@@ -27,7 +27,10 @@ const (
 	UpstreamUnavailable Code = "UPSTREAM_UNAVAILABLE"
 	UpstreamBadResponse Code = "UPSTREAM_BAD_RESPONSE"
 	BadUserInput        Code = "BAD_USER_INPUT"
-	Internal            Code = "INTERNAL"
+	// Conflict: a concurrent change made a write hit something other than
+	// what the caller named; read again and retry.
+	Conflict Code = "CONFLICT"
+	Internal Code = "INTERNAL"
 )
 
 // Error is an application error with a client-safe message.

@@ -29,8 +29,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/lexer"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 )
@@ -54,6 +58,16 @@ type Options struct {
 	// MaxQueryBytes caps the query text (POST body or GET parameter);
 	// longer ones get 413 before anything parses, caches or persists them.
 	MaxQueryBytes int
+	// MaxResponseBytes caps one answer, and the answers of one batch
+	// together: the GraphQL layer reads the bound with ResponseLimit and
+	// stops building an answer past it; a batch's later operations get
+	// what the earlier ones left.
+	MaxResponseBytes int64
+	// MaxBatchTokens caps the GraphQL tokens of a batch's query texts
+	// together: each text is parsed and validated, whose worst case grows
+	// faster than its size, so this bounds a batch's CPU as MAX_TOKENS
+	// bounds one document's.
+	MaxBatchTokens int
 }
 
 // Handler wraps next, gqlgen's handler for the GraphQL endpoint.
@@ -67,6 +81,9 @@ func Handler(next http.Handler, o Options) http.Handler {
 			ctx, cancel := context.WithTimeout(r.Context(), o.RequestTimeout)
 			defer cancel()
 			r = r.WithContext(ctx)
+		}
+		if o.MaxResponseBytes > 0 {
+			r = r.WithContext(withResponseLimit(r.Context(), o.MaxResponseBytes, o.MaxResponseBytes))
 		}
 		// Every answer is one caller's data, chosen by the Authorization
 		// header: GET, APQ and replayed answers especially may be kept by
@@ -85,7 +102,7 @@ func Handler(next http.Handler, o Options) http.Handler {
 		case http.MethodPost:
 			raw, status, msg := readPOST(w, r, o.MaxBodyBytes)
 			if status == 0 && isArray(raw) {
-				serveBatch(w, r, raw, next, o.MaxBatch, o.MaxQueryBytes)
+				serveBatch(w, r, raw, next, o)
 				return
 			}
 			if status == 0 {
@@ -214,8 +231,9 @@ func isArray(raw []byte) bool {
 // Batch is what the operations of one batch share: values made once for
 // the whole HTTP request (the GraphQL layer keeps its loaders here).
 type Batch struct {
-	mu   sync.Mutex
-	vals map[any]any
+	mu            sync.Mutex
+	vals          map[any]any
+	tokenRejected atomic.Bool
 }
 
 // Value returns the batch's value for key, made by mk on first use.
@@ -241,9 +259,12 @@ func BatchFrom(ctx context.Context) *Batch {
 // serveBatch answers a JSON array of requests with the array of their
 // answers, each produced as if it had come alone (same checks, same status
 // handling), in order. The HTTP status is 200 unless the batch itself is
-// unusable.
-func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Handler, maxBatch, maxQuery int) {
-	if maxBatch <= 0 {
+// unusable. The batch is bounded as a whole: its operations' tokens
+// (MaxBatchTokens) and answer bytes (MaxResponseBytes) together, and once
+// SeaTable has rejected the token, or the request has ended, the remaining
+// operations are answered without running.
+func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Handler, o Options) {
+	if o.MaxBatch <= 0 {
 		writeError(w, r, http.StatusBadRequest, "batched requests (a JSON array) are turned off (MAX_BATCH=0): send one operation per request")
 		return
 	}
@@ -251,31 +272,152 @@ func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Ha
 		writeError(w, r, http.StatusBadRequest, "request body is not valid UTF-8")
 		return
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		writeError(w, r, http.StatusBadRequest, "request body is not valid JSON")
+	items, status, msg := decodeBatch(raw, o.MaxBatch)
+	if status != 0 {
+		writeError(w, r, status, msg)
 		return
 	}
-	if len(items) == 0 {
-		writeError(w, r, http.StatusBadRequest, "empty batch: send at least one operation")
-		return
-	}
-	if len(items) > maxBatch {
-		writeError(w, r, http.StatusBadRequest, fmt.Sprintf("a batch holds at most %d operations (MAX_BATCH), this one has %d", maxBatch, len(items)))
-		return
-	}
-	ctx := context.WithValue(r.Context(), batchKey{}, &Batch{vals: map[any]any{}})
+	b := &Batch{vals: map[any]any{}}
+	ctx := context.WithValue(r.Context(), batchKey{}, b)
+	tokens := 0
+	var used int64
 	out := []byte{'['}
 	for i, item := range items {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = append(out, serveOne(ctx, r, item, next, maxQuery)...)
+		var answer []byte
+		left := o.MaxResponseBytes - used
+		switch {
+		case ctx.Err() != nil:
+			// The client is gone or the deadline passed: running the rest
+			// would only make work nobody reads.
+			answer = errorAnswer(r, "the request ended before this operation ran", apperr.UpstreamTimeout)
+		case b.tokenRejected.Load():
+			answer = errorAnswer(r, "SeaTable rejected this token earlier in this batch", apperr.Unauthenticated)
+		case o.MaxResponseBytes > 0 && left < minAnswer:
+			answer = errorAnswer(r, ResponseTooLarge(o.MaxResponseBytes), apperr.BadUserInput)
+		default:
+			if o.MaxBatchTokens > 0 {
+				tokens += queryTokens(item, o.MaxBatchTokens-tokens+1)
+				if tokens > o.MaxBatchTokens {
+					answer = errorAnswer(r, fmt.Sprintf("the batch's queries hold more than %d GraphQL tokens together (MAX_BATCH_TOKENS)", o.MaxBatchTokens), apperr.BadUserInput)
+					break
+				}
+			}
+			octx := ctx
+			if o.MaxResponseBytes > 0 {
+				octx = withResponseLimit(ctx, left, o.MaxResponseBytes)
+			}
+			answer = serveOne(octx, r, item, next, o.MaxQueryBytes)
+			if o.MaxResponseBytes > 0 && int64(len(answer)) > left {
+				// An answer the GraphQL layer did not build (a replay)
+				// is checked here.
+				answer = errorAnswer(r, ResponseTooLarge(o.MaxResponseBytes), apperr.BadUserInput)
+			}
+		}
+		used += int64(len(answer))
+		out = append(out, answer...)
 	}
 	out = append(out, ']')
 	w.Header().Set("Content-Type", ResponseType(r)+"; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
+}
+
+// minAnswer is the least room an operation of a batch needs to be run: a
+// short answer, or the error that says the batch's answers are too large.
+const minAnswer = 256
+
+// decodeBatch splits a batch into its elements one by one, stopping at the
+// first element past maxBatch: an array of a million elements costs no
+// more than one of maxBatch+1.
+func decodeBatch(raw []byte, maxBatch int) ([]json.RawMessage, int, string) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return nil, http.StatusBadRequest, "request body is not valid JSON"
+	}
+	var items []json.RawMessage
+	for dec.More() {
+		if len(items) == maxBatch {
+			return nil, http.StatusBadRequest, fmt.Sprintf("a batch holds at most %d operations (MAX_BATCH), this one has more", maxBatch)
+		}
+		var item json.RawMessage
+		if err := dec.Decode(&item); err != nil {
+			return nil, http.StatusBadRequest, "request body is not valid JSON"
+		}
+		items = append(items, item)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, http.StatusBadRequest, "request body is not valid JSON"
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, http.StatusBadRequest, "request body is not valid JSON"
+	}
+	if len(items) == 0 {
+		return nil, http.StatusBadRequest, "empty batch: send at least one operation"
+	}
+	return items, 0, ""
+}
+
+// queryTokens counts the GraphQL tokens of an element's query text, up to
+// limit; an element that is not a request counts nothing (it is refused
+// without parsing).
+func queryTokens(item []byte, limit int) int {
+	p, msg := decodeParams(item)
+	var query string
+	if msg != "" || json.Unmarshal(p.Query, &query) != nil {
+		return 0
+	}
+	lex := lexer.New(&ast.Source{Input: query})
+	n := 0
+	for n < limit {
+		t, err := lex.ReadToken()
+		if err != nil || t.Kind == lexer.EOF {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// errorAnswer is the answer of a batch element refused without running.
+func errorAnswer(r *http.Request, msg string, code apperr.Code) []byte {
+	rec := &recorder{header: http.Header{}}
+	writeErrorCode(rec, r, http.StatusOK, msg, code)
+	return bytes.TrimSpace(rec.body.Bytes())
+}
+
+// TokenRejected records that SeaTable rejected the request's token (401):
+// the batch's remaining operations are answered UNAUTHENTICATED without
+// running. Outside a batch it does nothing.
+func TokenRejected(ctx context.Context) {
+	if b := BatchFrom(ctx); b != nil {
+		b.tokenRejected.Store(true)
+	}
+}
+
+// ResponseTooLarge is the message for an answer over MAX_RESPONSE_BYTES.
+func ResponseTooLarge(limit int64) string {
+	return fmt.Sprintf("the answer exceeds the limit of %d bytes (MAX_RESPONSE_BYTES, for one answer and for a batch's answers together): select fewer fields, or page with dtables(first:)", limit)
+}
+
+type responseLimitKey struct{}
+
+// responseLimit is what an answer may take: left of max (MaxResponseBytes)
+// once a batch's earlier answers are counted.
+type responseLimit struct{ left, max int64 }
+
+func withResponseLimit(ctx context.Context, left, max int64) context.Context {
+	return context.WithValue(ctx, responseLimitKey{}, responseLimit{left, max})
+}
+
+// ResponseLimit is how many bytes the answer to the operation on ctx may
+// have (left), and the setting it comes from (max); 0 is unbounded
+// (streams, and MaxResponseBytes 0).
+func ResponseLimit(ctx context.Context) (left, max int64) {
+	l, _ := ctx.Value(responseLimitKey{}).(responseLimit)
+	return l.left, l.max
 }
 
 // serveOne runs one element of a batch and returns its answer's body.

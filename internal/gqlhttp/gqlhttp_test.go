@@ -218,3 +218,54 @@ func TestStreamsPassThrough(t *testing.T) {
 		t.Fatalf("bad sse body: %d, calls %d", rec.Code, calls)
 	}
 }
+
+// TestBatchDecodeStopsAtMaxBatch: a batch array is decoded element by
+// element and refused at element MaxBatch+1, so what follows is never
+// read: here it is not even JSON, and the answer still names MAX_BATCH.
+func TestBatchDecodeStopsAtMaxBatch(t *testing.T) {
+	body := "[" + strings.Repeat(`{"query":"{a}"},`, 11) + strings.Repeat("x", 1<<20) + "]"
+	start := time.Now()
+	rec := serve(Handler(fixed(200, MediaJSON, `{"data":{}}`), Options{MaxBatch: 10}), "POST", "/graphql", MediaJSON, body)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "at most 10 operations (MAX_BATCH)") {
+		t.Fatalf("got %d %s", rec.Code, rec.Body)
+	}
+	t.Logf("refused in %v", time.Since(start))
+}
+
+// TestBatchAnswersShareResponseBytes: each element runs with what
+// the earlier ones left of MaxResponseBytes, and an answer over it (one
+// the GraphQL layer did not bound, such as a replay) is replaced by an
+// error naming the limit.
+func TestBatchAnswersShareResponseBytes(t *testing.T) {
+	var lefts []int64
+	big := `{"data":{"a":"` + strings.Repeat("x", 1100) + `"}}`
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		left, max := ResponseLimit(r.Context())
+		if max != 2048 {
+			t.Errorf("max = %d", max)
+		}
+		lefts = append(lefts, left)
+		w.Header().Set("Content-Type", MediaJSON)
+		_, _ = io.WriteString(w, big)
+	})
+	item := `{"query":"{a}"}`
+	rec := serve(Handler(next, Options{MaxBatch: 10, MaxResponseBytes: 2048}), "POST", "/graphql", MediaJSON, "["+strings.Repeat(item+",", 4)+item+"]")
+	var out []struct {
+		Errors []errorEntry `json:"errors"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || len(out) != 5 {
+		t.Fatalf("%v: %s", err, rec.Body)
+	}
+	for i, r := range out {
+		over := len(r.Errors) > 0 && strings.Contains(r.Errors[0].Message, "MAX_RESPONSE_BYTES")
+		if over != (i >= 1) {
+			t.Fatalf("answer %d over the limit: %v, want %v (%s)", i, over, i >= 1, rec.Body)
+		}
+	}
+	if len(lefts) < 2 || lefts[0] != 2048 || lefts[1] >= lefts[0] {
+		t.Fatalf("limits handed to the operations: %v", lefts)
+	}
+	if rec.Body.Len() > 2048+512 {
+		t.Fatalf("batch answer of %d bytes", rec.Body.Len())
+	}
+}

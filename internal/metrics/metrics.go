@@ -215,6 +215,21 @@ func (m *Metrics) Operation(name string, parsed bool, code string, d time.Durati
 	m.operationDuration.WithLabelValues(op).Observe(d.Seconds())
 }
 
+// OperationName is the label name will have: name itself once it has been
+// admitted to the MaxOperations budget, else Other. A name not admitted yet
+// is admitted only when accepted says SeaTable accepted the caller's token
+// (the operation read from SeaTable and succeeded): requests with invented
+// tokens must not use the budget up for good.
+func (m *Metrics) OperationName(name string, accepted bool) string {
+	if m == nil || name == "" || name == Other {
+		return name
+	}
+	if m.operationNames.known(name) || accepted {
+		return m.operationNames.value(name)
+	}
+	return Other
+}
+
 // UpstreamCall records one HTTP exchange with SeaTable. endpoint must be a
 // route template (see upstream.Client.Endpoint); status 0 means no response.
 func (m *Metrics) UpstreamCall(endpoint string, status int, d time.Duration) {
@@ -271,6 +286,14 @@ type labelSet struct {
 
 func newLabelSet(max int, syntax *regexp.Regexp) *labelSet {
 	return &labelSet{max: max, syntax: syntax, seen: make(map[string]struct{}, max)}
+}
+
+// known reports whether v has been admitted.
+func (s *labelSet) known(v string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.seen[v]
+	return ok
 }
 
 func (s *labelSet) value(v string) string {

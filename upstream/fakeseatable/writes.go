@@ -249,3 +249,27 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// Rename renames the base called name in workspace wid of token's document
+// to newName, as another client of the same account would, between two
+// calls of the client under test: with SetHook it makes a race with a
+// write deterministic. It reports SeaTable's status and error_msg on
+// failure.
+func (s *Server) Rename(token, wid, name, newName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.data[token]
+	if !ok {
+		st = &state{raw: s.anyToken}
+		s.data[token] = st
+	}
+	doc, err := st.document()
+	if err != nil {
+		return err
+	}
+	status, body := doc.updateDTable(wid, url.Values{"name": {name}, "new_name": {newName}}, s.now())
+	if status != http.StatusOK {
+		return fmt.Errorf("rename: %d %v", status, body)
+	}
+	return nil
+}
