@@ -15,6 +15,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
+	"github.com/seatable-graphql/seatable-graphql/internal/gateway"
 	"github.com/seatable-graphql/seatable-graphql/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
@@ -100,6 +101,10 @@ type Config struct {
 	// configuration so that a bad one stops the start; nil when unset.
 	TrustedDocuments *trusted.Store
 	TrustedOnly      bool // TRUSTED_DOCUMENTS_ONLY
+	// GATEWAY_SECRET: a federation gateway sends it in the Gateway-Secret
+	// header (internal/gateway); its query plans then pass
+	// TRUSTED_DOCUMENTS_ONLY and read _service with INTROSPECTION=false.
+	GatewaySecret string
 
 	// Subscriptions (live.go, graph/live).
 	LivePollInterval time.Duration // LIVE_POLL_INTERVAL: per token; at least live.MinInterval
@@ -412,6 +417,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	} else if c.TrustedOnly {
 		bad("TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS, the manifest of the documents to accept")
+	}
+	if v := getenv("GATEWAY_SECRET"); v != "" {
+		if len(v) < gateway.MinSecretLen {
+			bad("GATEWAY_SECRET: want at least %d characters (a random string the gateway also has)", gateway.MinSecretLen)
+		} else {
+			c.GatewaySecret = v
+		}
 	}
 	if c.RateBurst == 0 {
 		c.RateBurst = 2 * c.RateLimit

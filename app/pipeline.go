@@ -17,6 +17,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/graph/replay"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
+	"github.com/seatable-graphql/seatable-graphql/internal/gateway"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
 	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
@@ -51,6 +52,7 @@ func (a *App) pipeline(fetcher upstream.Lister, tracer trace.TracerProvider, pg,
 	gql := graph.NewServer(a.graphOptions(tracer, observe))
 
 	api := chain(gql,
+		a.gatewayRequests(),    // GATEWAY_SECRET: mark a federation gateway's requests (trusted documents, _service)
 		a.rateLimits(),         // SeaTable calls charged per caller: token hash, or address for the fallback token
 		a.live.Handler,         // fork: WebSocket and SSE streams get a slot and no deadlines
 		graphQLOverHTTP(cfg),   // body and query limits, timeout, batches, status codes
@@ -144,6 +146,9 @@ func (a *App) graphOptions(tracer trace.TracerProvider, observe graph.Observer) 
 		KeepAlive: a.live.keepAlive,
 		Observers: []graph.Observer{observe},
 	}
+	if cfg.GatewaySecret != "" {
+		o.FromGateway = gateway.From
+	}
 	if cfg.APQCacheSize > 0 {
 		o.PersistedQueries = graph.NewAPQStore(graph.APQOptions{MaxEntries: cfg.APQCacheSize,
 			MaxBytes: graph.DefaultAPQBytes, MaxQueryBytes: cfg.MaxQueryBytes, Redis: a.redis})
@@ -190,11 +195,23 @@ func (a *App) tracing(tracer trace.TracerProvider) step {
 	}
 }
 
+// gatewayRequests marks the requests of a federation gateway that sends
+// GATEWAY_SECRET (internal/gateway), and strips the header from all.
+func (a *App) gatewayRequests() step {
+	if a.cfg.GatewaySecret == "" {
+		return nil
+	}
+	return gateway.Middleware(a.cfg.GatewaySecret)
+}
+
 func (a *App) trustedDocuments() step {
 	if a.cfg.TrustedDocuments == nil {
 		return nil
 	}
 	o := trusted.Options{Only: a.cfg.TrustedOnly, Introspection: a.cfg.Introspection}
+	if a.cfg.GatewaySecret != "" {
+		o.Exempt = gateway.From // the gateway checks its clients' documents
+	}
 	return func(next http.Handler) http.Handler { return trusted.Handler(a.cfg.TrustedDocuments, o, next) }
 }
 

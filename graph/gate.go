@@ -50,7 +50,7 @@ func (operationGate) ExtensionName() string { return "OperationGate" }
 
 func (operationGate) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (g operationGate) MutateOperationParameters(_ context.Context, raw *graphql.RawParams) *gqlerror.Error {
+func (g operationGate) MutateOperationParameters(ctx context.Context, raw *graphql.RawParams) *gqlerror.Error {
 	if g.maxQueryBytes > 0 && len(raw.Query) > g.maxQueryBytes && (g.trusted == nil || !g.trusted.Trusted(raw.Query)) {
 		// (Over HTTP a documentId's text is in the query by now: the
 		// manifest's documents are not bound by the limit.)
@@ -60,7 +60,11 @@ func (g operationGate) MutateOperationParameters(_ context.Context, raw *graphql
 		return nil
 	}
 	hash := apqHash(raw)
-	text, refused := g.trusted.Admit(raw.Query, hash, g.opts)
+	opts := g.opts
+	if opts.Only && opts.Exempt != nil && opts.Exempt(ctx) {
+		opts.Only = false // a federation gateway's plan (GATEWAY_SECRET)
+	}
+	text, refused := g.trusted.Admit(raw.Query, hash, opts)
 	if refused != nil {
 		return requestError(refused.Message)
 	}

@@ -29,7 +29,7 @@ func PrintSchema(sdl string) string {
 	served := NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema()
 	var extra ast.DirectiveDefinitionList
 	for name, d := range served.Directives {
-		if !specDirectives[name] && !declared[name] {
+		if !specDirectives[name] && !declared[name] && !federationOnly(d) {
 			extra = append(extra, d)
 		}
 	}
@@ -46,4 +46,12 @@ func PrintSchema(sdl string) string {
 			FormatSchemaDocument(&ast.SchemaDocument{Directives: ast.DirectiveDefinitionList{d}})
 	}
 	return b.String()
+}
+
+// federationOnly reports whether d is one of the federation directives
+// gqlgen declares (@key, @link...; federation.graphqls): they describe the
+// subgraph to a gateway, which reads them from _service, not the clients'
+// schema, and they name types (FieldSet) the printed schema lacks.
+func federationOnly(d *ast.DirectiveDefinition) bool {
+	return d.Position != nil && d.Position.Src != nil && strings.HasSuffix(d.Position.Src.Name, "federation/directives.graphql")
 }

@@ -26,6 +26,7 @@ type ResolverRoot interface {
 	DTable() DTableResolver
 	DTableChangedEvent() DTableChangedEventResolver
 	DTablesChangedEvent() DTablesChangedEventResolver
+	Entity() EntityResolver
 	Folder() FolderResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -125,6 +126,23 @@ type ComplexityRoot struct {
 		WorkspaceID func(childComplexity int) int
 	}
 
+	Entity struct {
+		FindManyDTableByIDs              func(childComplexity int, reps []*model.DTableByIDsInput) int
+		FindManyDTableByUUIDs            func(childComplexity int, reps []*model.DTableByUUIDsInput) int
+		FindManyFolderByIDs              func(childComplexity int, reps []*model.FolderByIDsInput) int
+		FindManyFolderItemByIDs          func(childComplexity int, reps []*model.FolderItemByIDsInput) int
+		FindManyGroupSharedViewByIDs     func(childComplexity int, reps []*model.GroupSharedViewByIDsInput) int
+		FindManyRowByIDs                 func(childComplexity int, reps []*model.RowByIDsInput) int
+		FindManyShareFolderByIDs         func(childComplexity int, reps []*model.ShareFolderByIDsInput) int
+		FindManyShareFolderBySeatableIDs func(childComplexity int, reps []*model.ShareFolderBySeatableIDsInput) int
+		FindManySharedViewByIDs          func(childComplexity int, reps []*model.SharedViewByIDsInput) int
+		FindManySharedViewBySeatableIDs  func(childComplexity int, reps []*model.SharedViewBySeatableIDsInput) int
+		FindManyTableByIDs               func(childComplexity int, reps []*model.TableByIDsInput) int
+		FindManyViewByIDs                func(childComplexity int, reps []*model.ViewByIDsInput) int
+		FindManyWorkspaceByIDs           func(childComplexity int, reps []*model.WorkspaceByIDsInput) int
+		FindManyWorkspaceBySeatableIDs   func(childComplexity int, reps []*model.WorkspaceBySeatableIDsInput) int
+	}
+
 	Folder struct {
 		ID          func(childComplexity int) int
 		Items       func(childComplexity int) int
@@ -167,14 +185,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Dtable         func(childComplexity int, uuid string) int
-		DtableByName   func(childComplexity int, workspaceID string, name string) int
-		Dtables        func(childComplexity int, filter *model.DTableFilter, orderBy *model.DTableOrder, first *int, after *string, last *int, before *string) int
-		Node           func(childComplexity int, id string) int
-		Nodes          func(childComplexity int, ids []string) int
-		StarredDTables func(childComplexity int) int
-		Workspace      func(childComplexity int, id string) int
-		Workspaces     func(childComplexity int, filter *model.WorkspaceFilter) int
+		Dtable             func(childComplexity int, uuid string) int
+		DtableByName       func(childComplexity int, workspaceID string, name string) int
+		Dtables            func(childComplexity int, filter *model.DTableFilter, orderBy *model.DTableOrder, first *int, after *string, last *int, before *string) int
+		Node               func(childComplexity int, id string) int
+		Nodes              func(childComplexity int, ids []string) int
+		StarredDTables     func(childComplexity int) int
+		Workspace          func(childComplexity int, id string) int
+		Workspaces         func(childComplexity int, filter *model.WorkspaceFilter) int
+		__resolve__service func(childComplexity int) int
+		__resolve_entities func(childComplexity int, representations []map[string]any) int
 	}
 
 	Row struct {
@@ -283,6 +303,10 @@ type ComplexityRoot struct {
 
 	WorkspacesChangedEvent struct {
 		Workspaces func(childComplexity int) int
+	}
+
+	_Service struct {
+		SDL func(childComplexity int) int
 	}
 }
 
@@ -621,6 +645,161 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteDTablePayload.WorkspaceID(childComplexity), true
 
+	case "Entity.findManyDTableByIDs":
+		if e.ComplexityRoot.Entity.FindManyDTableByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyDTableByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyDTableByIDs(childComplexity, args["reps"].([]*model.DTableByIDsInput)), true
+	case "Entity.findManyDTableByUUIDs":
+		if e.ComplexityRoot.Entity.FindManyDTableByUUIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyDTableByUUIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyDTableByUUIDs(childComplexity, args["reps"].([]*model.DTableByUUIDsInput)), true
+	case "Entity.findManyFolderByIDs":
+		if e.ComplexityRoot.Entity.FindManyFolderByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyFolderByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyFolderByIDs(childComplexity, args["reps"].([]*model.FolderByIDsInput)), true
+	case "Entity.findManyFolderItemByIDs":
+		if e.ComplexityRoot.Entity.FindManyFolderItemByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyFolderItemByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyFolderItemByIDs(childComplexity, args["reps"].([]*model.FolderItemByIDsInput)), true
+	case "Entity.findManyGroupSharedViewByIDs":
+		if e.ComplexityRoot.Entity.FindManyGroupSharedViewByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyGroupSharedViewByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyGroupSharedViewByIDs(childComplexity, args["reps"].([]*model.GroupSharedViewByIDsInput)), true
+	case "Entity.findManyRowByIDs":
+		if e.ComplexityRoot.Entity.FindManyRowByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyRowByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyRowByIDs(childComplexity, args["reps"].([]*model.RowByIDsInput)), true
+	case "Entity.findManyShareFolderByIDs":
+		if e.ComplexityRoot.Entity.FindManyShareFolderByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyShareFolderByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyShareFolderByIDs(childComplexity, args["reps"].([]*model.ShareFolderByIDsInput)), true
+	case "Entity.findManyShareFolderBySeatableIDs":
+		if e.ComplexityRoot.Entity.FindManyShareFolderBySeatableIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyShareFolderBySeatableIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyShareFolderBySeatableIDs(childComplexity, args["reps"].([]*model.ShareFolderBySeatableIDsInput)), true
+	case "Entity.findManySharedViewByIDs":
+		if e.ComplexityRoot.Entity.FindManySharedViewByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManySharedViewByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManySharedViewByIDs(childComplexity, args["reps"].([]*model.SharedViewByIDsInput)), true
+	case "Entity.findManySharedViewBySeatableIDs":
+		if e.ComplexityRoot.Entity.FindManySharedViewBySeatableIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManySharedViewBySeatableIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManySharedViewBySeatableIDs(childComplexity, args["reps"].([]*model.SharedViewBySeatableIDsInput)), true
+	case "Entity.findManyTableByIDs":
+		if e.ComplexityRoot.Entity.FindManyTableByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyTableByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyTableByIDs(childComplexity, args["reps"].([]*model.TableByIDsInput)), true
+	case "Entity.findManyViewByIDs":
+		if e.ComplexityRoot.Entity.FindManyViewByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyViewByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyViewByIDs(childComplexity, args["reps"].([]*model.ViewByIDsInput)), true
+	case "Entity.findManyWorkspaceByIDs":
+		if e.ComplexityRoot.Entity.FindManyWorkspaceByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyWorkspaceByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyWorkspaceByIDs(childComplexity, args["reps"].([]*model.WorkspaceByIDsInput)), true
+	case "Entity.findManyWorkspaceBySeatableIDs":
+		if e.ComplexityRoot.Entity.FindManyWorkspaceBySeatableIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyWorkspaceBySeatableIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyWorkspaceBySeatableIDs(childComplexity, args["reps"].([]*model.WorkspaceBySeatableIDsInput)), true
+
 	case "Folder.id", "Folder.seatableId":
 		if e.ComplexityRoot.Folder.ID == nil {
 			break
@@ -896,6 +1075,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Workspaces(childComplexity, args["filter"].(*model.WorkspaceFilter)), true
+	case "Query._service":
+		if e.ComplexityRoot.Query.__resolve__service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.__resolve__service(childComplexity), true
+	case "Query._entities":
+		if e.ComplexityRoot.Query.__resolve_entities == nil {
+			break
+		}
+
+		args, err := ec.field_Query__entities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
 
 	case "Row.cell":
 		if e.ComplexityRoot.Row.Cell == nil {
@@ -1386,6 +1582,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WorkspacesChangedEvent.Workspaces(childComplexity), true
 
+	case "_Service.sdl":
+		if e.ComplexityRoot._Service.SDL == nil {
+			break
+		}
+
+		return e.ComplexityRoot._Service.SDL(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1397,11 +1600,25 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CopyDTableInput", ec.unmarshalInputCopyDTableInput),
 			graphql.NewInputUnmarshaler("CreateDTableInput", ec.unmarshalInputCreateDTableInput),
+			graphql.NewInputUnmarshaler("DTableByIDsInput", ec.unmarshalInputDTableByIDsInput),
+			graphql.NewInputUnmarshaler("DTableByUUIDsInput", ec.unmarshalInputDTableByUUIDsInput),
 			graphql.NewInputUnmarshaler("DTableFilter", ec.unmarshalInputDTableFilter),
 			graphql.NewInputUnmarshaler("DTableOrder", ec.unmarshalInputDTableOrder),
 			graphql.NewInputUnmarshaler("DeleteDTableInput", ec.unmarshalInputDeleteDTableInput),
+			graphql.NewInputUnmarshaler("FolderByIDsInput", ec.unmarshalInputFolderByIDsInput),
+			graphql.NewInputUnmarshaler("FolderItemByIDsInput", ec.unmarshalInputFolderItemByIDsInput),
+			graphql.NewInputUnmarshaler("GroupSharedViewByIDsInput", ec.unmarshalInputGroupSharedViewByIDsInput),
+			graphql.NewInputUnmarshaler("RowByIDsInput", ec.unmarshalInputRowByIDsInput),
+			graphql.NewInputUnmarshaler("ShareFolderByIDsInput", ec.unmarshalInputShareFolderByIDsInput),
+			graphql.NewInputUnmarshaler("ShareFolderBySeatableIDsInput", ec.unmarshalInputShareFolderBySeatableIDsInput),
+			graphql.NewInputUnmarshaler("SharedViewByIDsInput", ec.unmarshalInputSharedViewByIDsInput),
+			graphql.NewInputUnmarshaler("SharedViewBySeatableIDsInput", ec.unmarshalInputSharedViewBySeatableIDsInput),
 			graphql.NewInputUnmarshaler("StarDTableInput", ec.unmarshalInputStarDTableInput),
+			graphql.NewInputUnmarshaler("TableByIDsInput", ec.unmarshalInputTableByIDsInput),
 			graphql.NewInputUnmarshaler("UpdateDTableInput", ec.unmarshalInputUpdateDTableInput),
+			graphql.NewInputUnmarshaler("ViewByIDsInput", ec.unmarshalInputViewByIDsInput),
+			graphql.NewInputUnmarshaler("WorkspaceByIDsInput", ec.unmarshalInputWorkspaceByIDsInput),
+			graphql.NewInputUnmarshaler("WorkspaceBySeatableIDsInput", ec.unmarshalInputWorkspaceBySeatableIDsInput),
 			graphql.NewInputUnmarshaler("WorkspaceFilter", ec.unmarshalInputWorkspaceFilter),
 		)
 	}
@@ -2227,6 +2444,166 @@ type Row implements Node {
   updatedAt: DateTime
 }
 `, BuiltIn: false},
+	{Name: "../federation.graphqls", Input: `# Apollo Federation v2 (docs/federation.md). Kept apart from schema.graphqls,
+# which stays the clients' schema (what -print-schema prints, and what Relay
+# and code generators read: they know no federation directives). gqlgen
+# reads both (gqlgen.yml) and serves both in ` + "`" + `_service { sdl }` + "`" + `.
+#
+# Every object with a global id is an entity keyed by it, and by SeaTable's
+# own ids where they are unique; gqlgen adds _service and _entities.
+extend schema
+  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+
+extend type Workspace @key(fields: "id") @key(fields: "seatableId")
+extend type DTable @key(fields: "id") @key(fields: "uuid")
+extend type Folder @key(fields: "id")
+extend type FolderItem @key(fields: "id")
+extend type SharedView @key(fields: "id") @key(fields: "seatableId")
+extend type ShareFolder @key(fields: "id") @key(fields: "seatableId")
+extend type GroupSharedView @key(fields: "id")
+extend type Table @key(fields: "id")
+extend type View @key(fields: "id")
+extend type Row @key(fields: "id")
+`, BuiltIn: false},
+	{Name: "../federation/directives.graphql", Input: `
+	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+	directive @composeDirective(name: String!) repeatable on SCHEMA
+	directive @extends on OBJECT | INTERFACE
+	directive @external on OBJECT | FIELD_DEFINITION
+	directive @key(fields: FieldSet!, resolvable: Boolean = true) repeatable on OBJECT | INTERFACE
+	directive @inaccessible on
+	  | ARGUMENT_DEFINITION
+	  | ENUM
+	  | ENUM_VALUE
+	  | FIELD_DEFINITION
+	  | INPUT_FIELD_DEFINITION
+	  | INPUT_OBJECT
+	  | INTERFACE
+	  | OBJECT
+	  | SCALAR
+	  | UNION
+	directive @interfaceObject on OBJECT
+	directive @link(import: [String!], url: String!) repeatable on SCHEMA
+	directive @override(from: String!, label: String) on FIELD_DEFINITION
+	directive @policy(policies: [[federation__Policy!]!]!) on
+	  | FIELD_DEFINITION
+	  | OBJECT
+	  | INTERFACE
+	  | SCALAR
+	  | ENUM
+	directive @provides(fields: FieldSet!) on FIELD_DEFINITION
+	directive @requires(fields: FieldSet!) on FIELD_DEFINITION
+	directive @requiresScopes(scopes: [[federation__Scope!]!]!) on
+	  | FIELD_DEFINITION
+	  | OBJECT
+	  | INTERFACE
+	  | SCALAR
+	  | ENUM
+	directive @shareable repeatable on FIELD_DEFINITION | OBJECT
+	directive @computedRequires on FIELD_DEFINITION
+	directive @tag(name: String!) repeatable on
+	  | ARGUMENT_DEFINITION
+	  | ENUM
+	  | ENUM_VALUE
+	  | FIELD_DEFINITION
+	  | INPUT_FIELD_DEFINITION
+	  | INPUT_OBJECT
+	  | INTERFACE
+	  | OBJECT
+	  | SCALAR
+	  | UNION
+	scalar _Any
+	scalar FieldSet
+	scalar federation__Policy
+	scalar federation__Scope
+`, BuiltIn: true},
+	{Name: "../federation/entity.graphql", Input: `
+# a union of all types that use the @key directive
+union _Entity = DTable | Folder | FolderItem | GroupSharedView | Row | ShareFolder | SharedView | Table | View | Workspace
+
+input DTableByIDsInput {
+	ID: ID!
+}
+
+input DTableByUUIDsInput {
+	UUID: ID!
+}
+
+input FolderByIDsInput {
+	ID: ID!
+}
+
+input FolderItemByIDsInput {
+	ID: ID!
+}
+
+input GroupSharedViewByIDsInput {
+	ID: ID!
+}
+
+input RowByIDsInput {
+	ID: ID!
+}
+
+input ShareFolderByIDsInput {
+	ID: ID!
+}
+
+input ShareFolderBySeatableIDsInput {
+	SeatableID: ID!
+}
+
+input SharedViewByIDsInput {
+	ID: ID!
+}
+
+input SharedViewBySeatableIDsInput {
+	SeatableID: ID!
+}
+
+input TableByIDsInput {
+	ID: ID!
+}
+
+input ViewByIDsInput {
+	ID: ID!
+}
+
+input WorkspaceByIDsInput {
+	ID: ID!
+}
+
+input WorkspaceBySeatableIDsInput {
+	SeatableID: ID!
+}
+
+# fake type to build resolver interfaces for users to implement
+type Entity {
+	findManyDTableByIDs(reps: [DTableByIDsInput]!): [DTable]
+	findManyDTableByUUIDs(reps: [DTableByUUIDsInput]!): [DTable]
+	findManyFolderByIDs(reps: [FolderByIDsInput]!): [Folder]
+	findManyFolderItemByIDs(reps: [FolderItemByIDsInput]!): [FolderItem]
+	findManyGroupSharedViewByIDs(reps: [GroupSharedViewByIDsInput]!): [GroupSharedView]
+	findManyRowByIDs(reps: [RowByIDsInput]!): [Row]
+	findManyShareFolderByIDs(reps: [ShareFolderByIDsInput]!): [ShareFolder]
+	findManyShareFolderBySeatableIDs(reps: [ShareFolderBySeatableIDsInput]!): [ShareFolder]
+	findManySharedViewByIDs(reps: [SharedViewByIDsInput]!): [SharedView]
+	findManySharedViewBySeatableIDs(reps: [SharedViewBySeatableIDsInput]!): [SharedView]
+	findManyTableByIDs(reps: [TableByIDsInput]!): [Table]
+	findManyViewByIDs(reps: [ViewByIDsInput]!): [View]
+	findManyWorkspaceByIDs(reps: [WorkspaceByIDsInput]!): [Workspace]
+	findManyWorkspaceBySeatableIDs(reps: [WorkspaceBySeatableIDsInput]!): [Workspace]
+}
+
+type _Service {
+  sdl: String
+}
+
+extend type Query {
+  _entities(representations: [_Any!]!): [_Entity]!
+  _service: _Service!
+}
+`, BuiltIn: true},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2670,6 +3047,14 @@ func (ec *executionContext) childFields_WorkspacesChangedEvent(ctx context.Conte
 		return ec.fieldContext_WorkspacesChangedEvent_workspaces(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WorkspacesChangedEvent", field.Name)
+}
+
+func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sdl":
+		return ec.fieldContext__Service_sdl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type _Service", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
 	"github.com/seatable-graphql/seatable-graphql/graph/scalar"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
@@ -224,6 +225,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query__entities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "representations",
+		func(ctx context.Context, v any) ([]map[string]any, error) {
+			return ec.unmarshalN_Any2ᚕmapᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["representations"] = arg0
 	return args, nil
 }
 
@@ -2964,6 +2979,82 @@ func (ec *executionContext) fieldContext_Query_starredDTables(_ context.Context,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_DTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query__entities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query__entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.__resolve_entities(ctx, fc.Args["representations"].([]map[string]any)), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fedruntime.Entity) graphql.Marshaler {
+			return ec.marshalN_Entity2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query__entities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type _Entity does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query__entities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query__service(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query__service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.__resolve__service(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fedruntime.Service) graphql.Marshaler {
+			return ec.marshalN_Service2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐService(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query__service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields__Service(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5810,7 +5901,7 @@ func (ec *executionContext) _CreateDTablePayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var dTableImplementors = []string{"DTable", "Node"}
+var dTableImplementors = []string{"DTable", "Node", "_Entity"}
 
 func (ec *executionContext) _DTable(ctx context.Context, sel ast.SelectionSet, obj *upstream.DTable) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dTableImplementors)
@@ -6234,7 +6325,7 @@ func (ec *executionContext) _DeleteDTablePayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var folderImplementors = []string{"Folder", "Node"}
+var folderImplementors = []string{"Folder", "Node", "_Entity"}
 
 func (ec *executionContext) _Folder(ctx context.Context, sel ast.SelectionSet, obj *upstream.Folder) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, folderImplementors)
@@ -6295,7 +6386,7 @@ func (ec *executionContext) _Folder(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-var folderItemImplementors = []string{"FolderItem", "Node"}
+var folderItemImplementors = []string{"FolderItem", "Node", "_Entity"}
 
 func (ec *executionContext) _FolderItem(ctx context.Context, sel ast.SelectionSet, obj *model.FolderItem) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, folderItemImplementors)
@@ -6338,7 +6429,7 @@ func (ec *executionContext) _FolderItem(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var groupSharedViewImplementors = []string{"GroupSharedView", "Node"}
+var groupSharedViewImplementors = []string{"GroupSharedView", "Node", "_Entity"}
 
 func (ec *executionContext) _GroupSharedView(ctx context.Context, sel ast.SelectionSet, obj *model.GroupSharedView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupSharedViewImplementors)
@@ -6599,6 +6690,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_starredDTables(ctx, field)
 				})
+		case "_entities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query__entities(ctx, field)
+				})
+		case "_service":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query__service(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -6630,7 +6733,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
-var rowImplementors = []string{"Row", "Node"}
+var rowImplementors = []string{"Row", "Node", "_Entity"}
 
 func (ec *executionContext) _Row(ctx context.Context, sel ast.SelectionSet, obj *model.Row) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, rowImplementors)
@@ -6770,7 +6873,7 @@ func (ec *executionContext) _RowEdge(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-var shareFolderImplementors = []string{"ShareFolder", "Node"}
+var shareFolderImplementors = []string{"ShareFolder", "Node", "_Entity"}
 
 func (ec *executionContext) _ShareFolder(ctx context.Context, sel ast.SelectionSet, obj *upstream.ShareFolder) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, shareFolderImplementors)
@@ -6819,7 +6922,7 @@ func (ec *executionContext) _ShareFolder(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var sharedViewImplementors = []string{"SharedView", "Node"}
+var sharedViewImplementors = []string{"SharedView", "Node", "_Entity"}
 
 func (ec *executionContext) _SharedView(ctx context.Context, sel ast.SelectionSet, obj *upstream.SharedView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sharedViewImplementors)
@@ -7006,7 +7109,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
-var tableImplementors = []string{"Table", "Node"}
+var tableImplementors = []string{"Table", "Node", "_Entity"}
 
 func (ec *executionContext) _Table(ctx context.Context, sel ast.SelectionSet, obj *model.Table) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tableImplementors)
@@ -7122,7 +7225,7 @@ func (ec *executionContext) _UpdateDTablePayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var viewImplementors = []string{"View", "Node"}
+var viewImplementors = []string{"View", "Node", "_Entity"}
 
 func (ec *executionContext) _View(ctx context.Context, sel ast.SelectionSet, obj *model.View) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewImplementors)
@@ -7181,7 +7284,7 @@ func (ec *executionContext) _View(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
-var workspaceImplementors = []string{"Workspace", "Node"}
+var workspaceImplementors = []string{"Workspace", "Node", "_Entity"}
 
 func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet, obj *upstream.Workspace) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceImplementors)
@@ -7809,6 +7912,19 @@ func (ec *executionContext) marshalOColumn2ᚖgithubᚗcomᚋseatableᚑgraphql�
 	return ec._Column(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalODTable2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTable(ctx context.Context, sel ast.SelectionSet, v []*upstream.DTable) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalODTable2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTable(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalODTable2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐDTable(ctx context.Context, sel ast.SelectionSet, v *upstream.DTable) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -7864,11 +7980,64 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) marshalOFolder2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐFolder(ctx context.Context, sel ast.SelectionSet, v []*upstream.Folder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOFolder2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐFolder(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOFolder2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐFolder(ctx context.Context, sel ast.SelectionSet, v *upstream.Folder) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Folder(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFolderItem2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐFolderItem(ctx context.Context, sel ast.SelectionSet, v []*model.FolderItem) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOFolderItem2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐFolderItem(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOFolderItem2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐFolderItem(ctx context.Context, sel ast.SelectionSet, v *model.FolderItem) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FolderItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOGroupSharedView2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedView(ctx context.Context, sel ast.SelectionSet, v []*model.GroupSharedView) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOGroupSharedView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedView(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOGroupSharedView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐGroupSharedView(ctx context.Context, sel ast.SelectionSet, v *model.GroupSharedView) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GroupSharedView(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
@@ -7896,11 +8065,77 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋseatableᚑgraphqlᚋsea
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalORow2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRow(ctx context.Context, sel ast.SelectionSet, v []*model.Row) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalORow2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRow(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalORow2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐRow(ctx context.Context, sel ast.SelectionSet, v *model.Row) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Row(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOShareFolder2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐShareFolder(ctx context.Context, sel ast.SelectionSet, v []*upstream.ShareFolder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOShareFolder2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐShareFolder(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOShareFolder2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐShareFolder(ctx context.Context, sel ast.SelectionSet, v *upstream.ShareFolder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ShareFolder(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSharedView2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐSharedView(ctx context.Context, sel ast.SelectionSet, v []*upstream.SharedView) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOSharedView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐSharedView(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSharedView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐSharedView(ctx context.Context, sel ast.SelectionSet, v *upstream.SharedView) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SharedView(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTable2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTable(ctx context.Context, sel ast.SelectionSet, v []*model.Table) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOTable2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTable(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) marshalOTable2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐTableᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Table) graphql.Marshaler {
@@ -7929,11 +8164,37 @@ func (ec *executionContext) marshalOTable2ᚖgithubᚗcomᚋseatableᚑgraphql�
 	return ec._Table(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOView2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐView(ctx context.Context, sel ast.SelectionSet, v []*model.View) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐView(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOView2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋgraphᚋmodelᚐView(ctx context.Context, sel ast.SelectionSet, v *model.View) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._View(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWorkspace2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐWorkspace(ctx context.Context, sel ast.SelectionSet, v []*upstream.Workspace) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOWorkspace2ᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐWorkspace(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) marshalOWorkspace2ᚕᚖgithubᚗcomᚋseatableᚑgraphqlᚋseatableᚑgraphqlᚋupstreamᚐWorkspaceᚄ(ctx context.Context, sel ast.SelectionSet, v []*upstream.Workspace) graphql.Marshaler {

@@ -23,8 +23,13 @@ import (
 type ServerOptions struct {
 	Logger *slog.Logger
 	// Introspection enables __schema/__type queries (the playground needs
-	// it). Without it, validation errors also stop suggesting field names.
+	// it) and federation's _service { sdl }. Without it, validation errors
+	// also stop suggesting field names.
 	Introspection bool
+	// FromGateway, if set, tells a federation gateway's requests
+	// (GATEWAY_SECRET): they read _service { sdl } even without
+	// Introspection, since composing the supergraph needs it.
+	FromGateway func(context.Context) bool
 	// QueryCacheBytes bounds the parsed, validated documents kept, by their
 	// estimated size; 0 keeps none.
 	QueryCacheBytes int64
@@ -190,13 +195,14 @@ func NewServer(o ServerOptions) *handler.Server {
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
+		srv.Use(serviceSDL{fromGateway: o.FromGateway})
 		// "Did you mean …" hints would reveal the schema introspection hides.
 		srv.SetDisableSuggestion(true)
 	}
 	// Before APQ: the gate resolves trusted documents' hashes and refuses
 	// what may not run before APQ looks anything up.
 	srv.Use(operationGate{maxQueryBytes: o.MaxQueryBytes, trusted: o.Trusted,
-		opts: trusted.Options{Only: o.TrustedOnly, Introspection: o.Introspection}})
+		opts: trusted.Options{Only: o.TrustedOnly, Introspection: o.Introspection, Exempt: o.FromGateway}})
 	if o.PersistedQueries != nil {
 		// After the complexity limit: only operations that pass it persist.
 		srv.Use(newPersistedQueries(o.PersistedQueries))
@@ -274,6 +280,9 @@ func listComplexity(c *ComplexityRoot, n int) {
 	c.Workspace.GroupSharedViews = list
 	c.Folder.Tables = list
 	c.Folder.Items = list
+	// A gateway's _entities call costs what the same objects cost read
+	// one by one: its children once per representation.
+	c.Query.__resolve_entities = func(child int, reps []map[string]any) int { return 1 + len(reps)*child }
 	// Inside a base: a page of rows costs its children times its size.
 	// Columns and views come with the metadata, at no extra read: they
 	// cost 1 plus their children, like any field.

@@ -14,7 +14,7 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "then run this script again." >&2
   exit 1
 fi
-for dir in web/playground tests/apollo-client tests/urql tests/relay tests/graphql-http tests/live-clients tests/codegen; do
+for dir in web/playground tests/apollo-client tests/urql tests/relay tests/graphql-http tests/live-clients tests/codegen tests/federation; do
   echo "-- npm ci --prefix $dir"
   npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund
 done

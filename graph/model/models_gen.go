@@ -52,6 +52,14 @@ type CreateDTablePayload struct {
 	Edge *DTableEdge `json:"edge,omitempty"`
 }
 
+type DTableByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+type DTableByUUIDsInput struct {
+	UUID string `json:"UUID"`
+}
+
 // A page of bases, following the Relay connection specification.
 type DTableConnection struct {
 	// The bases on this page, each with its cursor, in the requested order.
@@ -123,6 +131,14 @@ type DeleteDTablePayload struct {
 	WorkspaceID string `json:"workspaceId"`
 }
 
+type FolderByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+type FolderItemByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 // A view of a base shared into a group workspace (`group_shared_views`). The
 // view's share details are here; the base itself is `dtable`, one cache entity
 // however many of its views are shared.
@@ -147,6 +163,12 @@ type GroupSharedView struct {
 
 func (GroupSharedView) IsNode() {}
 
+func (GroupSharedView) IsEntity() {}
+
+type GroupSharedViewByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 // Relay page information.
 type PageInfo struct {
 	// True when more bases follow this page in the requested order.
@@ -157,6 +179,26 @@ type PageInfo struct {
 	StartCursor *string `json:"startCursor,omitempty"`
 	// Cursor of the last base on this page; null when the page is empty.
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+type RowByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+type ShareFolderByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+type ShareFolderBySeatableIDsInput struct {
+	SeatableID string `json:"SeatableID"`
+}
+
+type SharedViewByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+type SharedViewBySeatableIDsInput struct {
+	SeatableID string `json:"SeatableID"`
 }
 
 // Input of `starDTable` and `unstarDTable`.
@@ -178,6 +220,10 @@ type StarDTablePayload struct {
 	Dtable *upstream.DTable `json:"dtable,omitempty"`
 }
 
+type TableByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 // Input of `updateDTable`. At least one of `newName`, `color`, `textColor`, `icon` must be given.
 type UpdateDTableInput struct {
 	// The base's uuid (32 or 36 characters).
@@ -196,6 +242,18 @@ type UpdateDTableInput struct {
 type UpdateDTablePayload struct {
 	// The base after the change, as SeaTable returned it (with the caller's star kept).
 	Dtable *upstream.DTable `json:"dtable,omitempty"`
+}
+
+type ViewByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+type WorkspaceByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+type WorkspaceBySeatableIDsInput struct {
+	SeatableID string `json:"SeatableID"`
 }
 
 // Conditions on workspaces; all given conditions must hold.

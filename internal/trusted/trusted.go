@@ -25,6 +25,7 @@ package trusted
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -128,6 +129,12 @@ type Options struct {
 	// Introspection lets introspection-only documents through when Only is
 	// set (the playground's schema query); it follows INTROSPECTION.
 	Introspection bool
+	// Exempt, if set, lets a request's own documents through when Only is
+	// set: a federation gateway's query plans (internal/gateway), whose
+	// clients' documents the gateway checks.
+	// The GraphQL layer, which asks Admit again per operation, applies it
+	// itself (Admit has no request).
+	Exempt func(context.Context) bool
 }
 
 // Handler resolves document ids to their text and, with Only, refuses
@@ -135,6 +142,10 @@ type Options struct {
 // well-formed parameters, batches split).
 func Handler(s *Store, o Options, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o := o
+		if o.Only && o.Exempt != nil && o.Exempt(r.Context()) {
+			o.Only = false
+		}
 		switch {
 		case r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
 			// Every subscribe on the socket meets Admit in the GraphQL
