@@ -13,6 +13,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/testenv"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 
@@ -48,20 +49,30 @@ func BenchmarkRequest(b *testing.B) {
 					b.ReportAllocs()
 					fake.ResetCounts()
 					for b.Loop() {
-						req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
-						req.Header.Set("Content-Type", "application/json")
-						req.Header.Set("Authorization", "Token "+tokA)
-						rec := httptest.NewRecorder()
-						h.ServeHTTP(rec, req)
-						if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
-							b.Fatalf("%d %s", rec.Code, rec.Body.String())
-						}
+						mustServe(b, h, body, nil)
 					}
 					b.ReportMetric(float64(fake.Calls())/float64(b.N), "upstream-calls/op")
 				})
 			}
 		}
 	}
+}
+
+// mustServe posts body as tokA through h in process and fails the
+// benchmark unless the answer is 200 without errors.
+func mustServe(b *testing.B, h http.Handler, body string, header http.Header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Token "+tokA)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
+		b.Fatalf("%d %s", rec.Code, rec.Body.String())
+	}
+	return rec
 }
 
 func jsonString(s string) string {
@@ -110,25 +121,19 @@ func BenchmarkLayers(b *testing.B) {
 	reqBody := `{"query":` + jsonString(benchQ1) + `}`
 	for _, v := range variants {
 		h := newTestEnv(b, append([]func(*envOptions){withFake(fake)}, v.opts...)...).handler
+		header := http.Header{}
+		if v.origin != "" {
+			header.Set("Origin", v.origin)
+		}
 		b.Run(v.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu := processCPU()
+			cpu := testenv.ProcessCPU()
 			for b.Loop() {
-				req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(reqBody))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Token "+tokA)
-				if v.origin != "" {
-					req.Header.Set("Origin", v.origin)
-				}
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
-					b.Fatalf("%d %s", rec.Code, rec.Body.String())
-				}
+				mustServe(b, h, reqBody, header)
 			}
 			// The process's CPU (the fake's share included, the same in
 			// every row): steadier than wall time on a shared machine.
-			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testenv.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
@@ -146,11 +151,7 @@ func BenchmarkBaseRows(b *testing.B) {
 			Dtables struct{ Nodes []struct{ UUID string } }
 		}
 	}
-	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ dtables(first: 1) { nodes { uuid } } }"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Token "+tokA)
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
+	rec := mustServe(b, e.handler, `{"query":"{ dtables(first: 1) { nodes { uuid } } }"}`, nil)
 	if err := json.Unmarshal(rec.Body.Bytes(), &data); err != nil || len(data.Data.Dtables.Nodes) == 0 {
 		b.Fatalf("no base: %v %s", err, rec.Body.String())
 	}
@@ -158,14 +159,7 @@ func BenchmarkBaseRows(b *testing.B) {
 	b.ReportAllocs()
 	fake.ResetCounts()
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Token "+tokA)
-		rec := httptest.NewRecorder()
-		e.handler.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
-			b.Fatalf("%d %s", rec.Code, rec.Body.String())
-		}
+		mustServe(b, e.handler, body, nil)
 	}
 	b.ReportMetric(float64(fake.Calls())/float64(b.N), "upstream-calls/op")
 }

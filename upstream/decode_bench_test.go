@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/testenv"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
@@ -29,7 +30,7 @@ func BenchmarkDecodeWorkspaceList(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(c.body)))
 			b.ReportAllocs()
-			cpu := processCPU()
+			cpu := testenv.ProcessCPU()
 			for b.Loop() {
 				if _, err := upstream.DecodeWorkspaceListBytes(c.body); err != nil {
 					b.Fatal(err)
@@ -45,7 +46,7 @@ func BenchmarkDecodeWorkspaceList(b *testing.B) {
 		// the same bytes, building nothing.
 		b.Run(c.name+"-json.Valid", func(b *testing.B) {
 			b.SetBytes(int64(len(c.body)))
-			cpu := processCPU()
+			cpu := testenv.ProcessCPU()
 			for b.Loop() {
 				if !json.Valid(c.body) {
 					b.Fatal("invalid")
@@ -57,7 +58,7 @@ func BenchmarkDecodeWorkspaceList(b *testing.B) {
 }
 
 // reportCPU reports the process's CPU time per operation since start
-// (processCPU), garbage collection included.
+// (testenv.ProcessCPU), garbage collection included.
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testenv.ProcessCPU()-start)/float64(b.N), "cpu-ns/op")
 }
