@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -230,11 +231,19 @@ func (r *Resolver) subscribe(ctx context.Context) (*live.Subscription, live.Upda
 // stream runs a subscription: it converts each update with event (which
 // returns false when the update changes nothing this subscription shows)
 // and sends the result until the client leaves or the hub closes.
-func stream[T any](ctx context.Context, sub *live.Subscription, first live.Update, done func(), event func(live.Update) (T, bool)) <-chan T {
+func stream[T any](ctx context.Context, log *slog.Logger, sub *live.Subscription, first live.Update, done func(), event func(live.Update) (T, bool)) <-chan T {
 	out := make(chan T)
 	go func() {
 		defer close(out)
 		defer done()
+		// A panic converting an event ends this subscription (the client
+		// gets complete), not the process: this goroutine is outside any
+		// of gqlgen's recovers.
+		defer func() {
+			if p := recover(); p != nil && log != nil {
+				_ = Recover(log)(ctx, p) // logged as resolvers' panics are, token redacted
+			}
+		}()
 		u := first
 		for {
 			if ev, ok := event(u); ok {
@@ -263,7 +272,7 @@ func (r *Resolver) workspacesChanged(ctx context.Context) (<-chan *model.Workspa
 	if err != nil {
 		return nil, err
 	}
-	return stream(ctx, sub, first, done, func(u live.Update) (*model.WorkspacesChangedEvent, bool) {
+	return stream(ctx, r.Log, sub, first, done, func(u live.Update) (*model.WorkspacesChangedEvent, bool) {
 		return &model.WorkspacesChangedEvent{List: u.List, Err: u.Err}, true
 	}), nil
 }
@@ -278,7 +287,7 @@ func (r *Resolver) dtablesChanged(ctx context.Context, filter *model.DTableFilte
 		return nil, err
 	}
 	var prev map[string][sha256.Size]byte // nil until the first good answer
-	return stream(ctx, sub, first, done, func(u live.Update) (*model.DTablesChangedEvent, bool) {
+	return stream(ctx, r.Log, sub, first, done, func(u live.Update) (*model.DTablesChangedEvent, bool) {
 		if u.Err != nil {
 			return &model.DTablesChangedEvent{Initial: prev == nil, Err: u.Err}, true
 		}
@@ -325,7 +334,7 @@ func (r *Resolver) dtableChanged(ctx context.Context, uuid string) (<-chan *mode
 		prevSum [sha256.Size]byte
 		wasErr  bool
 	)
-	return stream(ctx, sub, first, done, func(u live.Update) (*model.DTableChangedEvent, bool) {
+	return stream(ctx, r.Log, sub, first, done, func(u live.Update) (*model.DTableChangedEvent, bool) {
 		if u.Err != nil {
 			wasErr = true
 			return &model.DTableChangedEvent{UUID: u36, Err: u.Err}, true

@@ -6,6 +6,7 @@ package graph
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
@@ -47,4 +48,7 @@ type Resolver struct {
 	MaxSubscriptionsPerConnection int
 	// MaxNodeIDs caps the ids of one nodes(ids:) call; 0 is unlimited.
 	MaxNodeIDs int
+	// Log receives what goroutines of resolvers cannot return (a
+	// subscription's panic); nil: dropped.
+	Log *slog.Logger
 }

@@ -131,7 +131,7 @@ const (
 // context and should wrap it in gqlhttp.Handler for body limits and
 // GraphQL-over-HTTP status codes (app/pipeline.go does all three).
 func NewServer(o ServerOptions) *handler.Server {
-	resolver := &Resolver{Writer: o.Writer, Live: o.Live, MaxSubscriptionsPerConnection: o.MaxSubscriptionsPerConnection, MaxNodeIDs: o.MaxNodeIDs}
+	resolver := &Resolver{Writer: o.Writer, Live: o.Live, MaxSubscriptionsPerConnection: o.MaxSubscriptionsPerConnection, MaxNodeIDs: o.MaxNodeIDs, Log: o.Logger}
 	cfg := Config{Resolvers: resolver}
 	listComplexity(&cfg.Complexity, max(o.ListSize, 1))
 	var es graphql.ExecutableSchema = NewExecutableSchema(cfg)
