@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"mime"
@@ -113,7 +112,7 @@ func (s *liveServer) Handler(next http.Handler) http.Handler {
 			return
 		}
 		if s.ctx.Err() != nil {
-			refuse(w, "server shutting down", 5)
+			refuseStream(w, "server shutting down", 5*time.Second)
 			return
 		}
 		client, hasToken := s.slots.clientOf(r.Context(), r.RemoteAddr)
@@ -130,7 +129,7 @@ func (s *liveServer) Handler(next http.Handler) http.Handler {
 			if why == refusedPerClient {
 				limit = s.slots.perClient
 			}
-			refuse(w, string(why)+" (limit "+strconv.Itoa(limit)+"): try again later", 10)
+			refuseStream(w, string(why)+" (limit "+strconv.Itoa(limit)+"): try again later", 10*time.Second)
 			return
 		}
 		defer slot.done()
@@ -209,6 +208,13 @@ func (s *liveServer) negotiate(r *http.Request) *http.Request {
 	return &r2
 }
 
+// refuseStream answers a stream that cannot be served now. As
+// application/json: the client asked for a stream, which this answer is
+// not, and every stream client reads a JSON error body.
+func refuseStream(w http.ResponseWriter, msg string, retryAfter time.Duration) {
+	gqlhttp.RefuseAs(w, gqlhttp.MediaJSON, apperr.NoRoom, msg, retryAfter)
+}
+
 // liveMetrics reports the hub's pollers, subscriptions, polls and pushes.
 type liveMetrics struct{ m *metrics.Metrics }
 
@@ -216,16 +222,6 @@ func (l liveMetrics) Pollers(d int)       { l.m.LivePollers(d) }
 func (l liveMetrics) Subscriptions(d int) { l.m.LiveSubscriptions(d) }
 func (l liveMetrics) Poll(code string)    { l.m.LivePoll(code) }
 func (l liveMetrics) Push(n int)          { l.m.LivePushes(n) }
-
-// refuse answers a stream that cannot be served now.
-func refuse(w http.ResponseWriter, msg string, retryAfter int) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
-		"message": msg, "extensions": map[string]string{"code": string(apperr.UpstreamUnavailable)},
-	}}})
-}
 
 // liveRefresh is the fetcher the loaders read through: after a mutation
 // invalidates what is kept for a token, the token's poller polls at once.

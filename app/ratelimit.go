@@ -5,8 +5,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"time"
 
+	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
 	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/ratelimit"
@@ -111,9 +111,8 @@ func (w *limitedWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.wrote = true
 		if refused, retry := w.m.Refused(); refused && code == http.StatusOK {
-			secs := max(int((retry+time.Second-1)/time.Second), 1)
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			code = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", strconv.Itoa(apperr.RetrySeconds(retry)))
+			code = apperr.Throttled.Status(false)
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)

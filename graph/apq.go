@@ -56,8 +56,8 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, raw *gr
 		setAPQHash(raw, trusted.NormalizeHash(h))
 	}
 	err := p.apq.MutateOperationParameters(ctx, raw)
-	if err != nil && err.Extensions["code"] == nil {
-		errcode.Set(err, string(apperr.BadUserInput))
+	if err != nil && err.Extensions[apperr.ExtCode] == nil {
+		errcode.Set(err, string(apperr.Rejected.Code()))
 	}
 	return err
 }

@@ -313,8 +313,7 @@ func refuseTooManyBases(max int) graphql.OperationMiddleware {
 		if len(uuids) <= max {
 			return next(ctx)
 		}
-		err := gqlerror.Errorf("this operation opens %d bases; the limit is %d a request (MAX_BASES_PER_REQUEST): ask for the contents of fewer bases per request", len(uuids), max)
-		err.Extensions = map[string]any{"code": string(apperr.BadUserInput)}
+		err := presented(apperr.New(apperr.BadUserInput, fmt.Sprintf("this operation opens %d bases; the limit is %d a request (MAX_BASES_PER_REQUEST): ask for the contents of fewer bases per request", len(uuids), max)))
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{err}})
 	}
 }

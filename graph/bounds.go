@@ -86,8 +86,7 @@ func aroundOperationBounds(ctx context.Context, next graphql.OperationHandler) g
 			return resp
 		}
 		ended = true
-		err := gqlerror.Errorf("%s", gqlhttp.ResponseTooLarge(ob.max))
-		err.Extensions = map[string]any{extCode: string(apperr.BadUserInput)}
+		err := presented(apperr.AnswerTooLarge.Error(gqlhttp.ResponseTooLarge(ob.max)))
 		out := &graphql.Response{Errors: gqlerror.List{err}}
 		if resp.HasNext != nil {
 			no := false

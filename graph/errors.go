@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"regexp"
 	"runtime/debug"
 	"slices"
@@ -17,13 +16,6 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
-)
-
-// Extension keys on every error we present.
-const (
-	extCode           = "code"
-	extUpstreamStatus = "upstreamStatus"
-	extRetryAfter     = "retryAfter"
 )
 
 // ErrorPresenter classifies every error once, at the edge: application
@@ -41,7 +33,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", auth.From(ctx).Redact(err.Error()))
 			}
 			gqlErr.Message = ae.Message
-			gqlErr.Extensions = appExtensions(gqlErr.Extensions, ae)
+			gqlErr.Extensions = apperr.Extensions(gqlErr.Extensions, ae)
 			return gqlErr
 		}
 		var direct *gqlerror.Error
@@ -56,11 +48,11 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			for _, prefix := range []string{"json request body could not be decoded", "could not read request body", "variables could not be decoded"} {
 				if strings.HasPrefix(gqlErr.Message, prefix) {
 					gqlErr.Message = prefix
-					gqlErr.Extensions[extCode] = string(apperr.BadUserInput)
+					gqlErr.Extensions[apperr.ExtCode] = string(apperr.Malformed.Code())
 				}
 			}
-			if _, ok := gqlErr.Extensions[extCode]; !ok {
-				gqlErr.Extensions[extCode] = string(apperr.Internal)
+			if _, ok := gqlErr.Extensions[apperr.ExtCode]; !ok {
+				gqlErr.Extensions[apperr.ExtCode] = string(apperr.Internal)
 			}
 			// gqlparser quotes names from the document in full: a 50 KB
 			// field name made a 50 KB message.
@@ -71,7 +63,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		log.ErrorContext(ctx, "unclassified error", "path", gqlErr.Path.String(), "err", auth.From(ctx).Redact(err.Error()))
 		gqlErr.Message = "internal error"
-		gqlErr.Extensions = map[string]any{extCode: string(apperr.Internal)}
+		gqlErr.Extensions = map[string]any{apperr.ExtCode: string(apperr.Internal)}
 		return gqlErr
 	}
 }
@@ -95,18 +87,11 @@ func withoutSuggestions(next graphql.ErrorPresenterFunc) graphql.ErrorPresenterF
 // apperr.Echo keeps.
 var longQuote = regexp.MustCompile(`"[^"]{41,}"`)
 
-func appExtensions(ext map[string]any, ae *apperr.Error) map[string]any {
-	if ext == nil {
-		ext = map[string]any{}
-	}
-	ext[extCode] = string(ae.Code)
-	if ae.UpstreamStatus != 0 {
-		ext[extUpstreamStatus] = ae.UpstreamStatus
-	}
-	if ae.RetryAfter > 0 {
-		ext[extRetryAfter] = int(math.Ceil(ae.RetryAfter.Seconds()))
-	}
-	return ext
+// presented is an application error as the presenter shows it, for the
+// hooks that answer an operation with an error without running it (and so
+// without the presenter).
+func presented(ae *apperr.Error) *gqlerror.Error {
+	return &gqlerror.Error{Message: ae.Message, Extensions: apperr.Extensions(nil, ae)}
 }
 
 // Recover turns a resolver panic into an INTERNAL error and logs the value

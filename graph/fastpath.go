@@ -548,7 +548,7 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 			return true
 		})},
 		"dtable": {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool {
-			return o.Dtable != nil && r.object(f.child, o.Dtable)
+			return o.DTable != nil && r.object(f.child, o.DTable)
 		}), child: "DTable"},
 	},
 	"ShareFolder": {

@@ -43,7 +43,7 @@ func init() {
 	// for application/graphql-response+json, and on a WebSocket an `error`
 	// message for the operation's id rather than a `next`. gqlgen's
 	// documented way to say so is this registry, written once at start.
-	errcode.RegisterErrorType(string(apperr.BadUserInput), errcode.KindProtocol)
+	errcode.RegisterErrorType(string(apperr.Rejected.Code()), errcode.KindProtocol)
 }
 
 func (operationGate) ExtensionName() string { return "OperationGate" }
@@ -82,12 +82,9 @@ func (g operationGate) MutateOperationParameters(ctx context.Context, raw *graph
 	return nil
 }
 
-// requestError is a refusal of an operation before it runs, with code
-// BAD_USER_INPUT.
+// requestError is a refusal of an operation before it runs.
 func requestError(msg string) *gqlerror.Error {
-	err := gqlerror.Errorf("%s", msg)
-	errcode.Set(err, string(apperr.BadUserInput))
-	return err
+	return presented(apperr.Rejected.Error(msg))
 }
 
 func sha256Hex(s string) string {

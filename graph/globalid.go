@@ -244,7 +244,7 @@ func groupSharedViews(snap *loaders.Snapshot, ws *upstream.Workspace) []*model.G
 			ID:          globalID(kindGroupSharedView, groupSharedViewKey(ws.ID, v)),
 			ViewShareID: v.ViewShareID, SharedName: v.SharedName, Permission: v.Permission,
 			FromUser: v.FromUser, FromUserName: v.FromUserName, FromUserAvatar: v.FromUserAvatar,
-			Dtable: snap.ViewBase(v.UUID),
+			DTable: snap.ViewBase(v.UUID),
 		})
 	}
 	return out

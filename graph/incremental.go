@@ -141,8 +141,7 @@ func refuseDeferWithoutStream(ctx context.Context, next graphql.OperationHandler
 		return next(ctx)
 	}
 	if oc := graphql.GetOperationContext(ctx); usesDefer(oc.Doc, oc.Operation) {
-		err := gqlerror.Errorf("@defer needs a streamed answer: send the query by POST with \"Accept: multipart/mixed\" (Apollo Client, urql) or \"Accept: text/event-stream\"")
-		err.Extensions = map[string]any{"code": string(apperr.BadUserInput)}
+		err := presented(apperr.New(apperr.BadUserInput, "@defer needs a streamed answer: send the query by POST with \"Accept: multipart/mixed\" (Apollo Client, urql) or \"Accept: text/event-stream\""))
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{err}})
 	}
 	return next(ctx)

@@ -5,7 +5,7 @@ package graph
 //
 // Nested fields of an event (DTable.workspace, DTable.folder, …) read
 // through loaders.For(ctx) like query fields do. A subscription gets its own
-// loaders whose Fetcher is the event being sent (eventSource), so every
+// loaders whose upstream.Lister is the event being sent (eventSource), so every
 // event is resolved against its own poll's answer, never a list memoised
 // when the subscription began, and nested fields cost no upstream call.
 
@@ -33,7 +33,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-// eventSource is the Fetcher of a subscription's loaders: it answers with
+// eventSource is the upstream.Lister of a subscription's loaders: it answers with
 // the list of the event being resolved.
 type eventSource struct {
 	mu   sync.Mutex

@@ -65,7 +65,7 @@ func (e observeExtension) report(ctx context.Context, resp *graphql.Response) {
 	op.Duration = time.Since(start)
 	if resp != nil {
 		for _, err := range resp.Errors {
-			c, _ := err.Extensions[extCode].(string)
+			c, _ := err.Extensions[apperr.ExtCode].(string)
 			if c == "" {
 				c = string(apperr.Internal)
 			}

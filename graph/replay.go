@@ -53,7 +53,7 @@ func opensBases(set ast.SelectionSet, seen map[string]bool) bool {
 	return found
 }
 
-// reportReplayable tells the HTTP layer (internal/replay) which
+// reportReplayable tells the HTTP layer (graph/replay) which
 // successful responses came from the workspace list alone, and from which
 // list. Reading the list first costs nothing extra: the query needs it
 // anyway and the loaders memoise it for the run.

@@ -53,11 +53,11 @@ type ComplexityRoot struct {
 	}
 
 	CopyDTablePayload struct {
-		Dtable func(childComplexity int) int
+		DTable func(childComplexity int) int
 	}
 
 	CreateDTablePayload struct {
-		Dtable func(childComplexity int) int
+		DTable func(childComplexity int) int
 		Edge   func(childComplexity int) int
 	}
 
@@ -158,7 +158,7 @@ type ComplexityRoot struct {
 	}
 
 	GroupSharedView struct {
-		Dtable         func(childComplexity int) int
+		DTable         func(childComplexity int) int
 		FromUser       func(childComplexity int) int
 		FromUserAvatar func(childComplexity int) int
 		FromUserName   func(childComplexity int) int
@@ -269,7 +269,7 @@ type ComplexityRoot struct {
 	}
 
 	UpdateDTablePayload struct {
-		Dtable func(childComplexity int) int
+		DTable func(childComplexity int) int
 	}
 
 	View struct {
@@ -350,18 +350,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.Column.Type(childComplexity), true
 
 	case "CopyDTablePayload.dtable":
-		if e.ComplexityRoot.CopyDTablePayload.Dtable == nil {
+		if e.ComplexityRoot.CopyDTablePayload.DTable == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CopyDTablePayload.Dtable(childComplexity), true
+		return e.ComplexityRoot.CopyDTablePayload.DTable(childComplexity), true
 
 	case "CreateDTablePayload.dtable":
-		if e.ComplexityRoot.CreateDTablePayload.Dtable == nil {
+		if e.ComplexityRoot.CreateDTablePayload.DTable == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CreateDTablePayload.Dtable(childComplexity), true
+		return e.ComplexityRoot.CreateDTablePayload.DTable(childComplexity), true
 	case "CreateDTablePayload.edge":
 		if e.ComplexityRoot.CreateDTablePayload.Edge == nil {
 			break
@@ -851,11 +851,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.FolderItem.ItemType(childComplexity), true
 
 	case "GroupSharedView.dtable":
-		if e.ComplexityRoot.GroupSharedView.Dtable == nil {
+		if e.ComplexityRoot.GroupSharedView.DTable == nil {
 			break
 		}
 
-		return e.ComplexityRoot.GroupSharedView.Dtable(childComplexity), true
+		return e.ComplexityRoot.GroupSharedView.DTable(childComplexity), true
 	case "GroupSharedView.fromUser":
 		if e.ComplexityRoot.GroupSharedView.FromUser == nil {
 			break
@@ -1419,11 +1419,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.Table.Views(childComplexity), true
 
 	case "UpdateDTablePayload.dtable":
-		if e.ComplexityRoot.UpdateDTablePayload.Dtable == nil {
+		if e.ComplexityRoot.UpdateDTablePayload.DTable == nil {
 			break
 		}
 
-		return e.ComplexityRoot.UpdateDTablePayload.Dtable(childComplexity), true
+		return e.ComplexityRoot.UpdateDTablePayload.DTable(childComplexity), true
 
 	case "View.id":
 		if e.ComplexityRoot.View.ID == nil {

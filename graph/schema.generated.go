@@ -651,7 +651,7 @@ func (ec *executionContext) _CopyDTablePayload_dtable(ctx context.Context, field
 			return ec.fieldContext_CopyDTablePayload_dtable(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dtable, nil
+			return obj.DTable, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstream.DTable) graphql.Marshaler {
@@ -683,7 +683,7 @@ func (ec *executionContext) _CreateDTablePayload_dtable(ctx context.Context, fie
 			return ec.fieldContext_CreateDTablePayload_dtable(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dtable, nil
+			return obj.DTable, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstream.DTable) graphql.Marshaler {
@@ -2265,7 +2265,7 @@ func (ec *executionContext) _GroupSharedView_dtable(ctx context.Context, field g
 			return ec.fieldContext_GroupSharedView_dtable(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dtable, nil
+			return obj.DTable, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstream.DTable) graphql.Marshaler {
@@ -4500,7 +4500,7 @@ func (ec *executionContext) _UpdateDTablePayload_dtable(ctx context.Context, fie
 			return ec.fieldContext_UpdateDTablePayload_dtable(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dtable, nil
+			return obj.DTable, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstream.DTable) graphql.Marshaler {

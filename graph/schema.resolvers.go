@@ -21,10 +21,10 @@ import (
 
 // Edge is the resolver for the edge field.
 func (r *createDTablePayloadResolver) Edge(ctx context.Context, obj *model.CreateDTablePayload) (*model.DTableEdge, error) {
-	if obj.Dtable == nil {
+	if obj.DTable == nil {
 		return nil, nil
 	}
-	return &model.DTableEdge{Cursor: dtablequery.CursorOf(obj.Dtable, dtableOrder(nil)), Node: obj.Dtable}, nil
+	return &model.DTableEdge{Cursor: dtablequery.CursorOf(obj.DTable, dtableOrder(nil)), Node: obj.DTable}, nil
 }
 
 // ID is the resolver for the id field.
@@ -143,7 +143,7 @@ func (r *mutationResolver) CreateDTable(ctx context.Context, input model.CreateD
 			return nil, err
 		}
 	}
-	return &model.CreateDTablePayload{Dtable: d}, nil
+	return &model.CreateDTablePayload{DTable: d}, nil
 }
 
 // UpdateDTable is the resolver for the updateDTable field.
@@ -177,7 +177,7 @@ func (r *mutationResolver) UpdateDTable(ctx context.Context, input model.UpdateD
 	} else {
 		keepCallerView(d, before)
 	}
-	return &model.UpdateDTablePayload{Dtable: d}, nil
+	return &model.UpdateDTablePayload{DTable: d}, nil
 }
 
 // DeleteDTable is the resolver for the deleteDTable field.
@@ -217,7 +217,7 @@ func (r *mutationResolver) CopyDTable(ctx context.Context, input model.CopyDTabl
 	if err != nil {
 		return nil, err
 	}
-	return &model.CopyDTablePayload{Dtable: d}, nil
+	return &model.CopyDTablePayload{DTable: d}, nil
 }
 
 // StarDTable is the resolver for the starDTable field.

@@ -42,7 +42,7 @@ type ServerOptions struct {
 	// cache bypass).
 	ShareIdenticalQueries bool
 	SharePartition        func(ctx context.Context) string
-	// ReportReplayable tells internal/replay which responses came
+	// ReportReplayable tells graph/replay which responses came
 	// from the workspace list alone (see replay.go); on with the cache.
 	ReportReplayable bool
 	// ParserTokenLimit caps the tokens of a document before it is parsed

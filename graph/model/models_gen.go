@@ -23,7 +23,7 @@ type CopyDTableInput struct {
 // Result of `copyDTable`.
 type CopyDTablePayload struct {
 	// The copy, as SeaTable returned it; its name may differ from the source's.
-	Dtable *upstream.DTable `json:"dtable,omitempty"`
+	DTable *upstream.DTable `json:"dtable,omitempty"`
 }
 
 // Input of `createDTable`.
@@ -45,7 +45,7 @@ type CreateDTableInput struct {
 // Result of `createDTable`.
 type CreateDTablePayload struct {
 	// The new base, as SeaTable returned it.
-	Dtable *upstream.DTable `json:"dtable,omitempty"`
+	DTable *upstream.DTable `json:"dtable,omitempty"`
 	// The new base as an edge of `dtables` in its default order (`NAME` ascending), for
 	// clients that insert it into a cached connection (Relay's `@prependEdge`/`@appendEdge`,
 	// an Apollo or urql cache update). Null when `dtable` is.
@@ -158,7 +158,7 @@ type GroupSharedView struct {
 	// Avatar URL of the sharer.
 	FromUserAvatar *string `json:"fromUserAvatar,omitempty"`
 	// The base the view belongs to: the same entity (same `id`, same fields) as in every other list.
-	Dtable *upstream.DTable `json:"dtable"`
+	DTable *upstream.DTable `json:"dtable"`
 }
 
 func (GroupSharedView) IsNode() {}
@@ -217,7 +217,7 @@ type StarDTablePayload struct {
 	// `__typename` are selected it is answered from the write alone, so a client cache
 	// updates the base's entry at no cost; any other field costs one read of SeaTable
 	// after the write. Null when the base is not visible after the write.
-	Dtable *upstream.DTable `json:"dtable,omitempty"`
+	DTable *upstream.DTable `json:"dtable,omitempty"`
 }
 
 type TableByIDsInput struct {
@@ -241,7 +241,7 @@ type UpdateDTableInput struct {
 // Result of `updateDTable`.
 type UpdateDTablePayload struct {
 	// The base after the change, as SeaTable returned it (with the caller's star kept).
-	Dtable *upstream.DTable `json:"dtable,omitempty"`
+	DTable *upstream.DTable `json:"dtable,omitempty"`
 }
 
 type ViewByIDsInput struct {

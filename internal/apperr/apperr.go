@@ -1,8 +1,11 @@
-// Package apperr is the facade's one application error type: a fixed set of
-// codes that every layer classifies into once, and that the GraphQL error
-// presenter turns into extensions.code. Messages carried here are meant for
-// clients, so they must never contain tokens, URLs with secrets or raw
-// upstream bodies; the wrapped cause is for logs only.
+// Package apperr is the facade's one error classification: a fixed set of
+// codes that every layer classifies into once; the table of refusals
+// (answers given without running: their code and HTTP status); and
+// Extensions, the one way an error's code, SeaTable status and retry wait
+// reach a client, whether the GraphQL error presenter or an HTTP refusal
+// writes the envelope. Messages carried here are meant for clients, so
+// they must never contain tokens, URLs with secrets or raw upstream
+// bodies; the wrapped cause is for logs only.
 package apperr
 
 import (

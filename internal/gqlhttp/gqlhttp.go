@@ -26,6 +26,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,26 +96,26 @@ func Handler(next http.Handler, o Options) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		case http.MethodGet:
-			if status, msg := checkGET(r, o.MaxQueryBytes); status != 0 {
-				writeError(w, r, status, msg)
+			if refused, msg := checkGET(r, o.MaxQueryBytes); refused != 0 {
+				Refuse(w, r, refused, msg, 0)
 				return
 			}
 		case http.MethodPost:
-			raw, status, msg := readPOST(w, r, o.MaxBodyBytes)
-			if status == 0 && isArray(raw) {
+			raw, refused, msg := readPOST(w, r, o.MaxBodyBytes)
+			if refused == 0 && isArray(raw) {
 				serveBatch(w, r, raw, next, o)
 				return
 			}
-			if status == 0 {
-				status, msg = checkParams(raw, o.MaxQueryBytes)
+			if refused == 0 {
+				refused, msg = checkParams(raw, o.MaxQueryBytes)
 			}
-			if status != 0 {
-				writeError(w, r, status, msg)
+			if refused != 0 {
+				Refuse(w, r, refused, msg, 0)
 				return
 			}
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
-			writeError(w, r, http.StatusMethodNotAllowed, "method not allowed: use POST (or GET for queries)")
+			Refuse(w, r, apperr.WrongMethod, "method not allowed: use POST (or GET for queries)", 0)
 			return
 		}
 		rw := &rewriter{ResponseWriter: w, get: r.Method == http.MethodGet}
@@ -139,35 +140,41 @@ func IsStream(r *http.Request) bool {
 // stream answers have no 4xx to rewrite.
 func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, o Options) {
 	if r.Method == http.MethodPost {
-		raw, status, msg := readPOST(w, r, o.MaxBodyBytes)
-		if status == 0 && isArray(raw) {
-			status, msg = http.StatusBadRequest, "a batch (a JSON array) cannot be streamed: send one operation"
+		raw, refused, msg := readPOST(w, r, o.MaxBodyBytes)
+		if refused == 0 && isArray(raw) {
+			refused, msg = apperr.Malformed, "a batch (a JSON array) cannot be streamed: send one operation"
 		}
-		if status == 0 {
-			status, msg = checkParams(raw, o.MaxQueryBytes)
+		if refused == 0 {
+			refused, msg = checkParams(raw, o.MaxQueryBytes)
 		}
-		if status != 0 {
-			writeError(w, r, status, msg)
+		if refused != 0 {
+			Refuse(w, r, refused, msg, 0)
 			return
 		}
 	}
 	next.ServeHTTP(w, r)
 }
 
-// checkGET validates the URL parameters of a GET request; it returns a
-// non-zero status when the request must be refused.
-func checkGET(r *http.Request, maxQuery int) (int, string) {
-	q := r.URL.Query()
+// checkGET validates the URL parameters of a GET request; it returns why
+// the request must be refused, 0 if it may go on.
+func checkGET(r *http.Request, maxQuery int) (apperr.Refusal, string) {
+	// Strictly, as gqlgen's GET transport parses them: a query string it
+	// cannot parse is refused here, with a code, rather than by gqlgen
+	// without one.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return apperr.Malformed, err.Error()
+	}
 	for _, k := range []string{"variables", "extensions"} {
 		if v := q.Get(k); v != "" && !isJSONObject([]byte(v)) {
-			return http.StatusBadRequest, k + " must be a JSON object"
+			return apperr.Malformed, k + " must be a JSON object"
 		}
 	}
 	if strings.TrimSpace(q.Get("query")) == "" && !persisted([]byte(q.Get("extensions"))) && q.Get("documentId") == "" && q.Get("doc_id") == "" {
-		return http.StatusBadRequest, "missing query parameter"
+		return apperr.Malformed, "missing query parameter"
 	}
 	if maxQuery > 0 && len(q.Get("query")) > maxQuery {
-		return http.StatusRequestEntityTooLarge, queryTooLarge(maxQuery)
+		return apperr.TooLarge, queryTooLarge(maxQuery)
 	}
 	return 0, ""
 }
@@ -181,23 +188,23 @@ func queryTooLarge(maxQuery int) string {
 }
 
 // readPOST reads a POST body within the size limit, puts it back on r for
-// gqlgen and returns it. It returns a non-zero status when the request must
-// be refused.
-func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, int, string) {
+// gqlgen and returns it. It returns why the request must be refused, 0 if
+// it may go on.
+func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, apperr.Refusal, string) {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		return nil, http.StatusUnsupportedMediaType, "missing Content-Type: send application/json"
+		return nil, apperr.WrongMediaType, "missing Content-Type: send application/json"
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != MediaJSON {
-		return nil, http.StatusUnsupportedMediaType, "unsupported Content-Type: send application/json"
+		return nil, apperr.WrongMediaType, "unsupported Content-Type: send application/json"
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return nil, http.StatusUnsupportedMediaType, "unsupported charset: send utf-8"
+		return nil, apperr.WrongMediaType, "unsupported charset: send utf-8"
 	}
 	tooLarge := fmt.Sprintf("request body exceeds the limit of %d bytes", maxBytes)
 	if maxBytes > 0 && r.ContentLength > maxBytes {
-		return nil, http.StatusRequestEntityTooLarge, tooLarge
+		return nil, apperr.TooLarge, tooLarge
 	}
 	body := r.Body
 	if maxBytes > 0 {
@@ -213,9 +220,9 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, i
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	if _, err := buf.ReadFrom(body); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, http.StatusRequestEntityTooLarge, tooLarge
+			return nil, apperr.TooLarge, tooLarge
 		}
-		return nil, http.StatusBadRequest, "could not read the request body"
+		return nil, apperr.Malformed, "could not read the request body"
 	}
 	raw := buf.Bytes()
 	r.Body = io.NopCloser(bytes.NewReader(raw))
@@ -265,16 +272,16 @@ func BatchFrom(ctx context.Context) *Batch {
 // operations are answered without running.
 func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Handler, o Options) {
 	if o.MaxBatch <= 0 {
-		writeError(w, r, http.StatusBadRequest, "batched requests (a JSON array) are turned off (MAX_BATCH=0): send one operation per request")
+		Refuse(w, r, apperr.Malformed, "batched requests (a JSON array) are turned off (MAX_BATCH=0): send one operation per request", 0)
 		return
 	}
 	if !utf8.Valid(raw) {
-		writeError(w, r, http.StatusBadRequest, "request body is not valid UTF-8")
+		Refuse(w, r, apperr.Malformed, "request body is not valid UTF-8", 0)
 		return
 	}
-	items, status, msg := decodeBatch(raw, o.MaxBatch)
-	if status != 0 {
-		writeError(w, r, status, msg)
+	items, refused, msg := decodeBatch(raw, o.MaxBatch)
+	if refused != 0 {
+		Refuse(w, r, refused, msg, 0)
 		return
 	}
 	b := &Batch{vals: map[any]any{}}
@@ -292,16 +299,16 @@ func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Ha
 		case ctx.Err() != nil:
 			// The client is gone or the deadline passed: running the rest
 			// would only make work nobody reads.
-			answer = errorAnswer(r, "the request ended before this operation ran", apperr.UpstreamTimeout)
+			answer = errorAnswer(r, apperr.NotRun, "the request ended before this operation ran")
 		case b.tokenRejected.Load():
-			answer = errorAnswer(r, "SeaTable rejected this token earlier in this batch", apperr.Unauthenticated)
+			answer = errorAnswer(r, apperr.TokenRejected, "SeaTable rejected this token earlier in this batch")
 		case o.MaxResponseBytes > 0 && left < minAnswer:
-			answer = errorAnswer(r, ResponseTooLarge(o.MaxResponseBytes), apperr.BadUserInput)
+			answer = errorAnswer(r, apperr.AnswerTooLarge, ResponseTooLarge(o.MaxResponseBytes))
 		default:
 			if o.MaxBatchTokens > 0 {
 				tokens += queryTokens(item, o.MaxBatchTokens-tokens+1)
 				if tokens > o.MaxBatchTokens {
-					answer = errorAnswer(r, fmt.Sprintf("the batch's queries hold more than %d GraphQL tokens together (MAX_BATCH_TOKENS)", o.MaxBatchTokens), apperr.BadUserInput)
+					answer = errorAnswer(r, apperr.TooLarge, fmt.Sprintf("the batch's queries hold more than %d GraphQL tokens together (MAX_BATCH_TOKENS)", o.MaxBatchTokens))
 					break
 				}
 			}
@@ -313,7 +320,7 @@ func serveBatch(w http.ResponseWriter, r *http.Request, raw []byte, next http.Ha
 			if o.MaxResponseBytes > 0 && int64(len(answer)) > left {
 				// An answer the GraphQL layer did not build (a replay)
 				// is checked here.
-				answer = errorAnswer(r, ResponseTooLarge(o.MaxResponseBytes), apperr.BadUserInput)
+				answer = errorAnswer(r, apperr.AnswerTooLarge, ResponseTooLarge(o.MaxResponseBytes))
 			}
 		}
 		used += int64(len(answer))
@@ -332,30 +339,30 @@ const minAnswer = 256
 // decodeBatch splits a batch into its elements one by one, stopping at the
 // first element past maxBatch: an array of a million elements costs no
 // more than one of maxBatch+1.
-func decodeBatch(raw []byte, maxBatch int) ([]json.RawMessage, int, string) {
+func decodeBatch(raw []byte, maxBatch int) ([]json.RawMessage, apperr.Refusal, string) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-		return nil, http.StatusBadRequest, "request body is not valid JSON"
+		return nil, apperr.Malformed, "request body is not valid JSON"
 	}
 	var items []json.RawMessage
 	for dec.More() {
 		if len(items) == maxBatch {
-			return nil, http.StatusBadRequest, fmt.Sprintf("a batch holds at most %d operations (MAX_BATCH), this one has more", maxBatch)
+			return nil, apperr.Malformed, fmt.Sprintf("a batch holds at most %d operations (MAX_BATCH), this one has more", maxBatch)
 		}
 		var item json.RawMessage
 		if err := dec.Decode(&item); err != nil {
-			return nil, http.StatusBadRequest, "request body is not valid JSON"
+			return nil, apperr.Malformed, "request body is not valid JSON"
 		}
 		items = append(items, item)
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, http.StatusBadRequest, "request body is not valid JSON"
+		return nil, apperr.Malformed, "request body is not valid JSON"
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, http.StatusBadRequest, "request body is not valid JSON"
+		return nil, apperr.Malformed, "request body is not valid JSON"
 	}
 	if len(items) == 0 {
-		return nil, http.StatusBadRequest, "empty batch: send at least one operation"
+		return nil, apperr.Malformed, "empty batch: send at least one operation"
 	}
 	return items, 0, ""
 }
@@ -382,9 +389,9 @@ func queryTokens(item []byte, limit int) int {
 }
 
 // errorAnswer is the answer of a batch element refused without running.
-func errorAnswer(r *http.Request, msg string, code apperr.Code) []byte {
+func errorAnswer(r *http.Request, k apperr.Refusal, msg string) []byte {
 	rec := &recorder{header: http.Header{}}
-	writeErrorCode(rec, r, http.StatusOK, msg, code)
+	Refuse(rec, r, k, msg, 0)
 	return bytes.TrimSpace(rec.body.Bytes())
 }
 
@@ -423,8 +430,8 @@ func ResponseLimit(ctx context.Context) (left, max int64) {
 // serveOne runs one element of a batch and returns its answer's body.
 func serveOne(ctx context.Context, r *http.Request, item []byte, next http.Handler, maxQuery int) []byte {
 	rec := &recorder{header: http.Header{}}
-	if status, msg := checkParams(item, maxQuery); status != 0 {
-		writeError(rec, r, status, msg)
+	if refused, msg := checkParams(item, maxQuery); refused != 0 {
+		Refuse(rec, r, refused, msg, 0)
 		return bytes.TrimSpace(rec.body.Bytes())
 	}
 	sub := r.Clone(ctx)
@@ -441,7 +448,7 @@ func serveOne(ctx context.Context, r *http.Request, item []byte, next http.Handl
 		// A handler answered with something that is no GraphQL response
 		// (it cannot today); the other operations still get theirs.
 		rec = &recorder{header: http.Header{}}
-		writeErrorCode(rec, r, http.StatusInternalServerError, "internal error", apperr.Internal)
+		Refuse(rec, r, apperr.Failed, "internal error", 0)
 		return bytes.TrimSpace(rec.body.Bytes())
 	}
 	return body
@@ -458,46 +465,46 @@ func (w *recorder) Write(p []byte) (int, error) { return w.body.Write(p) }
 func (w *recorder) WriteHeader(int)             {}
 
 // checkParams validates a POST body as GraphQL-over-HTTP request
-// parameters, so that gqlgen only ever sees well-formed ones; it returns a
-// non-zero status when the request must be refused.
-func checkParams(raw []byte, maxQuery int) (int, string) {
+// parameters, so that gqlgen only ever sees well-formed ones; it returns
+// why the request must be refused, 0 if it may go on.
+func checkParams(raw []byte, maxQuery int) (apperr.Refusal, string) {
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return http.StatusBadRequest, "empty request body: send {\"query\": \"...\"}"
+		return apperr.Malformed, "empty request body: send {\"query\": \"...\"}"
 	}
 	if !utf8.Valid(raw) {
-		return http.StatusBadRequest, "request body is not valid UTF-8"
+		return apperr.Malformed, "request body is not valid UTF-8"
 	}
 	p, msg := decodeParams(raw)
 	if msg != "" {
-		return http.StatusBadRequest, msg
+		return apperr.Malformed, msg
 	}
 	if !isNullOr(p.OperationName, '"') {
-		return http.StatusBadRequest, "operationName must be a string"
+		return apperr.Malformed, "operationName must be a string"
 	}
 	if !isNullOr(p.Variables, '{') || !isNullOr(p.Extensions, '{') {
-		return http.StatusBadRequest, "variables and extensions must be JSON objects"
+		return apperr.Malformed, "variables and extensions must be JSON objects"
 	}
 	if !isNullOr(p.Query, '"') {
-		return http.StatusBadRequest, "query must be a string"
+		return apperr.Malformed, "query must be a string"
 	}
 	// An escape stands for at least one byte and takes at most six (\uXXXX),
 	// so a text this long is over the limit without decoding it: a flood of
 	// megabyte queries costs one scan each.
 	if maxQuery > 0 && len(p.Query) > 6*maxQuery+2 {
-		return http.StatusRequestEntityTooLarge, queryTooLarge(maxQuery)
+		return apperr.TooLarge, queryTooLarge(maxQuery)
 	}
 	if !isNullOr(p.DocumentID, '"') || !isNullOr(p.DocID, '"') {
-		return http.StatusBadRequest, "documentId and doc_id must be strings"
+		return apperr.Malformed, "documentId and doc_id must be strings"
 	}
 	var query, docID, relayID string
 	_ = json.Unmarshal(p.Query, &query) // absent or null leaves it empty
 	_ = json.Unmarshal(p.DocumentID, &docID)
 	_ = json.Unmarshal(p.DocID, &relayID)
 	if strings.TrimSpace(query) == "" && !persisted(p.Extensions) && docID == "" && relayID == "" {
-		return http.StatusBadRequest, "query must be a non-empty string (or send the documentId of a trusted document)"
+		return apperr.Malformed, "query must be a non-empty string (or send the documentId of a trusted document)"
 	}
 	if maxQuery > 0 && len(query) > maxQuery {
-		return http.StatusRequestEntityTooLarge, queryTooLarge(maxQuery)
+		return apperr.TooLarge, queryTooLarge(maxQuery)
 	}
 	return 0, ""
 }
@@ -632,35 +639,25 @@ type errorEntry struct {
 	Extensions map[string]any `json:"extensions"`
 }
 
-// writeError answers a request that never reached GraphQL execution: no
-// "data" entry, code BAD_USER_INPUT.
-func writeError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	writeErrorCode(w, r, status, msg, apperr.BadUserInput)
+// Refuse answers a request refused before GraphQL execution: k's status
+// and code (apperr's table), msg, Retry-After and extensions.retryAfter
+// when retryAfter > 0, and no "data" entry. Every envelope this server
+// writes itself goes through here.
+func Refuse(w http.ResponseWriter, r *http.Request, k apperr.Refusal, msg string, retryAfter time.Duration) {
+	RefuseAs(w, ResponseType(r), k, msg, retryAfter)
 }
 
-// WriteError answers a request that must not reach GraphQL execution, as
-// this package's own refusals do: no "data" entry, msg with code.
-func WriteError(w http.ResponseWriter, r *http.Request, status int, msg string, code apperr.Code) {
-	writeErrorCode(w, r, status, msg, code)
-}
-
-func writeErrorCode(w http.ResponseWriter, r *http.Request, status int, msg string, code apperr.Code) {
-	w.Header().Set("Content-Type", ResponseType(r)+"; charset=utf-8")
+// RefuseAs is Refuse with the answer's media type chosen by the caller.
+func RefuseAs(w http.ResponseWriter, mediaType string, k apperr.Refusal, msg string, retryAfter time.Duration) {
+	e := k.Error(msg)
+	e.RetryAfter = retryAfter
+	w.Header().Set("Content-Type", mediaType+"; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: msg, Extensions: map[string]any{"code": string(code)}}}})
-}
-
-// WriteRateLimited answers a request refused by a rate limit: 429 with
-// Retry-After, code RATE_LIMITED and extensions.retryAfter in whole
-// seconds (at least 1), as for SeaTable's own 429.
-func WriteRateLimited(w http.ResponseWriter, r *http.Request, retryAfter time.Duration) {
-	secs := max(int((retryAfter+time.Second-1)/time.Second), 1)
-	w.Header().Set("Content-Type", ResponseType(r)+"; charset=utf-8")
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	w.WriteHeader(http.StatusTooManyRequests)
-	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: "rate limit reached: retry later",
-		Extensions: map[string]any{"code": string(apperr.RateLimited), "retryAfter": secs}}}})
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(apperr.RetrySeconds(retryAfter)))
+	}
+	w.WriteHeader(k.Status(mediaType == MediaGraphQLResponse))
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Message: msg, Extensions: apperr.Extensions(nil, e)}}})
 }
 
 // rewriter passes gqlgen's successful responses straight through and holds
@@ -715,55 +712,22 @@ func (w *rewriter) finish() {
 	mt, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type"))
 	switch {
 	case status == http.StatusNotAcceptable && w.get:
-		// gqlgen's answer to a mutation over GET; the spec wants 405.
-		status = http.StatusMethodNotAllowed
+		// gqlgen's answer to a mutation over GET, which has no code;
+		// ours has, and the status the spec wants (405).
 		w.Header().Set("Allow", "POST")
-	case status == http.StatusUnprocessableEntity && mt == MediaJSON:
-		// A document that does not parse or validate is still a
-		// well-formed GraphQL-over-HTTP request: 200 for application/json.
-		status = http.StatusOK
+		w.Header().Del("Content-Length")
+		RefuseAs(w.ResponseWriter, mt, apperr.WrongMethod, "GET requests only allow query operations", 0)
+		return
 	case status == http.StatusUnprocessableEntity:
-		status = http.StatusBadRequest
+		// A document that does not parse or validate (its errors carry
+		// their code from the error presenter) is still a well-formed
+		// GraphQL-over-HTTP request.
+		status = apperr.Rejected.Status(mt == MediaGraphQLResponse)
 	}
-	body := withCodes(withoutNullData(w.held.Bytes()))
+	body := withoutNullData(w.held.Bytes())
 	w.Header().Del("Content-Length")
 	w.ResponseWriter.WriteHeader(status)
 	_, _ = w.ResponseWriter.Write(body)
-}
-
-// withCodes gives every error of a request-error response an
-// extensions.code (BAD_USER_INPUT where gqlgen set none, as for its
-// answer to a mutation over GET): clients switch on the code.
-func withCodes(body []byte) []byte {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
-		return body
-	}
-	var errs []map[string]any
-	if json.Unmarshal(m["errors"], &errs) != nil {
-		return body
-	}
-	changed := false
-	for _, e := range errs {
-		ext, _ := e["extensions"].(map[string]any)
-		if ext == nil {
-			ext = map[string]any{}
-			e["extensions"] = ext
-		}
-		if _, ok := ext["code"]; !ok {
-			ext["code"] = string(apperr.BadUserInput)
-			changed = true
-		}
-	}
-	if !changed {
-		return body
-	}
-	m["errors"], _ = json.Marshal(errs)
-	out, err := json.Marshal(m)
-	if err != nil {
-		return body
-	}
-	return out
 }
 
 // withoutNullData drops `"data": null` from a request-error response: the

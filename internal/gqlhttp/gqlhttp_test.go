@@ -44,7 +44,7 @@ func TestStatusRewrites(t *testing.T) {
 	}{
 		{"request error as application/json -> 200", fixed(422, MediaJSON, reqErr), "POST", "/graphql", `{"query":"{"}`, 200, `{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}]}`, ""},
 		{"request error as graphql-response+json stays 400", fixed(400, MediaGraphQLResponse, reqErr), "POST", "/graphql", `{"query":"{"}`, 400, `{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}]}`, ""},
-		{"mutation over GET -> 405", fixed(406, MediaJSON, `{"errors":[{"message":"GET requests only allow query operations"}],"data":null}`), "GET", "/graphql?query=mutation%7Bx%7D", "", 405, `{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"GET requests only allow query operations"}]}`, "POST"},
+		{"mutation over GET -> 405", fixed(406, MediaJSON, `{"errors":[{"message":"GET requests only allow query operations"}],"data":null}`), "GET", "/graphql?query=mutation%7Bx%7D", "", 405, `{"errors":[{"message":"GET requests only allow query operations","extensions":{"code":"BAD_USER_INPUT"}}]}`, "POST"},
 		{"success passes through untouched", fixed(200, MediaJSON, `{"data":null,"errors":[]}`), "POST", "/graphql", `{"query":"{a}"}`, 200, `{"data":null,"errors":[]}`, ""},
 	}
 	for _, tc := range cases {

@@ -65,7 +65,9 @@ func Charge(ctx context.Context) error {
 	retry = max(retry, time.Millisecond) // reported in whole seconds, at least 1
 	m.refused.Add(1)
 	m.retry.Store(int64(retry))
-	return &apperr.Error{Code: apperr.RateLimited, Message: "rate limit reached: retry later", RetryAfter: retry}
+	e := apperr.Throttled.Error("rate limit reached: retry later")
+	e.RetryAfter = retry
+	return e
 }
 
 // Refused reports whether the meter refused every call it was asked for

@@ -156,9 +156,9 @@ func Handler(s *Store, o Options, next http.Handler) http.Handler {
 			if e := q.Get("extensions"); e != "" {
 				p.Extensions = json.RawMessage(e)
 			}
-			text, status, code, msg := s.resolve(p, o)
-			if msg != "" {
-				gqlhttp.WriteError(w, r, status, msg, code)
+			text, refused, msg := s.resolve(p, o)
+			if refused != 0 {
+				gqlhttp.Refuse(w, r, refused, msg, 0)
 				return
 			}
 			if text != "" {
@@ -170,7 +170,7 @@ func Handler(s *Store, o Options, next http.Handler) http.Handler {
 		case r.Method == http.MethodPost:
 			raw, err := io.ReadAll(r.Body)
 			if err != nil {
-				gqlhttp.WriteError(w, r, http.StatusBadRequest, "could not read the request body", apperr.BadUserInput)
+				gqlhttp.Refuse(w, r, apperr.Malformed, "could not read the request body", 0)
 				return
 			}
 			var body map[string]json.RawMessage
@@ -178,9 +178,9 @@ func Handler(s *Store, o Options, next http.Handler) http.Handler {
 			if json.Unmarshal(raw, &body) == nil {
 				_ = json.Unmarshal(raw, &p)
 			}
-			text, status, code, msg := s.resolve(p, o)
-			if msg != "" {
-				gqlhttp.WriteError(w, r, status, msg, code)
+			text, refused, msg := s.resolve(p, o)
+			if refused != 0 {
+				gqlhttp.Refuse(w, r, refused, msg, 0)
 				return
 			}
 			if text != "" && body != nil {
@@ -206,16 +206,16 @@ type params struct {
 
 // resolve returns the text to put in `query` ("" to leave the request as it
 // is), or why the request is refused.
-func (s *Store) resolve(p params, o Options) (text string, status int, code apperr.Code, msg string) {
+func (s *Store) resolve(p params, o Options) (text string, refused apperr.Refusal, msg string) {
 	if id := firstNonEmpty(p.DocumentID, p.DocID); id != "" {
 		t, ok := s.lookup(id)
 		if !ok {
-			return "", http.StatusOK, "PERSISTED_QUERY_NOT_FOUND", fmt.Sprintf("unknown document id %q: it is not in this server's trusted documents (TRUSTED_DOCUMENTS)", clip(id))
+			return "", apperr.UnknownDocument, fmt.Sprintf("unknown document id %q: it is not in this server's trusted documents (TRUSTED_DOCUMENTS)", clip(id))
 		}
 		if p.Query != "" && p.Query != t {
-			return "", http.StatusBadRequest, apperr.BadUserInput, fmt.Sprintf("the query sent with document id %q is not that document", clip(id))
+			return "", apperr.Malformed, fmt.Sprintf("the query sent with document id %q is not that document", clip(id))
 		}
-		return t, 0, "", ""
+		return t, 0, ""
 	}
 	var ext struct {
 		PersistedQuery struct {
@@ -229,11 +229,11 @@ func (s *Store) resolve(p params, o Options) (text string, status int, code appe
 	// without a manifest. An unknown APQ hash is refused here with Only,
 	// rather than answered with PERSISTED_QUERY_NOT_FOUND: the text the
 	// client would send next would be refused anyway.
-	_, refused := s.Admit(p.Query, ext.PersistedQuery.SHA256, o)
-	if refused == nil || refused.Message == HashMismatch {
-		return "", 0, "", ""
+	_, why := s.Admit(p.Query, ext.PersistedQuery.SHA256, o)
+	if why == nil || why.Message == HashMismatch {
+		return "", 0, ""
 	}
-	return "", http.StatusBadRequest, refused.Code, refused.Message
+	return "", apperr.Untrusted, why.Message
 }
 
 // onlyTrusted is the refusal of a document that is not trusted.
@@ -256,7 +256,6 @@ func NormalizeHash(h string) string {
 
 // Refusal is why an operation may not run.
 type Refusal struct {
-	Code    apperr.Code
 	Message string
 }
 
@@ -272,7 +271,7 @@ func (s *Store) Admit(query, hash string, o Options) (string, *Refusal) {
 		h := NormalizeHash(hash)
 		switch {
 		case query != "" && sha256Hex(query) != h:
-			return "", &Refusal{apperr.BadUserInput, HashMismatch}
+			return "", &Refusal{HashMismatch}
 		case query == "":
 			query, _ = s.lookup(h)
 		}
@@ -288,7 +287,7 @@ func (s *Store) Admit(query, hash string, o Options) (string, *Refusal) {
 			return query, nil
 		}
 	}
-	return "", &Refusal{apperr.BadUserInput, onlyTrusted}
+	return "", &Refusal{onlyTrusted}
 }
 
 // introspectionOnly reports whether every operation of a document selects

@@ -31,20 +31,20 @@ func TestResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{sha256Hex(doc), "sha256:" + sha256Hex(doc), strings.ToUpper(sha256Hex(doc))} {
-		if text, _, _, msg := s.resolve(params{DocumentID: id}, Options{Only: true}); text != doc || msg != "" {
+		if text, _, msg := s.resolve(params{DocumentID: id}, Options{Only: true}); text != doc || msg != "" {
 			t.Errorf("documentId %s: %q %q", id, text, msg)
 		}
 	}
-	if text, _, _, _ := s.resolve(params{DocID: "relay-1"}, Options{}); text != "query B { dtables { totalCount } }" {
+	if text, _, _ := s.resolve(params{DocID: "relay-1"}, Options{}); text != "query B { dtables { totalCount } }" {
 		t.Errorf("doc_id: %q", text)
 	}
-	if _, status, code, msg := s.resolve(params{DocumentID: "nope"}, Options{}); status != http.StatusOK || code != "PERSISTED_QUERY_NOT_FOUND" || !strings.Contains(msg, "TRUSTED_DOCUMENTS") {
-		t.Errorf("unknown id: %d %s %s", status, code, msg)
+	if _, refused, msg := s.resolve(params{DocumentID: "nope"}, Options{}); refused.Status(false) != http.StatusOK || refused.Code() != "PERSISTED_QUERY_NOT_FOUND" || !strings.Contains(msg, "TRUSTED_DOCUMENTS") {
+		t.Errorf("unknown id: %d %s %s", refused.Status(false), refused.Code(), msg)
 	}
 	apq := []byte(`{"persistedQuery":{"version":1,"sha256Hash":"` + sha256Hex(doc) + `"}}`)
 	// Admitted and left as it is: the GraphQL layer turns the hash into
 	// the text for every transport (TestAdmit).
-	if text, _, _, msg := s.resolve(params{Extensions: apq}, Options{Only: true}); text != "" || msg != "" {
+	if text, _, msg := s.resolve(params{Extensions: apq}, Options{Only: true}); text != "" || msg != "" {
 		t.Errorf("APQ hash of a known document: %q %q", text, msg)
 	}
 	for _, tc := range []struct {
@@ -62,7 +62,7 @@ func TestResolve(t *testing.T) {
 		{params{Extensions: []byte(`{"persistedQuery":{"version":1,"sha256Hash":"00"}}`)}, Options{Only: true}, true},
 		{params{DocumentID: sha256Hex(doc), Query: "{ other }"}, Options{}, true},
 	} {
-		_, _, _, msg := s.resolve(tc.p, tc.o)
+		_, _, msg := s.resolve(tc.p, tc.o)
 		if (msg != "") != tc.refuse {
 			t.Errorf("%+v %+v: refused %q, want refused %v", tc.p, tc.o, msg, tc.refuse)
 		}
@@ -79,7 +79,7 @@ func TestAdmit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text, _, _, msg := s.resolve(params{DocumentID: h}, Options{Only: true}); text != doc || msg != "" {
+	if text, _, msg := s.resolve(params{DocumentID: h}, Options{Only: true}); text != doc || msg != "" {
 		t.Errorf("a bare documentId for a sha256: key: %q %q", text, msg)
 	}
 	const other = "{ workspaces { name } }"
