@@ -277,11 +277,6 @@ type runState struct {
 	snap  *loaders.Snapshot // read on first use: `{ __typename }` reads nothing
 	buf   []byte
 	ec    *executionContext // for arguments with variables; made on first use
-	// byID and byUUID count the lookups the generated path would batch in
-	// the workspaceByID and dtableByUUID loaders; they are reported to the
-	// loaders' observer as one batch each, which is what they are: keys
-	// served by one read of the snapshot.
-	byID, byUUID int
 	// limit is the answer's byte budget (bounds.go); 0 is unbounded.
 	limit int64
 }
@@ -303,8 +298,6 @@ func (p *plan) run(ctx context.Context, s *fastSchema, opCtx *graphql.OperationC
 		return nil, false
 	}
 	p.size.Store(int64(len(r.buf)))
-	r.l.ObserveLookups("workspaceByID", r.byID)
-	r.l.ObserveLookups("dtableByUUID", r.byUUID)
 	return r.buf, true
 }
 
@@ -560,13 +553,9 @@ func writeQueryWorkspace(r *runState, f *fieldPlan, _ any) bool {
 	if id == "" {
 		return false // BAD_USER_INPUT, reported by the resolver
 	}
-	snap, ok := r.snapshot()
-	if !ok {
-		return false
-	}
-	// What the resolver's loader reads, without its batching window.
-	r.byID++
-	return optObject(r, f.child, snap.Workspace(workspaceKey(id)))
+	// The resolver's read, through the same loader.
+	ws, err := r.l.WorkspaceByID(r.ctx, workspaceKey(id))
+	return err == nil && optObject(r, f.child, ws)
 }
 
 func writeQueryDTable(r *runState, f *fieldPlan, _ any) bool {
@@ -575,16 +564,9 @@ func writeQueryDTable(r *runState, f *fieldPlan, _ any) bool {
 		return false
 	}
 	uuid, _ := args["uuid"].(string)
-	u := upstream.NormalizeUUID(uuid)
-	if u == "" {
-		return false // BAD_USER_INPUT, reported by the resolver
-	}
-	snap, ok := r.snapshot()
-	if !ok {
-		return false
-	}
-	r.byUUID++
-	return optObject(r, f.child, snap.DTable(u))
+	// A bad uuid is BAD_USER_INPUT, which the resolver reports.
+	d, err := r.l.DTableByUUID(r.ctx, uuid)
+	return err == nil && optObject(r, f.child, d)
 }
 
 func writeQueryDTables(r *runState, f *fieldPlan, _ any) bool {
@@ -728,12 +710,8 @@ func writeDTableWorkspace(r *runState, f *fieldPlan, obj any) bool {
 		r.null()
 		return true
 	}
-	snap, ok := r.snapshot()
-	if !ok {
-		return false
-	}
-	r.byID++
-	return optObject(r, f.child, snap.Workspace(d.WorkspaceID))
+	ws, err := r.l.WorkspaceByID(r.ctx, d.WorkspaceID)
+	return err == nil && optObject(r, f.child, ws)
 }
 
 func writeDTableFolder(r *runState, f *fieldPlan, obj any) bool {
