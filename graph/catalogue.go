@@ -400,15 +400,15 @@ type reads struct {
 	replayable bool
 }
 
-// readsNothingKnown is what an operation the catalogue cannot follow reads:
+// readsEverything is what an operation the catalogue cannot follow reads:
 // everything, and it is never replayed.
-var readsNothingKnown = reads{detail: true, fields: upstream.AllFields}
+var readsEverything = reads{detail: true, fields: upstream.AllFields}
 
 // readsOf walks op once and says what it reads. Fields under @skip and
 // @include count as selected: over-fetching is safe, under-fetching is not.
 func readsOf(op *ast.OperationDefinition) reads {
 	if op == nil || op.Operation != ast.Query {
-		return readsNothingKnown
+		return readsEverything
 	}
 	w := readWalk{out: reads{replayable: true}}
 	anyRoot := false

@@ -84,11 +84,11 @@ func TestReadsOfFollowsTheCatalogue(t *testing.T) {
 		{`{ a: workspace(id: "1") { __typename seatableId } }`, reads{replayable: true}},
 		{`{ workspaces { groupAdmins } }`, reads{detail: true, replayable: true}},
 		{`{ workspaces { tables { color } } }`, reads{detail: true, fields: upstream.FieldColor, replayable: true}},
-		{`{ dtables { nodes { name } } }`, reads{detail: true, fields: readsNothingKnown.fields}},
+		{`{ dtables { nodes { name } } }`, reads{detail: true, fields: readsEverything.fields}},
 		{`{ workspaces { id } __schema { queryType { name } } }`, reads{}},
-		{`{ dtable(uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924") { tables { name } } }`, readsNothingKnown},
-		{`{ node(id: "x") { id } }`, readsNothingKnown},
-		{`mutation { starDTable(input: {uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924"}) { uuid } }`, readsNothingKnown},
+		{`{ dtable(uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924") { tables { name } } }`, readsEverything},
+		{`{ node(id: "x") { id } }`, readsEverything},
+		{`mutation { starDTable(input: {uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924"}) { uuid } }`, readsEverything},
 	} {
 		doc, errs := gqlparser.LoadQuery(parsedSchema, c.query)
 		if errs != nil {

@@ -150,7 +150,7 @@ func choose(list *upstream.WorkspaceList, keep func(uuid string) bool) map[strin
 	for _, d := range all {
 		if chosen := byUUID[d.UUID]; chosen != d && chosen.Permission == nil && d.Permission != nil {
 			merged := *chosen
-			copyShare(&merged, d)
+			merged.CopyShare(d)
 			byUUID[d.UUID] = &merged
 		}
 	}
@@ -162,11 +162,6 @@ func (s *Snapshot) list(ws *upstream.Workspace, d *upstream.DTable) {
 		s.order = append(s.order, d.UUID)
 	}
 	s.listedIn[d.UUID] = append(s.listedIn[d.UUID], ws)
-}
-
-func copyShare(dst, src *upstream.DTable) {
-	dst.Permission, dst.FromUser, dst.FromUserName, dst.FromUserAvatar = src.Permission, src.FromUser, src.FromUserName, src.FromUserAvatar
-	dst.FromGroupID, dst.FromGroupName, dst.ShareID, dst.ShareType = src.FromGroupID, src.FromGroupName, src.ShareID, src.ShareType
 }
 
 // DTables returns every visible base once (the entry NewSnapshot prefers),
@@ -302,7 +297,7 @@ func (s *Snapshot) ViewBase(uuid string) *upstream.DTable {
 				}
 				base := *v // the list may be shared: copy, never change, its entries
 				base.ViewShareID, base.SharedName = nil, nil
-				copyShare(&base, &upstream.DTable{})
+				base.CopyShare(&upstream.DTable{})
 				s.viewBases[v.UUID] = &base
 			}
 		}
