@@ -417,9 +417,10 @@ func readsOf(op *ast.OperationDefinition) reads {
 		case f.Name == "__typename":
 			return
 		case f.Name == "__schema" || f.Name == "__type":
-			// Introspection reads no SeaTable data, but is no part of a
-			// replayable answer either.
-			w.out.replayable = false
+			// Introspection needs no base lists; unknown to the catalogue,
+			// it keeps the other defaults: every field decoded, never
+			// replayed.
+			w.out.fields, w.out.replayable = upstream.AllFields, false
 			return
 		}
 		anyRoot = true

@@ -1,10 +1,12 @@
 package graph
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -85,7 +87,7 @@ func TestReadsOfFollowsTheCatalogue(t *testing.T) {
 		{`{ workspaces { groupAdmins } }`, reads{detail: true, replayable: true}},
 		{`{ workspaces { tables { color } } }`, reads{detail: true, fields: upstream.FieldColor, replayable: true}},
 		{`{ dtables { nodes { name } } }`, reads{detail: true, fields: readsEverything.fields}},
-		{`{ workspaces { id } __schema { queryType { name } } }`, reads{}},
+		{`{ workspaces { id } __schema { queryType { name } } }`, reads{fields: readsEverything.fields}},
 		{`{ dtable(uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924") { tables { name } } }`, readsEverything},
 		{`{ node(id: "x") { id } }`, readsEverything},
 		{`mutation { starDTable(input: {uuid: "e3b0c442-98fc-4c14-9afb-f4c8996fb924"}) { uuid } }`, readsEverything},
@@ -96,6 +98,39 @@ func TestReadsOfFollowsTheCatalogue(t *testing.T) {
 		}
 		if got := readsOf(doc.Operations[0]); got != c.want {
 			t.Errorf("%s: %+v, want %+v", c.query, got, c.want)
+		}
+	}
+}
+
+// TestCatalogueCosts: the complexity limit prices operations by the
+// catalogue's costs as listComplexity priced them (the figures were
+// recorded with it): lists SeaTable sends whole by ListSize, pages by their
+// size (capped), nodes and _entities by their ids and representations.
+func TestCatalogueCosts(t *testing.T) {
+	es := costedSchema{NewExecutableSchema(Config{Resolvers: &Resolver{}}).(*executableSchema), 10}
+	const u = `"e3b0c442-98fc-4c14-9afb-f4c8996fb924"`
+	for _, c := range []struct {
+		query string
+		want  int
+	}{
+		{`{ workspaces { id name } }`, 21},
+		{`{ workspaces(filter: {nameContains: "a"}) { tables(orderBy: {field: NAME}) { name } folders { items { id } tables { id } } } }`, 1 + 10*(1+10*1+1+10*(1+10*1+1+10*1))},
+		{`{ starredDTables { workspace { groupAdmins } } }`, 1 + 10*(1+1)},
+		{`{ dtables(first: 5) { nodes { name } edges { node { id } } pageInfo { hasNextPage } totalCount } }`, 1 + 5*(2+3+2+1)},
+		{`{ dtables { totalCount } }`, 1 + 100*1},
+		{`{ dtables(last: 3000) { totalCount } }`, 1 + 1000*1},
+		{`{ dtables(first: -4) { totalCount } }`, 1 + 1*1},
+		{`{ nodes(ids: ["a", "b", "c"]) { id } }`, 1 + 3*1},
+		{`{ dtable(uuid: ` + u + `) { tables { rows(first: 7) { nodes { id } } views { rows { pageInfo { endCursor } } } columns { name } } } }`,
+			1 + (1 + 10*((1+7*(1+1))+(1+(1+100*(1+1)))+(1+1)))},
+		{`{ _entities(representations: [{__typename: "Workspace", id: "a"}, {__typename: "Workspace", id: "b"}]) { ... on Workspace { name } } }`, 1 + 2*1},
+	} {
+		doc, errs := gqlparser.LoadQuery(parsedSchema, c.query)
+		if errs != nil {
+			t.Fatalf("%s: %v", c.query, errs)
+		}
+		if got := complexity.Calculate(context.Background(), es, doc.Operations[0], nil); got != c.want {
+			t.Errorf("%s: complexity %d, want %d", c.query, got, c.want)
 		}
 	}
 }

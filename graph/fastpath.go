@@ -7,13 +7,13 @@ package graph
 // requests) that generality is most of a request's CPU.
 //
 // fastSchema wraps the generated ExecutableSchema. For a query whose every
-// field it knows, it compiles a plan once per document (and per value of
+// field has a writer in the field catalogue (catalogue.go), it compiles a plan once per document (and per value of
 // the variables its @skip/@include directives read): the fields of each
 // object in gqlgen's own collection order (graphql.CollectFields), with
 // their response keys pre-encoded and their constant arguments coerced by
 // the generated code. Running a plan writes the response JSON straight from
 // the request's snapshot, reading data through the same resolvers and
-// snapshot lookups gqlgen's path uses.
+// loader lookups gqlgen's path uses.
 //
 // gqlgen stays the reference: parsing, validation, limits, extensions and
 // error presentation run as before around it, and whatever a plan does not
