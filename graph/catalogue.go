@@ -42,7 +42,9 @@ type entry struct {
 	from source
 	// needs are, for a listed field, the optional base fields it shows;
 	// argNeeds what its arguments read when any is given (a filter or
-	// order over bases).
+	// order over bases). A missing bit shows null where the value is: the
+	// fast-path differential tests catch it, since their reference server
+	// decodes every field.
 	needs, argNeeds upstream.Fields
 	// cost prices it for the complexity limit.
 	cost cost
