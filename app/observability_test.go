@@ -80,7 +80,14 @@ func TestMetricsAfterRequests(t *testing.T) {
 	var data map[string]json.RawMessage
 	e.mustData(t, "Token "+tokA, `query Mine { workspaces { id } }`, &data)
 	e.mustData(t, "Token "+tokA, `query Mine { workspaces { id } }`, &data)
-	e.mustData(t, "Token "+tokA, compositeQuery(), &data) // anonymous, many loads in one batch
+	famsBefore, _ := e.scrape(t)
+	snapshotsBefore := series(famsBefore, "seatable_graphql_dataloader_batch_size")["loader=snapshot"]
+	e.mustData(t, "Token "+tokA, compositeQuery(), &data) // anonymous, many lookups of one read
+	famsAfter, _ := e.scrape(t)
+	batches := series(famsAfter, "seatable_graphql_dataloader_batch_size")
+	if got := batches["loader=snapshot"] - snapshotsBefore; got != 1 {
+		t.Errorf("the composite query's lookups by id read %v snapshots, want 1: %v", got, batches)
+	}
 	e.post(t, "", `query NoToken { workspaces { id } }`, nil)
 	e.post(t, "Token "+tokA, `{ workspaces { `, nil)
 	e.fake.FailWith(http.StatusTooManyRequests, http.Header{"Retry-After": {"3"}}, `{"detail":"throttled"}`)
@@ -118,15 +125,14 @@ func TestMetricsAfterRequests(t *testing.T) {
 		t.Errorf("upstream duration counts: %v", d)
 	}
 
-	batches := fams["seatable_graphql_dataloader_batch_size"]
-	var sawBig bool
-	for _, m := range batches.GetMetric() {
-		if m.Label[0].GetValue() == "workspaceByID" && m.GetHistogram().GetSampleSum() >= 2 {
-			sawBig = true // the composite query's workspace(id:) lookups batch together
+	// Lookups by id are map reads on the snapshot, not batches: only
+	// reads are reported, each fetch of the list as one.
+	for _, m := range fams["seatable_graphql_dataloader_batch_size"].GetMetric() {
+		if l := m.Label[0].GetValue(); l != "snapshot" {
+			t.Errorf("a %q batch: only reads of SeaTable are batches", l)
+		} else if h := m.GetHistogram(); h.GetSampleSum() != float64(h.GetSampleCount()) {
+			t.Errorf("snapshot batches of %v keys in %d batches, want 1 each", h.GetSampleSum(), h.GetSampleCount())
 		}
-	}
-	if !sawBig {
-		t.Errorf("no workspaceByID batch with more than one key: %v", series(fams, "seatable_graphql_dataloader_batch_size"))
 	}
 	// At least the scrape itself; an earlier request's handler may still be
 	// returning after its client read the response.

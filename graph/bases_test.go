@@ -30,7 +30,7 @@ func TestBaseQueriesTakeTheGeneralPath(t *testing.T) {
 		if fast := srv.plans.plan(context.Background(), srv, opCtx) != nil; fast != c.fast {
 			t.Errorf("%s: fast path %v, want %v", c.query, fast, c.fast)
 		}
-		if r := readsOnlyList(opCtx.Operation); r != c.replayable {
+		if r := readsOf(opCtx.Operation).replayable; r != c.replayable {
 			t.Errorf("%s: replayable %v, want %v", c.query, r, c.replayable)
 		}
 	}

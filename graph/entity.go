@@ -33,16 +33,12 @@ import (
 // object the token cannot see. parse turns a representation's key into the
 // natural key find expects; its error is that representation's alone
 // (reported at its index, the others still resolve), while a failed read of
-// SeaTable fails the whole group. loader, if set, names the lookups in the
-// batch metrics ("workspaceByID", "dtableByUUID"), as the fast path does.
-func resolveEntities[T any](ctx context.Context, loader string, keys []string, parse func(string) (string, error), find func(*loaders.Snapshot, string) *T) ([]*T, error) {
-	l := loaders.For(ctx)
-	snap, err := l.Snapshot(ctx)
+// SeaTable fails the whole group. Every lookup is a map read on the one
+// snapshot, as in resolvers and the fast path (graph/loaders).
+func resolveEntities[T any](ctx context.Context, keys []string, parse func(string) (string, error), find func(*loaders.Snapshot, string) *T) ([]*T, error) {
+	snap, err := loaders.For(ctx).Snapshot(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if loader != "" {
-		l.ObserveLookups(loader, len(keys))
 	}
 	out := make([]*T, len(keys))
 	var errs graphql.BatchErrorList

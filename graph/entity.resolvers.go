@@ -14,27 +14,27 @@ import (
 
 // FindManyDTableByIDs is the resolver for the findManyDTableByIDs field.
 func (r *entityResolver) FindManyDTableByIDs(ctx context.Context, reps []*model.DTableByIDsInput) ([]*upstream.DTable, error) {
-	return resolveEntities(ctx, "dtableByUUID", repKeys(reps, func(r *model.DTableByIDsInput) string { return r.ID }), globalKey(kindDTable), dtableEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.DTableByIDsInput) string { return r.ID }), globalKey(kindDTable), dtableEntity)
 }
 
 // FindManyDTableByUUIDs is the resolver for the findManyDTableByUUIDs field.
 func (r *entityResolver) FindManyDTableByUUIDs(ctx context.Context, reps []*model.DTableByUUIDsInput) ([]*upstream.DTable, error) {
-	return resolveEntities(ctx, "dtableByUUID", repKeys(reps, func(r *model.DTableByUUIDsInput) string { return r.UUID }), uuidKey, dtableEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.DTableByUUIDsInput) string { return r.UUID }), uuidKey, dtableEntity)
 }
 
 // FindManyFolderByIDs is the resolver for the findManyFolderByIDs field.
 func (r *entityResolver) FindManyFolderByIDs(ctx context.Context, reps []*model.FolderByIDsInput) ([]*upstream.Folder, error) {
-	return resolveEntities(ctx, "", repKeys(reps, func(r *model.FolderByIDsInput) string { return r.ID }), globalKey(kindFolder), folderEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.FolderByIDsInput) string { return r.ID }), globalKey(kindFolder), folderEntity)
 }
 
 // FindManyFolderItemByIDs is the resolver for the findManyFolderItemByIDs field.
 func (r *entityResolver) FindManyFolderItemByIDs(ctx context.Context, reps []*model.FolderItemByIDsInput) ([]*model.FolderItem, error) {
-	return resolveEntities(ctx, "", repKeys(reps, func(r *model.FolderItemByIDsInput) string { return r.ID }), globalKey(kindFolderItem), folderItemEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.FolderItemByIDsInput) string { return r.ID }), globalKey(kindFolderItem), folderItemEntity)
 }
 
 // FindManyGroupSharedViewByIDs is the resolver for the findManyGroupSharedViewByIDs field.
 func (r *entityResolver) FindManyGroupSharedViewByIDs(ctx context.Context, reps []*model.GroupSharedViewByIDsInput) ([]*model.GroupSharedView, error) {
-	return resolveEntities(ctx, "", repKeys(reps, func(r *model.GroupSharedViewByIDsInput) string { return r.ID }), globalKey(kindGroupSharedView), groupSharedViewEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.GroupSharedViewByIDsInput) string { return r.ID }), globalKey(kindGroupSharedView), groupSharedViewEntity)
 }
 
 // FindManyRowByIDs is the resolver for the findManyRowByIDs field.
@@ -44,22 +44,22 @@ func (r *entityResolver) FindManyRowByIDs(ctx context.Context, reps []*model.Row
 
 // FindManyShareFolderByIDs is the resolver for the findManyShareFolderByIDs field.
 func (r *entityResolver) FindManyShareFolderByIDs(ctx context.Context, reps []*model.ShareFolderByIDsInput) ([]*upstream.ShareFolder, error) {
-	return resolveEntities(ctx, "", repKeys(reps, func(r *model.ShareFolderByIDsInput) string { return r.ID }), globalKey(kindShareFolder), shareFolderEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.ShareFolderByIDsInput) string { return r.ID }), globalKey(kindShareFolder), shareFolderEntity)
 }
 
 // FindManyShareFolderBySeatableIDs is the resolver for the findManyShareFolderBySeatableIDs field.
 func (r *entityResolver) FindManyShareFolderBySeatableIDs(ctx context.Context, reps []*model.ShareFolderBySeatableIDsInput) ([]*upstream.ShareFolder, error) {
-	return resolveEntities(ctx, "", repKeys(reps, func(r *model.ShareFolderBySeatableIDsInput) string { return r.SeatableID }), asIs, shareFolderEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.ShareFolderBySeatableIDsInput) string { return r.SeatableID }), asIs, shareFolderEntity)
 }
 
 // FindManySharedViewByIDs is the resolver for the findManySharedViewByIDs field.
 func (r *entityResolver) FindManySharedViewByIDs(ctx context.Context, reps []*model.SharedViewByIDsInput) ([]*upstream.SharedView, error) {
-	return resolveEntities(ctx, "", repKeys(reps, func(r *model.SharedViewByIDsInput) string { return r.ID }), globalKey(kindSharedView), sharedViewEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.SharedViewByIDsInput) string { return r.ID }), globalKey(kindSharedView), sharedViewEntity)
 }
 
 // FindManySharedViewBySeatableIDs is the resolver for the findManySharedViewBySeatableIDs field.
 func (r *entityResolver) FindManySharedViewBySeatableIDs(ctx context.Context, reps []*model.SharedViewBySeatableIDsInput) ([]*upstream.SharedView, error) {
-	return resolveEntities(ctx, "", repKeys(reps, func(r *model.SharedViewBySeatableIDsInput) string { return r.SeatableID }), asIs, sharedViewEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.SharedViewBySeatableIDsInput) string { return r.SeatableID }), asIs, sharedViewEntity)
 }
 
 // FindManyTableByIDs is the resolver for the findManyTableByIDs field.
@@ -74,12 +74,12 @@ func (r *entityResolver) FindManyViewByIDs(ctx context.Context, reps []*model.Vi
 
 // FindManyWorkspaceByIDs is the resolver for the findManyWorkspaceByIDs field.
 func (r *entityResolver) FindManyWorkspaceByIDs(ctx context.Context, reps []*model.WorkspaceByIDsInput) ([]*upstream.Workspace, error) {
-	return resolveEntities(ctx, "workspaceByID", repKeys(reps, func(r *model.WorkspaceByIDsInput) string { return r.ID }), globalKey(kindWorkspace), workspaceEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.WorkspaceByIDsInput) string { return r.ID }), globalKey(kindWorkspace), workspaceEntity)
 }
 
 // FindManyWorkspaceBySeatableIDs is the resolver for the findManyWorkspaceBySeatableIDs field.
 func (r *entityResolver) FindManyWorkspaceBySeatableIDs(ctx context.Context, reps []*model.WorkspaceBySeatableIDsInput) ([]*upstream.Workspace, error) {
-	return resolveEntities(ctx, "workspaceByID", repKeys(reps, func(r *model.WorkspaceBySeatableIDsInput) string { return r.SeatableID }), asIs, workspaceEntity)
+	return resolveEntities(ctx, repKeys(reps, func(r *model.WorkspaceBySeatableIDsInput) string { return r.SeatableID }), asIs, workspaceEntity)
 }
 
 // Entity returns EntityResolver implementation.

@@ -7,13 +7,13 @@ package graph
 // requests) that generality is most of a request's CPU.
 //
 // fastSchema wraps the generated ExecutableSchema. For a query whose every
-// field it knows, it compiles a plan once per document (and per value of
+// field has a writer in the field catalogue (catalogue.go), it compiles a plan once per document (and per value of
 // the variables its @skip/@include directives read): the fields of each
 // object in gqlgen's own collection order (graphql.CollectFields), with
 // their response keys pre-encoded and their constant arguments coerced by
 // the generated code. Running a plan writes the response JSON straight from
 // the request's snapshot, reading data through the same resolvers and
-// snapshot lookups gqlgen's path uses.
+// loader lookups gqlgen's path uses.
 //
 // gqlgen stays the reference: parsing, validation, limits, extensions and
 // error presentation run as before around it, and whatever a plan does not
@@ -49,8 +49,11 @@ type fastSchema struct {
 	plans                    *planCache
 }
 
-func newFastSchema(gen *executableSchema, r *Resolver, maxBytes int64) *fastSchema {
-	return &fastSchema{ExecutableSchema: gen, gen: gen, resolver: r, plans: newPlanCache(maxBytes)}
+// newFastSchema puts the fast path in front of es, the generated schema gen
+// as served (with its costs); plans is the server's plan cache, which also
+// keeps each operation's reads (detail.go).
+func newFastSchema(es graphql.ExecutableSchema, gen *executableSchema, r *Resolver, plans *planCache) *fastSchema {
+	return &fastSchema{ExecutableSchema: es, gen: gen, resolver: r, plans: plans}
 }
 
 // Exec answers a covered query from its plan; everything else goes to the
@@ -86,10 +89,10 @@ func (s *fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	}
 }
 
-// planCache keeps compiled plans by operation (the parsed document gqlgen's
-// query cache hands out again for the same text) and by the values of the
-// variables the operation's directives read. An operation it cannot plan
-// is remembered as such. A plan keeps its document alive, so the cache is
+// planCache keeps, by operation (the parsed document gqlgen's query cache
+// hands out again for the same text), what it reads (readsOf) and its
+// compiled plans, by the values of the variables the operation's
+// directives read. An operation it cannot plan is remembered as such. A plan keeps its document alive, so the cache is
 // bounded by the documents' estimated size (documentCost), like
 // gqlgen's document cache: past maxBytes it starts afresh, which costs a
 // recompilation, never a wrong answer, and lets no client pin memory.
@@ -100,8 +103,9 @@ type planCache struct {
 	ops      map[*ast.OperationDefinition]*opPlans
 }
 
-// opPlans are the plans of one operation.
+// opPlans are the plans of one operation, and what it reads.
 type opPlans struct {
+	reads     reads
 	uncovered bool     // no plan can cover it: always the generated executor
 	dirVars   []string // variables read by @skip/@include, in a fixed order
 	mu        sync.Mutex
@@ -116,7 +120,17 @@ func newPlanCache(maxBytes int64) *planCache {
 	return &planCache{maxBytes: maxBytes, ops: map[*ast.OperationDefinition]*opPlans{}}
 }
 
-func (c *planCache) plan(ctx context.Context, s *fastSchema, opCtx *graphql.OperationContext) *plan {
+// reads is what opCtx's operation reads, worked out once per document.
+func (c *planCache) reads(opCtx *graphql.OperationContext) reads {
+	if ops := c.operation(opCtx); ops != nil {
+		return ops.reads
+	}
+	return readsOf(opCtx.Operation) // not a query: nothing to walk
+}
+
+// operation returns the cached entry of opCtx's operation, made on first
+// use; nil for anything but a query.
+func (c *planCache) operation(opCtx *graphql.OperationContext) *opPlans {
 	op := opCtx.Operation
 	if c == nil || op == nil || op.Operation != ast.Query {
 		return nil
@@ -137,7 +151,12 @@ func (c *planCache) plan(ctx context.Context, s *fastSchema, opCtx *graphql.Oper
 		}
 		c.mu.Unlock()
 	}
-	if ops.uncovered {
+	return ops
+}
+
+func (c *planCache) plan(ctx context.Context, s *fastSchema, opCtx *graphql.OperationContext) *plan {
+	ops := c.operation(opCtx)
+	if ops == nil || ops.uncovered {
 		return nil
 	}
 	key := directiveKey(ops.dirVars, opCtx.Variables)
@@ -155,7 +174,7 @@ func (c *planCache) plan(ctx context.Context, s *fastSchema, opCtx *graphql.Oper
 }
 
 func newOpPlans(opCtx *graphql.OperationContext) *opPlans {
-	ops := &opPlans{byDirs: map[string]*plan{}}
+	ops := &opPlans{reads: readsOf(opCtx.Operation), byDirs: map[string]*plan{}}
 	seen := map[string]bool{}
 	var walk func(ast.SelectionSet)
 	visited := map[string]bool{}
@@ -258,11 +277,6 @@ type runState struct {
 	snap  *loaders.Snapshot // read on first use: `{ __typename }` reads nothing
 	buf   []byte
 	ec    *executionContext // for arguments with variables; made on first use
-	// byID and byUUID count the lookups the generated path would batch in
-	// the workspaceByID and dtableByUUID loaders; they are reported to the
-	// loaders' observer as one batch each, which is what they are: keys
-	// served by one read of the snapshot.
-	byID, byUUID int
 	// limit is the answer's byte budget (bounds.go); 0 is unbounded.
 	limit int64
 }
@@ -284,8 +298,6 @@ func (p *plan) run(ctx context.Context, s *fastSchema, opCtx *graphql.OperationC
 		return nil, false
 	}
 	p.size.Store(int64(len(r.buf)))
-	r.l.ObserveLookups("workspaceByID", r.byID)
-	r.l.ObserveLookups("dtableByUUID", r.byUUID)
 	return r.buf, true
 }
 
@@ -372,23 +384,29 @@ func (c *compiler) object(set ast.SelectionSet, typeName string) *objPlan {
 			o.fields = append(o.fields, fp)
 			continue
 		}
-		spec, ok := fieldSpecs[typeName][cf.Name]
-		if !ok {
-			return nil
+		e := lookup(typeName, cf.Name)
+		if e == nil || e.write == nil {
+			return nil // gqlgen's executor writes it
 		}
-		fp.write = spec.write
-		if spec.child != "" {
-			if fp.child = c.object(cf.Selections, spec.child); fp.child == nil {
+		fp.write = e.write
+		if len(cf.Selections) > 0 {
+			// The writers write objects; an interface's or union's
+			// fields are the executor's.
+			child := cf.Definition.Type.Name()
+			if d := parsedSchema.Types[child]; d == nil || d.Kind != ast.Object {
+				return nil
+			}
+			if fp.child = c.object(cf.Selections, child); fp.child == nil {
 				return nil
 			}
 		}
-		if spec.coerce != nil && !hasVariables(cf.Arguments) {
+		if e.args != nil && !hasVariables(cf.Arguments) {
 			// Constant arguments: coerce once. An error is left to the
 			// generated executor, which reports it at the field's path.
 			if c.ec == nil {
 				c.ec = newExecutionContext(c.opCtx, c.s.gen, nil)
 			}
-			args, err := spec.coerce(c.ec, c.ctx, cf.ArgumentMap(nil))
+			args, err := e.args(c.ec, c.ctx, cf.ArgumentMap(nil))
 			if err != nil {
 				return nil
 			}
@@ -432,152 +450,6 @@ func plainName(s string) bool {
 		}
 	}
 	return true
-}
-
-// fieldSpec is how one schema field is written.
-type fieldSpec struct {
-	write  fieldWriter
-	child  string // object type of the field's selection, if any
-	coerce func(ec *executionContext, ctx context.Context, raw map[string]any) (map[string]any, error)
-}
-
-// fieldSpecs are the covered fields, by type and field name. A field
-// missing here (including fields added to the schema later) makes every
-// query selecting it run on the generated executor.
-var fieldSpecs = map[string]map[string]fieldSpec{
-	"Query": {
-		"workspaces":     {write: writeQueryWorkspaces, child: "Workspace", coerce: (*executionContext).field_Query_workspaces_args},
-		"workspace":      {write: writeQueryWorkspace, child: "Workspace", coerce: (*executionContext).field_Query_workspace_args},
-		"dtable":         {write: writeQueryDTable, child: "DTable", coerce: (*executionContext).field_Query_dtable_args},
-		"dtables":        {write: writeQueryDTables, child: "DTableConnection", coerce: (*executionContext).field_Query_dtables_args},
-		"dtableByName":   {write: writeQueryDTableByName, child: "DTable", coerce: (*executionContext).field_Query_dtableByName_args},
-		"starredDTables": {write: writeQueryStarred, child: "DTable"},
-	},
-	"Workspace": {
-		"id":                {write: wsString(workspaceGlobalID)},
-		"seatableId":        {write: wsString(func(w *upstream.Workspace) string { return w.ID })},
-		"type":              {write: writeWorkspaceType},
-		"name":              {write: wsString(func(w *upstream.Workspace) string { return w.Name })},
-		"ownerName":         {write: wsOptString(func(w *upstream.Workspace) *string { return w.OwnerName })},
-		"repoId":            {write: wsOptString(func(w *upstream.Workspace) *string { return w.RepoID })},
-		"groupId":           {write: wsOptString(func(w *upstream.Workspace) *string { return w.GroupID })},
-		"groupOwner":        {write: wsOptString(func(w *upstream.Workspace) *string { return w.GroupOwner })},
-		"groupAdmins":       {write: writeGroupAdmins},
-		"groupMemberCount":  {write: writeGroupMemberCount},
-		"isAdmin":           {write: wsOptBool(func(w *upstream.Workspace) *bool { return w.IsAdmin })},
-		"departmentId":      {write: wsOptString(func(w *upstream.Workspace) *string { return w.DepartmentID })},
-		"tables":            {write: writeWorkspaceTables, child: "DTable", coerce: (*executionContext).field_Workspace_tables_args},
-		"folders":           {write: wsList(func(w *upstream.Workspace) []*upstream.Folder { return w.Folders }), child: "Folder"},
-		"sharedViews":       {write: wsList(func(w *upstream.Workspace) []*upstream.SharedView { return w.SharedViews }), child: "SharedView"},
-		"groupSharedTables": {write: writeGroupSharedTables, child: "DTable"},
-		"groupSharedViews":  {write: writeGroupSharedViews, child: "GroupSharedView"},
-		"shareFolders":      {write: wsList(func(w *upstream.Workspace) []*upstream.ShareFolder { return w.ShareFolders }), child: "ShareFolder"},
-	},
-	"DTable": {
-		"id":             {write: dtString(dtableGlobalID)},
-		"seatableId":     {write: writeDTableSeatableID},
-		"uuid":           {write: dtString(func(d *upstream.DTable) string { return d.UUID })},
-		"name":           {write: dtString(func(d *upstream.DTable) string { return d.Name })},
-		"workspaceId":    {write: dtString(func(d *upstream.DTable) string { return d.WorkspaceID })},
-		"workspace":      {write: writeDTableWorkspace, child: "Workspace"},
-		"createdAt":      {write: dtTime(func(d *upstream.DTable) *time.Time { return d.CreatedAt })},
-		"updatedAt":      {write: dtTime(func(d *upstream.DTable) *time.Time { return d.UpdatedAt })},
-		"creator":        {write: dtOptString(func(d *upstream.DTable) *string { return d.Creator })},
-		"modifier":       {write: dtOptString(func(d *upstream.DTable) *string { return d.Modifier })},
-		"color":          {write: dtOptString(func(d *upstream.DTable) *string { return d.Color })},
-		"textColor":      {write: dtOptString(func(d *upstream.DTable) *string { return d.TextColor })},
-		"icon":           {write: dtOptString(func(d *upstream.DTable) *string { return d.Icon })},
-		"starred":        {write: writeDTableStarred},
-		"isEncrypted":    {write: dtOptBool(func(d *upstream.DTable) *bool { return d.IsEncrypted })},
-		"inStorage":      {write: dtOptBool(func(d *upstream.DTable) *bool { return d.InStorage })},
-		"folder":         {write: writeDTableFolder, child: "Folder"},
-		"permission":     {write: dtOptString(func(d *upstream.DTable) *string { return d.Permission })},
-		"fromUser":       {write: dtOptString(func(d *upstream.DTable) *string { return d.FromUser })},
-		"fromUserName":   {write: dtOptString(func(d *upstream.DTable) *string { return d.FromUserName })},
-		"fromUserAvatar": {write: dtOptString(func(d *upstream.DTable) *string { return d.FromUserAvatar })},
-		"fromGroupId":    {write: dtOptString(func(d *upstream.DTable) *string { return d.FromGroupID })},
-		"fromGroupName":  {write: dtOptString(func(d *upstream.DTable) *string { return d.FromGroupName })},
-		"shareId":        {write: dtOptString(func(d *upstream.DTable) *string { return d.ShareID })},
-		"shareType":      {write: dtOptString(func(d *upstream.DTable) *string { return d.ShareType })},
-	},
-	"Folder": {
-		"id":          {write: writeFolderID},
-		"seatableId":  {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.str(o.ID); return true })},
-		"name":        {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.str(o.Name); return true })},
-		"workspaceId": {write: typed(func(r *runState, f *fieldPlan, o *upstream.Folder) bool { r.optStr(o.WorkspaceID); return true })},
-		"items":       {write: writeFolderItems, child: "FolderItem"},
-		"tables":      {write: writeFolderTables, child: "DTable"},
-	},
-	"FolderItem": {
-		"id":       {write: typed(func(r *runState, f *fieldPlan, o *model.FolderItem) bool { r.str(o.ID); return true })},
-		"itemType": {write: typed(func(r *runState, f *fieldPlan, o *model.FolderItem) bool { r.str(o.ItemType); return true })},
-		"itemId":   {write: typed(func(r *runState, f *fieldPlan, o *model.FolderItem) bool { r.str(o.ItemID); return true })},
-	},
-	"SharedView": {
-		"id": {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool {
-			r.str(globalID(kindSharedView, o.ID))
-			return true
-		})},
-		"seatableId":     {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool { r.str(o.ID); return true })},
-		"dtableName":     {write: typed(func(r *runState, f *fieldPlan, o *upstream.SharedView) bool { r.str(o.DTableName); return true })},
-		"workspaceId":    {write: svOptString(func(o *upstream.SharedView) *string { return o.WorkspaceID })},
-		"fromUser":       {write: svOptString(func(o *upstream.SharedView) *string { return o.FromUser })},
-		"fromUserName":   {write: svOptString(func(o *upstream.SharedView) *string { return o.FromUserName })},
-		"fromUserAvatar": {write: svOptString(func(o *upstream.SharedView) *string { return o.FromUserAvatar })},
-		"toUser":         {write: svOptString(func(o *upstream.SharedView) *string { return o.ToUser })},
-		"toUserName":     {write: svOptString(func(o *upstream.SharedView) *string { return o.ToUserName })},
-		"permission":     {write: svOptString(func(o *upstream.SharedView) *string { return o.Permission })},
-		"tableId":        {write: svOptString(func(o *upstream.SharedView) *string { return o.TableID })},
-		"viewId":         {write: svOptString(func(o *upstream.SharedView) *string { return o.ViewID })},
-		"sharedName":     {write: svOptString(func(o *upstream.SharedView) *string { return o.SharedName })},
-		"color":          {write: svOptString(func(o *upstream.SharedView) *string { return o.Color })},
-		"textColor":      {write: svOptString(func(o *upstream.SharedView) *string { return o.TextColor })},
-		"icon":           {write: svOptString(func(o *upstream.SharedView) *string { return o.Icon })},
-		"shareId":        {write: svOptString(func(o *upstream.SharedView) *string { return o.ShareID })},
-		"shareType":      {write: svOptString(func(o *upstream.SharedView) *string { return o.ShareType })},
-	},
-	"GroupSharedView": {
-		"id":           {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.str(o.ID); return true })},
-		"viewShareId":  {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.ViewShareID); return true })},
-		"sharedName":   {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.SharedName); return true })},
-		"permission":   {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.Permission); return true })},
-		"fromUser":     {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.FromUser); return true })},
-		"fromUserName": {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool { r.optStr(o.FromUserName); return true })},
-		"fromUserAvatar": {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool {
-			r.optStr(o.FromUserAvatar)
-			return true
-		})},
-		"dtable": {write: typed(func(r *runState, f *fieldPlan, o *model.GroupSharedView) bool {
-			return o.DTable != nil && r.object(f.child, o.DTable)
-		}), child: "DTable"},
-	},
-	"ShareFolder": {
-		"id": {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool {
-			r.str(globalID(kindShareFolder, o.ID))
-			return true
-		})},
-		"seatableId": {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.str(o.ID); return true })},
-		"name":       {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.str(o.Name); return true })},
-		"username":   {write: typed(func(r *runState, f *fieldPlan, o *upstream.ShareFolder) bool { r.optStr(o.Username); return true })},
-	},
-	"DTableConnection": {
-		"edges":      {write: writeConnectionEdges, child: "DTableEdge"},
-		"nodes":      {write: writeConnectionNodes, child: "DTable"},
-		"pageInfo":   {write: writeConnectionPageInfo, child: "PageInfo"},
-		"totalCount": {write: typed(func(r *runState, f *fieldPlan, o *model.DTableConnection) bool { r.int(o.TotalCount); return true })},
-	},
-	"DTableEdge": {
-		"cursor": {write: typed(func(r *runState, f *fieldPlan, o *model.DTableEdge) bool { r.str(o.Cursor); return true })},
-		"node": {write: typed(func(r *runState, f *fieldPlan, o *model.DTableEdge) bool {
-			return o.Node != nil && r.object(f.child, o.Node)
-		}), child: "DTable"},
-	},
-	"PageInfo": {
-		"hasNextPage":     {write: typed(func(r *runState, f *fieldPlan, o *model.PageInfo) bool { r.bool(o.HasNextPage); return true })},
-		"hasPreviousPage": {write: typed(func(r *runState, f *fieldPlan, o *model.PageInfo) bool { r.bool(o.HasPreviousPage); return true })},
-		"startCursor":     {write: typed(func(r *runState, f *fieldPlan, o *model.PageInfo) bool { r.optStr(o.StartCursor); return true })},
-		"endCursor":       {write: typed(func(r *runState, f *fieldPlan, o *model.PageInfo) bool { r.optStr(o.EndCursor); return true })},
-	},
 }
 
 // typed adapts a writer for one Go type; any other type is a bug and falls
@@ -681,13 +553,9 @@ func writeQueryWorkspace(r *runState, f *fieldPlan, _ any) bool {
 	if id == "" {
 		return false // BAD_USER_INPUT, reported by the resolver
 	}
-	snap, ok := r.snapshot()
-	if !ok {
-		return false
-	}
-	// What the resolver's loader reads, without its batching window.
-	r.byID++
-	return optObject(r, f.child, snap.Workspace(workspaceKey(id)))
+	// The resolver's read, through the same loader.
+	ws, err := r.l.WorkspaceByID(r.ctx, workspaceKey(id))
+	return err == nil && optObject(r, f.child, ws)
 }
 
 func writeQueryDTable(r *runState, f *fieldPlan, _ any) bool {
@@ -696,16 +564,9 @@ func writeQueryDTable(r *runState, f *fieldPlan, _ any) bool {
 		return false
 	}
 	uuid, _ := args["uuid"].(string)
-	u := upstream.NormalizeUUID(uuid)
-	if u == "" {
-		return false // BAD_USER_INPUT, reported by the resolver
-	}
-	snap, ok := r.snapshot()
-	if !ok {
-		return false
-	}
-	r.byUUID++
-	return optObject(r, f.child, snap.DTable(u))
+	// A bad uuid is BAD_USER_INPUT, which the resolver reports.
+	d, err := r.l.DTableByUUID(r.ctx, uuid)
+	return err == nil && optObject(r, f.child, d)
 }
 
 func writeQueryDTables(r *runState, f *fieldPlan, _ any) bool {
@@ -849,12 +710,8 @@ func writeDTableWorkspace(r *runState, f *fieldPlan, obj any) bool {
 		r.null()
 		return true
 	}
-	snap, ok := r.snapshot()
-	if !ok {
-		return false
-	}
-	r.byID++
-	return optObject(r, f.child, snap.Workspace(d.WorkspaceID))
+	ws, err := r.l.WorkspaceByID(r.ctx, d.WorkspaceID)
+	return err == nil && optObject(r, f.child, ws)
 }
 
 func writeDTableFolder(r *runState, f *fieldPlan, obj any) bool {

@@ -636,7 +636,7 @@ func TestDecodeFieldsFollowsTheSelection(t *testing.T) {
 		if errs != nil {
 			t.Fatalf("%s: %v", c.query, errs)
 		}
-		if got := decodeFields(doc.Operations[0]); got != c.want {
+		if got := readsOf(doc.Operations[0]).fields; got != c.want {
 			t.Errorf("%s: fields %b, want %b", c.query, got, c.want)
 		}
 	}

@@ -11,9 +11,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 
-	"github.com/seatable-graphql/seatable-graphql/graph/dtablequery"
-	"github.com/seatable-graphql/seatable-graphql/graph/model"
-
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
@@ -132,12 +129,15 @@ const (
 // GraphQL-over-HTTP status codes (app/pipeline.go does all three).
 func NewServer(o ServerOptions) *handler.Server {
 	resolver := &Resolver{Writer: o.Writer, Live: o.Live, MaxSubscriptionsPerConnection: o.MaxSubscriptionsPerConnection, MaxNodeIDs: o.MaxNodeIDs, Log: o.Logger}
-	cfg := Config{Resolvers: resolver}
-	listComplexity(&cfg.Complexity, max(o.ListSize, 1))
-	var es graphql.ExecutableSchema = NewExecutableSchema(cfg)
+	gen := NewExecutableSchema(Config{Resolvers: resolver}).(*executableSchema)
+	// The list costs of the field catalogue (catalogue.go).
+	var es graphql.ExecutableSchema = costedSchema{gen, max(o.ListSize, 1)}
+	// What each operation reads, and its fast-path plans, worked out once
+	// per document. Plans keep their documents alive: bounded like the
+	// query cache.
+	plans := newPlanCache(max(o.QueryCacheBytes, DefaultQueryCacheBytes))
 	if o.FastPath {
-		// Plans keep their documents alive: bounded like the query cache.
-		es = newFastSchema(es.(*executableSchema), resolver, max(o.QueryCacheBytes, DefaultQueryCacheBytes))
+		es = newFastSchema(es, gen, resolver, plans)
 	}
 	srv := handler.New(es)
 	for _, e := range o.Extensions {
@@ -226,9 +226,9 @@ func NewServer(o ServerOptions) *handler.Server {
 	srv.AroundOperations(refuseDeferWithoutStream)
 	srv.AroundOperations(refuseTooManyBases(o.MaxBasesPerRequest))
 	srv.AroundOperations(subscriptionLoaders)
-	srv.AroundOperations(fetchDetail(o.FastPath))
+	srv.AroundOperations(fetchDetail(plans, o.FastPath))
 	if o.ReportReplayable {
-		srv.AroundOperations(reportReplayable)
+		srv.AroundOperations(reportReplayable(plans))
 	}
 	if o.ShareIdenticalQueries {
 		shared := newSharedQueries(o.SharePartition)
@@ -246,58 +246,4 @@ func NewServer(o ServerOptions) *handler.Server {
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(Recover(o.Logger))
 	return srv
-}
-
-// listComplexity makes list fields cost their children times n: SeaTable
-// sends whole lists, and a query's work grows with what it asks of each
-// element. A dtables page costs its children times its page size. Fields
-// added to the schema later default to 1 + children.
-func listComplexity(c *ComplexityRoot, n int) {
-	list := func(child int) int { return 1 + n*child }
-	c.Query.Workspaces = func(child int, _ *model.WorkspaceFilter) int { return list(child) }
-	c.Query.StarredDTables = list
-	// Each id is a lookup; the count is known (ids are coerced variables),
-	// so aliases times ids are priced before anything runs.
-	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }
-	c.Query.Dtables = func(child int, _ *model.DTableFilter, _ *model.DTableOrder, first *int, _ *string, last *int, _ *string) int {
-		size := dtablequery.DefaultPageSize
-		switch {
-		case first != nil:
-			size = *first
-		case last != nil:
-			size = *last
-		}
-		// Out-of-range sizes are rejected by the resolver; cap the cost here
-		// so the limit check stays meaningful.
-		size = min(max(size, 1), dtablequery.MaxPageSize)
-		return 1 + size*child
-	}
-	c.Workspace.Tables = func(child int, _ *model.DTableFilter, _ *model.DTableOrder) int { return list(child) }
-	c.Workspace.Folders = list
-	c.Workspace.SharedViews = list
-	c.Workspace.ShareFolders = list
-	c.Workspace.GroupSharedTables = list
-	c.Workspace.GroupSharedViews = list
-	c.Folder.Tables = list
-	c.Folder.Items = list
-	// A gateway's _entities call costs what the same objects cost read
-	// one by one: its children once per representation.
-	c.Query.__resolve_entities = func(child int, reps []map[string]any) int { return 1 + len(reps)*child }
-	// Inside a base: a page of rows costs its children times its size.
-	// Columns and views come with the metadata, at no extra read: they
-	// cost 1 plus their children, like any field.
-	c.DTable.Tables = list
-	c.Table.Rows = func(child int, _ *string, first *int, _ *string) int { return rowsComplexity(child, first) }
-	c.View.Rows = func(child int, first *int, _ *string) int { return rowsComplexity(child, first) }
-}
-
-// rowsComplexity is a rows page's cost: its children times `first` (the
-// default when absent; out-of-range sizes, which the resolver rejects,
-// cost the most a page can).
-func rowsComplexity(child int, first *int) int {
-	size := defaultRowsFirst
-	if first != nil {
-		size = min(max(*first, 1), maxRowsFirst)
-	}
-	return 1 + size*child
 }

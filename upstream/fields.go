@@ -86,6 +86,48 @@ var baseFields = [...]baseField{
 	{"dtable_share_id", FieldShare, func(s *scanner, b *baseDecode) { b.altShareID, b.hasAltShareID = s.looseString() }},
 }
 
+// DTable is a base as listed in a workspace. Each field is read by its line
+// in baseFields, above: a new field is added to both, here.
+type DTable struct {
+	ID string // numeric base id as decimal text
+	// UUID is always 36 characters, lower case, with dashes.
+	UUID        string
+	Name        string
+	WorkspaceID string
+	CreatedAt   *time.Time // UTC, seconds precision
+	UpdatedAt   *time.Time
+	Creator     *string // seed to typed generations only
+	Modifier    *string
+	Color       *string
+	TextColor   *string
+	Icon        *string
+	// Starred is true if any sign in the response says so: the base's own
+	// flag, the starred pseudo-workspace, or starred_dtable_list.
+	Starred     bool
+	IsEncrypted *bool
+	InStorage   *bool
+
+	// Share details, set on bases shared to the caller.
+	Permission     *string
+	FromUser       *string
+	FromUserName   *string
+	FromUserAvatar *string
+	FromGroupID    *string
+	FromGroupName  *string
+	ShareID        *string
+	ShareType      *string
+	ViewShareID    *string
+	SharedName     *string
+}
+
+// CopyShare sets d's share details (the fields SeaTable adds to a base
+// shared with the caller, except a view share's own) to src's: one base
+// listed several times takes them from the list that shares it.
+func (d *DTable) CopyShare(src *DTable) {
+	d.Permission, d.FromUser, d.FromUserName, d.FromUserAvatar = src.Permission, src.FromUser, src.FromUserName, src.FromUserAvatar
+	d.FromGroupID, d.FromGroupName, d.ShareID, d.ShareType = src.FromGroupID, src.FromGroupName, src.ShareID, src.ShareType
+}
+
 // baseField is one member of a base object: its name in SeaTable's JSON,
 // the Fields bit a read must ask for (0: always decoded), and how its
 // value is read into the base being decoded.

@@ -1,7 +1,5 @@
 package upstream
 
-import "time"
-
 // WorkspaceType says what kind of entry a workspace is. Pseudo-workspaces
 // (starred, shared) have no numeric id upstream.
 type WorkspaceType string
@@ -57,39 +55,6 @@ type Workspace struct {
 	GroupSharedViews  []*DTable
 	Folders           []*Folder
 	ShareFolders      []*ShareFolder
-}
-
-// DTable is a base as listed in a workspace.
-type DTable struct {
-	ID string // numeric base id as decimal text
-	// UUID is always 36 characters, lower case, with dashes.
-	UUID        string
-	Name        string
-	WorkspaceID string
-	CreatedAt   *time.Time // UTC, seconds precision
-	UpdatedAt   *time.Time
-	Creator     *string // seed to typed generations only
-	Modifier    *string
-	Color       *string
-	TextColor   *string
-	Icon        *string
-	// Starred is true if any sign in the response says so: the base's own
-	// flag, the starred pseudo-workspace, or starred_dtable_list.
-	Starred     bool
-	IsEncrypted *bool
-	InStorage   *bool
-
-	// Share details, set on bases shared to the caller.
-	Permission     *string
-	FromUser       *string
-	FromUserName   *string
-	FromUserAvatar *string
-	FromGroupID    *string
-	FromGroupName  *string
-	ShareID        *string
-	ShareType      *string
-	ViewShareID    *string
-	SharedName     *string
 }
 
 // SharedView is a view of a base shared to the caller (shared_view_list).

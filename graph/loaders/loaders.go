@@ -28,10 +28,10 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-// wait is how long a loader collects keys before running its batch. Batches
-// here read an in-memory snapshot, so a long window buys nothing and would
-// add to every request's latency; 16 ms (the library default) measured as
-// 16 ms of pure overhead per loader level.
+// wait is how long a base loader (bases.go) collects keys before running
+// its batch: the keys of one level of a query arrive within microseconds,
+// and 16 ms (the library default) measured as 16 ms of pure overhead per
+// loader level.
 const wait = 250 * time.Microsecond
 
 // Snapshot is one upstream workspace list with its lookup indexes, built on
@@ -150,7 +150,7 @@ func choose(list *upstream.WorkspaceList, keep func(uuid string) bool) map[strin
 	for _, d := range all {
 		if chosen := byUUID[d.UUID]; chosen != d && chosen.Permission == nil && d.Permission != nil {
 			merged := *chosen
-			copyShare(&merged, d)
+			merged.CopyShare(d)
 			byUUID[d.UUID] = &merged
 		}
 	}
@@ -162,11 +162,6 @@ func (s *Snapshot) list(ws *upstream.Workspace, d *upstream.DTable) {
 		s.order = append(s.order, d.UUID)
 	}
 	s.listedIn[d.UUID] = append(s.listedIn[d.UUID], ws)
-}
-
-func copyShare(dst, src *upstream.DTable) {
-	dst.Permission, dst.FromUser, dst.FromUserName, dst.FromUserAvatar = src.Permission, src.FromUser, src.FromUserName, src.FromUserAvatar
-	dst.FromGroupID, dst.FromGroupName, dst.ShareID, dst.ShareType = src.FromGroupID, src.FromGroupName, src.ShareID, src.ShareType
 }
 
 // DTables returns every visible base once (the entry NewSnapshot prefers),
@@ -302,7 +297,7 @@ func (s *Snapshot) ViewBase(uuid string) *upstream.DTable {
 				}
 				base := *v // the list may be shared: copy, never change, its entries
 				base.ViewShareID, base.SharedName = nil, nil
-				copyShare(&base, &upstream.DTable{})
+				base.CopyShare(&upstream.DTable{})
 				s.viewBases[v.UUID] = &base
 			}
 		}
@@ -345,20 +340,11 @@ func (s *Snapshot) DTable(uuid string) *upstream.DTable {
 }
 
 // BatchObserver learns the size of every batch (metrics); loader is one of
-// "snapshot" (one fetch of the memoised response: always 1),
-// "workspaceByID", "dtableByUUID", and inside bases "baseMetadata",
-// "baseRows", "baseRow" (bases.go).
+// "snapshot" (one fetch of the memoised response: always 1), and inside
+// bases "baseMetadata", "baseRows", "baseRow" (bases.go). Lookups by id in
+// the snapshot are map reads, not batches, and are not reported.
 type BatchObserver interface {
 	ObserveBatch(loader string, size int)
-}
-
-// ObserveLookups reports n lookups of loader ("workspaceByID",
-// "dtableByUUID") that were served together from the request's snapshot
-// without the loader itself (the GraphQL fast path), as one batch.
-func (l *Loaders) ObserveLookups(loader string, n int) {
-	if l.observer != nil && n > 0 {
-		l.observer.ObserveBatch(loader, n)
-	}
 }
 
 // Option configures Loaders.
@@ -395,9 +381,6 @@ type Loaders struct {
 	pinned bool
 	snaps  map[snapshotKey]*snapshotCall
 
-	workspaceByID *dataloader.Loader[string, *upstream.Workspace]
-	dtableByUUID  *dataloader.Loader[string, *upstream.DTable]
-
 	// Inside bases (bases.go): built on first use, under mu.
 	basesCfg Bases
 	bases    *baseLoaders
@@ -409,28 +392,6 @@ func New(f upstream.Lister, c *auth.Caller, opts ...Option) *Loaders {
 	for _, o := range opts {
 		o(l)
 	}
-	l.workspaceByID = dataloader.NewBatchedLoader(observed(l, "workspaceByID", func(ctx context.Context, ids []string) []*dataloader.Result[*upstream.Workspace] {
-		snap, err := l.snapshot(ctx)
-		out := make([]*dataloader.Result[*upstream.Workspace], len(ids))
-		for i, id := range ids {
-			out[i] = &dataloader.Result[*upstream.Workspace]{Error: err}
-			if err == nil {
-				out[i].Data = snap.Workspace(id)
-			}
-		}
-		return out
-	}), dataloader.WithWait[string, *upstream.Workspace](wait))
-	l.dtableByUUID = dataloader.NewBatchedLoader(observed(l, "dtableByUUID", func(ctx context.Context, uuids []string) []*dataloader.Result[*upstream.DTable] {
-		snap, err := l.snapshot(ctx)
-		out := make([]*dataloader.Result[*upstream.DTable], len(uuids))
-		for i, u := range uuids {
-			out[i] = &dataloader.Result[*upstream.DTable]{Error: err}
-			if err == nil {
-				out[i].Data = snap.DTable(u)
-			}
-		}
-		return out
-	}), dataloader.WithWait[string, *upstream.DTable](wait))
 	return l
 }
 
@@ -573,8 +534,6 @@ func (l *Loaders) Invalidate(ctx context.Context) {
 	l.mu.Lock()
 	l.snaps = map[snapshotKey]*snapshotCall{}
 	l.mu.Unlock()
-	l.workspaceByID.ClearAll()
-	l.dtableByUUID.ClearAll()
 	if token, err := l.caller.Token(); err == nil {
 		if inv, ok := l.fetcher.(upstream.Invalidator); ok {
 			inv.Invalidate(ctx, token)
@@ -592,8 +551,15 @@ func (l *Loaders) Workspaces(ctx context.Context) ([]*upstream.Workspace, error)
 }
 
 // WorkspaceByID returns the workspace with id, or nil when not visible.
+// Like every lookup by id it reads the request's one memoised list: a map
+// read on its snapshot, with no batching window to wait for (resolvers and
+// the fast path alike).
 func (l *Loaders) WorkspaceByID(ctx context.Context, id string) (*upstream.Workspace, error) {
-	return l.workspaceByID.Load(ctx, id)()
+	snap, err := l.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return snap.Workspace(id), nil
 }
 
 // DTableByUUID returns the base with uuid (32 or 36 characters), or nil when
@@ -603,7 +569,11 @@ func (l *Loaders) DTableByUUID(ctx context.Context, uuid string) (*upstream.DTab
 	if u == "" {
 		return nil, apperr.New(apperr.BadUserInput, "uuid must be 32 hex characters, or 36 with dashes")
 	}
-	return l.dtableByUUID.Load(ctx, u)()
+	snap, err := l.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return snap.DTable(u), nil
 }
 
 type ctxKey struct{}
