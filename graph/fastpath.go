@@ -57,6 +57,9 @@ func newFastSchema(gen *executableSchema, r *Resolver, maxBytes int64) *fastSche
 // generated executor.
 func (s *fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
+	if h := s.sharedSubscription(ctx, opCtx); h != nil {
+		return h // events rendered once per token and document (live.go)
+	}
 	p := s.plans.plan(ctx, s, opCtx)
 	if p == nil {
 		return s.ExecutableSchema.Exec(ctx)

@@ -84,6 +84,8 @@ type Hub struct {
 	mu      sync.Mutex
 	pollers map[string]*poller
 	running sync.WaitGroup // poller goroutines
+
+	renders renders // events rendered once per token and document (render.go)
 }
 
 // New returns a hub that polls through f, the same fetcher stack queries
@@ -135,6 +137,7 @@ func (h *Hub) closeSubscriptions() {
 		p.subs = nil
 		delete(h.pollers, k)
 		h.obs.Pollers(-1)
+		h.renders.forget(k)
 	}
 }
 
@@ -217,6 +220,7 @@ func (s *Subscription) Close() {
 		if h.pollers[p.name] == p {
 			delete(h.pollers, p.name)
 			h.obs.Pollers(-1)
+			h.renders.forget(p.name)
 		}
 	}
 }
@@ -389,6 +393,7 @@ func (h *Hub) end(p *poller) {
 	if h.pollers[p.name] == p {
 		delete(h.pollers, p.name)
 		h.obs.Pollers(-1)
+		h.renders.forget(p.name)
 	}
 }
 
