@@ -13,8 +13,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -189,6 +192,7 @@ func (h *Hub) Subscribe(token string) *Subscription {
 		h.running.Add(1)
 		go func() {
 			defer h.running.Done()
+			defer h.recoverPoller(p)
 			h.run(ctx, p)
 		}()
 	}
@@ -366,6 +370,22 @@ func (h *Hub) run(ctx context.Context, p *poller) {
 			return
 		}
 	}
+}
+
+// recoverPoller ends p's subscriptions with an INTERNAL error event when
+// its poller panicked: the goroutine is outside any of net/http's or
+// gqlgen's recovers, so the panic would otherwise end the process. The
+// panic is logged with the token redacted.
+func (h *Hub) recoverPoller(p *poller) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	msg := strings.ReplaceAll(fmt.Sprint(v), p.token, "[token]")
+	h.log.Error("live poller panicked: its subscriptions end", "poller", p.name[:16], "panic", msg,
+		"stack", strings.ReplaceAll(string(debug.Stack()), p.token, "[token]"))
+	h.push(p, Update{Err: apperr.New(apperr.Internal, "internal error while polling SeaTable: this subscription ends"), At: time.Now()})
+	h.end(p)
 }
 
 // rejected reports whether err says SeaTable no longer accepts the token:
