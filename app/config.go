@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -62,6 +63,11 @@ type Config struct {
 	MaxBatch        int           // MAX_BATCH: operations per batched request; 0 turns batching off
 	RateLimit       int           // RATE_LIMIT: SeaTable calls a second per client; 0 off (see ratelimit.go)
 	RateBurst       int           // RATE_BURST; 0: twice RATE_LIMIT
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses):
+	// a request from one of them is counted against the client address in
+	// its X-Forwarded-For (the right-most hop not in the list), not the
+	// proxy's. Empty: RemoteAddr, always.
+	TrustedProxies []netip.Prefix
 	MaxTokens       int           // MAX_TOKENS
 	MaxQueryBytes   int           // MAX_QUERY_BYTES: a query's text
 	MaxDepth        int           // MAX_DEPTH
@@ -304,6 +310,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 				break
 			}
 			c.AllowedHosts = append(c.AllowedHosts, h)
+		}
+	}
+	if v := getenv("TRUSTED_PROXIES"); strings.TrimSpace(v) != "" {
+		for _, f := range strings.Split(v, ",") {
+			f = strings.TrimSpace(f)
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				a, aerr := netip.ParseAddr(f)
+				if aerr != nil {
+					bad("TRUSTED_PROXIES=%q: want CIDRs or addresses separated by commas, such as 10.0.0.0/8,192.168.1.7", v)
+					break
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 		}
 	}
 	if v := getenv("SEATABLE_BASE_HOSTS"); strings.TrimSpace(v) != "" {
