@@ -63,11 +63,6 @@ type Config struct {
 	MaxBatch        int           // MAX_BATCH: operations per batched request; 0 turns batching off
 	RateLimit       int           // RATE_LIMIT: SeaTable calls a second per client; 0 off (see ratelimit.go)
 	RateBurst       int           // RATE_BURST; 0: twice RATE_LIMIT
-	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses):
-	// a request from one of them is counted against the client address in
-	// its X-Forwarded-For (the right-most hop not in the list), not the
-	// proxy's. Empty: RemoteAddr, always.
-	TrustedProxies []netip.Prefix
 	MaxTokens       int           // MAX_TOKENS
 	MaxQueryBytes   int           // MAX_QUERY_BYTES: a query's text
 	MaxDepth        int           // MAX_DEPTH
@@ -78,6 +73,12 @@ type Config struct {
 	Introspection   bool          // INTROSPECTION
 	QueryCacheBytes int64         // fixed; not configurable
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses):
+	// a request from one of them is counted against the client address in
+	// its X-Forwarded-For (the right-most hop not in the list), not the
+	// proxy's. Empty: RemoteAddr, always.
+	TrustedProxies []netip.Prefix
 
 	// MaxResponseBytes caps one answer, and a batch's answers together
 	// (MAX_RESPONSE_BYTES).
