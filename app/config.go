@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -72,6 +73,12 @@ type Config struct {
 	Introspection   bool          // INTROSPECTION
 	QueryCacheBytes int64         // fixed; not configurable
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses):
+	// a request from one of them is counted against the client address in
+	// its X-Forwarded-For (the right-most hop not in the list), not the
+	// proxy's. Empty: RemoteAddr, always.
+	TrustedProxies []netip.Prefix
 
 	// MaxResponseBytes caps one answer, and a batch's answers together
 	// (MAX_RESPONSE_BYTES).
@@ -304,6 +311,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 				break
 			}
 			c.AllowedHosts = append(c.AllowedHosts, h)
+		}
+	}
+	if v := getenv("TRUSTED_PROXIES"); strings.TrimSpace(v) != "" {
+		for _, f := range strings.Split(v, ",") {
+			f = strings.TrimSpace(f)
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				a, aerr := netip.ParseAddr(f)
+				if aerr != nil {
+					bad("TRUSTED_PROXIES=%q: want CIDRs or addresses separated by commas, such as 10.0.0.0/8,192.168.1.7", v)
+					break
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 		}
 	}
 	if v := getenv("SEATABLE_BASE_HOSTS"); strings.TrimSpace(v) != "" {

@@ -2,8 +2,8 @@ package app
 
 import (
 	"context"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
@@ -34,13 +34,16 @@ type rateLimits struct {
 	fallback   ratelimit.Limit
 	processKey []byte
 	shared     *tokenhash.SharedKey // nil without Redis
+	// trusted are the proxies whose X-Forwarded-For names the client
+	// (TRUSTED_PROXIES).
+	trusted []netip.Prefix
 }
 
 // rateLimits is the pipeline's rate limiting step.
 func (a *App) rateLimits() step {
 	cfg := a.cfg
 	rl := &rateLimits{limiter: ratelimit.New(a.redis), processKey: tokenhash.NewKey(),
-		perToken: ratelimit.Limit{PerSecond: cfg.RateLimit, Burst: cfg.RateBurst}, fallback: defaultFallbackLimit}
+		perToken: ratelimit.Limit{PerSecond: cfg.RateLimit, Burst: cfg.RateBurst}, fallback: defaultFallbackLimit, trusted: cfg.TrustedProxies}
 	if cfg.RateLimit > 0 {
 		rl.fallback = rl.perToken
 	}
@@ -63,14 +66,7 @@ func (rl *rateLimits) key(host string) func(ctx context.Context) (string, rateli
 		caller := auth.From(ctx)
 		switch {
 		case caller.Own():
-			k := rl.processKey
-			if rl.shared != nil {
-				if sk, ok := rl.shared.Get(ctx); ok {
-					k = sk // the same key on every replica, so limits are shared
-				}
-			}
-			h, _ := caller.Hash(k)
-			return "t:" + h, rl.perToken
+			return rl.tokenKey(ctx, caller), rl.perToken
 		case caller.Fallback():
 			return "ip:" + host, rl.fallback
 		}
@@ -78,14 +74,35 @@ func (rl *rateLimits) key(host string) func(ctx context.Context) (string, rateli
 	}
 }
 
+// tokenKey names a caller with its own token by a keyed hash of it.
+func (rl *rateLimits) tokenKey(ctx context.Context, caller *auth.Caller) string {
+	k := rl.processKey
+	if rl.shared != nil {
+		if sk, ok := rl.shared.Get(ctx); ok {
+			k = sk // the same key on every replica, so limits are shared
+		}
+	}
+	h, _ := caller.Hash(k)
+	return "t:" + h
+}
+
+// client names the client of a request from host for budgets every client
+// shares (ratelimit.Client): its own token, else its address, whatever the
+// limits.
+func (rl *rateLimits) client(host string) func(ctx context.Context) string {
+	return func(ctx context.Context) string {
+		if caller := auth.From(ctx); caller.Own() {
+			return rl.tokenKey(ctx, caller)
+		}
+		return "ip:" + host
+	}
+}
+
 func (rl *rateLimits) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
+		host := ratelimit.ClientAddr(r, rl.trusted)
 		m := ratelimit.NewMeter(rl.limiter, rl.key(host))
-		r = r.WithContext(ratelimit.WithMeter(r.Context(), m))
+		r = r.WithContext(ratelimit.WithClient(ratelimit.WithMeter(r.Context(), m), rl.client(host)))
 		if gqlhttp.IsStream(r) {
 			// Each operation's refused calls are its own errors; a
 			// stream has no status to change.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/lru"
+	"github.com/seatable-graphql/seatable-graphql/internal/ratelimit"
 	"github.com/seatable-graphql/seatable-graphql/internal/redisguard"
 	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 )
@@ -211,18 +212,41 @@ func (p *APQStore) Add(ctx context.Context, hash, query string) {
 	// stays in process only (another replica answers
 	// PERSISTED_QUERY_NOT_FOUND and the client sends the text again). A
 	// window's counter lives two windows, as long as what it paid for.
-	window := p.now().Unix() / int64(apqTTL/time.Second)
-	budgetKey := apqBytesPrefix + strconv.FormatInt(window, 10)
-	var spent *redis.IntCmd
-	_, err := p.redis.Client.Pipelined(rctx, func(pl redis.Pipeliner) error {
-		spent = pl.IncrBy(rctx, budgetKey, int64(len(query)))
-		pl.Expire(rctx, budgetKey, 2*apqTTL)
-		return nil
-	})
-	if p.redis.Failed(err) || err != nil || spent.Val() > p.budget {
+	// The client's own share is charged before the shared budget, so one
+	// client (a token, else an address, anonymous ones included) cannot
+	// spend what the others are owed.
+	window := strconv.FormatInt(p.now().Unix()/int64(apqTTL/time.Second), 10)
+	if client := ratelimit.Client(ctx); client != "" {
+		if !p.charge(rctx, apqBytesPrefix+window+":"+client, len(query), p.clientShare()) {
+			return
+		}
+	}
+	if !p.charge(rctx, apqBytesPrefix+window, len(query), p.budget) {
 		return
 	}
 	p.redis.Failed(p.redis.Client.Set(rctx, apqPrefix+hash, query, apqTTL).Err())
+}
+
+// apqClientShares is how many clients' shares the hourly Redis budget
+// holds: a client may write at most that fraction of it.
+const apqClientShares = 16
+
+// clientShare is what one client may write to Redis per window: its
+// fraction of the budget, and never less than the longest query stored.
+func (p *APQStore) clientShare() int64 {
+	return max(p.budget/apqClientShares, int64(p.maxQuery))
+}
+
+// charge adds n bytes to the counter at key (kept two windows) and
+// reports whether the total stays within limit; a Redis failure is a no.
+func (p *APQStore) charge(ctx context.Context, key string, n int, limit int64) bool {
+	var spent *redis.IntCmd
+	_, err := p.redis.Client.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		spent = pl.IncrBy(ctx, key, int64(n))
+		pl.Expire(ctx, key, 2*apqTTL)
+		return nil
+	})
+	return !p.redis.Failed(err) && err == nil && spent.Val() <= limit
 }
 
 func (p *APQStore) add(hash, query string) {

@@ -195,11 +195,17 @@ var catalogue = map[string]entry{
 	"CopyDTablePayload.dtable": {},
 	"StarDTablePayload.uuid":   {}, "StarDTablePayload.starred": {}, "StarDTablePayload.dtable": {},
 
-	"Subscription.workspacesChanged": {}, "Subscription.dtablesChanged": {}, "Subscription.dtableChanged": {},
-	"WorkspacesChangedEvent.workspaces": {cost: flat},
-	"DTablesChangedEvent.initial":       {}, "DTablesChangedEvent.changes": {},
-	"DTableChanges.added": {cost: flat}, "DTableChanges.updated": {cost: flat}, "DTableChanges.removed": {cost: flat},
-	"DTableChangedEvent.uuid": {}, "DTableChangedEvent.dtable": {},
+	// Events are written from the values stream() sends (live.go).
+	"Subscription.workspacesChanged": {write: writeEventRoot}, "Subscription.dtablesChanged": {write: writeEventRoot, args: (*executionContext).field_Subscription_dtablesChanged_args},
+	"Subscription.dtableChanged":        {write: writeEventRoot, args: (*executionContext).field_Subscription_dtableChanged_args},
+	"WorkspacesChangedEvent.workspaces": {write: typed(writeWorkspacesEventList), cost: flat},
+	"DTablesChangedEvent.initial":       {write: typed(writeDTablesEventInitial)},
+	"DTablesChangedEvent.changes":       {write: typed(writeDTablesEventChanges)},
+	"DTableChanges.added":               {write: typed(writeChangesAdded), cost: flat},
+	"DTableChanges.updated":             {write: typed(writeChangesUpdated), cost: flat},
+	"DTableChanges.removed":             {write: typed(writeChangesRemoved), cost: flat},
+	"DTableChangedEvent.uuid":           {write: typed(writeDTableEventUUID)},
+	"DTableChangedEvent.dtable":         {write: typed(writeDTableEventDTable)},
 
 	"Workspace.id":         {write: wsString(workspaceGlobalID), from: summary},
 	"Workspace.seatableId": {write: wsString(func(w *upstream.Workspace) string { return w.ID }), from: summary},

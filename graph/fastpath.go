@@ -60,6 +60,9 @@ func newFastSchema(es graphql.ExecutableSchema, gen *executableSchema, r *Resolv
 // generated executor.
 func (s *fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
+	if h := s.sharedSubscription(ctx, opCtx); h != nil {
+		return h // events rendered once per token and document (live.go)
+	}
 	p := s.plans.plan(ctx, s, opCtx)
 	if p == nil {
 		return s.ExecutableSchema.Exec(ctx)

@@ -10,12 +10,15 @@ package graph
 // when the subscription began, and nested fields cost no upstream call.
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -229,10 +232,12 @@ func (r *Resolver) subscribe(ctx context.Context) (*live.Subscription, live.Upda
 }
 
 // stream runs a subscription: it converts each update with event (which
-// returns false when the update changes nothing this subscription shows)
-// and sends the result until the client leaves or the hub closes.
-func stream[T any](ctx context.Context, log *slog.Logger, sub *live.Subscription, first live.Update, done func(), event func(live.Update) (T, bool)) <-chan T {
+// returns false when the update changes nothing this subscription shows,
+// and the answer the event's differences are from, if any) and sends the
+// result until the client leaves or the hub closes.
+func stream[T any](ctx context.Context, log *slog.Logger, sub *live.Subscription, first live.Update, done func(), event func(live.Update) (T, *upstream.WorkspaceList, bool)) <-chan T {
 	out := make(chan T)
+	tap, _ := ctx.Value(eventTapKey{}).(chan tappedEvent)
 	go func() {
 		defer close(out)
 		defer done()
@@ -246,7 +251,16 @@ func stream[T any](ctx context.Context, log *slog.Logger, sub *live.Subscription
 		}()
 		u := first
 		for {
-			if ev, ok := event(u); ok {
+			if ev, prev, ok := event(u); ok {
+				if tap != nil {
+					// Before the event: the handler reading it then finds
+					// what it was made from (sharedSubscription).
+					select {
+					case tap <- tappedEvent{ev: ev, list: u.List, prev: prev, ok: u.Err == nil}:
+					case <-ctx.Done():
+						return
+					}
+				}
 				select {
 				case out <- ev:
 				case <-ctx.Done():
@@ -272,8 +286,8 @@ func (r *Resolver) workspacesChanged(ctx context.Context) (<-chan *model.Workspa
 	if err != nil {
 		return nil, err
 	}
-	return stream(ctx, r.Log, sub, first, done, func(u live.Update) (*model.WorkspacesChangedEvent, bool) {
-		return &model.WorkspacesChangedEvent{List: u.List, Err: u.Err}, true
+	return stream(ctx, r.Log, sub, first, done, func(u live.Update) (*model.WorkspacesChangedEvent, *upstream.WorkspaceList, bool) {
+		return &model.WorkspacesChangedEvent{List: u.List, Err: u.Err}, nil, true
 	}), nil
 }
 
@@ -286,10 +300,13 @@ func (r *Resolver) dtablesChanged(ctx context.Context, filter *model.DTableFilte
 	if err != nil {
 		return nil, err
 	}
-	var prev map[string][sha256.Size]byte // nil until the first good answer
-	return stream(ctx, r.Log, sub, first, done, func(u live.Update) (*model.DTablesChangedEvent, bool) {
+	var (
+		prev     map[string][sha256.Size]byte // nil until the first good answer
+		prevList *upstream.WorkspaceList      // the answer prev is from
+	)
+	return stream(ctx, r.Log, sub, first, done, func(u live.Update) (*model.DTablesChangedEvent, *upstream.WorkspaceList, bool) {
 		if u.Err != nil {
-			return &model.DTablesChangedEvent{Initial: prev == nil, Err: u.Err}, true
+			return &model.DTablesChangedEvent{Initial: prev == nil, Err: u.Err}, nil, true
 		}
 		snap := loaders.NewSnapshot(u.List)
 		now := f.Apply(snap.DTables(), snap.ListedIn)
@@ -311,12 +328,15 @@ func (r *Resolver) dtablesChanged(ctx context.Context, filter *model.DTableFilte
 				ch.Removed = append(ch.Removed, uuid)
 			}
 		}
-		initial := prev == nil
-		prev = next
+		initial, from := prev == nil, prevList
+		prev, prevList = next, u.List
 		if !initial && len(ch.Added)+len(ch.Updated)+len(ch.Removed) == 0 {
-			return nil, false // the list changed elsewhere, not in these bases
+			return nil, nil, false // the list changed elsewhere, not in these bases
 		}
-		return &model.DTablesChangedEvent{Initial: initial, Changes: ch, List: u.List}, true
+		// Removed comes from a map: sorted, so that subscriptions sharing
+		// one rendering of the event and those that do not agree.
+		slices.Sort(ch.Removed)
+		return &model.DTablesChangedEvent{Initial: initial, Changes: ch, List: u.List}, from, true
 	}), nil
 }
 
@@ -334,10 +354,10 @@ func (r *Resolver) dtableChanged(ctx context.Context, uuid string) (<-chan *mode
 		prevSum [sha256.Size]byte
 		wasErr  bool
 	)
-	return stream(ctx, r.Log, sub, first, done, func(u live.Update) (*model.DTableChangedEvent, bool) {
+	return stream(ctx, r.Log, sub, first, done, func(u live.Update) (*model.DTableChangedEvent, *upstream.WorkspaceList, bool) {
 		if u.Err != nil {
 			wasErr = true
-			return &model.DTableChangedEvent{UUID: u36, Err: u.Err}, true
+			return &model.DTableChangedEvent{UUID: u36, Err: u.Err}, nil, true
 		}
 		d := loaders.NewSnapshot(u.List).DTable(u36)
 		var sum [sha256.Size]byte
@@ -345,10 +365,10 @@ func (r *Resolver) dtableChanged(ctx context.Context, uuid string) (<-chan *mode
 			sum = baseDigest(d)
 		}
 		if sent && !wasErr && sum == prevSum {
-			return nil, false
+			return nil, nil, false
 		}
 		sent, wasErr, prevSum = true, false, sum
-		return &model.DTableChangedEvent{UUID: u36, DTable: d, List: u.List}, true
+		return &model.DTableChangedEvent{UUID: u36, DTable: d, List: u.List}, nil, true
 	}), nil
 }
 
@@ -356,4 +376,191 @@ func (r *Resolver) dtableChanged(ctx context.Context, uuid string) (<-chan *mode
 func baseDigest(d *upstream.DTable) [sha256.Size]byte {
 	b, _ := json.Marshal(d)
 	return sha256.Sum256(b)
+}
+
+// Shared events. Each subscription of gqlgen renders its own events: 200
+// subscriptions of one token and document would render every event 200
+// times and hold 200 copies of it. For a subscription whose selection the
+// fast path covers, sharedSubscription renders each event through a plan
+// (fastpath.go) once per token, document, variables and operation name,
+// memoised by the hub (live.Hub.Render), and hands every such subscription
+// the same bytes. gqlgen still runs the subscription (arguments, resolver,
+// field middleware, errors); only the rendering of covered events is
+// shared. Events it cannot render (a failed poll, an answer over
+// MAX_RESPONSE_BYTES, anything the plan falls back on) are rendered by
+// gqlgen as before, each on its own.
+
+// tappedEvent is what an event sent on a subscription's channel was made
+// from, handed to sharedSubscription's handler beside the event.
+type tappedEvent struct {
+	ev         any
+	list, prev *upstream.WorkspaceList
+	ok         bool // a good answer: the event may be shared
+}
+
+type eventTapKey struct{}
+
+// sharedSubscription returns the response handler of a subscription
+// operation whose events are shared, or nil when gqlgen renders them (not
+// a subscription, no hub, no token, or a selection no plan covers).
+func (s *fastSchema) sharedSubscription(ctx context.Context, opCtx *graphql.OperationContext) graphql.ResponseHandler {
+	r := s.resolver
+	if opCtx.Operation == nil || opCtx.Operation.Operation != ast.Subscription || r == nil || r.Live == nil {
+		return nil
+	}
+	token, err := auth.From(ctx).Token()
+	if err != nil {
+		return nil
+	}
+	root := compileEvents(ctx, s, opCtx)
+	if root == nil {
+		return nil
+	}
+	stream, ok := streamKey(opCtx)
+	if !ok {
+		return nil
+	}
+	tap := make(chan tappedEvent, 1)
+	execCtx := context.WithValue(ctx, eventTapKey{}, tap)
+	// What the generated Exec does for a subscription, with the rendering
+	// of each event left to the handler below.
+	ec := newExecutionContext(opCtx, s.gen, make(chan graphql.DeferredResult))
+	next := ec._Subscription(execCtx, opCtx.Operation.SelectionSet)
+	if next == nil {
+		return graphql.OneShot(&graphql.Response{Data: []byte("null")})
+	}
+	var buf bytes.Buffer
+	return func(ctx context.Context) *graphql.Response {
+		m := next(ctx)
+		if m == nil {
+			return nil
+		}
+		select {
+		case t := <-tap:
+			if t.ok && t.list != nil {
+				key := live.RenderKey{List: t.list, Prev: t.prev, Stream: stream}
+				data, ok := r.Live.Render(ctx, token, key, func() ([]byte, bool) {
+					return renderEvent(execCtx, s, opCtx, root, t)
+				})
+				if ok {
+					return &graphql.Response{Data: data}
+				}
+			}
+		default: // not from stream(): gqlgen renders it
+		}
+		buf.Reset()
+		m.MarshalGQL(&buf)
+		return &graphql.Response{Data: buf.Bytes()}
+	}
+}
+
+// streamKey is what a subscription's event bytes depend on besides the
+// answer and the token: the document, the variables and the operation
+// name.
+func streamKey(opCtx *graphql.OperationContext) (string, bool) {
+	vars, err := json.Marshal(opCtx.Variables) // map keys come out sorted
+	if err != nil {
+		return "", false
+	}
+	doc := sha256.Sum256([]byte(opCtx.RawQuery))
+	return string(doc[:]) + opCtx.OperationName + "\x00" + string(vars), true
+}
+
+// renderEvent writes one event through the plan root, from the answer the
+// event was made from. It runs under its own answer budget (the
+// operation's limit, fresh): over it, the event is not shared and gqlgen
+// renders it for each subscription under that subscription's bounds.
+func renderEvent(ctx context.Context, s *fastSchema, opCtx *graphql.OperationContext, root *objPlan, t tappedEvent) (data []byte, ok bool) {
+	defer func() {
+		if recover() != nil { // gqlgen meets it again and reports it
+			data, ok = nil, false
+		}
+	}()
+	if err := eventData(ctx, t.list, nil); err != nil {
+		return nil, false
+	}
+	if ob := boundsFrom(ctx); ob != nil {
+		ctx = context.WithValue(ctx, opBoundsKey{}, &opBounds{limit: ob.limit, max: ob.max, rejected: new(atomic.Bool), cancelled: new(sync.Once)})
+	}
+	st := &runState{ctx: ctx, opCtx: opCtx, s: s, l: loaders.For(ctx), buf: make([]byte, 0, 4096)}
+	if ob := boundsFrom(ctx); ob != nil {
+		st.limit = ob.limit
+	}
+	if !st.object(root, t.ev) {
+		return nil, false
+	}
+	return st.buf, true
+}
+
+// The writers of the subscription and event types (the catalogue names
+// them): they write from the event values stream() sends; their children
+// are planned as the fast path plans queries.
+
+func writeWorkspacesEventList(r *runState, f *fieldPlan, e *model.WorkspacesChangedEvent) bool {
+	if e.Err != nil || e.List == nil {
+		return false
+	}
+	if e.List.Workspaces == nil {
+		r.buf = append(r.buf, "null"...) // as gqlgen writes a nil list
+		return true
+	}
+	return writeObjects(r, f.child, e.List.Workspaces)
+}
+
+func writeDTablesEventInitial(r *runState, _ *fieldPlan, e *model.DTablesChangedEvent) bool {
+	r.buf = strconv.AppendBool(r.buf, e.Initial)
+	return true
+}
+
+func writeDTablesEventChanges(r *runState, f *fieldPlan, e *model.DTablesChangedEvent) bool {
+	return e.Err == nil && optObject(r, f.child, e.Changes)
+}
+
+func writeChangesAdded(r *runState, f *fieldPlan, c *model.DTableChanges) bool {
+	return writeObjects(r, f.child, c.Added)
+}
+
+func writeChangesUpdated(r *runState, f *fieldPlan, c *model.DTableChanges) bool {
+	return writeObjects(r, f.child, c.Updated)
+}
+
+func writeChangesRemoved(r *runState, _ *fieldPlan, c *model.DTableChanges) bool {
+	r.buf = append(r.buf, '[')
+	for i, id := range c.Removed {
+		if i > 0 {
+			r.buf = append(r.buf, ',')
+		}
+		r.str(id)
+	}
+	r.buf = append(r.buf, ']')
+	return true
+}
+
+func writeDTableEventUUID(r *runState, _ *fieldPlan, e *model.DTableChangedEvent) bool {
+	r.str(e.UUID)
+	return true
+}
+
+func writeDTableEventDTable(r *runState, f *fieldPlan, e *model.DTableChangedEvent) bool {
+	return e.Err == nil && optObject(r, f.child, e.DTable)
+}
+
+// writeEventRoot writes the event itself under the subscription's field.
+func writeEventRoot(r *runState, f *fieldPlan, ev any) bool {
+	return ev != nil && r.object(f.child, ev)
+}
+
+// compileEvents plans a subscription's events with the catalogue's
+// writers, as the fast path plans queries, or returns nil when any part of
+// its selection is not covered.
+func compileEvents(ctx context.Context, s *fastSchema, opCtx *graphql.OperationContext) *objPlan {
+	if usesDefer(opCtx.Doc, opCtx.Operation) {
+		return nil
+	}
+	c := &compiler{ctx: ctx, s: s, opCtx: opCtx}
+	root := c.object(opCtx.Operation.SelectionSet, "Subscription")
+	if root == nil || len(root.fields) != 1 || root.fields[0].field.Name == "__typename" {
+		return nil // gqlgen reports anything but exactly one stream
+	}
+	return root
 }

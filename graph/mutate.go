@@ -56,6 +56,42 @@ func currentBase(ctx context.Context, w Writer, token, uuid string) (*upstream.D
 	return d, nil
 }
 
+// baseByName resolves a uuid argument for a write that SeaTable
+// addresses by workspace and name and whose answer names no base (delete,
+// copy), so a wrong base cannot be caught afterwards as updateDTable
+// catches it (sameBase). It reads the list twice: currentBase, then once
+// more right before the write, which must find the name in the workspace
+// still meaning this base and no other. A concurrent rename between the
+// first read and the second is a CONFLICT, nothing written. What remains
+// is the time between the second read and SeaTable's handling of the
+// write (one round trip): a rename landing exactly then still makes
+// SeaTable act on the base that took the name; only SeaTable addressing
+// bases by uuid would close it.
+func baseByName(ctx context.Context, w Writer, token, uuid string) (*upstream.DTable, error) {
+	d, err := currentBase(ctx, w, token, uuid)
+	if err != nil {
+		return nil, err
+	}
+	list, err := w.ListWorkspaces(ctx, token, true)
+	if err != nil {
+		return nil, fmt.Errorf("read again before write: %w", err)
+	}
+	found := false
+	for _, o := range loaders.NewSnapshot(list).DTables() {
+		if o.WorkspaceID != d.WorkspaceID || o.Name != d.Name {
+			continue
+		}
+		if o.UUID != d.UUID {
+			return nil, apperr.New(apperr.Conflict, fmt.Sprintf("base %s was renamed concurrently, and its name %q now means base %s: nothing was changed; read the bases again before retrying", d.UUID, d.Name, o.UUID))
+		}
+		found = true
+	}
+	if !found {
+		return nil, apperr.New(apperr.Conflict, fmt.Sprintf("base %s was renamed, moved or deleted concurrently: nothing was changed; read the bases again before retrying", d.UUID))
+	}
+	return d, nil
+}
+
 // sameBase checks that a write SeaTable made by workspace and name changed
 // the base the caller named: a concurrent rename can give another base
 // that name between the read before the write and the write, and SeaTable

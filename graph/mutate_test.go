@@ -185,8 +185,11 @@ func TestWritesResolveNamesFromSeaTableNow(t *testing.T) {
 		if len(w.calls) != 1 || w.calls[0] != c.call {
 			t.Errorf("%s: writer calls %v, want [%s]", c.name, w.calls, c.call)
 		}
-		if w.reads != 1 {
-			t.Errorf("%s: %d reads through the writer before the write, want 1", c.name, w.reads)
+		// delete and copy read once more right before the write: their
+		// answers cannot show that a concurrent rename moved the name.
+		want := map[string]int{"update": 1, "delete": 2, "copy": 2}[c.name]
+		if w.reads != want {
+			t.Errorf("%s: %d reads through the writer before the write, want %d", c.name, w.reads, want)
 		}
 	}
 }

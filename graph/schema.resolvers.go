@@ -186,7 +186,7 @@ func (r *mutationResolver) DeleteDTable(ctx context.Context, input model.DeleteD
 	if err != nil {
 		return nil, err
 	}
-	d, err := currentBase(ctx, w, token, input.UUID)
+	d, err := baseByName(ctx, w, token, input.UUID)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func (r *mutationResolver) CopyDTable(ctx context.Context, input model.CopyDTabl
 	if err := workspaceIDArg("dstWorkspaceId", input.DstWorkspaceID); err != nil {
 		return nil, err
 	}
-	src, err := currentBase(ctx, w, token, input.UUID)
+	src, err := baseByName(ctx, w, token, input.UUID)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func TestStreamPanicEndsTheSubscription(t *testing.T) {
 	ctx := auth.NewContext(t.Context(), auth.NewCaller(http.Header{"Authorization": {"Token " + token}}, "", false))
 	ended := make(chan struct{})
 	out := stream(ctx, log, sub, live.Update{List: &upstream.WorkspaceList{}}, func() { sub.Close(); close(ended) },
-		func(live.Update) (int, bool) { panic("converting the event of " + token) })
+		func(live.Update) (int, *upstream.WorkspaceList, bool) { panic("converting the event of " + token) })
 	select {
 	case _, open := <-out:
 		if open {

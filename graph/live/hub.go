@@ -13,8 +13,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,6 +87,8 @@ type Hub struct {
 	mu      sync.Mutex
 	pollers map[string]*poller
 	running sync.WaitGroup // poller goroutines
+
+	renders renders // events rendered once per token and document (render.go)
 }
 
 // New returns a hub that polls through f, the same fetcher stack queries
@@ -135,6 +140,7 @@ func (h *Hub) closeSubscriptions() {
 		p.subs = nil
 		delete(h.pollers, k)
 		h.obs.Pollers(-1)
+		h.renders.forget(k)
 	}
 }
 
@@ -186,6 +192,7 @@ func (h *Hub) Subscribe(token string) *Subscription {
 		h.running.Add(1)
 		go func() {
 			defer h.running.Done()
+			defer h.recoverPoller(p)
 			h.run(ctx, p)
 		}()
 	}
@@ -217,6 +224,7 @@ func (s *Subscription) Close() {
 		if h.pollers[p.name] == p {
 			delete(h.pollers, p.name)
 			h.obs.Pollers(-1)
+			h.renders.forget(p.name)
 		}
 	}
 }
@@ -364,6 +372,22 @@ func (h *Hub) run(ctx context.Context, p *poller) {
 	}
 }
 
+// recoverPoller ends p's subscriptions with an INTERNAL error event when
+// its poller panicked: the goroutine is outside any of net/http's or
+// gqlgen's recovers, so the panic would otherwise end the process. The
+// panic is logged with the token redacted.
+func (h *Hub) recoverPoller(p *poller) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	msg := strings.ReplaceAll(fmt.Sprint(v), p.token, "[token]")
+	h.log.Error("live poller panicked: its subscriptions end", "poller", p.name[:16], "panic", msg,
+		"stack", strings.ReplaceAll(string(debug.Stack()), p.token, "[token]"))
+	h.push(p, Update{Err: apperr.New(apperr.Internal, "internal error while polling SeaTable: this subscription ends"), At: time.Now()})
+	h.end(p)
+}
+
 // rejected reports whether err says SeaTable no longer accepts the token:
 // its subscribers got that error and their streams end; nothing is polled
 // with the token again until someone subscribes with it anew.
@@ -389,6 +413,7 @@ func (h *Hub) end(p *poller) {
 	if h.pollers[p.name] == p {
 		delete(h.pollers, p.name)
 		h.obs.Pollers(-1)
+		h.renders.forget(p.name)
 	}
 }
 

@@ -1,7 +1,10 @@
 package live
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -278,4 +281,73 @@ func TestRejectedTokenEndsItsSubscriptions(t *testing.T) {
 		s1.Close() // after the end: no effect
 		h.Close()
 	}
+}
+
+// panickingFetcher panics on its first call, naming the token, once
+// release is closed.
+type panickingFetcher struct {
+	mu      sync.Mutex
+	calls   int
+	release chan struct{}
+}
+
+func (f *panickingFetcher) ListWorkspaces(_ context.Context, token string, _ bool) (*upstream.WorkspaceList, error) {
+	f.mu.Lock()
+	f.calls++
+	n := f.calls
+	f.mu.Unlock()
+	if n == 1 {
+		<-f.release
+		panic("fetching for " + token)
+	}
+	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: "1", Name: "ok"}}}, nil
+}
+
+// A panic in a poller ends that token's subscriptions with an INTERNAL
+// error event, is logged without the token, and leaves the process and
+// the hub serving: a new subscription starts a new poller. Without the
+// recover the test binary dies.
+func TestPollerPanicEndsItsSubscriptions(t *testing.T) {
+	const token = "panic-0123456789abcdef0123456789abcdef"
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	f := &panickingFetcher{release: make(chan struct{})}
+	h := New(f, Options{Interval: time.Hour, Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
+	t.Cleanup(h.Close)
+	a, b := h.Subscribe(token), h.Subscribe(token)
+	close(f.release)
+	for _, s := range []*Subscription{a, b} {
+		u, ok := <-s.C
+		if !ok || apperr.CodeOf(u.Err) != apperr.Internal {
+			t.Fatalf("want an INTERNAL event, got %+v (open %v)", u, ok)
+		}
+		if _, open := <-s.C; open {
+			t.Fatal("the subscription stayed open")
+		}
+	}
+	if n := h.Pollers(); n != 0 {
+		t.Fatalf("%d pollers left", n)
+	}
+	mu.Lock()
+	log := logs.String()
+	mu.Unlock()
+	if !strings.Contains(log, "live poller panicked") || strings.Contains(log, token) {
+		t.Fatalf("log: %s", log)
+	}
+	c := h.Subscribe(token)
+	defer c.Close()
+	if u := <-c.C; u.Err != nil || len(u.List.Workspaces) != 1 {
+		t.Fatalf("after the panic: %+v", u)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
