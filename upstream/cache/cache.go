@@ -147,7 +147,9 @@ func (c *Cache) listShared(ctx context.Context, token string, r upstream.Read) (
 	return l, nil
 }
 
-// Invalidate drops what is cached for token (after a write through it).
+// Invalidate drops what is cached for token (after a write through it) and
+// passes the invalidation on, so that a layer below that keeps or shares
+// answers (coalescing, when it sits inside the cache) forgets them too.
 func (c *Cache) Invalidate(ctx context.Context, token string) {
 	c.epoch.Add(1)
 	for _, detail := range []bool{true, false} {
@@ -155,6 +157,9 @@ func (c *Cache) Invalidate(ctx context.Context, token string) {
 	}
 	if c.shared != nil {
 		c.shared.invalidate(ctx, token, c.ttl)
+	}
+	if inv, ok := c.next.(upstream.Invalidator); ok {
+		inv.Invalidate(ctx, token)
 	}
 }
 
