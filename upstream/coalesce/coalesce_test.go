@@ -236,3 +236,33 @@ func TestPanickingCallIsAnInternalError(t *testing.T) {
 		t.Fatalf("got %v, want INTERNAL upstream call panicked", err)
 	}
 }
+
+// TestReadsThatDifferNeverShare: the whole read is the key. A read that
+// leaves out fields must not serve one that needs them, and a fresh read
+// must not wait on a call a cache below may answer.
+func TestReadsThatDifferNeverShare(t *testing.T) {
+	g := newGate()
+	c := coalesce.New(g, time.Minute)
+	reads := []upstream.Read{
+		{Detail: true},
+		{Detail: true, Omit: upstream.FieldColor},
+		{Detail: true, Fresh: true},
+		{Detail: true, Omit: upstream.FieldColor, Fresh: true},
+	}
+	done := make(chan error, len(reads))
+	for _, r := range reads {
+		go func() { _, err := c.ListWorkspaces(context.Background(), "tok", r); done <- err }()
+	}
+	for range reads {
+		<-g.entered // one call per read, all in flight at once
+	}
+	close(g.release)
+	for range reads {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := g.calls.Load(); n != int64(len(reads)) {
+		t.Fatalf("%d calls for %d different reads", n, len(reads))
+	}
+}
