@@ -302,7 +302,7 @@ func TestUpstreamTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.ListWorkspaces(context.Background(), tokA, true); err != nil {
+	if _, err := client.ListWorkspaces(context.Background(), tokA, upstream.Read{Detail: true}); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -57,8 +57,7 @@ func (a *App) pipeline(fetcher upstream.Lister, tracer trace.TracerProvider, pg,
 		a.live.Handler,         // fork: WebSocket and SSE streams get a slot and no deadlines
 		graphQLOverHTTP(cfg),   // body and query limits, timeout, batches, status codes
 		a.trustedDocuments(),   // TRUSTED_DOCUMENTS: documentId -> text, early 400s (gqlgen checks every operation)
-		cacheBypass,            // Cache-Control: no-cache skips the response cache (own tokens only)
-		a.withLoaders(fetcher), // per-request loaders over the fetch stack
+		a.withLoaders(fetcher), // per-request loaders over the fetch stack; Cache-Control: no-cache makes them read fresh (own tokens only)
 		a.replay(observe),      // CACHE_TTL: replay list-only answers while their list is current
 		// then gqlgen (graph.NewServer): transports, APQ, parse and
 		// validate with limits, operation hooks, fast path or executor.
@@ -104,7 +103,7 @@ func fetchStack(client *upstream.Client, cfg Config, rc *redis.Client, m *metric
 		// The shared call is detached from its leader's deadline, so it gets
 		// the whole request's (retries and their backoff included): bounded
 		// by UPSTREAM_TIMEOUT, one attempt's, it cut retries short.
-		f = coalesce.New(f, cfg.RequestTimeout, coalesce.WithPartition(callPartition))
+		f = coalesce.New(f, cfg.RequestTimeout, coalesce.WithPartition(budgetPartition))
 	}
 	return f
 }
@@ -116,11 +115,27 @@ func (a *App) caller() step { return auth.Middleware(a.cfg.Token, a.cfg.Fallback
 
 // withLoaders gives each request its loaders (graph.WithLoaders); a
 // mutation's invalidation also refreshes the token's poller (liveRefresh).
+// A request that asks for fresh answers (wantsFresh) gets loaders whose
+// reads skip the response cache (loaders.FreshReads): the choice is made
+// here, once, and travels in the loaders, not in a context value.
 // Reads inside bases go to the base client directly, past coalescing and
 // the response cache: only its base tokens are kept between requests.
 func (a *App) withLoaders(fetcher upstream.Lister) step {
 	bases := loaders.Bases{Reader: a.bases, MaxBases: a.cfg.MaxBasesPerRequest, Parallel: a.cfg.BaseConcurrency}
-	return graph.WithLoaders(liveRefresh{fetcher, a.live.hub}, loaders.WithBatchObserver(a.metrics), loaders.WithBases(bases))
+	f := liveRefresh{fetcher, a.live.hub}
+	opts := []loaders.Option{loaders.WithBatchObserver(a.metrics), loaders.WithBases(bases)}
+	cached := graph.WithLoaders(f, opts...)
+	fresh := graph.WithLoaders(f, slices.Concat(opts, []loaders.Option{loaders.FreshReads()})...)
+	return func(next http.Handler) http.Handler {
+		cached, fresh := cached(next), fresh(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if wantsFresh(r) {
+				fresh.ServeHTTP(w, r)
+				return
+			}
+			cached.ServeHTTP(w, r)
+		})
+	}
 }
 
 // graphQLOverHTTP applies the GraphQL-over-HTTP rules (internal/gqlhttp).
@@ -238,26 +253,21 @@ func cacheShares(total int64) (answers, replays int64) {
 }
 
 // cachePartition keeps requests that bypass the cache from sharing work
-// with requests that read it.
+// (replay, shared execution) with requests that read it.
 func cachePartition(ctx context.Context) string {
-	if cache.Bypassed(ctx) {
+	if loaders.For(ctx).ReadsFresh() {
 		return "fresh"
 	}
 	return ""
 }
 
-// cacheBypass honours a client's Cache-Control: no-cache (or Pragma:
+// wantsFresh honours a client's Cache-Control: no-cache (or Pragma:
 // no-cache) by having the request skip the response cache, for callers
 // with their own token only: one served with SEATABLE_TOKEN would spend
 // that shared account's SeaTable rate limit on every anonymous caller's
 // whim.
-func cacheBypass(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if auth.From(r.Context()).Own() && (hasToken(r.Header.Values("Cache-Control"), "no-cache") || hasToken(r.Header.Values("Pragma"), "no-cache")) {
-			r = r.WithContext(cache.WithBypass(r.Context()))
-		}
-		next.ServeHTTP(w, r)
-	})
+func wantsFresh(r *http.Request) bool {
+	return auth.From(r.Context()).Own() && (hasToken(r.Header.Values("Cache-Control"), "no-cache") || hasToken(r.Header.Values("Pragma"), "no-cache"))
 }
 
 // hasToken reports whether a comma-separated header lists tok.
@@ -339,7 +349,7 @@ func corsAllowedHeaders() []string {
 	return []string{
 		"Authorization", "Content-Type", "Accept",
 		requestlog.Header,         // X-Request-Id, echoed in logs and the response
-		"Cache-Control", "Pragma", // no-cache bypasses CACHE_TTL (cacheBypass)
+		"Cache-Control", "Pragma", // no-cache bypasses CACHE_TTL (wantsFresh)
 		"apollographql-client-name", "apollographql-client-version", // Apollo Client's clientAwareness
 		"apollo-require-preflight", "x-apollo-operation-name", // Apollo's CSRF-prevention headers
 		"graphql-client-name", "graphql-client-version", // client identification (Cosmo, Hive)

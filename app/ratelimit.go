@@ -163,14 +163,21 @@ func (t meteredTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
-// callPartition keeps apart the concurrent calls and operations shared
+// budgetPartition keeps apart the concurrent calls and operations shared
 // between requests (coalescing, shared execution) that spend different
 // budgets: anonymous callers at different addresses all read with
 // SEATABLE_TOKEN, and one over its limit must not fail another's request
-// by leading their shared call.
-func callPartition(ctx context.Context) string {
+// by leading their shared call. (Coalescing keys calls by their whole
+// upstream.Read, so fresh reads are apart there already.)
+func budgetPartition(ctx context.Context) string {
 	if k := ratelimit.Key(ctx); len(k) > 3 && k[:3] == "ip:" {
-		return cachePartition(ctx) + "|" + k
+		return "|" + k
 	}
-	return cachePartition(ctx)
+	return ""
+}
+
+// callPartition keeps apart the operations shared execution runs once for
+// several requests: by budget, and fresh reads from cached ones.
+func callPartition(ctx context.Context) string {
+	return cachePartition(ctx) + budgetPartition(ctx)
 }

@@ -14,7 +14,7 @@ import (
 // panicFetcher stands in for a buggy SeaTable client or cache.
 type panicFetcher struct{}
 
-func (panicFetcher) ListWorkspaces(_ context.Context, token string, _ bool) (*upstream.WorkspaceList, error) {
+func (panicFetcher) ListWorkspaces(_ context.Context, token string, _ upstream.Read) (*upstream.WorkspaceList, error) {
 	panic("fetcher bug while holding " + token)
 }
 

@@ -19,7 +19,7 @@ import (
 
 type listFetcher struct{}
 
-func (listFetcher) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+func (listFetcher) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: "1", Name: "personal", Type: upstream.WorkspacePersonal}}}, nil
 }
 
@@ -27,7 +27,7 @@ func (listFetcher) ListWorkspaces(context.Context, string, bool) (*upstream.Work
 // which Snapshot.FolderOf panics: a resolver panic the fast path meets too.
 type nilFolderFetcher struct{}
 
-func (nilFolderFetcher) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+func (nilFolderFetcher) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: "1", Name: "personal", Type: upstream.WorkspacePersonal,
 		Tables:  []*upstream.DTable{{UUID: "11111111-2222-4333-8444-555555555555", Name: "Plan", WorkspaceID: "1"}},
 		Folders: []*upstream.Folder{nil}}}}, nil

@@ -109,19 +109,19 @@ type tokenFetcher struct {
 	token  string
 }
 
-func (f tokenFetcher) ListWorkspaces(ctx context.Context, _ string, detail bool) (*upstream.WorkspaceList, error) {
-	return f.client.ListWorkspaces(ctx, f.token, detail)
+func (f tokenFetcher) ListWorkspaces(ctx context.Context, _ string, read upstream.Read) (*upstream.WorkspaceList, error) {
+	return f.client.ListWorkspaces(ctx, f.token, read)
 }
 
 type staticFetcher struct{ list *upstream.WorkspaceList }
 
-func (f staticFetcher) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+func (f staticFetcher) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	return f.list, nil
 }
 
 type failingFetcher struct{ err error }
 
-func (f failingFetcher) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+func (f failingFetcher) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	return nil, f.err
 }
 

@@ -20,9 +20,9 @@ type countingFetcher struct {
 	calls atomic.Int64
 }
 
-func (f *countingFetcher) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
+func (f *countingFetcher) ListWorkspaces(ctx context.Context, token string, read upstream.Read) (*upstream.WorkspaceList, error) {
 	f.calls.Add(1)
-	return f.Lister.ListWorkspaces(ctx, token, detail)
+	return f.Lister.ListWorkspaces(ctx, token, read)
 }
 
 type gqlResult struct {

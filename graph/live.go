@@ -43,7 +43,7 @@ type eventSource struct {
 	list *upstream.WorkspaceList
 }
 
-func (e *eventSource) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+func (e *eventSource) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.list == nil {

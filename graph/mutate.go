@@ -42,7 +42,7 @@ func currentBase(ctx context.Context, w Writer, token, uuid string) (*upstream.D
 	if err != nil {
 		return nil, err
 	}
-	list, err := w.ListWorkspaces(ctx, token, true)
+	list, err := w.ListWorkspaces(ctx, token, upstream.Read{Detail: true})
 	if err != nil {
 		return nil, fmt.Errorf("read before write: %w", err)
 	}
@@ -72,7 +72,7 @@ func baseByName(ctx context.Context, w Writer, token, uuid string) (*upstream.DT
 	if err != nil {
 		return nil, err
 	}
-	list, err := w.ListWorkspaces(ctx, token, true)
+	list, err := w.ListWorkspaces(ctx, token, upstream.Read{Detail: true})
 	if err != nil {
 		return nil, fmt.Errorf("read again before write: %w", err)
 	}

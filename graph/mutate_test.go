@@ -24,7 +24,7 @@ type cachingFetcher struct {
 	invalidated []string
 }
 
-func (f *cachingFetcher) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+func (f *cachingFetcher) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
@@ -48,12 +48,12 @@ type stubWriter struct {
 	reads int
 }
 
-func (w *stubWriter) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
+func (w *stubWriter) ListWorkspaces(ctx context.Context, token string, read upstream.Read) (*upstream.WorkspaceList, error) {
 	w.reads++
 	if w.list != nil {
 		return w.list, nil
 	}
-	return (&cachingFetcher{}).ListWorkspaces(ctx, token, detail)
+	return (&cachingFetcher{}).ListWorkspaces(ctx, token, read)
 }
 
 func (w *stubWriter) CreateDTable(_ context.Context, _ string, in upstream.CreateDTable) (*upstream.DTable, error) {

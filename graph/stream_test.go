@@ -16,7 +16,7 @@ import (
 
 type emptyLister struct{}
 
-func (emptyLister) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+func (emptyLister) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	return &upstream.WorkspaceList{}, nil
 }
 

@@ -711,7 +711,7 @@ func TestBaseBreakerSeparate(t *testing.T) {
 	if apperr.CodeOf(last) != apperr.UpstreamUnavailable || !strings.Contains(last.Error(), "circuit open") {
 		t.Fatalf("gateway down: %v, want the base breaker open", last)
 	}
-	if _, err := bh.client.ListWorkspaces(ctx, tokA, false); err != nil {
+	if _, err := bh.client.ListWorkspaces(ctx, tokA, upstream.Read{}); err != nil {
 		t.Fatalf("account API cut off by the gateway's failures: %v", err)
 	}
 	mu.Lock()

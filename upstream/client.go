@@ -61,9 +61,35 @@ const (
 
 // Lister is the read of a caller's workspace list: the client implements
 // it, and so does each decorator that wraps it (coalescing, caching).
+//
+// Everything a read depends on is in its arguments, never on ctx (which
+// carries only its deadline, cancellation and tracing), and everything a
+// layer may need of the answer is in the returned list: its Body too,
+// where it came from one. So decorators compose in any order.
 type Lister interface {
-	ListWorkspaces(ctx context.Context, token string, detail bool) (*WorkspaceList, error)
+	ListWorkspaces(ctx context.Context, token string, r Read) (*WorkspaceList, error)
 }
+
+// Read is what one read of a workspace list asks for. The zero value asks
+// for the summary (detail=false) with every field, from any layer that
+// keeps answers; the full list is Read{Detail: true}.
+type Read struct {
+	// Detail asks for base lists (detail=true), which SeaTable charges
+	// much more time for.
+	Detail bool
+	// Omit is the optional base fields the reader has no use for: the
+	// decoder may leave them out, which saves most of its time on lists
+	// that show names only. A layer that keeps answers for other readers
+	// (the response cache) asks for all of them instead.
+	Omit Fields
+	// Fresh asks for SeaTable's answer now, not one a layer kept (the
+	// client sent Cache-Control: no-cache, or a live poll); the fresh
+	// answer may still be kept for later reads.
+	Fresh bool
+}
+
+// Fields returns the optional base fields the read needs decoded.
+func (r Read) Fields() Fields { return AllFields &^ r.Omit }
 
 // Invalidator is implemented by decorators that keep or share answers: a
 // write through token calls it, so that later reads see the write.
@@ -248,15 +274,12 @@ func jitteredBackoff(base, limit time.Duration) func(retry int) time.Duration {
 func (c *Client) BaseURL() string { return c.base.String() }
 
 // ListWorkspaces calls GET /api/v2.1/workspaces/ with the caller's token.
-// With detail false SeaTable omits base lists, which is much cheaper.
-func (c *Client) ListWorkspaces(ctx context.Context, token string, detail bool) (*WorkspaceList, error) {
-	list, _, err := c.ListWorkspacesWithBody(ctx, token, detail)
-	return list, err
-}
-
-// ListWorkspacesWithBody is ListWorkspaces that also returns the raw
-// (uncompressed) body, for a cache that shares bodies between replicas.
-func (c *Client) ListWorkspacesWithBody(ctx context.Context, token string, detail bool) (*WorkspaceList, []byte, error) {
+// Without read.Detail SeaTable omits base lists, which is much cheaper.
+// The list carries the raw (uncompressed) body as Body, for a cache that
+// shares bodies between replicas. read.Fresh means nothing here: every
+// call asks SeaTable.
+func (c *Client) ListWorkspaces(ctx context.Context, token string, read Read) (*WorkspaceList, error) {
+	detail := read.Detail
 	q := url.Values{"detail": {fmt.Sprint(detail)}}
 	var (
 		list *WorkspaceList
@@ -267,14 +290,15 @@ func (c *Client) ListWorkspacesWithBody(ctx context.Context, token string, detai
 		if body, err = readBody(r, sizeHint(r)); err != nil {
 			return err
 		}
-		list, err = decodeWorkspaceList(body, FieldsFrom(ctx))
+		list, err = decodeWorkspaceList(body, read.Fields())
 		return err
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("list workspaces: %w", err)
+		return nil, fmt.Errorf("list workspaces: %w", err)
 	}
 	list.Detail = detail
-	return list, body, nil
+	list.Body = body
+	return list, nil
 }
 
 var (

@@ -71,7 +71,7 @@ func (h *harness) seen() (paths, accepts []string) {
 // mustList calls ListWorkspaces and fails the test on an error.
 func mustList(t *testing.T, c *upstream.Client, token string, detail bool) *upstream.WorkspaceList {
 	t.Helper()
-	list, err := c.ListWorkspaces(context.Background(), token, detail)
+	list, err := c.ListWorkspaces(context.Background(), token, upstream.Read{Detail: detail})
 	if err != nil {
 		t.Fatalf("ListWorkspaces(detail=%v): %v", detail, err)
 	}
@@ -82,7 +82,7 @@ func mustList(t *testing.T, c *upstream.Client, token string, detail bool) *upst
 // *apperr.Error, after checking that no secret or address leaked into it.
 func mustAppErr(t *testing.T, h *harness, token string) *apperr.Error {
 	t.Helper()
-	list, err := h.client.ListWorkspaces(context.Background(), token, true)
+	list, err := h.client.ListWorkspaces(context.Background(), token, upstream.Read{Detail: true})
 	if err == nil {
 		t.Fatalf("ListWorkspaces succeeded with %d workspaces, want an error", len(list.Workspaces))
 	}
@@ -399,7 +399,7 @@ func TestListWorkspacesErrors(t *testing.T) {
 			if token == "" {
 				token = testToken
 			}
-			list, err := h.client.ListWorkspaces(context.Background(), token, true)
+			list, err := h.client.ListWorkspaces(context.Background(), token, upstream.Read{Detail: true})
 			if err == nil {
 				t.Fatalf("no error; got %d workspaces", len(list.Workspaces))
 			}
@@ -483,7 +483,7 @@ func TestListWorkspacesDoesNotFollowRedirects(t *testing.T) {
 		h := newHarness(t)
 		// Same host name (127.0.0.1), other port: a different origin.
 		h.fake.FailWith(http.StatusFound, http.Header{"Location": {other.URL + "/api/v2.1/workspaces/?detail=true"}}, "")
-		list, err := h.client.ListWorkspaces(context.Background(), testToken, true)
+		list, err := h.client.ListWorkspaces(context.Background(), testToken, upstream.Read{Detail: true})
 		mu.Lock()
 		defer mu.Unlock()
 		for _, a := range gotAuth {
@@ -556,7 +556,7 @@ func TestListWorkspacesEchoedTokenNotLeaked(t *testing.T) {
 
 func TestListWorkspacesEmptyTokenMakesNoCall(t *testing.T) {
 	h := newHarness(t)
-	list, err := h.client.ListWorkspaces(context.Background(), "", true)
+	list, err := h.client.ListWorkspaces(context.Background(), "", upstream.Read{Detail: true})
 	if err == nil {
 		t.Fatalf("no error; got %d workspaces", len(list.Workspaces))
 	}
@@ -629,7 +629,7 @@ func TestListWorkspacesSlowUpstreamTimesOut(t *testing.T) {
 			<-r.Context().Done()
 			return true
 		})
-		_, err := h.client.ListWorkspaces(ctx, testToken, true)
+		_, err := h.client.ListWorkspaces(ctx, testToken, upstream.Read{Detail: true})
 		ae, ok := apperr.As(err)
 		if !ok {
 			t.Fatalf("error %v is not an *apperr.Error", err)
@@ -649,7 +649,7 @@ func TestListWorkspacesConnectionRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := c.ListWorkspaces(context.Background(), testToken, true)
+	list, err := c.ListWorkspaces(context.Background(), testToken, upstream.Read{Detail: true})
 	if err == nil {
 		t.Fatalf("no error; got %d workspaces", len(list.Workspaces))
 	}
@@ -726,7 +726,7 @@ func TestClientConcurrentUse(t *testing.T) {
 		wg.Add(1)
 		go func(detail bool) {
 			defer wg.Done()
-			list, err := h.client.ListWorkspaces(context.Background(), testToken, detail)
+			list, err := h.client.ListWorkspaces(context.Background(), testToken, upstream.Read{Detail: detail})
 			if err == nil && len(list.Workspaces) != 5 {
 				err = fmt.Errorf("got %d workspaces, want 5", len(list.Workspaces))
 			}

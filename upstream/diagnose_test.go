@@ -70,7 +70,7 @@ func TestCauseOfAWrongSeaTableURL(t *testing.T) {
 			if got := upstream.Cause(err); !strings.HasPrefix(got, tc.want) {
 				t.Errorf("ping: cause %q, want it to start with %q (err %v)", got, tc.want, err)
 			}
-			_, err = c.ListWorkspaces(context.Background(), token, false)
+			_, err = c.ListWorkspaces(context.Background(), token, upstream.Read{})
 			cause := upstream.Cause(err)
 			mu.Lock()
 			defer mu.Unlock()

@@ -1,9 +1,6 @@
 package upstream
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // Fields says which optional fields of the bases in a workspace list a
 // read needs. A query that shows names and update times has no use for
@@ -12,9 +9,9 @@ import (
 // identity of a base (id, uuid, name, workspace_id) and its star are
 // always decoded, as is every workspace field.
 //
-// A list decoded with fewer than AllFields is for the request that asked
-// for it only: the response cache strips the mask and stores full lists,
-// and coalescing keys calls by it.
+// A read names the fields it can do without (Read.Omit). A list decoded
+// with fewer than AllFields is for the request that asked for it only: the
+// response cache asks for full lists, and coalescing keys calls by Omit.
 type Fields uint32
 
 // The optional base fields.
@@ -34,22 +31,6 @@ const (
 
 	AllFields = FieldShare<<1 - 1
 )
-
-type fieldsKey struct{}
-
-// WithFields returns ctx asking reads made with it to decode only f.
-func WithFields(ctx context.Context, f Fields) context.Context {
-	return context.WithValue(ctx, fieldsKey{}, f|0)
-}
-
-// FieldsFrom returns the fields reads made with ctx decode: AllFields
-// unless WithFields said otherwise.
-func FieldsFrom(ctx context.Context) Fields {
-	if f, ok := ctx.Value(fieldsKey{}).(Fields); ok {
-		return f
-	}
-	return AllFields
-}
 
 // baseFields is every member of a base object in SeaTable's JSON that the
 // decoder reads, and into which DTable field: adding an optional base

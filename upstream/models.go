@@ -28,6 +28,10 @@ type WorkspaceList struct {
 	// BodyBytes is the length of the body it was decoded from; caches use
 	// it to estimate its size in memory.
 	BodyBytes int `json:"-"`
+	// Body is the (uncompressed) JSON the client decoded the list from, nil
+	// for a list made otherwise; the shared response cache stores it. The
+	// list's strings share its memory, so keeping it costs nothing more.
+	Body []byte `json:"-"`
 }
 
 // Workspace is one entry of workspace_list, normalised across generations.

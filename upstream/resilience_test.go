@@ -86,7 +86,7 @@ func TestRetryPolicy(t *testing.T) {
 				var calls atomic.Int64
 				c := newTestClient(t, script(&calls, tc.steps...), fixed, WithBreaker(0, 0))
 				start := time.Now()
-				_, err := c.ListWorkspaces(context.Background(), "tok", true)
+				_, err := c.ListWorkspaces(context.Background(), "tok", Read{Detail: true})
 				if got := apperr.CodeOf(err); got != tc.wantCode {
 					t.Errorf("code %q (%v), want %q", got, err, tc.wantCode)
 				}
@@ -108,7 +108,7 @@ func TestRetryNeverRunsPastTheDeadline(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		start := time.Now()
-		_, err := c.ListWorkspaces(ctx, "tok", true)
+		_, err := c.ListWorkspaces(ctx, "tok", Read{Detail: true})
 		if apperr.CodeOf(err) != apperr.UpstreamUnavailable || calls.Load() != 1 {
 			t.Fatalf("err %v after %d calls, want UPSTREAM_UNAVAILABLE after 1", err, calls.Load())
 		}
@@ -127,7 +127,7 @@ func TestPerAttemptTimeoutIsNotRetried(t *testing.T) {
 		}
 		c := newTestClient(t, script(&calls, hang), WithTimeout(3*time.Second))
 		start := time.Now()
-		_, err := c.ListWorkspaces(context.Background(), "tok", true)
+		_, err := c.ListWorkspaces(context.Background(), "tok", Read{Detail: true})
 		if apperr.CodeOf(err) != apperr.UpstreamTimeout || calls.Load() != 1 || time.Since(start) != 3*time.Second {
 			t.Fatalf("err %v, %d calls, %v; want UPSTREAM_TIMEOUT, 1 call, 3s", err, calls.Load(), time.Since(start))
 		}
@@ -146,7 +146,7 @@ func TestCallerCancellationStopsTheCall(t *testing.T) {
 		c := newTestClient(t, script(&calls, hang), WithBreaker(1, time.Minute))
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
-		go func() { _, err := c.ListWorkspaces(ctx, "tok", true); errc <- err }()
+		go func() { _, err := c.ListWorkspaces(ctx, "tok", Read{Detail: true}); errc <- err }()
 		<-started
 		cancel()
 		if err := <-errc; !errors.Is(err, errCancelled) || calls.Load() != 1 {
@@ -177,11 +177,11 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		// Five distinct callers fail: failures count once three of them
 		// have (DefaultBreakerCallers), so the 3rd, 4th and 5th open it.
 		for i := range 5 {
-			if _, err := c.ListWorkspaces(context.Background(), fmt.Sprint("tok-", i), true); apperr.CodeOf(err) != apperr.UpstreamUnavailable {
+			if _, err := c.ListWorkspaces(context.Background(), fmt.Sprint("tok-", i), Read{Detail: true}); apperr.CodeOf(err) != apperr.UpstreamUnavailable {
 				t.Fatalf("err %v, want UPSTREAM_UNAVAILABLE", err)
 			}
 		}
-		_, err := c.ListWorkspaces(context.Background(), "tok", true)
+		_, err := c.ListWorkspaces(context.Background(), "tok", Read{Detail: true})
 		if ae, _ := apperr.As(err); ae == nil || ae.Code != apperr.UpstreamUnavailable || !strings.Contains(ae.Message, "circuit open") {
 			t.Fatalf("open circuit: err %v, want UPSTREAM_UNAVAILABLE (circuit open)", err)
 		}
@@ -192,11 +192,11 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		time.Sleep(10*time.Second + time.Millisecond) // fake clock: the open period passes
 		// Half-open lets breakerProbes calls through; all succeed, it closes.
 		for range breakerProbes {
-			if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil {
+			if _, err := c.ListWorkspaces(context.Background(), "tok", Read{Detail: true}); err != nil {
 				t.Fatalf("probe after the open period: %v", err)
 			}
 		}
-		if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil || calls.Load() != 9 {
+		if _, err := c.ListWorkspaces(context.Background(), "tok", Read{Detail: true}); err != nil || calls.Load() != 9 {
 			t.Fatalf("after recovery: %v, %d calls", err, calls.Load())
 		}
 		if got := strings.Join(changes, " "); got != "closed>open open>half-open half-open>closed" {
@@ -211,9 +211,9 @@ func TestBreakerIgnoresClientErrors(t *testing.T) {
 		c := newTestClient(t, script(&calls, status(401, `{"detail":"Invalid token"}`), status(401, ""), status(429, ""),
 			status(404, ""), status(400, ""), status(200, "not json"), status(200, okBody)), WithBreaker(2, time.Minute))
 		for range 6 {
-			_, _ = c.ListWorkspaces(context.Background(), "bad-token", true)
+			_, _ = c.ListWorkspaces(context.Background(), "bad-token", Read{Detail: true})
 		}
-		if _, err := c.ListWorkspaces(context.Background(), "good-token", true); err != nil {
+		if _, err := c.ListWorkspaces(context.Background(), "good-token", Read{Detail: true}); err != nil {
 			t.Fatalf("after 4xx and bad bodies the breaker must stay closed: %v", err)
 		}
 	})
@@ -231,7 +231,7 @@ func TestBodySizeCap(t *testing.T) {
 				r.ContentLength = tc.contentLength
 				return r, nil
 			}, WithMaxBytes(1000))
-			_, err := c.ListWorkspaces(context.Background(), "tok", true)
+			_, err := c.ListWorkspaces(context.Background(), "tok", Read{Detail: true})
 			if ae, _ := apperr.As(err); ae == nil || ae.Code != apperr.UpstreamBadResponse || ae.Message != "SeaTable response too large" {
 				t.Fatalf("err %v, want UPSTREAM_BAD_RESPONSE too large", err)
 			}
@@ -239,7 +239,7 @@ func TestBodySizeCap(t *testing.T) {
 	}
 	// Exactly at the limit is fine.
 	c := newTestClient(t, func(*http.Request) (*http.Response, error) { return reply(200, okBody), nil }, WithMaxBytes(int64(len(okBody))))
-	if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil {
+	if _, err := c.ListWorkspaces(context.Background(), "tok", Read{Detail: true}); err != nil {
 		t.Fatalf("body of exactly the limit: %v", err)
 	}
 }
@@ -289,17 +289,17 @@ func TestHangingProbeHoldsItsSlotBriefly(t *testing.T) {
 			return reply(200, okBody), nil
 		}
 		c := newTestClient(t, rt, WithRetries(0), WithTimeout(10*time.Second), WithBreaker(1, 10*time.Second), WithBreakerCallers(1))
-		if _, err := c.ListWorkspaces(context.Background(), "tok", true); err == nil {
+		if _, err := c.ListWorkspaces(context.Background(), "tok", Read{Detail: true}); err == nil {
 			t.Fatal("want the 503")
 		}
 		down.Store(false)
 		time.Sleep(10*time.Second + time.Millisecond) // the open period passes
 		start := time.Now()
 		hung := make(chan error, 1)
-		go func() { _, err := c.ListWorkspaces(context.Background(), "hangs", true); hung <- err }()
+		go func() { _, err := c.ListWorkspaces(context.Background(), "hangs", Read{Detail: true}); hung <- err }()
 		synctest.Wait() // the hanging probe holds one slot
 		for i := range breakerProbes - 1 {
-			if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil {
+			if _, err := c.ListWorkspaces(context.Background(), "tok", Read{Detail: true}); err != nil {
 				t.Fatalf("probe %d beside a hanging one: %v", i+2, err)
 			}
 		}
@@ -325,17 +325,17 @@ func TestOneCallerCannotOpenTheBreaker(t *testing.T) {
 	}
 	c := newTestClient(t, rt, WithRetries(0), WithBreaker(5, time.Minute))
 	for range 20 {
-		if _, err := c.ListWorkspaces(context.Background(), "bad", true); apperr.CodeOf(err) != apperr.UpstreamUnavailable {
+		if _, err := c.ListWorkspaces(context.Background(), "bad", Read{Detail: true}); apperr.CodeOf(err) != apperr.UpstreamUnavailable {
 			t.Fatalf("bad: %v", err)
 		}
-		if _, err := c.ListWorkspaces(context.Background(), "good", true); err != nil {
+		if _, err := c.ListWorkspaces(context.Background(), "good", Read{Detail: true}); err != nil {
 			t.Fatalf("good, after bad's failures: %v", err)
 		}
 	}
 	// With "bad", bad-0 and bad-1 three callers have failed; from then
 	// on failures count, and five in a row open the breaker.
 	for i := range 7 {
-		_, _ = c.ListWorkspaces(context.Background(), fmt.Sprint("bad-", i), true)
+		_, _ = c.ListWorkspaces(context.Background(), fmt.Sprint("bad-", i), Read{Detail: true})
 	}
 	if st := c.breaker.State().String(); st != "open" {
 		t.Fatalf("breaker %s after failures of several callers, want open", st)
@@ -373,7 +373,7 @@ func TestInflightBytesBounded(t *testing.T) {
 	}
 	holder := make(chan error, 1)
 	go func() {
-		_, err := c.ListWorkspaces(context.Background(), "holder", true)
+		_, err := c.ListWorkspaces(context.Background(), "holder", Read{Detail: true})
 		holder <- err
 	}()
 	defer close(release)
@@ -384,7 +384,7 @@ func TestInflightBytesBounded(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	_, err = c.ListWorkspaces(context.Background(), "other", true)
+	_, err = c.ListWorkspaces(context.Background(), "other", Read{Detail: true})
 	if ae, ok := apperr.As(err); !ok || ae.Code != apperr.UpstreamUnavailable || !strings.Contains(ae.Message, "busy") {
 		t.Fatalf("while 700 KiB of a 1 MiB budget were held: %v, want UPSTREAM_UNAVAILABLE (busy)", err)
 	}
@@ -392,7 +392,7 @@ func TestInflightBytesBounded(t *testing.T) {
 	if err := <-holder; err != nil {
 		t.Fatalf("holder: %v", err)
 	}
-	if _, err := c.ListWorkspaces(context.Background(), "other", true); err != nil {
+	if _, err := c.ListWorkspaces(context.Background(), "other", Read{Detail: true}); err != nil {
 		t.Fatalf("after the holder finished: %v", err)
 	}
 	if len(states) != 0 {

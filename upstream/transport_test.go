@@ -27,15 +27,16 @@ func TestGzipFromUpstream(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	plain, err := client.ListWorkspaces(ctx, "tok", true)
+	plain, err := client.ListWorkspaces(ctx, "tok", upstream.Read{Detail: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fake.SetGzip(true)
-	gz, raw, err := client.ListWorkspacesWithBody(ctx, "tok", true)
+	gz, err := client.ListWorkspaces(ctx, "tok", upstream.Read{Detail: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	raw := gz.Body
 	reqs := fake.Requests()
 	if len(reqs) != 2 || !strings.Contains(reqs[1].AcceptEncoding, "gzip") {
 		t.Fatalf("requests %+v: want the second to accept gzip", reqs)

@@ -24,7 +24,6 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
-	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 )
 
 // Poll interval bounds (LIVE_POLL_INTERVAL).
@@ -283,9 +282,6 @@ func (st *pollState) changed(u Update) bool {
 // replica publishes; its first poll (a new subscriber's first value) and
 // refreshes after a mutation run regardless.
 func (h *Hub) run(ctx context.Context, p *poller) {
-	// Polls skip the response cache (its answer may be up to CACHE_TTL old)
-	// but store their fresh answer in it, so queries benefit too.
-	ctx = cache.WithBypass(ctx)
 	var relayed <-chan Update
 	if h.redis != nil {
 		relayed = h.redis.subscribe(ctx, p.name)
@@ -339,7 +335,9 @@ func (h *Hub) run(ctx context.Context, p *poller) {
 			continue
 		}
 		started := time.Now()
-		list, err := h.fetch.ListWorkspaces(ctx, p.token, true)
+		// Polls skip the response cache (its answer may be up to CACHE_TTL
+		// old) but store their fresh answer in it, so queries benefit too.
+		list, err := h.fetch.ListWorkspaces(ctx, p.token, upstream.Read{Detail: true, Fresh: true})
 		if ctx.Err() != nil {
 			return
 		}

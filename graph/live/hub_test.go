@@ -25,7 +25,7 @@ func newFetcher() *fetcher {
 	return &fetcher{lists: map[string]*upstream.WorkspaceList{}, calls: map[string]int{}}
 }
 
-func (f *fetcher) ListWorkspaces(_ context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
+func (f *fetcher) ListWorkspaces(_ context.Context, token string, _ upstream.Read) (*upstream.WorkspaceList, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[token]++
@@ -291,7 +291,7 @@ type panickingFetcher struct {
 	release chan struct{}
 }
 
-func (f *panickingFetcher) ListWorkspaces(_ context.Context, token string, _ bool) (*upstream.WorkspaceList, error) {
+func (f *panickingFetcher) ListWorkspaces(_ context.Context, token string, _ upstream.Read) (*upstream.WorkspaceList, error) {
 	f.mu.Lock()
 	f.calls++
 	n := f.calls

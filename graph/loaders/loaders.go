@@ -371,6 +371,8 @@ type Loaders struct {
 	// broken, when set, is what every read returns (loaders used outside a
 	// request: a bug).
 	broken error
+	// fresh reads skip every answer the fetch stack keeps (FreshReads).
+	fresh bool
 
 	mu     sync.Mutex
 	detail bool
@@ -399,13 +401,23 @@ func New(f upstream.Lister, c *auth.Caller, opts ...Option) *Loaders {
 // another caller: a WebSocket connection's token comes from its
 // connection_init payload, after the upgrade request's loaders were built.
 func (l *Loaders) WithCaller(c *auth.Caller) *Loaders {
-	return New(l.fetcher, c, WithBatchObserver(l.observer), WithBases(l.basesCfg))
+	return New(l.fetcher, c, l.options()...)
 }
 
 // Rebind returns fresh loaders for l's caller that read through f: a
 // subscription resolves each event against the list the event carries.
 func (l *Loaders) Rebind(f upstream.Lister) *Loaders {
-	return New(f, l.caller, WithBatchObserver(l.observer), WithBases(l.basesCfg))
+	return New(f, l.caller, l.options()...)
+}
+
+// options are the request-wide options l was built with, for loaders that
+// replace it within the same request or connection.
+func (l *Loaders) options() []Option {
+	o := []Option{WithBatchObserver(l.observer), WithBases(l.basesCfg)}
+	if l.fresh {
+		o = append(o, FreshReads())
+	}
+	return o
 }
 
 // Fresh returns new loaders like l, with nothing read yet: each operation
@@ -416,6 +428,16 @@ func (l *Loaders) Fresh() *Loaders { return l.Rebind(l.fetcher) }
 // batch share one set of loaders, they may want different ones, and one
 // call serves them all.
 func ForBatch() Option { return func(l *Loaders) { l.pinned = true } }
+
+// FreshReads makes every read ask for SeaTable's answer now, past the
+// answers the fetch stack keeps (upstream.Read.Fresh): the HTTP layer sets
+// it for a client that sent Cache-Control: no-cache.
+func FreshReads() Option { return func(l *Loaders) { l.fresh = true } }
+
+// ReadsFresh reports whether l was built with FreshReads, so that layers
+// sharing work between requests (replay, shared execution) keep such
+// requests apart from the others.
+func (l *Loaders) ReadsFresh() bool { return l.fresh }
 
 func (l *Loaders) fetch(ctx context.Context, k snapshotKey) (snap *Snapshot, err error) {
 	if l.broken != nil {
@@ -433,10 +455,8 @@ func (l *Loaders) fetch(ctx context.Context, k snapshotKey) (snap *Snapshot, err
 			snap, err = nil, apperr.Wrap(apperr.Internal, "internal error", errors.New(l.caller.Redact(fmt.Sprintf("panic while reading SeaTable: %v", p))))
 		}
 	}()
-	if k.fields != upstream.AllFields {
-		ctx = upstream.WithFields(ctx, k.fields)
-	}
-	list, err := l.fetcher.ListWorkspaces(ctx, token, k.detail)
+	read := upstream.Read{Detail: k.detail, Omit: upstream.AllFields &^ k.fields, Fresh: l.fresh}
+	list, err := l.fetcher.ListWorkspaces(ctx, token, read)
 	if err != nil {
 		return nil, fmt.Errorf("load workspaces: %w", err)
 	}

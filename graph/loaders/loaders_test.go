@@ -28,13 +28,13 @@ type recorder struct {
 	inval  []string
 }
 
-func (r *recorder) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
+func (r *recorder) ListWorkspaces(ctx context.Context, token string, read upstream.Read) (*upstream.WorkspaceList, error) {
 	r.calls.Add(1)
 	if r.gate != nil {
 		<-r.gate
 	}
 	r.mu.Lock()
-	r.asked = append(r.asked, map[bool]string{true: "detail", false: "summary"}[detail]+"/"+fieldsName(upstream.FieldsFrom(ctx)))
+	r.asked = append(r.asked, map[bool]string{true: "detail", false: "summary"}[read.Detail]+"/"+fieldsName(read.Fields()))
 	r.tokens = append(r.tokens, token)
 	r.mu.Unlock()
 	return r.list, r.err
@@ -192,6 +192,6 @@ func TestErrorsAreTheReadsOwn(t *testing.T) {
 
 type panicking struct{}
 
-func (panicking) ListWorkspaces(_ context.Context, token string, _ bool) (*upstream.WorkspaceList, error) {
+func (panicking) ListWorkspaces(_ context.Context, token string, _ upstream.Read) (*upstream.WorkspaceList, error) {
 	panic("bug while holding " + token)
 }

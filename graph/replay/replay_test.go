@@ -25,7 +25,7 @@ type current struct {
 }
 
 func (c *current) set(l *upstream.WorkspaceList) { c.mu.Lock(); c.list = l; c.mu.Unlock() }
-func (c *current) ListWorkspaces(context.Context, string, bool) (*upstream.WorkspaceList, error) {
+func (c *current) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.list, nil

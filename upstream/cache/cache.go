@@ -17,12 +17,6 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-// bodyUpstream also returns the raw body; the shared cache stores bodies,
-// which any replica can decode.
-type bodyUpstream interface {
-	ListWorkspacesWithBody(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, []byte, error)
-}
-
 // Stats receives cache events. It is a hook rather than a metrics
 // dependency, so any metrics package can adapt it.
 type Stats interface {
@@ -84,42 +78,29 @@ func New(next upstream.Lister, o Options) *Cache {
 	return c
 }
 
-type bypassKey struct{}
-
-// WithBypass marks a request that must not be answered from the cache (the
-// client sent Cache-Control: no-cache); its fresh answer is still stored.
-func WithBypass(ctx context.Context) context.Context {
-	return context.WithValue(ctx, bypassKey{}, true)
-}
-
-// Bypassed reports whether ctx was marked by WithBypass.
-func Bypassed(ctx context.Context) bool {
-	b, _ := ctx.Value(bypassKey{}).(bool)
-	return b
-}
-
 // estimatedSize is what an entry costs in memory: the decoded models take
 // about twice the JSON they came from.
 func estimatedSize(l *upstream.WorkspaceList) int64 { return 2*int64(l.BodyBytes) + 512 }
 
-// ListWorkspaces serves a fresh cached answer or fetches and stores one.
-// Answers are kept whole: a read that asked for fewer fields
-// (upstream.WithFields) is served, and fetched, with all of them.
-func (c *Cache) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
-	ctx = upstream.WithFields(ctx, upstream.AllFields)
+// ListWorkspaces serves a fresh cached answer or fetches and stores one;
+// a Fresh read is never served from the cache, but its answer is stored.
+// Answers are kept whole: a read that can do without some fields (Omit)
+// is served, and fetched, with all of them.
+func (c *Cache) ListWorkspaces(ctx context.Context, token string, r upstream.Read) (*upstream.WorkspaceList, error) {
+	r.Omit = 0
 	if c.shared != nil {
-		return c.listShared(ctx, token, detail)
+		return c.listShared(ctx, token, r)
 	}
 	epoch := c.epoch.Load()
-	key := c.localKey(token, detail)
-	if !Bypassed(ctx) {
+	key := c.localKey(token, r.Detail)
+	if !r.Fresh {
 		if l, ok := c.local.Get(key, c.now()); ok {
 			c.stats.Hit()
 			return l, nil
 		}
 	}
 	c.stats.Miss()
-	l, err := c.next.ListWorkspaces(ctx, token, detail)
+	l, err := c.next.ListWorkspaces(ctx, token, r)
 	if err != nil {
 		return nil, err
 	}
@@ -129,21 +110,22 @@ func (c *Cache) ListWorkspaces(ctx context.Context, token string, detail bool) (
 	return l, nil
 }
 
-func (c *Cache) listShared(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
-	key, ok := c.shared.entryKey(ctx, token, detail)
+func (c *Cache) listShared(ctx context.Context, token string, r upstream.Read) (*upstream.WorkspaceList, error) {
+	key, ok := c.shared.entryKey(ctx, token, r.Detail)
 	if !ok {
 		// Redis is unreachable: serve from upstream, never fail.
 		c.stats.Miss()
-		return c.next.ListWorkspaces(ctx, token, detail)
+		return c.next.ListWorkspaces(ctx, token, r)
 	}
-	if !Bypassed(ctx) {
+	if !r.Fresh {
 		if l, ok := c.local.Get(key, c.now()); ok {
 			c.stats.Hit()
 			return l, nil
 		}
 		if body, ttl, ok := c.shared.get(ctx, key); ok {
 			if l, err := upstream.DecodeWorkspaceListBytes(body); err == nil {
-				l.Detail = detail
+				l.Detail = r.Detail
+				l.Body = body
 				c.local.Add(key, l, estimatedSize(l), c.now().Add(ttl))
 				c.stats.Hit()
 				return l, nil
@@ -151,22 +133,23 @@ func (c *Cache) listShared(ctx context.Context, token string, detail bool) (*ups
 		}
 	}
 	c.stats.Miss()
-	bu, ok := c.next.(bodyUpstream)
-	if !ok {
-		return c.next.ListWorkspaces(ctx, token, detail)
-	}
-	l, body, err := bu.ListWorkspacesWithBody(ctx, token, detail)
+	l, err := c.next.ListWorkspaces(ctx, token, r)
 	if err != nil {
 		return nil, err
 	}
 	// The key carries the token's generation as read before the call, so an
-	// answer that raced a write lands under a generation no one reads.
-	c.shared.set(ctx, key, body, c.ttl)
+	// answer that raced a write lands under a generation no one reads. A
+	// list that came with no body (a layer below made it) is kept here only.
+	if l.Body != nil {
+		c.shared.set(ctx, key, l.Body, c.ttl)
+	}
 	c.local.Add(key, l, estimatedSize(l), c.now().Add(c.ttl))
 	return l, nil
 }
 
-// Invalidate drops what is cached for token (after a write through it).
+// Invalidate drops what is cached for token (after a write through it) and
+// passes the invalidation on, so that a layer below that keeps or shares
+// answers (coalescing, when it sits inside the cache) forgets them too.
 func (c *Cache) Invalidate(ctx context.Context, token string) {
 	c.epoch.Add(1)
 	for _, detail := range []bool{true, false} {
@@ -174,6 +157,9 @@ func (c *Cache) Invalidate(ctx context.Context, token string) {
 	}
 	if c.shared != nil {
 		c.shared.invalidate(ctx, token, c.ttl)
+	}
+	if inv, ok := c.next.(upstream.Invalidator); ok {
+		inv.Invalidate(ctx, token)
 	}
 }
 

@@ -22,23 +22,19 @@ type counting struct {
 	fail  atomic.Bool
 }
 
-func (u *counting) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
-	l, _, err := u.ListWorkspacesWithBody(ctx, token, detail)
-	return l, err
-}
-
-func (u *counting) ListWorkspacesWithBody(_ context.Context, token string, detail bool) (*upstream.WorkspaceList, []byte, error) {
+func (u *counting) ListWorkspaces(_ context.Context, token string, r upstream.Read) (*upstream.WorkspaceList, error) {
 	n := u.calls.Add(1)
 	if u.fail.Load() {
-		return nil, nil, apperr.New(apperr.UpstreamUnavailable, "down")
+		return nil, apperr.New(apperr.UpstreamUnavailable, "down")
 	}
 	body := []byte(`{"workspace_list":[{"id":` + itoa(n) + `,"name":"` + token + `","type":"personal"}]}`)
 	l, err := upstream.DecodeWorkspaceListBytes(body)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	l.Detail = detail
-	return l, body, nil
+	l.Detail = r.Detail
+	l.Body = body
+	return l, nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -77,15 +73,15 @@ func TestLocalCache(t *testing.T) {
 	c := New(up, Options{TTL: 5 * time.Second, MaxBytes: 1 << 20, Stats: stats})
 	c.now = clk.now
 
-	first, _ := c.ListWorkspaces(ctx, "alice", true)
-	again, _ := c.ListWorkspaces(ctx, "alice", true)
+	first, _ := c.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true})
+	again, _ := c.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true})
 	if first != again || up.calls.Load() != 1 {
 		t.Fatalf("second read within the TTL made %d upstream calls", up.calls.Load())
 	}
-	if l, _ := c.ListWorkspaces(ctx, "bob", true); name(t, l) != "bob#2" {
+	if l, _ := c.ListWorkspaces(ctx, "bob", upstream.Read{Detail: true}); name(t, l) != "bob#2" {
 		t.Fatalf("bob got %s", name(t, l))
 	}
-	if l, _ := c.ListWorkspaces(ctx, "alice", false); name(t, l) != "alice#3" || l.Detail {
+	if l, _ := c.ListWorkspaces(ctx, "alice", upstream.Read{}); name(t, l) != "alice#3" || l.Detail {
 		t.Fatal("detail=false must be a separate entry")
 	}
 	if stats.hits.Load() != 1 || stats.misses.Load() != 3 {
@@ -93,25 +89,25 @@ func TestLocalCache(t *testing.T) {
 	}
 
 	clk.advance(5 * time.Second)
-	if l, _ := c.ListWorkspaces(ctx, "alice", true); name(t, l) != "alice#4" {
+	if l, _ := c.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true}); name(t, l) != "alice#4" {
 		t.Fatalf("expired entry served: %s", name(t, l))
 	}
 
 	// Cache-Control: no-cache reads upstream, and the fresh answer is kept.
-	if l, _ := c.ListWorkspaces(WithBypass(ctx), "alice", true); name(t, l) != "alice#5" {
+	if l, _ := c.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true, Fresh: true}); name(t, l) != "alice#5" {
 		t.Fatalf("bypass served %s", name(t, l))
 	}
-	if l, _ := c.ListWorkspaces(ctx, "alice", true); name(t, l) != "alice#5" {
+	if l, _ := c.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true}); name(t, l) != "alice#5" {
 		t.Fatalf("after a bypass: %s, want the fresh answer", name(t, l))
 	}
 
 	// A write through alice drops alice's entries only.
-	bob, _ := c.ListWorkspaces(ctx, "bob", true)
+	bob, _ := c.ListWorkspaces(ctx, "bob", upstream.Read{Detail: true})
 	c.Invalidate(ctx, "alice")
-	if l, _ := c.ListWorkspaces(ctx, "alice", true); name(t, l) != "alice#7" {
+	if l, _ := c.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true}); name(t, l) != "alice#7" {
 		t.Fatalf("after Invalidate: %s", name(t, l))
 	}
-	if l, _ := c.ListWorkspaces(ctx, "bob", true); l != bob {
+	if l, _ := c.ListWorkspaces(ctx, "bob", upstream.Read{Detail: true}); l != bob {
 		t.Fatalf("bob's entry was dropped by alice's write: %s", name(t, l))
 	}
 
@@ -132,11 +128,11 @@ func TestErrorsAreNeverCached(t *testing.T) {
 	up := &counting{}
 	c := New(up, Options{TTL: time.Minute, MaxBytes: 1 << 20})
 	up.fail.Store(true)
-	if _, err := c.ListWorkspaces(ctx, "alice", true); err == nil {
+	if _, err := c.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true}); err == nil {
 		t.Fatal("want the upstream error")
 	}
 	up.fail.Store(false)
-	if l, err := c.ListWorkspaces(ctx, "alice", true); err != nil || name(t, l) != "alice#2" {
+	if l, err := c.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true}); err != nil || name(t, l) != "alice#2" {
 		t.Fatalf("after a failure: %v %v", l, err)
 	}
 }
@@ -151,22 +147,22 @@ func TestBoundedByBytes(t *testing.T) {
 	counted := upstreamFunc(func(token string) (*upstream.WorkspaceList, error) { calls++; return up(token) })
 	c := New(counted, Options{TTL: time.Minute, MaxBytes: 250 << 10})
 	for _, tok := range []string{"a", "b", "c"} {
-		_, _ = c.ListWorkspaces(ctx, tok, true)
+		_, _ = c.ListWorkspaces(ctx, tok, upstream.Read{Detail: true})
 	}
 	if used := localBytes(c, "a", "b", "c"); used > 250<<10 {
 		t.Fatalf("store holds %d bytes, bound is %d", used, 250<<10)
 	}
 	calls = 0
-	_, _ = c.ListWorkspaces(ctx, "c", true) // most recent: kept
-	_, _ = c.ListWorkspaces(ctx, "a", true) // oldest: evicted
+	_, _ = c.ListWorkspaces(ctx, "c", upstream.Read{Detail: true}) // most recent: kept
+	_, _ = c.ListWorkspaces(ctx, "a", upstream.Read{Detail: true}) // oldest: evicted
 	if calls != 1 {
 		t.Fatalf("%d upstream calls, want 1 (only the evicted entry)", calls)
 	}
 	// An answer larger than the whole bound is never stored.
 	small := New(counted, Options{TTL: time.Minute, MaxBytes: 1 << 10})
 	calls = 0
-	_, _ = small.ListWorkspaces(ctx, "a", true)
-	_, _ = small.ListWorkspaces(ctx, "a", true)
+	_, _ = small.ListWorkspaces(ctx, "a", upstream.Read{Detail: true})
+	_, _ = small.ListWorkspaces(ctx, "a", upstream.Read{Detail: true})
 	if used := localBytes(small, "a"); calls != 2 || used != 0 {
 		t.Fatalf("oversized answer stored (%d calls, %d bytes)", calls, used)
 	}
@@ -185,7 +181,7 @@ func localBytes(c *Cache, tokens ...string) int64 {
 
 type upstreamFunc func(token string) (*upstream.WorkspaceList, error)
 
-func (f upstreamFunc) ListWorkspaces(_ context.Context, token string, _ bool) (*upstream.WorkspaceList, error) {
+func (f upstreamFunc) ListWorkspaces(_ context.Context, token string, _ upstream.Read) (*upstream.WorkspaceList, error) {
 	return f(token)
 }
 
@@ -196,28 +192,28 @@ func TestSharedCacheAcrossReplicas(t *testing.T) {
 	a := New(up, Options{TTL: time.Minute, MaxBytes: 1 << 20, Redis: rc})
 	b := New(up, Options{TTL: time.Minute, MaxBytes: 1 << 20, Redis: rc})
 
-	if l, err := a.ListWorkspaces(ctx, "alice", true); err != nil || name(t, l) != "alice#1" {
+	if l, err := a.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true}); err != nil || name(t, l) != "alice#1" {
 		t.Fatalf("a: %v %v", l, err)
 	}
-	if l, err := b.ListWorkspaces(ctx, "alice", true); err != nil || name(t, l) != "alice#1" {
+	if l, err := b.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true}); err != nil || name(t, l) != "alice#1" {
 		t.Fatalf("b did not find a's entry: %v %v", l, err)
 	}
 	if up.calls.Load() != 1 {
 		t.Fatalf("%d upstream calls, want 1", up.calls.Load())
 	}
-	if l, _ := b.ListWorkspaces(ctx, "bob", true); name(t, l) != "bob#2" {
+	if l, _ := b.ListWorkspaces(ctx, "bob", upstream.Read{Detail: true}); name(t, l) != "bob#2" {
 		t.Fatalf("bob got %s", name(t, l))
 	}
 
 	// A write through replica a is seen by replica b (its in-process copy too).
 	a.Invalidate(ctx, "alice")
-	if l, _ := b.ListWorkspaces(ctx, "alice", true); name(t, l) != "alice#3" {
+	if l, _ := b.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true}); name(t, l) != "alice#3" {
 		t.Fatalf("b served %s after a's write", name(t, l))
 	}
-	if l, _ := a.ListWorkspaces(ctx, "alice", true); name(t, l) != "alice#3" {
+	if l, _ := a.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true}); name(t, l) != "alice#3" {
 		t.Fatalf("a served %s, want b's fresh entry", name(t, l))
 	}
-	if l, _ := a.ListWorkspaces(ctx, "bob", true); name(t, l) != "bob#2" {
+	if l, _ := a.ListWorkspaces(ctx, "bob", upstream.Read{Detail: true}); name(t, l) != "bob#2" {
 		t.Fatalf("bob's entry was dropped by alice's write: %s", name(t, l))
 	}
 
@@ -240,13 +236,13 @@ func TestRedisDownServesFromUpstream(t *testing.T) {
 	srv, rc := redistest.StartWithClient(t)
 	up := &counting{}
 	c := New(up, Options{TTL: time.Minute, MaxBytes: 1 << 20, Redis: rc})
-	if _, err := c.ListWorkspaces(ctx, "alice", true); err != nil {
+	if _, err := c.ListWorkspaces(ctx, "alice", upstream.Read{Detail: true}); err != nil {
 		t.Fatal(err)
 	}
 	srv.Stop()
 	for i := 0; i < 3; i++ {
 		start := time.Now()
-		l, err := c.ListWorkspaces(ctx, "bob", true)
+		l, err := c.ListWorkspaces(ctx, "bob", upstream.Read{Detail: true})
 		if err != nil || l.Workspaces[0].Name != "bob" {
 			t.Fatalf("with Redis down: %v %v", l, err)
 		}

@@ -24,8 +24,9 @@ type Coalescer struct {
 	timeout time.Duration
 	key     []byte
 	calls   flight.Group[*upstream.WorkspaceList]
-	// partition adds the caller's cache preference to the key, so a request
-	// that asked to bypass the cache never waits on one that reads it.
+	// partition adds a per-request string to the key, for callers that
+	// must not share a call although they make the same read (they spend
+	// different budgets).
 	partition func(ctx context.Context) string
 }
 
@@ -56,14 +57,14 @@ func New(next upstream.Lister, timeout time.Duration, opts ...Option) *Coalescer
 
 // ListWorkspaces returns the result of an identical call in flight, or
 // starts one.
-func (c *Coalescer) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
-	l, err, _ := c.calls.Do(ctx, c.callKey(ctx, token, detail), func(ctx context.Context) (*upstream.WorkspaceList, error) {
+func (c *Coalescer) ListWorkspaces(ctx context.Context, token string, r upstream.Read) (*upstream.WorkspaceList, error) {
+	l, err, _ := c.calls.Do(ctx, c.callKey(ctx, token, r), func(ctx context.Context) (*upstream.WorkspaceList, error) {
 		if c.timeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, c.timeout)
 			defer cancel()
 		}
-		return c.next.ListWorkspaces(ctx, token, detail)
+		return c.next.ListWorkspaces(ctx, token, r)
 	})
 	switch {
 	case errors.Is(err, flight.ErrLeft):
@@ -88,14 +89,21 @@ func (c *Coalescer) tokenKey(token string) string {
 	return tokenhash.Sum(c.key, token) + "|"
 }
 
-func (c *Coalescer) callKey(ctx context.Context, token string, detail bool) string {
+// callKey is the read (all of it) under the token's key: reads that differ
+// in anything never share a call.
+func (c *Coalescer) callKey(ctx context.Context, token string, r upstream.Read) string {
 	k := c.tokenKey(token)
-	if detail {
+	if r.Detail {
 		k += "|detail"
 	}
 	// A list decoded with fewer fields serves only reads that need no more.
-	if f := upstream.FieldsFrom(ctx); f != upstream.AllFields {
-		k += "|fields=" + strconv.FormatUint(uint64(f), 16)
+	if r.Omit != 0 {
+		k += "|omit=" + strconv.FormatUint(uint64(r.Omit), 16)
+	}
+	// A fresh read never waits on a call that a cache's answer may yet
+	// serve (the cache may sit on either side of this layer).
+	if r.Fresh {
+		k += "|fresh"
 	}
 	if c.partition != nil {
 		k += "|" + c.partition(ctx)

@@ -26,7 +26,7 @@ func newGate() *gate {
 	return &gate{entered: make(chan string, 100), release: make(chan struct{})}
 }
 
-func (g *gate) ListWorkspaces(ctx context.Context, token string, detail bool) (*upstream.WorkspaceList, error) {
+func (g *gate) ListWorkspaces(ctx context.Context, token string, r upstream.Read) (*upstream.WorkspaceList, error) {
 	g.calls.Add(1)
 	g.entered <- token
 	<-g.release
@@ -34,7 +34,7 @@ func (g *gate) ListWorkspaces(ctx context.Context, token string, detail bool) (*
 		g.ctxErr.Store(err)
 		return nil, err
 	}
-	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: token}}, Detail: detail}, nil
+	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: token}}, Detail: r.Detail}, nil
 }
 
 func TestConcurrentCallsWithOneTokenShareOneCall(t *testing.T) {
@@ -47,7 +47,7 @@ func TestConcurrentCallsWithOneTokenShareOneCall(t *testing.T) {
 		var ctx context.Context
 		ctx, waiting[i] = flighttest.Context(context.Background())
 		go func() {
-			l, err := c.ListWorkspaces(ctx, "tok", true)
+			l, err := c.ListWorkspaces(ctx, "tok", upstream.Read{Detail: true})
 			if err != nil {
 				t.Error(err)
 			}
@@ -82,7 +82,7 @@ func TestDifferentTokensAndDetailNeverShare(t *testing.T) {
 	for _, tok := range []string{"a", "b"} {
 		for _, detail := range []bool{true, false} {
 			go func() {
-				l, err := c.ListWorkspaces(context.Background(), tok, detail)
+				l, err := c.ListWorkspaces(context.Background(), tok, upstream.Read{Detail: detail})
 				if err != nil {
 					t.Error(err)
 				}
@@ -108,14 +108,14 @@ func TestCancelledLeaderDoesNotFailFollowers(t *testing.T) {
 	leaderCtx, cancelLeader := context.WithCancel(context.Background())
 	leaderErr := make(chan error, 1)
 	go func() {
-		_, err := c.ListWorkspaces(leaderCtx, "tok", true)
+		_, err := c.ListWorkspaces(leaderCtx, "tok", upstream.Read{Detail: true})
 		leaderErr <- err
 	}()
 	<-g.entered
 	followerRes := make(chan error, 1)
 	followerCtx, waiting := flighttest.Context(context.Background())
 	go func() {
-		l, err := c.ListWorkspaces(followerCtx, "tok", true)
+		l, err := c.ListWorkspaces(followerCtx, "tok", upstream.Read{Detail: true})
 		if err == nil && l.Workspaces[0].ID != "tok" {
 			err = errors.New("wrong list")
 		}
@@ -142,7 +142,7 @@ func TestSharedCallIsBoundedByTimeout(t *testing.T) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}), 20*time.Millisecond)
-	_, err := c.ListWorkspaces(context.Background(), "tok", true)
+	_, err := c.ListWorkspaces(context.Background(), "tok", upstream.Read{Detail: true})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want the shared call's deadline", err)
 	}
@@ -156,10 +156,10 @@ func TestErrorsAreSharedButNotKept(t *testing.T) {
 		}
 		return &upstream.WorkspaceList{}, nil
 	}), time.Minute)
-	if _, err := c.ListWorkspaces(context.Background(), "tok", true); err == nil {
+	if _, err := c.ListWorkspaces(context.Background(), "tok", upstream.Read{Detail: true}); err == nil {
 		t.Fatal("first call should fail")
 	}
-	if _, err := c.ListWorkspaces(context.Background(), "tok", true); err != nil {
+	if _, err := c.ListWorkspaces(context.Background(), "tok", upstream.Read{Detail: true}); err != nil {
 		t.Fatalf("an error must not outlive its call: %v", err)
 	}
 }
@@ -168,10 +168,16 @@ func TestInvalidateStartsAFreshCall(t *testing.T) {
 	g := newGate()
 	c := coalesce.New(g, time.Minute)
 	done := make(chan struct{}, 2)
-	go func() { _, _ = c.ListWorkspaces(context.Background(), "tok", true); done <- struct{}{} }()
+	go func() {
+		_, _ = c.ListWorkspaces(context.Background(), "tok", upstream.Read{Detail: true})
+		done <- struct{}{}
+	}()
 	<-g.entered
 	c.Invalidate(context.Background(), "tok")
-	go func() { _, _ = c.ListWorkspaces(context.Background(), "tok", true); done <- struct{}{} }()
+	go func() {
+		_, _ = c.ListWorkspaces(context.Background(), "tok", upstream.Read{Detail: true})
+		done <- struct{}{}
+	}()
 	<-g.entered // a second call started instead of joining the first
 	close(g.release)
 	<-done
@@ -183,7 +189,7 @@ func TestInvalidateStartsAFreshCall(t *testing.T) {
 
 type upstreamFunc func(ctx context.Context) (*upstream.WorkspaceList, error)
 
-func (f upstreamFunc) ListWorkspaces(ctx context.Context, _ string, _ bool) (*upstream.WorkspaceList, error) {
+func (f upstreamFunc) ListWorkspaces(ctx context.Context, _ string, _ upstream.Read) (*upstream.WorkspaceList, error) {
 	return f(ctx)
 }
 
@@ -203,9 +209,9 @@ func TestCallEndsWhenEveryWaiterHasGone(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	ctx2, waiting := flighttest.Context(ctx2)
 	errs := make(chan error, 2)
-	go func() { _, err := c.ListWorkspaces(ctx1, "tok", true); errs <- err }()
+	go func() { _, err := c.ListWorkspaces(ctx1, "tok", upstream.Read{Detail: true}); errs <- err }()
 	<-entered
-	go func() { _, err := c.ListWorkspaces(ctx2, "tok", true); errs <- err }()
+	go func() { _, err := c.ListWorkspaces(ctx2, "tok", upstream.Read{Detail: true}); errs <- err }()
 	<-waiting
 	cancel1()
 	<-errs
@@ -225,8 +231,38 @@ func TestPanickingCallIsAnInternalError(t *testing.T) {
 	c := coalesce.New(upstreamFunc(func(context.Context) (*upstream.WorkspaceList, error) {
 		panic("boom")
 	}), time.Minute)
-	_, err := c.ListWorkspaces(context.Background(), "tok", true)
+	_, err := c.ListWorkspaces(context.Background(), "tok", upstream.Read{Detail: true})
 	if ae, ok := apperr.As(err); !ok || ae.Code != apperr.Internal || ae.Message != "upstream call panicked" {
 		t.Fatalf("got %v, want INTERNAL upstream call panicked", err)
+	}
+}
+
+// TestReadsThatDifferNeverShare: the whole read is the key. A read that
+// leaves out fields must not serve one that needs them, and a fresh read
+// must not wait on a call a cache below may answer.
+func TestReadsThatDifferNeverShare(t *testing.T) {
+	g := newGate()
+	c := coalesce.New(g, time.Minute)
+	reads := []upstream.Read{
+		{Detail: true},
+		{Detail: true, Omit: upstream.FieldColor},
+		{Detail: true, Fresh: true},
+		{Detail: true, Omit: upstream.FieldColor, Fresh: true},
+	}
+	done := make(chan error, len(reads))
+	for _, r := range reads {
+		go func() { _, err := c.ListWorkspaces(context.Background(), "tok", r); done <- err }()
+	}
+	for range reads {
+		<-g.entered // one call per read, all in flight at once
+	}
+	close(g.release)
+	for range reads {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := g.calls.Load(); n != int64(len(reads)) {
+		t.Fatalf("%d calls for %d different reads", n, len(reads))
 	}
 }
