@@ -188,16 +188,17 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, i
 	if ct == "" {
 		return nil, http.StatusUnsupportedMediaType, "missing Content-Type: send application/json"
 	}
-	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil || mt != MediaJSON {
-		return nil, http.StatusUnsupportedMediaType, "unsupported Content-Type: send application/json"
+	if ct != MediaJSON { // the usual value needs no parsing (a map per request)
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil || mt != MediaJSON {
+			return nil, http.StatusUnsupportedMediaType, "unsupported Content-Type: send application/json"
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			return nil, http.StatusUnsupportedMediaType, "unsupported charset: send utf-8"
+		}
 	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return nil, http.StatusUnsupportedMediaType, "unsupported charset: send utf-8"
-	}
-	tooLarge := fmt.Sprintf("request body exceeds the limit of %d bytes", maxBytes)
 	if maxBytes > 0 && r.ContentLength > maxBytes {
-		return nil, http.StatusRequestEntityTooLarge, tooLarge
+		return nil, http.StatusRequestEntityTooLarge, bodyTooLarge(maxBytes)
 	}
 	body := r.Body
 	if maxBytes > 0 {
@@ -213,7 +214,7 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, i
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	if _, err := buf.ReadFrom(body); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, http.StatusRequestEntityTooLarge, tooLarge
+			return nil, http.StatusRequestEntityTooLarge, bodyTooLarge(maxBytes)
 		}
 		return nil, http.StatusBadRequest, "could not read the request body"
 	}
@@ -221,6 +222,12 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, i
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	r.ContentLength = int64(len(raw))
 	return raw, 0, ""
+}
+
+// bodyTooLarge is the answer to a body over MAX_BODY_BYTES (formatted only
+// when a body is refused, not for every request).
+func bodyTooLarge(maxBytes int64) string {
+	return fmt.Sprintf("request body exceeds the limit of %d bytes", maxBytes)
 }
 
 func isArray(raw []byte) bool {

@@ -37,21 +37,23 @@ func Sum(key []byte, token string) string {
 	} else {
 		copy(k[:], key)
 	}
-	var stack [block + 192]byte // the inner message for tokens up to 192 bytes
-	inner := stack[:0]
-	if block+len(token) > len(stack) {
+	// One buffer on the stack serves both messages: the inner one (tokens
+	// up to 128 bytes; SeaTable's are 40) and then the outer one.
+	var buf [block + 128]byte
+	inner := buf[:0]
+	if block+len(token) > len(buf) {
 		inner = make([]byte, 0, block+len(token))
 	}
 	for _, b := range k {
 		inner = append(inner, b^0x36)
 	}
 	ih := sha256.Sum256(append(inner, token...))
-	var outer [block + sha256.Size]byte
+	outer := buf[:block+sha256.Size]
 	for i, b := range k {
 		outer[i] = b ^ 0x5c
 	}
 	copy(outer[block:], ih[:])
-	oh := sha256.Sum256(outer[:])
+	oh := sha256.Sum256(outer)
 	var out [2 * sha256.Size]byte
 	hex.Encode(out[:], oh[:])
 	return string(out[:])
