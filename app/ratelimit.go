@@ -65,6 +65,10 @@ func (rl *rateLimits) key(host string) func(ctx context.Context) (string, rateli
 	return func(ctx context.Context) (string, ratelimit.Limit) {
 		caller := auth.From(ctx)
 		switch {
+		case caller.Own() && rl.perToken.PerSecond <= 0:
+			// No per-token limit (RATE_LIMIT unset): nothing to charge, so
+			// no hash of the token to compute for every call.
+			return "", rl.perToken
 		case caller.Own():
 			return rl.tokenKey(ctx, caller), rl.perToken
 		case caller.Fallback():

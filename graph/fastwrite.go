@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -50,6 +51,10 @@ type fastExecutor struct {
 	w *fastResponseWriter
 }
 
+// dataOpen and dataClose surround fast-path data in the response; slices,
+// so writing them allocates nothing.
+var dataOpen, dataClose = []byte(`{"data":`), []byte(`}`)
+
 // standIn is what gqlgen's transport marshals in place of fast-path data.
 var standIn = []byte(`{"data":null}`)
 
@@ -77,12 +82,18 @@ func (w *fastResponseWriter) Write(p []byte) (int, error) {
 	if w.pending == nil || !bytes.Equal(p, standIn) {
 		return w.ResponseWriter.Write(p)
 	}
-	out := make([]byte, 0, len(w.pending)+len(`{"data":}`)+64)
-	out = append(out, `{"data":`...)
-	out = appendHTMLEscaped(out, w.pending)
-	out = append(out, '}')
+	data := w.pending
 	w.pending = nil
-	if _, err := w.ResponseWriter.Write(out); err != nil {
+	// Written in pieces straight from the plan's buffer: net/http buffers
+	// them, so a copy of the whole answer (escaped or not) would only be
+	// one more pass over it and one more allocation of its size.
+	if _, err := w.ResponseWriter.Write(dataOpen); err != nil {
+		return 0, err
+	}
+	if err := writeHTMLEscaped(w.ResponseWriter, data); err != nil {
+		return 0, err
+	}
+	if _, err := w.ResponseWriter.Write(dataClose); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -91,25 +102,101 @@ func (w *fastResponseWriter) Write(p []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (w *fastResponseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-const lowerHex = "0123456789abcdef"
+// htmlSpecial are the bytes at which json.Marshal may escape compact JSON:
+// '<', '>', '&', and 0xE2, the first byte of U+2028 and U+2029 (and of
+// other characters, which are left alone).
+const htmlSpecial = "<>&\xe2"
+
+// escapeScanner finds the bytes of htmlSpecial in src with one
+// bytes.IndexByte (vectorised) pass per byte value, remembering where each
+// value next occurs, rather than testing every byte of the answer: an
+// answer usually has none of them, and each value's scan moves only
+// forward, so the whole search is linear however many there are.
+type escapeScanner struct {
+	src  []byte
+	next [len(htmlSpecial)]int // next index of each byte value at or after the last search; len(src) when none is left
+}
+
+func newEscapeScanner(src []byte) escapeScanner {
+	s := escapeScanner{src: src}
+	for k := range s.next {
+		s.next[k] = -1
+	}
+	return s
+}
+
+// find returns the index of the first byte json.Marshal escapes at or
+// after from, and that escape's length in src (1 for '<', '>', '&', 3 for
+// U+2028 and U+2029); len(src) and 0 when there is none.
+func (s *escapeScanner) find(from int) (int, int) {
+	for {
+		at := len(s.src)
+		for k := range s.next {
+			if s.next[k] < from {
+				if j := bytes.IndexByte(s.src[from:], htmlSpecial[k]); j >= 0 {
+					s.next[k] = from + j
+				} else {
+					s.next[k] = len(s.src)
+				}
+			}
+			at = min(at, s.next[k])
+		}
+		switch {
+		case at == len(s.src):
+			return at, 0
+		case s.src[at] != 0xE2:
+			return at, 1
+		case at+2 < len(s.src) && s.src[at+1] == 0x80 && s.src[at+2]&^1 == 0xA8:
+			return at, 3
+		}
+		from = at + 1 // another character starting with 0xE2: kept as it is
+	}
+}
+
+// htmlEscapes are json.Marshal's escapes for '<', '>', '&', U+2028 and
+// U+2029, kept as slices so writing one allocates nothing.
+var htmlEscapes = [...][]byte{'<': []byte(`\u003c`), '>': []byte(`\u003e`), '&': []byte(`\u0026`), 0xA8: []byte(`\u2028`), 0xA9: []byte(`\u2029`)}
+
+// htmlEscape is what json.Marshal writes for the escape of length n at src[i:].
+func htmlEscape(src []byte, i, n int) []byte {
+	if n == 1 {
+		return htmlEscapes[src[i]]
+	}
+	return htmlEscapes[src[i+2]]
+}
 
 // appendHTMLEscaped appends compact JSON src as json.Marshal writes a
 // json.RawMessage: '<', '>', '&' as \u003c, \u003e, \u0026 and U+2028,
 // U+2029 as \u2028, \u2029 (encoding/json's appendCompact with escaping).
 func appendHTMLEscaped(dst, src []byte) []byte {
-	start := 0
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		if c == '<' || c == '>' || c == '&' {
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xF])
-			start = i + 1
-		} else if c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', lowerHex[src[i+2]&0xF])
-			start = i + 3
-			i += 2
+	s := newEscapeScanner(src)
+	for start := 0; ; {
+		i, n := s.find(start)
+		dst = append(dst, src[start:i]...)
+		if n == 0 {
+			return dst
 		}
+		dst = append(dst, htmlEscape(src, i, n)...)
+		start = i + n
 	}
-	return append(dst, src[start:]...)
+}
+
+// writeHTMLEscaped writes what appendHTMLEscaped appends, to w.
+func writeHTMLEscaped(w io.Writer, src []byte) error {
+	s := newEscapeScanner(src)
+	for start := 0; ; {
+		i, n := s.find(start)
+		if i > start {
+			if _, err := w.Write(src[start:i]); err != nil {
+				return err
+			}
+		}
+		if n == 0 {
+			return nil
+		}
+		if _, err := w.Write(htmlEscape(src, i, n)); err != nil {
+			return err
+		}
+		start = i + n
+	}
 }

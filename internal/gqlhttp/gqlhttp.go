@@ -195,16 +195,17 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, a
 	if ct == "" {
 		return nil, apperr.WrongMediaType, "missing Content-Type: send application/json"
 	}
-	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil || mt != MediaJSON {
-		return nil, apperr.WrongMediaType, "unsupported Content-Type: send application/json"
+	if ct != MediaJSON { // the usual value needs no parsing (a map per request)
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil || mt != MediaJSON {
+			return nil, apperr.WrongMediaType, "unsupported Content-Type: send application/json"
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			return nil, apperr.WrongMediaType, "unsupported charset: send utf-8"
+		}
 	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return nil, apperr.WrongMediaType, "unsupported charset: send utf-8"
-	}
-	tooLarge := fmt.Sprintf("request body exceeds the limit of %d bytes", maxBytes)
 	if maxBytes > 0 && r.ContentLength > maxBytes {
-		return nil, apperr.TooLarge, tooLarge
+		return nil, apperr.TooLarge, bodyTooLarge(maxBytes)
 	}
 	body := r.Body
 	if maxBytes > 0 {
@@ -220,7 +221,7 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, a
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	if _, err := buf.ReadFrom(body); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, apperr.TooLarge, tooLarge
+			return nil, apperr.TooLarge, bodyTooLarge(maxBytes)
 		}
 		return nil, apperr.Malformed, "could not read the request body"
 	}
@@ -228,6 +229,12 @@ func readPOST(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, a
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	r.ContentLength = int64(len(raw))
 	return raw, 0, ""
+}
+
+// bodyTooLarge is the answer to a body over MAX_BODY_BYTES (formatted only
+// when a body is refused, not for every request).
+func bodyTooLarge(maxBytes int64) string {
+	return fmt.Sprintf("request body exceeds the limit of %d bytes", maxBytes)
 }
 
 func isArray(raw []byte) bool {

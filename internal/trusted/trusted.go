@@ -168,22 +168,22 @@ func Handler(s *Store, o Options, next http.Handler) http.Handler {
 				r.URL.RawQuery = q.Encode()
 			}
 		case r.Method == http.MethodPost:
-			raw, err := io.ReadAll(r.Body)
+			raw, err := readBody(r)
 			if err != nil {
 				gqlhttp.Refuse(w, r, apperr.Malformed, "could not read the request body", 0)
 				return
 			}
-			var body map[string]json.RawMessage
 			var p params
-			if json.Unmarshal(raw, &body) == nil {
-				_ = json.Unmarshal(raw, &p)
-			}
+			_ = json.Unmarshal(raw, &p) // zero unless raw is an object
 			text, refused, msg := s.resolve(p, o)
 			if refused != 0 {
 				gqlhttp.Refuse(w, r, refused, msg, 0)
 				return
 			}
-			if text != "" && body != nil {
+			// The body is taken apart member by member only to put a
+			// document's text in place of its id, not for every request.
+			var body map[string]json.RawMessage
+			if text != "" && json.Unmarshal(raw, &body) == nil && body != nil {
 				body["query"], _ = json.Marshal(text)
 				delete(body, "documentId")
 				delete(body, "doc_id")
@@ -194,6 +194,20 @@ func Handler(s *Store, o Options, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readBody reads r's body in one allocation of its known length
+// (gqlhttp.Handler, in front, has read it whole and set ContentLength);
+// a declared length is trusted for the first allocation only up to
+// maxPresize, the rest grows as it is read.
+func readBody(r *http.Request) ([]byte, error) {
+	const maxPresize = 1 << 20
+	if r.ContentLength < 0 {
+		return io.ReadAll(r.Body)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(r.ContentLength, maxPresize)+bytes.MinRead))
+	_, err := buf.ReadFrom(r.Body)
+	return buf.Bytes(), err
 }
 
 // params are the request parameters the handler reads.
