@@ -27,11 +27,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/net/netutil"
 
-	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
-	"github.com/seatable-graphql/seatable-graphql/internal/playground"
-	"github.com/seatable-graphql/seatable-graphql/internal/readiness"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/playground"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/readiness"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/tracing"
 	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
-	"github.com/seatable-graphql/seatable-graphql/internal/tracing"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 

@@ -20,8 +20,8 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
-	"github.com/seatable-graphql/seatable-graphql/internal/playground"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/redistest"
 	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
 	"github.com/seatable-graphql/seatable-graphql/upstream"

@@ -13,12 +13,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatable-graphql/seatable-graphql/app/internal/gateway"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/graph"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
-	"github.com/seatable-graphql/seatable-graphql/internal/gateway"
-	"github.com/seatable-graphql/seatable-graphql/internal/playground"
-	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
+	"github.com/seatable-graphql/seatable-graphql/graph/trusted"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
@@ -109,7 +109,7 @@ type Config struct {
 	TrustedDocuments *trusted.Store
 	TrustedOnly      bool // TRUSTED_DOCUMENTS_ONLY
 	// GATEWAY_SECRET: a federation gateway sends it in the Gateway-Secret
-	// header (internal/gateway); its query plans then pass
+	// header (app/internal/gateway); its query plans then pass
 	// TRUSTED_DOCUMENTS_ONLY and read _service with INTROSPECTION=false.
 	GatewaySecret string
 

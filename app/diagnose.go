@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seatable-graphql/seatable-graphql/app/internal/readiness"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
-	"github.com/seatable-graphql/seatable-graphql/internal/readiness"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 

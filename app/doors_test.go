@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/metrics"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 

@@ -14,11 +14,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seatable-graphql/seatable-graphql/app/internal/metrics"
 	"github.com/seatable-graphql/seatable-graphql/graph"
+	"github.com/seatable-graphql/seatable-graphql/graph/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
-	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
-	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
 	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )

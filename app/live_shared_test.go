@@ -12,7 +12,7 @@ import (
 
 // Shared subscription events (issue 18.3): the events of one token,
 // document, variables and operation name are rendered once (fast path
-// plans, graph/live.go) and the bytes shared between its subscriptions.
+// plans, graph/subscriptions.go) and the bytes shared between its subscriptions.
 
 // sharedEventDocuments are subscriptions the shared rendering covers,
 // with what can go wrong in rendering them: aliases, fragments,

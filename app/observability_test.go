@@ -24,8 +24,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
-	"github.com/seatable-graphql/seatable-graphql/internal/readiness"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/readiness"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 

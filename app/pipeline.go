@@ -12,17 +12,17 @@ import (
 	"github.com/rs/cors"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/seatable-graphql/seatable-graphql/app/internal/gateway"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/metrics"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/tracing"
 	"github.com/seatable-graphql/seatable-graphql/graph"
+	"github.com/seatable-graphql/seatable-graphql/graph/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/replay"
+	"github.com/seatable-graphql/seatable-graphql/graph/trusted"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
-	"github.com/seatable-graphql/seatable-graphql/internal/gateway"
-	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
-	"github.com/seatable-graphql/seatable-graphql/internal/metrics"
 	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
-	"github.com/seatable-graphql/seatable-graphql/internal/tracing"
-	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 	"github.com/seatable-graphql/seatable-graphql/upstream/cache"
 	"github.com/seatable-graphql/seatable-graphql/upstream/coalesce"
@@ -138,7 +138,7 @@ func (a *App) withLoaders(fetcher upstream.Lister) step {
 	}
 }
 
-// graphQLOverHTTP applies the GraphQL-over-HTTP rules (internal/gqlhttp).
+// graphQLOverHTTP applies the GraphQL-over-HTTP rules (graph/gqlhttp).
 func graphQLOverHTTP(cfg Config) step {
 	o := gqlhttp.Options{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxBatch: cfg.MaxBatch, MaxQueryBytes: cfg.MaxQueryBytes,
 		MaxResponseBytes: cfg.MaxResponseBytes, MaxBatchTokens: cfg.MaxBatchTokens}
@@ -211,7 +211,7 @@ func (a *App) tracing(tracer trace.TracerProvider) step {
 }
 
 // gatewayRequests marks the requests of a federation gateway that sends
-// GATEWAY_SECRET (internal/gateway), and strips the header from all.
+// GATEWAY_SECRET (app/internal/gateway), and strips the header from all.
 func (a *App) gatewayRequests() step {
 	if a.cfg.GatewaySecret == "" {
 		return nil

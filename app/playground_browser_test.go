@@ -18,7 +18,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/seatable-graphql/seatable-graphql/internal/playground"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/internal/testenv"
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )

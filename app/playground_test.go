@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seatable-graphql/seatable-graphql/internal/playground"
+	"github.com/seatable-graphql/seatable-graphql/app/internal/playground"
 )
 
 // The playground's routes through the real handler: the page at / and

@@ -6,9 +6,9 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
-	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/ratelimit"
 	"github.com/seatable-graphql/seatable-graphql/internal/tokenhash"
 )

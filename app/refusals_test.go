@@ -56,7 +56,7 @@ func refusalCases() []refusalCase {
 	gqlResp := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/graphql-response+json"}}
 	long := `{"query":"{ ` + strings.Repeat("__typename ", 100) + `}"}`
 	return []refusalCase{
-		// internal/gqlhttp: the request is not a GraphQL-over-HTTP request.
+		// graph/gqlhttp: the request is not a GraphQL-over-HTTP request.
 		{name: "PUT", env: "limits", method: http.MethodPut, body: `{}`, header: jsonCT,
 			status: 405, code: "BAD_USER_INPUT", message: "method not allowed: use POST (or GET for queries)", header2: "Allow: GET, POST, OPTIONS", mediaType: "application/json"},
 		{name: "POST without Content-Type", env: "limits", method: http.MethodPost, body: `{"query":"{ __typename }"}`,
@@ -114,7 +114,7 @@ func refusalCases() []refusalCase {
 		// The caller.
 		{name: "no token", env: "limits", method: http.MethodPost, body: `{"query":"{ workspaces { id } }"}`, header: jsonCT,
 			status: 200, code: "UNAUTHENTICATED", mediaType: "application/json"},
-		// internal/trusted: a document that is not trusted.
+		// graph/trusted: a document that is not trusted.
 		{name: "untrusted document", env: "trusted", method: http.MethodPost, body: `{"query":"{ workspaces { id } }"}`, header: jsonCT,
 			status: 400, code: "BAD_USER_INPUT", mediaType: "application/json"},
 		{name: "unknown documentId", env: "trusted", method: http.MethodGet, target: "/graphql?documentId=" + strings.Repeat("b", 64),

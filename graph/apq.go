@@ -11,11 +11,11 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/trusted"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 	"github.com/seatable-graphql/seatable-graphql/internal/lru"
 	"github.com/seatable-graphql/seatable-graphql/internal/ratelimit"
 	"github.com/seatable-graphql/seatable-graphql/internal/redisguard"
-	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 )
 
 // persistedQueries is gqlgen's APQ extension with two changes.

@@ -17,8 +17,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
-	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 )
 
 // opBounds is one operation's run-time state.

@@ -10,8 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/trusted"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
-	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
 )
 
 // operationGate is what every operation meets before anything parses,

@@ -3,9 +3,9 @@ package graph
 import (
 	"net/http"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
-	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 

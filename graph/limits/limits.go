@@ -21,7 +21,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
-	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
+	"github.com/seatable-graphql/seatable-graphql/graph/gqlhttp"
 )
 
 // Shape bounds a document's structure. Zero disables a bound.

@@ -3,7 +3,7 @@ package model
 import "github.com/seatable-graphql/seatable-graphql/upstream"
 
 // The subscription events carry the poll's answer or its error. Their data
-// fields are resolvers (graph/live.go): they report Err as a field error,
+// fields are resolvers (graph/subscriptions.go): they report Err as a field error,
 // so one failed poll is one error in one event and the stream stays open.
 
 // WorkspacesChangedEvent is one event of Subscription.workspacesChanged.

@@ -15,7 +15,7 @@ const PersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
 // operation of a batch) breaks a rule of the HTTP layer, a limit, or
 // arrives when there is no room for it. Its row in refusals is the one
 // place that says the code and the HTTP status of such an answer; every
-// writer of an error envelope (internal/gqlhttp, the trusted documents,
+// writer of an error envelope (graph/gqlhttp, the trusted documents,
 // the stream slots, the rate limit, the operation gate) looks it up there.
 type Refusal uint8
 

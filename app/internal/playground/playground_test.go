@@ -270,7 +270,7 @@ func TestCDNFallbackMatchesGqlgenDefaults(t *testing.T) {
 // The real install, when present, must be the versions pinned in
 // web/playground and hash to the SRI gqlgen publishes for them.
 func TestInstalledAssetsAreThePinnedVersions(t *testing.T) {
-	dir := filepath.Join("..", "..", DefaultAssetsDir)
+	dir := filepath.Join("..", "..", "..", DefaultAssetsDir)
 	if _, err := os.Stat(dir); err != nil {
 		testenv.Missing(t, testenv.NodePackages, "the playground assets (npm ci --prefix web/playground)", err)
 	}

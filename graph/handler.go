@@ -13,7 +13,7 @@ import (
 
 	"github.com/seatable-graphql/seatable-graphql/graph/limits"
 	"github.com/seatable-graphql/seatable-graphql/graph/live"
-	"github.com/seatable-graphql/seatable-graphql/internal/trusted"
+	"github.com/seatable-graphql/seatable-graphql/graph/trusted"
 )
 
 // ServerOptions configure the GraphQL handler. Zero limits are unlimited.

@@ -39,8 +39,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/seatable-graphql/seatable-graphql/graph/gqlhttp"
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
-	"github.com/seatable-graphql/seatable-graphql/internal/gqlhttp"
 )
 
 // Store is a loaded manifest.
@@ -130,7 +130,7 @@ type Options struct {
 	// set (the playground's schema query); it follows INTROSPECTION.
 	Introspection bool
 	// Exempt, if set, lets a request's own documents through when Only is
-	// set: a federation gateway's query plans (internal/gateway), whose
+	// set: a federation gateway's query plans (app/internal/gateway), whose
 	// clients' documents the gateway checks.
 	// The GraphQL layer, which asks Admit again per operation, applies it
 	// itself (Admit has no request).
