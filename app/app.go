@@ -134,7 +134,7 @@ func build(ctx context.Context, cfg Config, o Options, s seams) (a *App, err err
 		fetcher = s.wrapFetcher(fetcher)
 	}
 	a.live = newLiveServer(fetcher, liveOptions{Interval: cfg.LivePollInterval, MaxConns: cfg.LiveMaxConns,
-		After: s.liveClock, Metrics: a.metrics, Redis: a.redis, KeepAlive: s.liveKeepAlive, WriteTimeout: cfg.LiveWriteTimeout, MaxBodyBytes: cfg.MaxBodyBytes, MaxPerClient: cfg.LiveMaxPerClient}, log)
+		After: s.liveClock, Metrics: a.metrics, Redis: a.redis, KeepAlive: s.liveKeepAlive, WriteTimeout: cfg.LiveWriteTimeout, MaxBodyBytes: cfg.MaxBodyBytes, MaxPerClient: cfg.LiveMaxPerClient, TrustedProxies: cfg.TrustedProxies}, log)
 	// Before Redis closes (closers run last to first): the pollers release
 	// their Redis locks.
 	a.closers = append(a.closers, a.live.Shutdown)

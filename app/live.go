@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,6 +62,9 @@ type liveOptions struct {
 	// MaxPerClient bounds the open streams of one client (a token, or an
 	// address without one); 0: unlimited.
 	MaxPerClient int
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (TRUSTED_PROXIES), as for the rate limits.
+	TrustedProxies []netip.Prefix
 	// MaxBodyBytes is the body limit (MAX_BODY_BYTES): negotiation reads
 	// at most that much of a body.
 	MaxBodyBytes int64
@@ -80,7 +84,7 @@ func newLiveServer(f upstream.Lister, o liveOptions, log *slog.Logger) *liveServ
 		coord = c
 	}
 	s.hub = live.New(f, live.Options{Interval: o.Interval, After: o.After, Observer: liveMetrics{o.Metrics}, Logger: log, Redis: coord})
-	s.slots = newLiveSlots(o.MaxConns, o.MaxPerClient, tokenhash.NewKey())
+	s.slots = newLiveSlots(o.MaxConns, o.MaxPerClient, tokenhash.NewKey(), o.TrustedProxies)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -115,7 +119,7 @@ func (s *liveServer) Handler(next http.Handler) http.Handler {
 			refuseStream(w, "server shutting down", 5*time.Second)
 			return
 		}
-		client, hasToken := s.slots.clientOf(r.Context(), r.RemoteAddr)
+		client, hasToken := s.slots.clientOf(r.Context(), r)
 		kind := "sse"
 		if r.Method == http.MethodGet {
 			kind = "websocket"
@@ -135,7 +139,7 @@ func (s *liveServer) Handler(next http.Handler) http.Handler {
 		defer slot.done()
 		if kind == "websocket" {
 			ctx = graph.WithWebsocketInitHook(ctx, func(conn context.Context) bool {
-				c, _ := s.slots.clientOf(conn, r.RemoteAddr)
+				c, _ := s.slots.clientOf(conn, r)
 				return slot.authenticated(c)
 			})
 		}

@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
-	"net"
+	"net/http"
+	"net/netip"
 	"sync"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/auth"
+	"github.com/seatable-graphql/seatable-graphql/internal/ratelimit"
 )
 
 // DefaultLiveMaxPerClient is LIVE_MAX_PER_CLIENT's default: the open
@@ -25,7 +27,8 @@ const DefaultLiveMaxPerClient = 100
 //     that never authenticate cannot lock everyone else out.
 type liveSlots struct {
 	max, perClient int
-	key            []byte // for token hashes
+	key            []byte         // for token hashes
+	trusted        []netip.Prefix // TRUSTED_PROXIES: whose X-Forwarded-For names the client
 
 	mu       sync.Mutex
 	used     int
@@ -43,23 +46,21 @@ type liveSlot struct {
 	release sync.Once
 }
 
-func newLiveSlots(max, perClient int, key []byte) *liveSlots {
-	return &liveSlots{max: max, perClient: perClient, key: key, byClient: map[string]int{}}
+func newLiveSlots(max, perClient int, key []byte, trusted []netip.Prefix) *liveSlots {
+	return &liveSlots{max: max, perClient: perClient, key: key, trusted: trusted, byClient: map[string]int{}}
 }
 
 // clientOf names the client for the per-client bound: the caller's own
-// token on ctx, or else the remote address.
-func (s *liveSlots) clientOf(ctx context.Context, remoteAddr string) (client string, hasToken bool) {
+// token on ctx, or else its address as the rate limits count it (behind
+// TRUSTED_PROXIES, the forwarded client's, not the proxy's, which would
+// put every client behind it in one bucket).
+func (s *liveSlots) clientOf(ctx context.Context, r *http.Request) (client string, hasToken bool) {
 	if c := auth.From(ctx); c.Own() {
 		if h, ok := c.Hash(s.key); ok {
 			return "t:" + h, true
 		}
 	}
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	return "a:" + host, false
+	return "a:" + ratelimit.ClientAddr(r, s.trusted), false
 }
 
 // refusal says why a stream gets no slot; "" when it got one.
