@@ -5,9 +5,10 @@ package graph
 //
 // Nested fields of an event (DTable.workspace, DTable.folder, …) read
 // through loaders.For(ctx) like query fields do. A subscription gets its own
-// loaders whose upstream.Lister is the event being sent (eventSource), so every
-// event is resolved against its own poll's answer, never a list memoised
-// when the subscription began, and nested fields cost no upstream call.
+// loaders (loaders.ForEvents) that are given each event's list before its
+// fields resolve (eventData), so every event is resolved against its own
+// poll's answer, never a list memoised when the subscription began, and
+// nested fields cost no upstream call.
 
 import (
 	"bytes"
@@ -36,26 +37,8 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-// eventSource is the upstream.Lister of a subscription's loaders: it answers with
-// the list of the event being resolved.
-type eventSource struct {
-	mu   sync.Mutex
-	list *upstream.WorkspaceList
-}
-
-func (e *eventSource) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.list == nil {
-		return nil, apperr.New(apperr.Internal, "no event to resolve")
-	}
-	return e.list, nil
-}
-
-type eventSourceKey struct{}
-
 // subscriptionLoaders gives each subscription operation loaders that read
-// its events (see eventSource), with the token of the connection, and each
+// its events (loaders.ForEvents), with the token of the connection, and each
 // other operation on a WebSocket connection loaders of its own.
 func subscriptionLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
@@ -67,10 +50,7 @@ func subscriptionLoaders(ctx context.Context, next graphql.OperationHandler) gra
 		}
 		return next(ctx)
 	}
-	src := &eventSource{}
-	l := loaders.For(ctx).Rebind(src)
-	ctx = context.WithValue(loaders.NewContext(ctx, l), eventSourceKey{}, src)
-	return next(ctx)
+	return next(loaders.NewContext(ctx, loaders.For(ctx).ForEvents()))
 }
 
 // eventData is called by an event's data field before its children
@@ -82,12 +62,7 @@ func eventData(ctx context.Context, list *upstream.WorkspaceList, err error) err
 	if err != nil {
 		return err
 	}
-	if src, ok := ctx.Value(eventSourceKey{}).(*eventSource); ok {
-		src.mu.Lock()
-		src.list = list
-		src.mu.Unlock()
-		loaders.For(ctx).Invalidate(ctx) // forget the previous event's indexes
-	}
+	loaders.For(ctx).Serve(list)
 	return nil
 }
 

@@ -373,6 +373,9 @@ type Loaders struct {
 	broken error
 	// fresh reads skip every answer the fetch stack keeps (FreshReads).
 	fresh bool
+	// events marks a subscription's loaders (ForEvents): they never read
+	// SeaTable, every read answers with the event being resolved (event).
+	events bool
 
 	mu     sync.Mutex
 	detail bool
@@ -382,6 +385,7 @@ type Loaders struct {
 	// serves them all.
 	pinned bool
 	snaps  map[snapshotKey]*snapshotCall
+	event  *upstream.WorkspaceList // ForEvents: the list of the event being resolved
 
 	// Inside bases (bases.go): built on first use, under mu.
 	basesCfg Bases
@@ -424,6 +428,31 @@ func (l *Loaders) options() []Option {
 // on a WebSocket connection, which outlives many operations, reads anew.
 func (l *Loaders) Fresh() *Loaders { return l.Rebind(l.fetcher) }
 
+// ForEvents returns loaders for one subscription of l's caller: they read
+// nothing themselves; each event's list is given to them (Serve) before
+// the event's fields resolve, so nested fields (DTable.workspace, …) read
+// that poll's answer, never a list memoised when the subscription began,
+// and cost no upstream call.
+func (l *Loaders) ForEvents() *Loaders {
+	e := l.Rebind(l.fetcher)
+	e.events = true
+	return e
+}
+
+// Serve makes list what l's reads answer from now on, forgetting what was
+// read from the previous one: a subscription's event. Loaders not made by
+// ForEvents ignore it. Events of one subscription are resolved one after
+// another, so the switch cannot race with the previous event's fields.
+func (l *Loaders) Serve(list *upstream.WorkspaceList) {
+	if !l.events {
+		return
+	}
+	l.mu.Lock()
+	l.event = list
+	l.snaps = map[snapshotKey]*snapshotCall{}
+	l.mu.Unlock()
+}
+
 // ForBatch keeps detail at true and fields at all: the operations of a
 // batch share one set of loaders, they may want different ones, and one
 // call serves them all.
@@ -442,6 +471,15 @@ func (l *Loaders) ReadsFresh() bool { return l.fresh }
 func (l *Loaders) fetch(ctx context.Context, k snapshotKey) (snap *Snapshot, err error) {
 	if l.broken != nil {
 		return nil, l.broken
+	}
+	if l.events {
+		l.mu.Lock()
+		list := l.event
+		l.mu.Unlock()
+		if list == nil {
+			return nil, apperr.New(apperr.Internal, "no event to resolve")
+		}
+		return NewSnapshot(list), nil
 	}
 	token, err := l.caller.Token()
 	if err != nil {

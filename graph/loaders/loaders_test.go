@@ -195,3 +195,36 @@ type panicking struct{}
 func (panicking) ListWorkspaces(_ context.Context, token string, _ upstream.Read) (*upstream.WorkspaceList, error) {
 	panic("bug while holding " + token)
 }
+
+// TestEventLoadersReadOnlyTheirEvent: a subscription's loaders never call
+// SeaTable; each read answers from the event last served, and serving the
+// next event forgets the previous one's indexes. Other loaders ignore Serve.
+func TestEventLoadersReadOnlyTheirEvent(t *testing.T) {
+	r := &recorder{list: seedList(t)}
+	ctx := context.Background()
+	ev := New(r, caller("tok-a")).ForEvents()
+	if _, err := ev.Workspaces(ctx); apperr.CodeOf(err) != apperr.Internal {
+		t.Fatalf("before any event: %v, want INTERNAL", err)
+	}
+	first := seedList(t)
+	ev.Serve(first)
+	ws, err := ev.Workspaces(ctx)
+	if err != nil || len(ws) == 0 || ws[0] != first.Workspaces[0] {
+		t.Fatalf("first event: %v, %v", ws, err)
+	}
+	second := seedList(t)
+	ev.Serve(second)
+	w, err := ev.WorkspaceByID(ctx, first.Workspaces[0].ID)
+	if err != nil || w != second.Workspaces[0] {
+		t.Fatalf("second event: got the workspace of %p, want %p (%v)", w, second.Workspaces[0], err)
+	}
+	if n := r.calls.Load(); n != 0 {
+		t.Fatalf("event loaders called SeaTable %d times, want 0", n)
+	}
+
+	plain := New(r, caller("tok-a"))
+	plain.Serve(first)
+	if _, err := plain.Workspaces(ctx); err != nil || r.calls.Load() != 1 {
+		t.Fatalf("plain loaders after Serve: %v, %d calls, want their own read", err, r.calls.Load())
+	}
+}
