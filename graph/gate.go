@@ -91,3 +91,17 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// refuseDeferWithoutStream answers an operation using @defer that came
+// through a one-response transport (oneResponse, incremental.go) with an
+// error, before it runs: like the gate, it refuses before anything is read.
+func refuseDeferWithoutStream(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if one, _ := ctx.Value(oneResponseKey{}).(bool); !one || !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	if oc := graphql.GetOperationContext(ctx); usesDefer(oc.Doc, oc.Operation) {
+		err := presented(apperr.New(apperr.BadUserInput, "@defer needs a streamed answer: send the query by POST with \"Accept: multipart/mixed\" (Apollo Client, urql) or \"Accept: text/event-stream\""))
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{err}})
+	}
+	return next(ctx)
+}

@@ -209,7 +209,7 @@ func NewServer(o ServerOptions) *handler.Server {
 	}
 	// Operation hooks: gqlgen runs them in the order they are added, each
 	// around the ones after it, and the order matters:
-	//  1. refuseDeferWithoutStream refuses @defer where only one answer can
+	//  1. refuseDeferWithoutStream (gate.go) refuses @defer where only one answer can
 	//     be sent, before anything is read;
 	//  2. subscriptionLoaders gives a subscription loaders per event
 	//     (live.go), before anything reads through the request's loaders;

@@ -28,9 +28,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
 )
 
 // streaming is a streaming transport that takes only requests whose
@@ -132,19 +129,6 @@ type oneResponseKey struct{}
 
 func (t oneResponse) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	t.Transport.Do(w, r.WithContext(context.WithValue(r.Context(), oneResponseKey{}, true)), exec)
-}
-
-// refuseDeferWithoutStream answers an operation using @defer that came
-// through a one-response transport with an error, before it runs.
-func refuseDeferWithoutStream(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	if one, _ := ctx.Value(oneResponseKey{}).(bool); !one || !graphql.HasOperationContext(ctx) {
-		return next(ctx)
-	}
-	if oc := graphql.GetOperationContext(ctx); usesDefer(oc.Doc, oc.Operation) {
-		err := presented(apperr.New(apperr.BadUserInput, "@defer needs a streamed answer: send the query by POST with \"Accept: multipart/mixed\" (Apollo Client, urql) or \"Accept: text/event-stream\""))
-		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{err}})
-	}
-	return next(ctx)
 }
 
 // usesDefer reports whether op (with the fragments it spreads) carries a
