@@ -8,7 +8,7 @@ package graph
 //     document beside its plan: whether SeaTable's detail=false list serves
 //     it, which optional base fields the decoder must fill (upstream.Fields),
 //     and whether its answer may be replayed while the list is current
-//     (replay.go);
+//     (replayable.go);
 //   - the complexity limit prices lists by their cost (costedSchema).
 //
 // Each part's zero value is the safe one: no writer is the executor, an
@@ -51,7 +51,7 @@ type entry struct {
 	// replay marks a Query field whose answer is a function of the
 	// workspace list alone: an operation made of these, selecting only
 	// listed fields below them, may be replayed for as long as the same
-	// list is current (replay.go).
+	// list is current (replayable.go).
 	replay bool
 }
 
@@ -195,7 +195,7 @@ var catalogue = map[string]entry{
 	"CopyDTablePayload.dtable": {},
 	"StarDTablePayload.uuid":   {}, "StarDTablePayload.starred": {}, "StarDTablePayload.dtable": {},
 
-	// Events are written from the values stream() sends (live.go).
+	// Events are written from the values stream() sends (subscriptions.go).
 	"Subscription.workspacesChanged": {write: writeEventRoot}, "Subscription.dtablesChanged": {write: writeEventRoot, args: (*executionContext).field_Subscription_dtablesChanged_args},
 	"Subscription.dtableChanged":        {write: writeEventRoot, args: (*executionContext).field_Subscription_dtableChanged_args},
 	"WorkspacesChangedEvent.workspaces": {write: typed(writeWorkspacesEventList), cost: flat},

@@ -61,7 +61,7 @@ func newFastSchema(es graphql.ExecutableSchema, gen *executableSchema, r *Resolv
 func (s *fastSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	if h := s.sharedSubscription(ctx, opCtx); h != nil {
-		return h // events rendered once per token and document (live.go)
+		return h // events rendered once per token and document (subscriptions.go)
 	}
 	p := s.plans.plan(ctx, s, opCtx)
 	if p == nil {

@@ -34,13 +34,13 @@ type ServerOptions struct {
 	// APQ off.
 	PersistedQueries graphql.Cache[string]
 	// ShareIdenticalQueries runs identical queries of one caller that are in
-	// flight together once (see shared.go); SharePartition, if set, keeps
+	// flight together once (see sharequeries.go); SharePartition, if set, keeps
 	// requests apart that differ in a way the document does not show (a
 	// cache bypass).
 	ShareIdenticalQueries bool
 	SharePartition        func(ctx context.Context) string
 	// ReportReplayable tells graph/replay which responses came
-	// from the workspace list alone (see replay.go); on with the cache.
+	// from the workspace list alone (see replayable.go); on with the cache.
 	ReportReplayable bool
 	// ParserTokenLimit caps the tokens of a document before it is parsed
 	// and validated: validation cost grows faster than linearly in the
@@ -212,13 +212,13 @@ func NewServer(o ServerOptions) *handler.Server {
 	//  1. refuseDeferWithoutStream (gate.go) refuses @defer where only one answer can
 	//     be sent, before anything is read;
 	//  2. subscriptionLoaders gives a subscription loaders per event
-	//     (live.go), before anything reads through the request's loaders;
+	//     (subscriptions.go), before anything reads through the request's loaders;
 	//  3. fetchDetail chooses what the upstream call asks for and decodes
 	//     (detail.go), before the first read, which 4 and 5 make;
 	//  4. reportReplayable (with the cache) reads the list, so it knows
-	//     which answer a replay depends on (replay.go);
+	//     which answer a replay depends on (replayable.go);
 	//  5. shared execution, innermost: the followers of a shared run skip
-	//     only the execution, after 1-4 ran for each of them (shared.go).
+	//     only the execution, after 1-4 ran for each of them (sharequeries.go).
 	// 0. the run-time bounds (bounds.go), outermost: every hook and field
 	//    after them sees the operation's answer budget.
 	srv.AroundOperations(aroundOperationBounds)

@@ -15,7 +15,7 @@ package graph
 //     APQ hash without text, a GET, a client that does not accept a stream)
 //     is refused with a clear error instead of a null that never completes;
 //   - operations using @defer are never shared between requests
-//     (shared.go keeps one response per run).
+//     (sharequeries.go keeps one response per run).
 
 import (
 	"bytes"
