@@ -31,6 +31,7 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/app/internal/playground"
 	"github.com/seatable-graphql/seatable-graphql/app/internal/readiness"
 	"github.com/seatable-graphql/seatable-graphql/app/internal/tracing"
+	"github.com/seatable-graphql/seatable-graphql/internal/ratelimit"
 	"github.com/seatable-graphql/seatable-graphql/internal/requestlog"
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
@@ -355,7 +356,7 @@ func newUpstreamClient(cfg Config, m *metrics.Metrics, tracer trace.TracerProvid
 	if tracer != nil {
 		rt = tracing.Transport(tracer, rt, endpoint)
 	}
-	rt = meteredTransport{rt} // rate limits: outermost, so a refused call is no SeaTable call
+	rt = ratelimit.Transport(rt) // rate limits: outermost, so a refused call is no SeaTable call
 	client, err := upstream.New(cfg.SeaTableURL,
 		upstream.WithTimeout(cfg.UpstreamTimeout),
 		upstream.WithRetries(cfg.UpstreamRetries),

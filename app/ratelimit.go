@@ -152,21 +152,6 @@ func (w *limitedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // Flush passes a flush on (@defer's multipart answers need one).
 func (w *limitedWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
 
-// meteredTransport asks the request's meter before each exchange with
-// SeaTable: it is where a call is known to be made (not answered by the
-// cache, not shared with a concurrent identical call).
-type meteredTransport struct{ next http.RoundTripper }
-
-func (t meteredTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := ratelimit.Charge(r.Context()); err != nil {
-		if r.Body != nil {
-			_ = r.Body.Close()
-		}
-		return nil, err
-	}
-	return t.next.RoundTrip(r)
-}
-
 // budgetPartition keeps apart the concurrent calls and operations shared
 // between requests (coalescing, shared execution) that spend different
 // budgets: anonymous callers at different addresses all read with

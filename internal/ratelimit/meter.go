@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -91,4 +92,22 @@ func Key(ctx context.Context) string {
 		return ""
 	}
 	return key
+}
+
+// Transport asks the request's meter (Charge) before each exchange next
+// makes: the transport is where a call is known to be made (not answered
+// by a cache, not shared with a concurrent identical call). A refused call
+// is no SeaTable call: next never sees it.
+func Transport(next http.RoundTripper) http.RoundTripper { return meteredTransport{next} }
+
+type meteredTransport struct{ next http.RoundTripper }
+
+func (t meteredTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := Charge(r.Context()); err != nil {
+		if r.Body != nil {
+			_ = r.Body.Close()
+		}
+		return nil, err
+	}
+	return t.next.RoundTrip(r)
 }

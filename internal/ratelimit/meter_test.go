@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
 	"github.com/seatable-graphql/seatable-graphql/internal/apperr"
@@ -47,5 +48,38 @@ func TestMeterChargesCalls(t *testing.T) {
 	}
 	if Key(WithMeter(context.Background(), m)) != "ip:a" || Key(context.Background()) != "" {
 		t.Fatal("Key")
+	}
+}
+
+type countingTransport struct{ calls int }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.calls++
+	return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
+}
+
+// TestTransportChargesEachExchange: each exchange spends one call of the
+// request's budget; a refused one never reaches the next transport (it is
+// no SeaTable call) and answers RATE_LIMITED.
+func TestTransportChargesEachExchange(t *testing.T) {
+	next := &countingTransport{}
+	rt := Transport(next)
+	m := NewMeter(New(nil), func(context.Context) (string, Limit) { return "ip:b", Limit{PerSecond: 1, Burst: 2} })
+	ctx := WithMeter(context.Background(), m)
+	var refused int
+	for range 5 {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://seatable.example/api/v2.1/workspaces/", nil)
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			if apperr.CodeOf(err) != apperr.RateLimited {
+				t.Fatalf("refusal: %v", err)
+			}
+			refused++
+			continue
+		}
+		resp.Body.Close()
+	}
+	if next.calls != 2 || refused != 3 {
+		t.Fatalf("%d exchanges reached the next transport, %d refused; want 2 and 3", next.calls, refused)
 	}
 }
