@@ -68,37 +68,39 @@ var baseFields = [...]baseField{
 }
 
 // DTable is a base as listed in a workspace. Each field is read by its line
-// in baseFields, above: a new field is added to both, here.
+// in baseFields, above: a new field is added to both, here. An optional
+// field's tag names the Fields bit a read must ask for to get it (the
+// decoder tests check the decoder against the tags).
 type DTable struct {
 	ID string // numeric base id as decimal text
 	// UUID is always 36 characters, lower case, with dashes.
 	UUID        string
 	Name        string
 	WorkspaceID string
-	CreatedAt   *time.Time // UTC, seconds precision
-	UpdatedAt   *time.Time
-	Creator     *string // seed to typed generations only
-	Modifier    *string
-	Color       *string
-	TextColor   *string
-	Icon        *string
+	CreatedAt   *time.Time `fields:"FieldCreatedAt"` // UTC, seconds precision
+	UpdatedAt   *time.Time `fields:"FieldUpdatedAt"`
+	Creator     *string    `fields:"FieldCreator"` // seed to typed generations only
+	Modifier    *string    `fields:"FieldModifier"`
+	Color       *string    `fields:"FieldColor"`
+	TextColor   *string    `fields:"FieldTextColor"`
+	Icon        *string    `fields:"FieldIcon"`
 	// Starred is true if any sign in the response says so: the base's own
 	// flag, the starred pseudo-workspace, or starred_dtable_list.
 	Starred     bool
-	IsEncrypted *bool
-	InStorage   *bool
+	IsEncrypted *bool `fields:"FieldIsEncrypted"`
+	InStorage   *bool `fields:"FieldInStorage"`
 
 	// Share details, set on bases shared to the caller.
-	Permission     *string
-	FromUser       *string
-	FromUserName   *string
-	FromUserAvatar *string
-	FromGroupID    *string
-	FromGroupName  *string
-	ShareID        *string
-	ShareType      *string
-	ViewShareID    *string
-	SharedName     *string
+	Permission     *string `fields:"FieldShare"`
+	FromUser       *string `fields:"FieldShare"`
+	FromUserName   *string `fields:"FieldShare"`
+	FromUserAvatar *string `fields:"FieldShare"`
+	FromGroupID    *string `fields:"FieldShare"`
+	FromGroupName  *string `fields:"FieldShare"`
+	ShareID        *string `fields:"FieldShare"`
+	ShareType      *string `fields:"FieldShare"`
+	ViewShareID    *string `fields:"FieldShare"`
+	SharedName     *string `fields:"FieldShare"`
 }
 
 // CopyShare sets d's share details (the fields SeaTable adds to a base

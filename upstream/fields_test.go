@@ -2,32 +2,47 @@ package upstream
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 
-// clearUnasked clears in d the optional fields not in f: what a decode
-// with f must leave out, and all it may leave out.
+// fieldBits are the Fields bits by the names DTable's tags use.
+var fieldBits = map[string]Fields{
+	"FieldCreatedAt": FieldCreatedAt, "FieldUpdatedAt": FieldUpdatedAt, "FieldCreator": FieldCreator,
+	"FieldModifier": FieldModifier, "FieldColor": FieldColor, "FieldTextColor": FieldTextColor,
+	"FieldIcon": FieldIcon, "FieldIsEncrypted": FieldIsEncrypted, "FieldInStorage": FieldInStorage,
+	"FieldShare": FieldShare,
+}
+
+// clearUnasked clears in d the optional fields not in f, as DTable's tags
+// assign them to bits: what a decode with f must leave out, and all it may
+// leave out.
 func clearUnasked(d *DTable, f Fields) {
-	clearIf := func(bit Fields, clear func()) {
-		if f&bit == 0 {
-			clear()
+	v := reflect.ValueOf(d).Elem()
+	for i := range v.NumField() {
+		if bit := fieldBits[v.Type().Field(i).Tag.Get("fields")]; bit != 0 && f&bit == 0 {
+			v.Field(i).SetZero()
 		}
 	}
-	clearIf(FieldCreatedAt, func() { d.CreatedAt = nil })
-	clearIf(FieldUpdatedAt, func() { d.UpdatedAt = nil })
-	clearIf(FieldCreator, func() { d.Creator = nil })
-	clearIf(FieldModifier, func() { d.Modifier = nil })
-	clearIf(FieldColor, func() { d.Color = nil })
-	clearIf(FieldTextColor, func() { d.TextColor = nil })
-	clearIf(FieldIcon, func() { d.Icon = nil })
-	clearIf(FieldIsEncrypted, func() { d.IsEncrypted = nil })
-	clearIf(FieldInStorage, func() { d.InStorage = nil })
-	clearIf(FieldShare, func() {
-		d.Permission, d.FromUser, d.FromUserName, d.FromUserAvatar = nil, nil, nil, nil
-		d.FromGroupID, d.FromGroupName, d.ShareID, d.ShareType, d.ViewShareID, d.SharedName = nil, nil, nil, nil, nil, nil
-	})
+}
+
+// TestEveryOptionalBaseFieldNamesItsBit: a DTable field a read may leave
+// out (a pointer) says which Fields bit brings it, so that the decoder
+// tests below know what each read must decode.
+func TestEveryOptionalBaseFieldNamesItsBit(t *testing.T) {
+	typ := reflect.TypeFor[DTable]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tag, tagged := f.Tag.Lookup("fields")
+		switch {
+		case f.Type.Kind() == reflect.Pointer && fieldBits[tag] == 0:
+			t.Errorf("DTable.%s: an optional field needs a fields:\"Field…\" tag naming its bit (got %q)", f.Name, tag)
+		case f.Type.Kind() != reflect.Pointer && tagged:
+			t.Errorf("DTable.%s: always decoded, but tagged %q", f.Name, tag)
+		}
+	}
 }
 
 // TestDecodeWithFieldsLeavesOutOnlyWhatWasNotAsked decodes every fixture
