@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"testing"
 
@@ -38,6 +39,7 @@ func cgroupLimit(n uint64) memlimit.Provider {
 func TestTuneMemory(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	const gib = 1 << 30
+	liveHeap := MemorySettings{GCPercent: GCPercentWithLimit, GCFrom: "live heap", Headroom: HeadroomWithoutLimit}
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -53,14 +55,14 @@ func TestTuneMemory(t *testing.T) {
 			want:   MemorySettings{Limit: gib * 9 / 10, LimitFrom: "cgroup", GCPercent: GCPercentWithLimit, GCFrom: "memory limit"},
 		},
 		{
-			name:   "no container limit: the runtime's defaults stay",
+			name:   "no container limit: GOGC follows the live heap",
 			cgroup: func() (uint64, error) { return 0, memlimit.ErrNoLimit },
-			want:   MemorySettings{GCPercent: 100, GCFrom: "default"},
+			want:   liveHeap,
 		},
 		{
-			name:   "limit unreadable: the runtime's defaults stay",
+			name:   "limit unreadable: no limit, GOGC follows the live heap",
 			cgroup: func() (uint64, error) { return 0, errors.New("no cgroup") },
-			want:   MemorySettings{GCPercent: 100, GCFrom: "default"},
+			want:   liveHeap,
 		},
 		{
 			name:   "GOGC set: it wins, the limit is still applied",
@@ -79,7 +81,7 @@ func TestTuneMemory(t *testing.T) {
 			name:   "AUTOMEMLIMIT=off: no limit from the container",
 			env:    map[string]string{"AUTOMEMLIMIT": "off"},
 			cgroup: cgroupLimit(gib),
-			want:   MemorySettings{GCPercent: 100, GCFrom: "default"},
+			want:   liveHeap,
 		},
 		{
 			name:   "AUTOMEMLIMIT ratio",
@@ -101,7 +103,8 @@ func TestTuneMemory(t *testing.T) {
 				debug.SetMemoryLimit(tt.applyLimit)
 			}
 			getenv := func(k string) string { return tt.env[k] }
-			got := tuneMemory(getenv, tt.cgroup, quiet)
+			got, stop := tuneMemory(getenv, tt.cgroup, quiet)
+			t.Cleanup(stop) // before keepRuntimeMemory's: cleanups run last first
 			if got != tt.want {
 				t.Errorf("settings %+v, want %+v", got, tt.want)
 			}
@@ -116,4 +119,60 @@ func TestTuneMemory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGCPercentFor pins the no-limit collector setting: the heap may grow
+// by the headroom over what is live, never by less than the runtime's
+// default (100: large lists keep the memory they had) and never by more
+// than GCPercentWithLimit.
+func TestGCPercentFor(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		live uint64
+		want int
+	}{
+		{0, GCPercentWithLimit},
+		{4 * mib, GCPercentWithLimit},
+		{16 * mib, 400},
+		{32 * mib, 200},
+		{48 * mib, 133},
+		{64 * mib, 100},
+		{500 * mib, 100},
+	}
+	for _, tt := range tests {
+		if got := gcPercentFor(tt.live, HeadroomWithoutLimit); got != tt.want {
+			t.Errorf("gcPercentFor(%d MiB) = %d, want %d", tt.live/mib, got, tt.want)
+		}
+	}
+}
+
+// TestFollowLiveHeapRetunesAfterCollections checks that the tuner sets
+// GOGC from the live heap after a collection, not just once: GOGC is put
+// at 123 by hand, and a collection later it must be what gcPercentFor says
+// for the live heap again. The finalizer that tunes runs on the runtime's
+// finalizer goroutine, so the test collects until it has run (bounded).
+func TestFollowLiveHeapRetunesAfterCollections(t *testing.T) {
+	keepRuntimeMemory(t)
+	// A headroom so large that any live heap gives the maximum.
+	stop := followLiveHeap(1 << 50)
+	t.Cleanup(stop)
+	debug.SetGCPercent(123)
+	for i := 0; i < 1000; i++ {
+		runtime.GC()
+		gc := debug.SetGCPercent(-1)
+		debug.SetGCPercent(gc)
+		if gc == GCPercentWithLimit {
+			stop()
+			// Stopped: GOGC stays what it is set to.
+			debug.SetGCPercent(123)
+			runtime.GC()
+			runtime.GC()
+			if gc := debug.SetGCPercent(123); gc != 123 {
+				t.Fatalf("GOGC %d after stop, want 123 (the tuner went on)", gc)
+			}
+			return
+		}
+		runtime.Gosched()
+	}
+	t.Fatal("GOGC not retuned after 1000 collections")
 }

@@ -522,30 +522,32 @@ func (c *Client) attempt(ctx context.Context, timeout time.Duration, token, meth
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return statusError(resp, c.maxBytes, token)
 	}
-	tooLarge := &apperr.Error{Code: apperr.UpstreamBadResponse, Message: "SeaTable response too large", UpstreamStatus: resp.StatusCode}
+	// The two refusals are built only when returned: two allocations on
+	// every call otherwise.
+	tooLarge := func(err error) error {
+		return &apperr.Error{Code: apperr.UpstreamBadResponse, Message: "SeaTable response too large", UpstreamStatus: resp.StatusCode, Err: err}
+	}
+	busy := func(err error) error {
+		return &apperr.Error{Code: apperr.UpstreamUnavailable, Message: "this server is busy reading other SeaTable responses; retry shortly", UpstreamStatus: resp.StatusCode, Err: err}
+	}
 	if c.maxBytes > 0 && resp.ContentLength > c.maxBytes {
-		tooLarge.Err = fmt.Errorf("Content-Length %d: %w", resp.ContentLength, errTooLarge)
-		return tooLarge
+		return tooLarge(fmt.Errorf("Content-Length %d: %w", resp.ContentLength, errTooLarge))
 	}
 	lr := &limitedReader{r: resp.Body, left: c.maxBytes, sizeHint: resp.ContentLength, budget: c.inflight}
 	if c.maxBytes <= 0 {
 		lr.left = math.MaxInt64 / 2 // no limit; SizeHint adds one
 	}
 	defer lr.release()
-	busy := &apperr.Error{Code: apperr.UpstreamUnavailable, Message: "this server is busy reading other SeaTable responses; retry shortly", UpstreamStatus: resp.StatusCode}
 	// A known length is reserved whole: the decoder allocates it at once.
 	if resp.ContentLength > 0 && !lr.reserve(resp.ContentLength) {
-		busy.Err = errBusy
-		return busy
+		return busy(errBusy)
 	}
 	if err := decode(lr); err != nil {
 		switch {
 		case lr.exceeded:
-			tooLarge.Err = err
-			return tooLarge
+			return tooLarge(err)
 		case lr.busy:
-			busy.Err = fmt.Errorf("%w: %w", errBusy, err)
-			return busy
+			return busy(fmt.Errorf("%w: %w", errBusy, err))
 		case ctx.Err() != nil:
 			return transportError(ctx, err)
 		}

@@ -36,7 +36,7 @@ func decodeWorkspaceList(body []byte, fields Fields) (list *WorkspaceList, err e
 	// A base takes about 250 bytes of the body (less with fewer fields):
 	// room for them all at once.
 	d.listed = make([]listedBase, 0, len(body)/200)
-	d.a.expect(len(body) / 250)
+	d.a.expect(len(body)/250, fields)
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(syntaxError)
