@@ -99,10 +99,25 @@ func connection(p *dtablequery.Page) *model.DTableConnection {
 // canonical maps a workspace's list to the entries every list answers
 // (loaders.Snapshot.Canonical): a base listed in its workspace and in the
 // starred list must not be two different objects with one id.
+//
+// Most lists are canonical already; such a list is returned as it is (it
+// is read-only, like the whole snapshot), and a copy is made only from the
+// first entry that maps elsewhere: one allocation per workspace saved.
 func canonical(snap *loaders.Snapshot, ws *upstream.Workspace, list []*upstream.DTable) []*upstream.DTable {
-	out := make([]*upstream.DTable, len(list))
+	var out []*upstream.DTable
 	for i, d := range list {
-		out[i] = snap.Canonical(ws, d)
+		c := snap.Canonical(ws, d)
+		if out == nil {
+			if c == d {
+				continue
+			}
+			out = make([]*upstream.DTable, len(list))
+			copy(out, list[:i])
+		}
+		out[i] = c
+	}
+	if out == nil {
+		return list
 	}
 	return out
 }

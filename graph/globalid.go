@@ -19,6 +19,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/seatable-graphql/seatable-graphql/graph/loaders"
 	"github.com/seatable-graphql/seatable-graphql/graph/model"
@@ -50,8 +51,17 @@ var nodeKinds = map[string]bool{
 var idEncoding = base64.RawURLEncoding.Strict()
 
 // globalID makes the global id of the object of type kind with key.
+//
+// It is on the hot path (an id per object answered), so it makes one
+// allocation: the plain text is assembled on the stack when short, and the
+// encoding is written into a buffer that becomes the string without a copy.
 func globalID(kind, key string) string {
-	return idEncoding.EncodeToString([]byte(kind + ":" + key))
+	var stack [128]byte
+	src := append(append(append(stack[:0], kind...), ':'), key...)
+	dst := make([]byte, idEncoding.EncodedLen(len(src)))
+	idEncoding.Encode(dst, src)
+	// dst is never written again: the string may share it.
+	return unsafe.String(unsafe.SliceData(dst), len(dst))
 }
 
 // parseGlobalID splits a global id; ok is false for anything globalID did

@@ -3,8 +3,10 @@ package graph
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -240,5 +242,35 @@ func TestTwoViewsOfOneBaseStayApart(t *testing.T) {
 		if len(res.Errors) > 0 || string(res.Data) != want {
 			t.Errorf("fast=%v:\ngot  %s %+v\nwant %s", fast, res.Data, res.Errors, want)
 		}
+	}
+}
+
+// TestGlobalIDEncodingUnchanged holds globalID to the encoding it was
+// written with (base64 of "<Type>:<key>" through the standard library), on
+// keys short and long (past its stack buffer), empty, and of every byte.
+func TestGlobalIDEncodingUnchanged(t *testing.T) {
+	reference := func(kind, key string) string {
+		return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + key))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	kinds := []string{kindWorkspace, kindDTable, kindFolder, kindFolderItem, kindSharedView, kindShareFolder, kindGroupSharedView, kindTable, kindView, kindRow}
+	for i := 0; i < 20000; i++ {
+		key := make([]byte, rng.IntN(300))
+		for j := range key {
+			key[j] = byte(rng.IntN(256))
+		}
+		kind := kinds[i%len(kinds)]
+		if got, want := globalID(kind, string(key)), reference(kind, string(key)); got != want {
+			t.Fatalf("globalID(%q, %q) = %q, want %q", kind, key, got, want)
+		}
+	}
+	if got, want := globalID(kindWorkspace, ""), reference(kindWorkspace, ""); got != want {
+		t.Fatalf("empty key: %q, want %q", got, want)
+	}
+	// Ids taken earlier stay intact while later ones are made.
+	a := globalID(kindWorkspace, "1")
+	_ = globalID(kindWorkspace, "2")
+	if a != reference(kindWorkspace, "1") {
+		t.Fatalf("earlier id changed: %q", a)
 	}
 }

@@ -75,13 +75,22 @@ func (s *sharedQueries) key(ctx context.Context) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	vars, err := json.Marshal(oc.Variables) // map keys come out sorted
-	if err != nil {
-		return "", false
+	// Most queries have no variables: their text is what json.Marshal
+	// would give, without its allocations.
+	vars := "null"
+	if oc.Variables != nil {
+		vars = "{}"
+		if len(oc.Variables) > 0 {
+			b, err := json.Marshal(oc.Variables) // map keys come out sorted
+			if err != nil {
+				return "", false
+			}
+			vars = string(b)
+		}
 	}
-	k := caller + "\x00" + oc.OperationName + "\x00" + string(vars) + "\x00" + oc.RawQuery
+	partition := ""
 	if s.partition != nil {
-		k += "\x00" + s.partition(ctx)
+		partition = "\x00" + s.partition(ctx)
 	}
-	return k, true
+	return caller + "\x00" + oc.OperationName + "\x00" + vars + "\x00" + oc.RawQuery + partition, true
 }

@@ -78,13 +78,19 @@ func Handler(next http.Handler, o Options) http.Handler {
 			serveStream(w, r, next, o)
 			return
 		}
-		if o.RequestTimeout > 0 {
-			ctx, cancel := context.WithTimeout(r.Context(), o.RequestTimeout)
-			defer cancel()
+		// One copy of the request for both values: each WithContext
+		// allocates a whole http.Request.
+		if o.RequestTimeout > 0 || o.MaxResponseBytes > 0 {
+			ctx := r.Context()
+			if o.RequestTimeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, o.RequestTimeout)
+				defer cancel()
+			}
+			if o.MaxResponseBytes > 0 {
+				ctx = withResponseLimit(ctx, o.MaxResponseBytes, o.MaxResponseBytes)
+			}
 			r = r.WithContext(ctx)
-		}
-		if o.MaxResponseBytes > 0 {
-			r = r.WithContext(withResponseLimit(r.Context(), o.MaxResponseBytes, o.MaxResponseBytes))
 		}
 		// Every answer is one caller's data, chosen by the Authorization
 		// header: GET, APQ and replayed answers especially may be kept by

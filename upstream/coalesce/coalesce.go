@@ -92,21 +92,25 @@ func (c *Coalescer) tokenKey(token string) string {
 // callKey is the read (all of it) under the token's key: reads that differ
 // in anything never share a call.
 func (c *Coalescer) callKey(ctx context.Context, token string, r upstream.Read) string {
-	k := c.tokenKey(token)
+	// Assembled in one buffer (on the stack when short): a string per part
+	// would allocate for each on every request. The layout is tokenKey's
+	// then the parts, so Forget's prefix still matches.
+	var stack [128]byte
+	k := append(append(stack[:0], tokenhash.Sum(c.key, token)...), '|')
 	if r.Detail {
-		k += "|detail"
+		k = append(k, "|detail"...)
 	}
 	// A list decoded with fewer fields serves only reads that need no more.
 	if r.Omit != 0 {
-		k += "|omit=" + strconv.FormatUint(uint64(r.Omit), 16)
+		k = strconv.AppendUint(append(k, "|omit="...), uint64(r.Omit), 16)
 	}
 	// A fresh read never waits on a call that a cache's answer may yet
 	// serve (the cache may sit on either side of this layer).
 	if r.Fresh {
-		k += "|fresh"
+		k = append(k, "|fresh"...)
 	}
 	if c.partition != nil {
-		k += "|" + c.partition(ctx)
+		k = append(append(k, '|'), c.partition(ctx)...)
 	}
-	return k
+	return string(k)
 }
