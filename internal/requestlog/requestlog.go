@@ -148,19 +148,6 @@ func Middleware(log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// Transport counts each exchange next makes on the Record of the request it
-// was made for.
-func Transport(next http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		FromContext(r.Context()).CountUpstream()
-		return next.RoundTrip(r)
-	})
-}
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // Handler adds the request id to every record logged with a request's
 // context, so errors logged deep in a request can be matched to its line.
 func Handler(h slog.Handler) slog.Handler { return idHandler{h} }
