@@ -71,11 +71,22 @@ func aroundOperationBounds(ctx context.Context, next graphql.OperationHandler) g
 	if ob.limit <= 0 {
 		return h
 	}
+	// A subscription's events are answers of their own, each within the
+	// limit: counted together, a long stream of events that each fit
+	// would end once their sum passed it. An answer streamed in parts
+	// (@defer) is one answer: its parts count together.
+	perEvent := graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation != nil &&
+		graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription
 	var written int64
 	ended := false
 	return func(ctx context.Context) *graphql.Response {
 		if ended {
 			return nil
+		}
+		if perEvent {
+			written = 0
+			ob.used.Store(0)
+			ob.over.Store(false)
 		}
 		resp := h(ctx)
 		if resp == nil {
@@ -85,9 +96,12 @@ func aroundOperationBounds(ctx context.Context, next graphql.OperationHandler) g
 		if !ob.over.Load() && written <= ob.limit {
 			return resp
 		}
-		ended = true
 		err := presented(apperr.AnswerTooLarge.Error(gqlhttp.ResponseTooLarge(ob.max)))
 		out := &graphql.Response{Errors: gqlerror.List{err}}
+		if perEvent {
+			return out // this event is the error; the next may fit
+		}
+		ended = true
 		if resp.HasNext != nil {
 			no := false
 			out.HasNext = &no

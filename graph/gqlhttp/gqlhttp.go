@@ -158,6 +158,11 @@ func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, o Op
 			return
 		}
 	}
+	if o.MaxResponseBytes > 0 {
+		// Each answer on a stream (a subscription's event, an @defer
+		// answer's parts together) is bounded as one over HTTP is.
+		r = r.WithContext(withResponseLimit(r.Context(), o.MaxResponseBytes, o.MaxResponseBytes))
+	}
 	next.ServeHTTP(w, r)
 }
 
