@@ -46,7 +46,7 @@ func subscriptionLoaders(ctx context.Context, next graphql.OperationHandler) gra
 		if _, ws := ctx.Value(connStateKey{}).(*connState); ws {
 			// The connection's loaders would serve what its first
 			// operation read to every later one.
-			ctx = loaders.NewContext(ctx, loaders.For(ctx).Fresh())
+			ctx = loaders.NewContext(ctx, loaders.For(ctx).Anew())
 		}
 		return next(ctx)
 	}

@@ -31,7 +31,7 @@ func TestReadsSayWhatTheyRead(t *testing.T) {
 	plain.SetDetail(false)
 	plain.SetFields(upstream.FieldColor)
 	fresh := New(log, caller("tok"), FreshReads())
-	for _, l := range []*Loaders{plain, fresh, fresh.WithCaller(caller("tok2")), fresh.Fresh()} {
+	for _, l := range []*Loaders{plain, fresh, fresh.WithCaller(caller("tok2")), fresh.Anew()} {
 		if _, err := l.List(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func TestReadsSayWhatTheyRead(t *testing.T) {
 			t.Errorf("read %d: %+v, want %+v", i, log.reads[i], want[i])
 		}
 	}
-	if plain.ReadsFresh() || !fresh.ReadsFresh() || !fresh.Fresh().ReadsFresh() {
+	if plain.ReadsFresh() || !fresh.ReadsFresh() || !fresh.Anew().ReadsFresh() {
 		t.Error("ReadsFresh does not say how the loaders were built")
 	}
 }

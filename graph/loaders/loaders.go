@@ -424,9 +424,10 @@ func (l *Loaders) options() []Option {
 	return o
 }
 
-// Fresh returns new loaders like l, with nothing read yet: each operation
-// on a WebSocket connection, which outlives many operations, reads anew.
-func (l *Loaders) Fresh() *Loaders { return l.Rebind(l.fetcher) }
+// Anew returns new loaders like l (same caller and options, FreshReads
+// included), with nothing read yet: each operation on a WebSocket
+// connection, which outlives many operations, reads anew.
+func (l *Loaders) Anew() *Loaders { return l.Rebind(l.fetcher) }
 
 // ForEvents returns loaders for one subscription of l's caller: they read
 // nothing themselves; each event's list is given to them (Serve) before
