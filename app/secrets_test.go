@@ -11,10 +11,10 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
 )
 
-// panicFetcher stands in for a buggy SeaTable client or cache.
-type panicFetcher struct{}
+// panicLister stands in for a buggy SeaTable client or cache.
+type panicLister struct{}
 
-func (panicFetcher) ListWorkspaces(_ context.Context, token string, _ upstream.Read) (*upstream.WorkspaceList, error) {
+func (panicLister) ListWorkspaces(_ context.Context, token string, _ upstream.Read) (*upstream.WorkspaceList, error) {
 	panic("fetcher bug while holding " + token)
 }
 
@@ -31,7 +31,7 @@ func TestNoTokenInLogsOrResponses(t *testing.T) {
 	e.fake.SetToken(other, fakeseatable.Fixture(fakeseatable.Seed))
 	panicky := newTestEnv(t, withFake(e.fake), func(o *envOptions) {
 		o.logs = e.logs
-		o.seams.wrapFetcher = func(upstream.Lister) upstream.Lister { return panicFetcher{} }
+		o.seams.wrapFetcher = func(upstream.Lister) upstream.Lister { return panicLister{} }
 	})
 
 	var bodies []string

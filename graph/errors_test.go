@@ -17,17 +17,17 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-type listFetcher struct{}
+type listLister struct{}
 
-func (listFetcher) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
+func (listLister) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: "1", Name: "personal", Type: upstream.WorkspacePersonal}}}, nil
 }
 
-// nilFolderFetcher lists a workspace whose folder list holds a nil entry, on
+// nilFolderLister lists a workspace whose folder list holds a nil entry, on
 // which Snapshot.FolderOf panics: a resolver panic the fast path meets too.
-type nilFolderFetcher struct{}
+type nilFolderLister struct{}
 
-func (nilFolderFetcher) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
+func (nilFolderLister) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	return &upstream.WorkspaceList{Workspaces: []*upstream.Workspace{{ID: "1", Name: "personal", Type: upstream.WorkspacePersonal,
 		Tables:  []*upstream.DTable{{UUID: "11111111-2222-4333-8444-555555555555", Name: "Plan", WorkspaceID: "1"}},
 		Folders: []*upstream.Folder{nil}}}}, nil
@@ -47,8 +47,8 @@ func TestResolverPanicIsLoggedAndInternal(t *testing.T) {
 		query    string
 		quoted   bool // the panic value quotes the token
 	}{
-		{"generated executor", false, listFetcher{}, `{ workspaces { id name } }`, true},
-		{"fast path", true, nilFolderFetcher{}, `{ workspaces { tables { folder { id } } } }`, false},
+		{"generated executor", false, listLister{}, `{ workspaces { id name } }`, true},
+		{"fast path", true, nilFolderLister{}, `{ workspaces { tables { folder { id } } } }`, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

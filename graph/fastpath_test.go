@@ -69,11 +69,11 @@ func (p diffPair) compare(t testing.TB, label string, body []byte) (same bool, o
 	return true, f.Body.Bytes()
 }
 
-// fixtureFetchers are upstream answers to run queries against: every
+// fixtureListers are upstream answers to run queries against: every
 // generation's fixture and a generated list, each served by the fake
 // SeaTable through the real client (so detail=false is served as SeaTable
 // serves it), and fetchers that fail.
-func fixtureFetchers(t testing.TB) map[string]upstream.Lister {
+func fixtureListers(t testing.TB) map[string]upstream.Lister {
 	t.Helper()
 	fake := fakeseatable.New()
 	bodies := map[string][]byte{"generated": fakeseatable.Generate(3, 2)}
@@ -89,39 +89,39 @@ func fixtureFetchers(t testing.TB) map[string]upstream.Lister {
 	odd := "<b>Q&A</b> \u2028\u2029 \"quoted\" back\\slash \t\n\x01 \xff\xfe ü € 𝄞 </script>"
 	oddTime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	out := map[string]upstream.Lister{
-		"odd strings": staticFetcher{&upstream.WorkspaceList{Detail: true, Workspaces: []*upstream.Workspace{{
+		"odd strings": staticLister{&upstream.WorkspaceList{Detail: true, Workspaces: []*upstream.Workspace{{
 			ID: "1", Type: upstream.WorkspacePersonal, Name: odd, OwnerName: &odd, GroupAdmins: []string{odd, ""},
 			Tables: []*upstream.DTable{{ID: "7", UUID: "e3b0c442-98fc-4c14-9afb-f4c8996fb924", Name: odd, WorkspaceID: "1", Color: &odd, UpdatedAt: &oddTime, CreatedAt: &time.Time{}}},
 		}}}},
-		"unavailable": failingFetcher{apperr.New(apperr.UpstreamUnavailable, "SeaTable is unavailable")},
-		"bad token":   failingFetcher{apperr.New(apperr.Unauthenticated, "SeaTable rejected the token")},
+		"unavailable": failingLister{apperr.New(apperr.UpstreamUnavailable, "SeaTable is unavailable")},
+		"bad token":   failingLister{apperr.New(apperr.Unauthenticated, "SeaTable rejected the token")},
 	}
 	for name, body := range bodies {
 		fake.SetToken("tok-"+name, body)
-		out[name] = tokenFetcher{client, "tok-" + name}
+		out[name] = tokenLister{client, "tok-" + name}
 	}
 	return out
 }
 
-// tokenFetcher reads with a fixed token, whatever the request carries.
-type tokenFetcher struct {
+// tokenLister reads with a fixed token, whatever the request carries.
+type tokenLister struct {
 	client *upstream.Client
 	token  string
 }
 
-func (f tokenFetcher) ListWorkspaces(ctx context.Context, _ string, read upstream.Read) (*upstream.WorkspaceList, error) {
+func (f tokenLister) ListWorkspaces(ctx context.Context, _ string, read upstream.Read) (*upstream.WorkspaceList, error) {
 	return f.client.ListWorkspaces(ctx, f.token, read)
 }
 
-type staticFetcher struct{ list *upstream.WorkspaceList }
+type staticLister struct{ list *upstream.WorkspaceList }
 
-func (f staticFetcher) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
+func (f staticLister) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	return f.list, nil
 }
 
-type failingFetcher struct{ err error }
+type failingLister struct{ err error }
 
-func (f failingFetcher) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
+func (f failingLister) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	return nil, f.err
 }
 
@@ -191,7 +191,7 @@ func diffBody(query string, vars map[string]any, opName string) []byte {
 }
 
 func TestFastPathAnswersAsGqlgenDoes(t *testing.T) {
-	for name, f := range fixtureFetchers(t) {
+	for name, f := range fixtureListers(t) {
 		p := newDiffPair(f)
 		for i, q := range curatedQueries {
 			p.compare(t, fmt.Sprintf("%s #%d", name, i), diffBody(q.query, q.vars, ""))
@@ -245,7 +245,7 @@ func TestFastPathOnEveryQueryOfTheTestSuite(t *testing.T) {
 	if len(queries) < 50 {
 		t.Fatalf("found only %d queries in the test suite: the extraction is broken", len(queries))
 	}
-	for name, f := range fixtureFetchers(t) {
+	for name, f := range fixtureListers(t) {
 		p := newDiffPair(f)
 		for i, q := range queries {
 			p.compare(t, fmt.Sprintf("%s suite #%d", name, i), diffBody(q, nil, ""))
@@ -299,7 +299,7 @@ func testSuiteQueries(t *testing.T) []string {
 }
 
 func FuzzFastPath(f *testing.F) {
-	fetchers := fixtureFetchers(f)
+	fetchers := fixtureListers(f)
 	names := make([]string, 0, len(fetchers))
 	for n := range fetchers {
 		names = append(names, n)

@@ -16,13 +16,13 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-// countingFetcher counts upstream reads.
-type countingFetcher struct {
+// countingLister counts upstream reads.
+type countingLister struct {
 	upstream.Lister
 	calls atomic.Int64
 }
 
-func (f *countingFetcher) ListWorkspaces(ctx context.Context, token string, read upstream.Read) (*upstream.WorkspaceList, error) {
+func (f *countingLister) ListWorkspaces(ctx context.Context, token string, read upstream.Read) (*upstream.WorkspaceList, error) {
 	f.calls.Add(1)
 	return f.Lister.ListWorkspaces(ctx, token, read)
 }
@@ -137,12 +137,12 @@ func newNodeServer(f upstream.Lister) http.Handler {
 // two objects share an id, and node(id:) and nodes(ids:) give back every
 // object by its id, with one upstream call for all of them.
 func TestGlobalIDsAreUniqueAndRoundTrip(t *testing.T) {
-	for name, f := range fixtureFetchers(t) {
-		if _, failing := f.(failingFetcher); failing {
+	for name, f := range fixtureListers(t) {
+		if _, failing := f.(failingLister); failing {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			cf := &countingFetcher{Lister: f}
+			cf := &countingLister{Lister: f}
 			h := newNodeServer(cf)
 			ids := listIDs(t, h)
 			kinds := map[string]bool{}
@@ -182,7 +182,7 @@ func TestGlobalIDsAreUniqueAndRoundTrip(t *testing.T) {
 // BAD_USER_INPUT, read without any upstream call; a well-formed id of an
 // object the token cannot see is null.
 func TestNodeRejectsForeignIDs(t *testing.T) {
-	cf := &countingFetcher{Lister: fixtureFetchers(t)["demo"]}
+	cf := &countingLister{Lister: fixtureListers(t)["demo"]}
 	h := newNodeServer(cf)
 	for _, id := range []string{"", "1", "starred", "DTable:x", "bm9wZTox", globalID(kindDTable, "not-a-uuid"), globalID(kindDTable, "951B925D00634FD296A87DB3694A286F") + "=", "V29ya3NwYWNlOjE="} {
 		for _, q := range []string{`query($id: ID!) { node(id: $id) { id } }`, `query($id: ID!) { nodes(ids: [$id]) { id } }`} {
@@ -204,7 +204,7 @@ func TestNodeRejectsForeignIDs(t *testing.T) {
 // TestWorkspaceArgumentsTakeEitherID: workspace(id:), dtableByName and the
 // workspaceId filter accept the global id as well as the seatableId.
 func TestWorkspaceArgumentsTakeEitherID(t *testing.T) {
-	h := newNodeServer(fixtureFetchers(t)["demo"])
+	h := newNodeServer(fixtureListers(t)["demo"])
 	g := globalID(kindWorkspace, "2")
 	res := postQuery(t, h, `query($g: ID!) {
 		a: workspace(id: "2") { id seatableId } b: workspace(id: $g) { id seatableId }
@@ -233,7 +233,7 @@ func TestTwoViewsOfOneBaseStayApart(t *testing.T) {
 	for _, fast := range []bool{true, false} {
 		opts := testServerOptions(slog.New(slog.DiscardHandler))
 		opts.FastPath = fast
-		h := auth.Middleware("", false)(WithLoaders(staticFetcher{list})(NewServer(opts)))
+		h := auth.Middleware("", false)(WithLoaders(staticLister{list})(NewServer(opts)))
 		res := postQuery(t, h, `{ workspaces { tables { id name } groupSharedViews { id viewShareId sharedName fromUser dtable { id uuid name permission fromUser } } } }`, nil)
 		want := `{"workspaces":[{"tables":[{"id":"` + globalID(kindDTable, uuid) + `","name":"Tickets"}],"groupSharedViews":[]},` +
 			`{"tables":[],"groupSharedViews":[` +

@@ -33,7 +33,7 @@ func serveDefer(t *testing.T, h http.Handler, method, accept, query string) *htt
 // multipart/mixed answer (the format Apollo Client and urql read) or a later
 // SSE event, and the answer ends; never a null with "hasNext": true alone.
 func TestDeferStreams(t *testing.T) {
-	h := newNodeServer(fixtureFetchers(t)["demo"])
+	h := newNodeServer(fixtureListers(t)["demo"])
 
 	rec := serveDefer(t, h, http.MethodPost, "multipart/mixed;deferSpec=20220824, application/json", deferQuery)
 	body := rec.Body.String()
@@ -74,7 +74,7 @@ func TestDeferStreams(t *testing.T) {
 // TestSchemaAdvertisesWhatItServes: @defer is declared (and served, above);
 // DateTime names its specification, so codegen can type it.
 func TestSchemaAdvertisesWhatItServes(t *testing.T) {
-	h := newNodeServer(fixtureFetchers(t)["demo"])
+	h := newNodeServer(fixtureListers(t)["demo"])
 	res := postQuery(t, h, `{ __schema { directives { name } } __type(name: "DateTime") { specifiedByURL } }`, nil)
 	if len(res.Errors) > 0 || !strings.Contains(string(res.Data), `{"name":"defer"}`) ||
 		!strings.Contains(string(res.Data), `"specifiedByURL":"https://scalars.graphql.org/andimarek/date-time"`) {

@@ -16,15 +16,15 @@ import (
 	"github.com/seatable-graphql/seatable-graphql/upstream"
 )
 
-// cachingFetcher stands in for issue 5's cache: it serves a fixed list and
+// cachingLister stands in for issue 5's cache: it serves a fixed list and
 // records invalidations.
-type cachingFetcher struct {
+type cachingLister struct {
 	mu          sync.Mutex
 	reads       int
 	invalidated []string
 }
 
-func (f *cachingFetcher) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
+func (f *cachingLister) ListWorkspaces(context.Context, string, upstream.Read) (*upstream.WorkspaceList, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
@@ -32,7 +32,7 @@ func (f *cachingFetcher) ListWorkspaces(context.Context, string, upstream.Read) 
 		Tables: []*upstream.DTable{{UUID: "11111111-2222-4333-8444-555555555555", Name: "Plan", WorkspaceID: "1", Starred: true}}}}}, nil
 }
 
-func (f *cachingFetcher) Invalidate(_ context.Context, token string) {
+func (f *cachingLister) Invalidate(_ context.Context, token string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.invalidated = append(f.invalidated, token)
@@ -40,7 +40,7 @@ func (f *cachingFetcher) Invalidate(_ context.Context, token string) {
 
 // stubWriter answers every write with err (or success). Its list, read
 // before a write, is SeaTable's state now; nil means the same list
-// cachingFetcher serves.
+// cachingLister serves.
 type stubWriter struct {
 	err   error
 	calls []string
@@ -53,7 +53,7 @@ func (w *stubWriter) ListWorkspaces(ctx context.Context, token string, read upst
 	if w.list != nil {
 		return w.list, nil
 	}
-	return (&cachingFetcher{}).ListWorkspaces(ctx, token, read)
+	return (&cachingLister{}).ListWorkspaces(ctx, token, read)
 }
 
 func (w *stubWriter) CreateDTable(_ context.Context, _ string, in upstream.CreateDTable) (*upstream.DTable, error) {
@@ -90,7 +90,7 @@ func (w *stubWriter) UnstarDTable(_ context.Context, _, uuid string) error {
 	return w.err
 }
 
-func runMutation(t *testing.T, f *cachingFetcher, w Writer, query string) (data map[string]any, codes []string) {
+func runMutation(t *testing.T, f *cachingLister, w Writer, query string) (data map[string]any, codes []string) {
 	t.Helper()
 	opts := testServerOptions(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	opts.Writer = w
@@ -119,7 +119,7 @@ func runMutation(t *testing.T, f *cachingFetcher, w Writer, query string) (data 
 	return out.Data, codes
 }
 
-func TestMutationsInvalidateTheFetcher(t *testing.T) {
+func TestMutationsInvalidateTheLister(t *testing.T) {
 	const plan = "11111111-2222-4333-8444-555555555555"
 	cases := []struct {
 		name, query, call string
@@ -133,7 +133,7 @@ func TestMutationsInvalidateTheFetcher(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, failing := range []bool{false, true} {
-			f := &cachingFetcher{}
+			f := &cachingLister{}
 			w := &stubWriter{}
 			if failing {
 				w.err = apperr.New(apperr.UpstreamTimeout, "SeaTable did not answer in time")
@@ -180,7 +180,7 @@ func TestWritesResolveNamesFromSeaTableNow(t *testing.T) {
 		{"copy", `mutation { copyDTable(input: {uuid: "` + plan + `", dstWorkspaceId: "1"}) { dtable { name } } }`, "copy 1 1 Plan (old)"},
 	}
 	for _, c := range cases {
-		f, w := &cachingFetcher{}, &stubWriter{list: now}
+		f, w := &cachingLister{}, &stubWriter{list: now}
 		runMutation(t, f, w, c.query)
 		if len(w.calls) != 1 || w.calls[0] != c.call {
 			t.Errorf("%s: writer calls %v, want [%s]", c.name, w.calls, c.call)
@@ -195,7 +195,7 @@ func TestWritesResolveNamesFromSeaTableNow(t *testing.T) {
 }
 
 func TestMutationsWithoutWriterAreInternal(t *testing.T) {
-	_, codes := runMutation(t, &cachingFetcher{}, nil, `mutation { starDTable(input: {uuid: "11111111-2222-4333-8444-555555555555"}) { starred } }`)
+	_, codes := runMutation(t, &cachingLister{}, nil, `mutation { starDTable(input: {uuid: "11111111-2222-4333-8444-555555555555"}) { starred } }`)
 	if len(codes) != 1 || codes[0] != "INTERNAL" {
 		t.Errorf("codes %v, want INTERNAL", codes)
 	}

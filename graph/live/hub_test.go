@@ -283,15 +283,15 @@ func TestRejectedTokenEndsItsSubscriptions(t *testing.T) {
 	}
 }
 
-// panickingFetcher panics on its first call, naming the token, once
+// panickingLister panics on its first call, naming the token, once
 // release is closed.
-type panickingFetcher struct {
+type panickingLister struct {
 	mu      sync.Mutex
 	calls   int
 	release chan struct{}
 }
 
-func (f *panickingFetcher) ListWorkspaces(_ context.Context, token string, _ upstream.Read) (*upstream.WorkspaceList, error) {
+func (f *panickingLister) ListWorkspaces(_ context.Context, token string, _ upstream.Read) (*upstream.WorkspaceList, error) {
 	f.mu.Lock()
 	f.calls++
 	n := f.calls
@@ -311,7 +311,7 @@ func TestPollerPanicEndsItsSubscriptions(t *testing.T) {
 	const token = "panic-0123456789abcdef0123456789abcdef"
 	var logs bytes.Buffer
 	var mu sync.Mutex
-	f := &panickingFetcher{release: make(chan struct{})}
+	f := &panickingLister{release: make(chan struct{})}
 	h := New(f, Options{Interval: time.Hour, Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
 	t.Cleanup(h.Close)
 	a, b := h.Subscribe(token), h.Subscribe(token)
