@@ -198,9 +198,17 @@ func TestAnswerBytesAreBounded(t *testing.T) {
 // one line below ERROR, not one ERROR line per field.
 func TestCancelledWorkIsLoggedOnce(t *testing.T) {
 	e := newTestEnv(t)
-	e.fake.SetToken(tokA, fakeseatable.Fixture(fakeseatable.Demo))
+	// A token each: requests of one token would share its call still in
+	// flight (coalescing), so the later ones would make none to wait for.
+	tokens := []string{tokA + "-0", tokA + "-1", tokA + "-2"}
+	for _, tok := range tokens {
+		e.fake.SetToken(tok, fakeseatable.Fixture(fakeseatable.Demo))
+	}
 	release := make(chan struct{})
 	var once sync.Once
+	// Registered after the env's, so run before it: a failure must not
+	// leave the fake's handlers waiting while the env's server closes.
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
 	e.fake.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		<-release // SeaTable answers only once the client has left
 		return false
@@ -216,14 +224,17 @@ func TestCancelledWorkIsLoggedOnce(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Token "+tokA)
+		req.Header.Set("Authorization", "Token "+tokens[i])
 		go func() {
 			for e.fake.Calls() < int64(i+1) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			cancel()
 		}()
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		// A new connection each time: the last one was cut by the
+		// client leaving, and a POST sent on it would fail before it
+		// reached the server (no call, never cancelled, no log line).
+		if resp, err := noKeepAlive.Do(req); err == nil {
 			var b bytes.Buffer
 			_, _ = b.ReadFrom(resp.Body)
 			t.Fatalf("the request was not abandoned: %d %s", resp.StatusCode, b.String())
