@@ -75,8 +75,11 @@ func aroundOperationBounds(ctx context.Context, next graphql.OperationHandler) g
 	// limit: counted together, a long stream of events that each fit
 	// would end once their sum passed it. An answer streamed in parts
 	// (@defer) is one answer: its parts count together.
-	perEvent := graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation != nil &&
-		graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription
+	perEvent := false
+	if graphql.HasOperationContext(ctx) {
+		op := graphql.GetOperationContext(ctx).Operation
+		perEvent = op != nil && op.Operation == ast.Subscription
+	}
 	var written int64
 	ended := false
 	return func(ctx context.Context) *graphql.Response {
