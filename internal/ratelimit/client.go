@@ -14,13 +14,18 @@ import (
 // is not trusted: every hop to its right was appended by a trusted proxy,
 // while anything to its left was sent by the client and may be made up.
 // A peer outside trusted is never looked past, whatever it sends.
+//
+// An IPv6 client is counted by its /64 network (ipv6Network), not its
+// address: one host is routinely given a whole /64 and can pick a new
+// address from it for every request, which would give it a fresh budget
+// each time.
 func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	if len(trusted) == 0 || !isTrusted(host, trusted) {
-		return host
+		return counted(host)
 	}
 	var hops []string
 	for _, v := range r.Header.Values("X-Forwarded-For") {
@@ -37,13 +42,40 @@ func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 		}
 		a = a.Unmap()
 		if !isTrustedAddr(a, trusted) {
-			return a.String()
+			return countedAddr(a)
 		}
 	}
 	if len(hops) > 0 {
-		return hops[0] // every hop trusted: the first is the client
+		return counted(hops[0]) // every hop trusted: the first is the client
 	}
-	return host
+	return counted(host)
+}
+
+// ipv6Network is the prefix length an IPv6 client is counted by: the
+// smallest network an ISP or a cloud assigns to one host or one site
+// (RFC 6177), and what rate limiters commonly count IPv6 clients by.
+const ipv6Network = 64
+
+// counted is the key an address in text is counted by: an IPv4 address
+// as it is, an IPv6 one as its /64 network; text that is no address (a
+// test's or a Unix socket's RemoteAddr) as it is.
+func counted(host string) string {
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	return countedAddr(a.Unmap())
+}
+
+func countedAddr(a netip.Addr) string {
+	if !a.Is6() {
+		return a.String()
+	}
+	p, err := a.Prefix(ipv6Network)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
 }
 
 func isTrusted(host string, trusted []netip.Prefix) bool {

@@ -27,7 +27,13 @@ func TestClientAddrTrustsOnlyTrustedProxies(t *testing.T) {
 		{"split over two headers", "10.1.2.3:5000", []string{"1.2.3.4", "198.51.100.1, 10.9.9.9"}, trusted, "198.51.100.1"},
 		{"garbage from the proxy: the proxy", "10.1.2.3:5000", []string{"1.2.3.4, not-an-ip"}, trusted, "10.1.2.3"},
 		{"no header: the proxy", "10.1.2.3:5000", nil, trusted, "10.1.2.3"},
-		{"IPv6 proxy", "[fd00::1]:5000", []string{"2001:db8::7"}, trusted, "2001:db8::7"},
+		{"IPv6 proxy: the client's /64", "[fd00::1]:5000", []string{"2001:db8::7"}, trusted, "2001:db8::/64"},
+		{"IPv6 peer: its /64", "[2001:db8:1:2:aaaa::1]:5000", nil, nil, "2001:db8:1:2::/64"},
+		{"another address of the same /64: the same key", "[2001:db8:1:2:bbbb:cccc:dddd:eeee]:5000", nil, nil, "2001:db8:1:2::/64"},
+		{"the next /64: another key", "[2001:db8:1:3::1]:5000", nil, nil, "2001:db8:1:3::/64"},
+		{"IPv6 peer with a zone", "[fe80::1%eth0]:5000", nil, nil, "fe80::/64"},
+		{"IPv4-mapped IPv6: the IPv4 address", "[::ffff:203.0.113.9]:5000", nil, nil, "203.0.113.9"},
+		{"all hops trusted, IPv6: the first's /64", "[fd00::1]:5000", []string{"fd00::7:1"}, trusted, "fd00::/64"},
 		{"all hops trusted: the first", "10.1.2.3:5000", []string{"10.7.7.7, 10.8.8.8"}, trusted, "10.7.7.7"},
 	} {
 		r, _ := http.NewRequest(http.MethodPost, "/graphql", nil)
