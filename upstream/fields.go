@@ -203,12 +203,21 @@ func optBool(field func(*DTable) **bool) func(*scanner, *baseDecode) {
 // optTime reads a timestamp (parseTime); one that cannot be read is nil.
 func optTime(field func(*DTable) **time.Time) func(*scanner, *baseDecode) {
 	return func(s *scanner, b *baseDecode) {
+		p := field(b.d)
+		t, ok := s.timestamp()
+		if ok {
+			if *p != nil {
+				**p = t
+			} else {
+				*p = b.a.time(t)
+			}
+			return
+		}
 		v, ok := s.looseString()
 		if !ok {
 			return
 		}
-		p := field(b.d)
-		t, ok := parseTimeText(v)
+		t, ok = parseTimeText(v)
 		switch {
 		case !ok:
 			*p = nil
@@ -223,6 +232,10 @@ func optTime(field func(*DTable) **time.Time) func(*scanner, *baseDecode) {
 // decodeUUID reads the uuid, normalised; "" (the entry is no base) when
 // it is not one.
 func decodeUUID(s *scanner, b *baseDecode) {
+	if v, ok := s.canonicalUUID(); ok {
+		b.d.UUID = v
+		return
+	}
 	if v, ok := s.looseString(); ok {
 		b.d.UUID = NormalizeUUID(v)
 	}

@@ -265,7 +265,7 @@ func twoDigits(v string, i int) int {
 // proleptic Gregorian calendar time uses; time.Date cost a tenth of
 // decoding a list.
 func daysIn(m, year int) int {
-	if m == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+	if m == 2 && isLeap(year) {
 		return 29
 	}
 	return int(monthDays[m-1])
@@ -274,9 +274,40 @@ func daysIn(m, year int) int {
 var monthDays = [12]uint8{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 // daysSinceEpoch is the day number of year-month-day counted from
-// 1970-01-01 (Howard Hinnant's days_from_civil), for month 1-12 and any
-// year from 0 to 9999.
+// 1970-01-01, for month 1-12 and any year from 0 to 9999. The years
+// timestamps are written in are looked up (yearStart); the rest are
+// computed (daysFromCivil), the divisions of which were a twentieth of
+// decoding a list with two timestamps a base.
 func daysSinceEpoch(year, month, day int) int64 {
+	if y := uint(year - firstTabledYear); y < uint(len(yearStart)) {
+		d := int64(yearStart[y]) + int64(monthStart[month-1]) + int64(day-1)
+		if month > 2 && isLeap(year) {
+			d++
+		}
+		return d
+	}
+	return daysFromCivil(year, month, day)
+}
+
+func isLeap(year int) bool {
+	return year%4 == 0 && (year%100 != 0 || year%400 == 0)
+}
+
+// yearStart[i] is the day number of 1 January of firstTabledYear+i.
+const firstTabledYear = 1970
+
+var yearStart = func() (t [200]int32) {
+	for i := range t {
+		t[i] = int32(daysFromCivil(firstTabledYear+i, 1, 1))
+	}
+	return t
+}()
+
+// monthStart[m] is the days before month m+1 in a year that is not leap.
+var monthStart = [12]uint16{0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334}
+
+// daysFromCivil is Howard Hinnant's days_from_civil.
+func daysFromCivil(year, month, day int) int64 {
 	y := int64(year)
 	if month <= 2 {
 		y--

@@ -62,3 +62,20 @@ func TestParseSeconds3339MatchesTimeParse(t *testing.T) {
 		t.Errorf("the fast path took only %d of the timestamps", fast)
 	}
 }
+
+// The table of years gives the day numbers the formula gives, on and
+// around its edges.
+func TestDaysSinceEpochMatchesTheFormula(t *testing.T) {
+	for year := 0; year <= 9999; year++ {
+		for month := 1; month <= 12; month++ {
+			for _, day := range []int{1, 2, 28, daysIn(month, year)} {
+				if got, want := daysSinceEpoch(year, month, day), daysFromCivil(year, month, day); got != want {
+					t.Fatalf("%04d-%02d-%02d: %d, want %d", year, month, day, got, want)
+				}
+			}
+		}
+	}
+	if got := daysSinceEpoch(2026, 3, 1); got != time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Unix()/86400 {
+		t.Errorf("2026-03-01: %d", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/bits"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -53,20 +54,24 @@ func (s *scanner) ws() {
 }
 
 // peek returns the next byte after white space, failing at the end.
+// It is kept under the inliner's budget: it runs a few times per member.
 func (s *scanner) peek() byte {
-	if i := s.i; i < len(s.b) {
-		if c := s.b[i]; c > ' ' {
-			return c // compact JSON: no white space to skip
-		}
+	if s.i >= len(s.b) || s.b[s.i] <= ' ' {
+		s.skipSpace()
 	}
-	return s.peekAfterSpace()
+	return s.b[s.i] // compact JSON: no white space to skip
 }
 
-func (s *scanner) peekAfterSpace() byte {
+// skipSpace skips white space, failing at the end of the body.
+func (s *scanner) skipSpace() {
 	s.ws()
 	if s.i >= len(s.b) {
 		s.fail("unexpected end of JSON input")
 	}
+}
+
+func (s *scanner) peekAfterSpace() byte {
+	s.skipSpace()
 	return s.b[s.i]
 }
 
@@ -189,9 +194,12 @@ func (s *scanner) keyIs(k *knownKey) bool {
 		return false // near the end of the body: the slow path
 	}
 	w := s.b[j : j+8*len(k.word)]
-	if binary.LittleEndian.Uint64(w)&k.mask[0] != k.word[0] ||
-		binary.LittleEndian.Uint64(w[8:])&k.mask[1] != k.word[1] ||
-		binary.LittleEndian.Uint64(w[16:])&k.mask[2] != k.word[2] {
+	// Most names with their `":` fit one or two words: compare no more.
+	if binary.LittleEndian.Uint64(w)&k.mask[0] != k.word[0] {
+		return false
+	}
+	if k.n > 8 && (binary.LittleEndian.Uint64(w[8:])&k.mask[1] != k.word[1] ||
+		k.n > 16 && binary.LittleEndian.Uint64(w[16:])&k.mask[2] != k.word[2]) {
 		return false
 	}
 	s.i = j + k.n
@@ -435,6 +443,50 @@ func (s *scanner) looseString() (string, bool) {
 	}
 	s.skipValue()
 	return "", false
+}
+
+// timestamp consumes a string value that is a timestamp as current
+// servers write it (parseSeconds3339), in compact JSON, and returns it;
+// otherwise it consumes nothing and returns false, and the value is read
+// the general way (looseString, parseTimeText), which gives the same
+// answer for these: such a string has no escapes and no byte that needs
+// validating, since parseSeconds3339 accepts only digits, '-', ':', 'T',
+// '+' and 'Z'. Read this way, a timestamp is looked at once, not
+// scanned as a string first.
+func (s *scanner) timestamp() (time.Time, bool) {
+	i := s.i
+	if i+27 > len(s.b) || s.b[i] != '"' {
+		return time.Time{}, false
+	}
+	n := len("2006-01-02T15:04:05-07:00")
+	if s.b[i+1+n] != '"' {
+		n = len("2006-01-02T15:04:05Z")
+		if s.b[i+1+n] != '"' {
+			return time.Time{}, false
+		}
+	}
+	t, ok := parseSeconds3339(s.src[i+1 : i+1+n])
+	if ok {
+		s.i = i + n + 2
+	}
+	return t, ok
+}
+
+// canonicalUUID consumes a string value that is a uuid in its canonical
+// form (isCanonicalUUID), in compact JSON, and returns it; otherwise it
+// consumes nothing and returns false. Like timestamp, it needs no string
+// scan: hex digits and dashes need neither unescaping nor validating.
+func (s *scanner) canonicalUUID() (string, bool) {
+	i := s.i
+	if i+38 > len(s.b) || s.b[i] != '"' || s.b[i+37] != '"' {
+		return "", false
+	}
+	v := s.src[i+1 : i+37]
+	if !isCanonicalUUID(v) {
+		return "", false
+	}
+	s.i = i + 38
+	return v, true
 }
 
 // looseBool reads one value as looseBool.UnmarshalJSON does.

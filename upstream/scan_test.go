@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/seatable-graphql/seatable-graphql/upstream/fakeseatable"
@@ -86,4 +87,47 @@ func FuzzScannerMatchesEncodingJSON(f *testing.F) {
 			t.Fatal(d)
 		}
 	})
+}
+
+// The scanner reads canonical uuids and current servers' timestamps
+// without scanning them as strings first (canonicalUUID, timestamp); each
+// value that looks almost like one must fall back to the general reading
+// and decode as the oracle decodes it.
+func TestFastValuesMatchEncodingJSON(t *testing.T) {
+	const u = "000f4240-03e8-4000-83e8-0000000f4240"
+	values := []string{
+		`"2025-01-01T09:00:00+01:00"`, `"2025-01-01T09:00:00Z"`, `"2025-01-01T09:00:00-00:30"`,
+		`"2025-01-01T09:00:00z"`, `"2025-01-01t09:00:00Z"`, `"2024-02-29T12:00:00Z"`, `"2023-02-29T12:00:00Z"`,
+		`"2025-01-01T09:00:00+01:0"`, `"2025-01-01T09:00:00+01:000"`, `"2025-01-01 09:00:00+01:00"`,
+		`" 2025-01-01T09:00:00Z"`, `"2025-01-01T09:00:00Z "`, `"\u0032025-01-01T09:00:00Z"`, `"2025-01-01T09:00:00\u005a"`,
+		`"2025-01-01T09:00:00.5Z"`, `"2025-13-01T09:00:00Z"`, `"1969-12-31T23:59:59Z"`, `"2170-01-01T00:00:00Z"`,
+		`"0000-01-01T00:00:00Z"`, `"9999-12-31T23:59:59+23:59"`, `20250101`, `null`, `"2025-01-01T09:00:00Z\"`,
+	}
+	uuids := []string{
+		`"` + u + `"`, `"` + strings.ToUpper(u) + `"`, `"` + strings.ReplaceAll(u, "-", "") + `"`, `"{` + u + `}"`,
+		`"` + u + `0"`, `"` + u[:35] + `"`, `"` + u[:35] + `g"`, `"` + u[:8] + "_" + u[9:] + `"`, `"\u0030` + u[1:] + `"`,
+		`"` + u + ` "`, `null`, `1`,
+	}
+	var bodies []string
+	for _, v := range values {
+		for _, member := range []string{"created_at", "updated_at", "Updated_At"} {
+			base := `{"uuid":"` + u + `","` + member + `":` + v + `}`
+			bodies = append(bodies,
+				`{"workspace_list":[{"id":1,"table_list":[`+base+`]}]}`,
+				`{"workspace_list":[{"id":1,"table_list":[{"uuid":"`+u+`","`+member+`": `+v+`}]}]}`,
+				// The value at the end of the body: no bytes to read past it.
+				`{"workspace_list":[{"id":1,"table_list":[{"uuid":"`+u+`","`+member+`":`+v)
+		}
+	}
+	for _, v := range uuids {
+		bodies = append(bodies,
+			`{"workspace_list":[{"id":1,"table_list":[{"uuid":`+v+`,"name":"x"}]}]}`,
+			`{"workspace_list":[{"id":1,"table_list":[{"name":"x","uuid":`+v+`}]}]}`,
+			`{"workspace_list":[{"id":1,"table_list":[{"uuid":`+v)
+	}
+	for _, body := range bodies {
+		if d := sameDecoding([]byte(body)); d != "" {
+			t.Errorf("%s: %s", body, d)
+		}
+	}
 }
