@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // ErrLeft is returned (wrapping the context's error) to a caller whose
@@ -33,7 +34,21 @@ var ErrPanicked = errors.New("flight: call panicked")
 type Group[V any] struct {
 	mu    sync.Mutex
 	calls map[string]*call[V]
+	// idle hands a call to a goroutine that ran an earlier one and is
+	// waiting for another (worker); nil until the first call.
+	idle chan func()
 }
+
+// workerIdle is how long a goroutine that ran a call waits for the next
+// one before it ends.
+//
+// Why reuse goroutines at all: a call runs deep (a whole GraphQL
+// operation, or an HTTP exchange and a decode), and a new goroutine
+// starts with a small stack, grown by copying it at each doubling. With
+// many users nothing is shared, every request starts calls, and the
+// growing was about a twentieth of the server's CPU. A goroutine that
+// waits here keeps the stack it grew.
+const workerIdle = time.Second
 
 // call is one shared call; done is closed once v and err are set.
 type call[V any] struct {
@@ -60,7 +75,10 @@ func (g *Group[V]) Do(ctx context.Context, key string, fn func(ctx context.Conte
 		var run context.Context
 		run, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
 		g.calls[key] = c
-		go g.run(run, key, c, fn)
+		if g.idle == nil {
+			g.idle = make(chan func())
+		}
+		g.start(func() { g.run(run, key, c, fn) })
 	}
 	c.waiters++
 	g.mu.Unlock()
@@ -76,6 +94,36 @@ func (g *Group[V]) Do(ctx context.Context, key string, fn func(ctx context.Conte
 		g.mu.Unlock()
 		var zero V
 		return zero, fmt.Errorf("%w: %w", ErrLeft, ctx.Err()), shared
+	}
+}
+
+// start runs f on a waiting worker if there is one, else on a new one;
+// g.mu is held.
+func (g *Group[V]) start(f func()) {
+	select {
+	case g.idle <- f:
+	default:
+		go g.worker(g.idle, f)
+	}
+}
+
+// worker runs f, then the calls handed to it through idle, until none
+// comes for workerIdle.
+func (g *Group[V]) worker(idle chan func(), f func()) {
+	var t *time.Timer
+	for {
+		f()
+		if t == nil {
+			t = time.NewTimer(workerIdle)
+		} else {
+			t.Reset(workerIdle)
+		}
+		select {
+		case f = <-idle:
+			t.Stop()
+		case <-t.C:
+			return
+		}
 	}
 }
 
