@@ -806,7 +806,8 @@ func (r *runState) time(t *time.Time) {
 		return
 	}
 	u := t.UTC()
-	if y := u.Year(); y < 0 || y > 9999 {
+	y, mo, d := u.Date() // once: Year() would compute the date again
+	if y < 0 || y > 9999 {
 		// Years AppendFormat writes with a sign or more digits.
 		r.buf = append(r.buf, '"')
 		r.buf = u.AppendFormat(r.buf, "2006-01-02T15:04:05Z")
@@ -815,7 +816,6 @@ func (r *runState) time(t *time.Time) {
 	}
 	// The layout's fixed-width digits, written directly: AppendFormat
 	// interprets the layout for every timestamp of a list.
-	y, mo, d := u.Date()
 	h, mi, sec := u.Clock()
 	r.buf = append(r.buf, '"',
 		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
