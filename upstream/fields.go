@@ -161,6 +161,10 @@ func text(field func(*DTable) *string) func(*scanner, *baseDecode) {
 // intText reads an integer id as its decimal text ("" when not one).
 func intText(field func(*DTable) *string) func(*scanner, *baseDecode) {
 	return func(s *scanner, b *baseDecode) {
+		if v, ok := s.plainID(); ok {
+			*field(b.d) = v
+			return
+		}
 		if v, ok := s.looseString(); ok {
 			*field(b.d) = idText(v)
 		}

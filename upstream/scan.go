@@ -489,8 +489,45 @@ func (s *scanner) canonicalUUID() (string, bool) {
 	return v, true
 }
 
+// endsValue reports whether c may follow a literal or a number directly
+// in compact JSON.
+func endsValue(c byte) bool { return c == ',' || c == '}' || c == ']' }
+
+// plainID consumes an integer written as idText keeps it (no sign, no
+// leading zero, at most 18 digits) and followed directly by ',', '}' or
+// ']', and returns its text; otherwise it consumes nothing and returns
+// false. It reads the digits once where looseString and idText read
+// them twice; any other value takes the general way to the same answer.
+func (s *scanner) plainID() (string, bool) {
+	i := s.i
+	if i >= len(s.b) || s.b[i] < '1' || s.b[i] > '9' {
+		return "", false
+	}
+	j := i + 1
+	for j < len(s.b) && j-i <= 18 && isDigit(s.b[j]) {
+		j++
+	}
+	if j-i > 18 || j >= len(s.b) || !endsValue(s.b[j]) {
+		return "", false
+	}
+	s.i = j
+	return s.src[i:j], true
+}
+
 // looseBool reads one value as looseBool.UnmarshalJSON does.
 func (s *scanner) looseBool() (value, ok bool) {
+	// The literals as SeaTable sends them, in compact JSON: no general
+	// value walk (skipValue) for the flags every base has.
+	if b := s.b[s.i:]; len(b) >= 6 {
+		if string(b[:4]) == "true" && endsValue(b[4]) {
+			s.i += 4
+			return true, true
+		}
+		if string(b[:5]) == "false" && endsValue(b[5]) {
+			s.i += 5
+			return false, true
+		}
+	}
 	raw := s.skipValue()
 	switch string(raw) {
 	case "true":

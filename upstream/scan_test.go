@@ -89,10 +89,11 @@ func FuzzScannerMatchesEncodingJSON(f *testing.F) {
 	})
 }
 
-// The scanner reads canonical uuids and current servers' timestamps
-// without scanning them as strings first (canonicalUUID, timestamp); each
-// value that looks almost like one must fall back to the general reading
-// and decode as the oracle decodes it.
+// The scanner reads canonical uuids, current servers' timestamps, plain
+// integer ids and the literals true and false without the general value
+// walk (canonicalUUID, timestamp, plainID, looseBool); each value that
+// looks almost like one must fall back to the general reading and decode
+// as the oracle decodes it.
 func TestFastValuesMatchEncodingJSON(t *testing.T) {
 	const u = "000f4240-03e8-4000-83e8-0000000f4240"
 	values := []string{
@@ -124,6 +125,26 @@ func TestFastValuesMatchEncodingJSON(t *testing.T) {
 			`{"workspace_list":[{"id":1,"table_list":[{"uuid":`+v+`,"name":"x"}]}]}`,
 			`{"workspace_list":[{"id":1,"table_list":[{"name":"x","uuid":`+v+`}]}]}`,
 			`{"workspace_list":[{"id":1,"table_list":[{"uuid":`+v)
+	}
+	ids := []string{`1`, `1000000`, `0`, `01`, `-1`, `-0`, `1e5`, `1E5`, `1.5`, `1.0`, `123456789012345678`, `1234567890123456789`,
+		`12345678901234567890123`, `1 `, `"7"`, `true`, `null`, `1x`}
+	for _, v := range ids {
+		for _, member := range []string{"id", "workspace_id"} {
+			bodies = append(bodies,
+				`{"workspace_list":[{"id":1,"table_list":[{"uuid":"`+u+`","`+member+`":`+v+`}]}]}`,
+				`{"workspace_list":[{"id":1,"table_list":[{"`+member+`":`+v+`,"uuid":"`+u+`"}]}]}`,
+				`{"workspace_list":[{"id":1,"table_list":[{"uuid":"`+u+`","`+member+`":`+v)
+		}
+	}
+	flags := []string{`true`, `false`, `true `, `false `, `truex`, `TRUE`, `True`, `1`, `0`, `"true"`, `"1"`, `null`, `tru`, `fals`}
+	for _, v := range flags {
+		for _, member := range []string{"starred", "in_storage", "is_encrypted"} {
+			bodies = append(bodies,
+				`{"workspace_list":[{"id":1,"table_list":[{"uuid":"`+u+`","`+member+`":`+v+`}]}]}`,
+				`{"workspace_list":[{"id":1,"table_list":[{"`+member+`":`+v+`,"uuid":"`+u+`"}]}]}`,
+				`{"workspace_list":[{"id":1,"table_list":[{"`+member+`":`+v+`]}]}`,
+				`{"workspace_list":[{"id":1,"table_list":[{"uuid":"`+u+`","`+member+`":`+v)
+		}
 	}
 	for _, body := range bodies {
 		if d := sameDecoding([]byte(body)); d != "" {
