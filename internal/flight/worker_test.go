@@ -59,3 +59,33 @@ func TestWaitingGoroutinesEnd(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A goroutine waiting for the next call keeps nothing of the last one: its
+// result (a whole workspace list, say) is garbage once its callers are
+// done with it, not a second later.
+func TestAWaitingGoroutineKeepsNoResult(t *testing.T) {
+	var g Group[*[1 << 16]byte]
+	collected := make(chan struct{})
+	v, err, _ := g.Do(context.Background(), "k", func(context.Context) (*[1 << 16]byte, error) {
+		p := new([1 << 16]byte)
+		runtime.AddCleanup(p, func(ch chan struct{}) { close(ch) }, collected)
+		return p, nil
+	})
+	if err != nil || v == nil {
+		t.Fatalf("%v %v", v, err)
+	}
+	v = nil
+	_ = v
+	deadline := time.Now().Add(workerIdle / 2)
+	for {
+		runtime.GC()
+		select {
+		case <-collected:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the result was still reachable %v after the call", workerIdle/2)
+		}
+	}
+}
