@@ -11,25 +11,28 @@ import (
 	"github.com/KimMachineGun/automemlimit/memlimit"
 )
 
-// GCPercentWithLimit is the collector's GOGC when a memory limit is known
-// and GOGC is not set: the heap may grow to five times what is live
+// GCPercentWithLimit is the least GOGC when a memory limit is known and
+// GOGC is not set: the heap may grow to at least five times what is live
 // between collections, which cuts the collector's share of CPU per request
 // (about a fifth of it on the benchmarks), while the limit makes the
 // collector work harder, not the process die, as the heap nears it.
-// Without a limit, see HeadroomWithoutLimit.
 const GCPercentWithLimit = 400
 
-// HeadroomWithoutLimit is the spare heap the collector may use when no
-// memory limit is known and GOGC is not set: after each collection GOGC
-// is set so that the heap may grow by this much over what is live, between
-// 100 (the runtime's default, never less) and GCPercentWithLimit. A server
-// with a small live heap (many users, small lists: about 10 MiB) then
-// collects about four times less often, which cut its CPU per request by
-// about a third (docs/performance.md); one with a live heap of 64 MiB or
-// more (large lists) keeps GOGC 100, so its peak memory stays what the
-// live data alone sets, as before, and the memory traded for CPU is
-// bounded by this figure.
-const HeadroomWithoutLimit = 64 << 20
+// GCHeadroom is the spare heap the collector may use when GOGC
+// is not set: after each collection GOGC is set so that the next one comes
+// when the heap has grown by this much (gcPercentFor), never sooner than
+// the runtime's default 100 would (GCPercentWithLimit under a memory
+// limit). A server with a small live heap (many users, small lists: 3-6
+// MiB live) then collects about four times less often than at GOGC 400,
+// which took a tenth off its CPU per request (docs/performance.md); one
+// with a live heap of 64 MiB or more (large lists) keeps GOGC 100, so its
+// peak memory stays what the live data alone sets, and the memory traded
+// for CPU is bounded by this figure.
+const GCHeadroom = 64 << 20
+
+// maxGCPercent bounds GOGC for a nearly empty heap, where the headroom
+// alone would ask for a figure in the tens of thousands.
+const maxGCPercent = 1600
 
 // MemorySettings is what TuneMemory left in effect, for the start-up log.
 type MemorySettings struct {
@@ -41,19 +44,20 @@ type MemorySettings struct {
 	// "live heap" (GCPercent is then where it starts: see Headroom).
 	GCPercent int
 	GCFrom    string
-	// Headroom is the spare heap GOGC follows ("live heap"); 0 otherwise.
+	// Headroom is the spare heap GOGC follows ("live heap" and "memory
+	// limit"); 0 when GOGC is set.
 	Headroom int64
 }
 
 // TuneMemory fits the garbage collector to the container, once, at start:
 // without GOMEMLIMIT it sets the soft memory limit to 90% of the cgroup's
 // memory limit (github.com/KimMachineGun/automemlimit; AUTOMEMLIMIT=0.8
-// changes the ratio, AUTOMEMLIMIT=off turns it off), and without GOGC it
-// raises GOGC to GCPercentWithLimit when a limit is known. GOMEMLIMIT and
-// GOGC set in the environment always win. With neither a limit nor GOGC,
-// GOGC follows the live heap for the life of the process
-// (HeadroomWithoutLimit). It changes the runtime's settings for the whole
-// process, so only a program's main should call it.
+// changes the ratio, AUTOMEMLIMIT=off turns it off). Without GOGC, GOGC
+// follows the live heap for the life of the process
+// (GCHeadroom), never below GCPercentWithLimit when a limit is
+// known. GOMEMLIMIT and GOGC set in the environment always win. It changes
+// the runtime's settings for the whole process, so only a program's main
+// should call it.
 func TuneMemory(getenv func(string) string, log *slog.Logger) MemorySettings {
 	s, _ := tuneMemory(getenv, memlimit.FromCgroup, log)
 	return s
@@ -85,32 +89,34 @@ func tuneMemory(getenv func(string) string, cgroup memlimit.Provider, log *slog.
 		s.GCPercent = debug.SetGCPercent(-1)
 		debug.SetGCPercent(s.GCPercent) // reading it turned it off: put it back
 	case s.Limit > 0:
-		s.GCFrom, s.GCPercent = "memory limit", GCPercentWithLimit
-		debug.SetGCPercent(GCPercentWithLimit)
+		s.GCFrom, s.GCPercent, s.Headroom = "memory limit", GCPercentWithLimit, GCHeadroom
+		stop = followLiveHeap(GCHeadroom, GCPercentWithLimit)
 	default:
-		s.GCFrom, s.GCPercent, s.Headroom = "live heap", GCPercentWithLimit, HeadroomWithoutLimit
-		stop = followLiveHeap(HeadroomWithoutLimit)
+		s.GCFrom, s.GCPercent, s.Headroom = "live heap", GCPercentWithLimit, GCHeadroom
+		stop = followLiveHeap(GCHeadroom, 100)
 	}
 	return s, stop
 }
 
-// gcPercentFor is the GOGC that lets a heap with live bytes live grow by
-// headroom before the next collection, between 100 and GCPercentWithLimit.
-func gcPercentFor(live, headroom uint64) int {
-	if live == 0 {
-		return GCPercentWithLimit
+// gcPercentFor is the GOGC that lets the heap grow by headroom before the
+// next collection, between least and maxGCPercent. The runtime's heap goal
+// is live + (live + stacks + globals) * GOGC/100, so scan is that sum and
+// the heap grows by headroom, not by headroom times scan/live.
+func gcPercentFor(scan, headroom uint64, least int) int {
+	if scan == 0 {
+		return maxGCPercent
 	}
-	return int(min(max(headroom*100/live, 100), GCPercentWithLimit))
+	return int(min(max(headroom*100/scan, uint64(least)), maxGCPercent))
 }
 
-// followLiveHeap sets GOGC now and after every collection from the live
-// heap the collection left (gcPercentFor), until stop is called. It learns
+// followLiveHeap sets GOGC now and after every collection from what the
+// collection left to scan (gcPercentFor), until stop is called. It learns
 // of each collection from a finalizer, which the runtime runs once the
 // object it guards has been found unreachable: the guarded object is new
 // each cycle, as in Uber's and TiDB's GC tuners.
-func followLiveHeap(headroom uint64) (stop func()) {
-	t := &liveHeapTuner{headroom: headroom, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
-	debug.SetGCPercent(GCPercentWithLimit) // nothing is live yet
+func followLiveHeap(headroom uint64, least int) (stop func()) {
+	t := newLiveHeapTuner(headroom, least)
+	debug.SetGCPercent(max(least, GCPercentWithLimit)) // nothing is live yet
 	t.arm()
 	return func() {
 		t.mu.Lock()
@@ -119,8 +125,17 @@ func followLiveHeap(headroom uint64) (stop func()) {
 	}
 }
 
+// newLiveHeapTuner reads what the runtime's heap goal adds up: the live
+// heap, the stacks and the globals.
+func newLiveHeapTuner(headroom uint64, least int) *liveHeapTuner {
+	return &liveHeapTuner{headroom: headroom, least: least, sample: []metrics.Sample{
+		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"},
+	}}
+}
+
 type liveHeapTuner struct {
 	headroom uint64
+	least    int
 	mu       sync.Mutex // held while GOGC is set, so that stop is final
 	stopped  bool
 	sample   []metrics.Sample
@@ -147,8 +162,12 @@ func (t *liveHeapTuner) tune() bool {
 		return false
 	}
 	metrics.Read(t.sample)
-	if t.sample[0].Value.Kind() == metrics.KindUint64 {
-		debug.SetGCPercent(gcPercentFor(t.sample[0].Value.Uint64(), t.headroom))
+	var scan uint64
+	for _, m := range t.sample {
+		if m.Value.Kind() == metrics.KindUint64 {
+			scan += m.Value.Uint64()
+		}
 	}
+	debug.SetGCPercent(gcPercentFor(scan, t.headroom, t.least))
 	return true
 }

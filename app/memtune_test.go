@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
@@ -39,7 +40,7 @@ func cgroupLimit(n uint64) memlimit.Provider {
 func TestTuneMemory(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	const gib = 1 << 30
-	liveHeap := MemorySettings{GCPercent: GCPercentWithLimit, GCFrom: "live heap", Headroom: HeadroomWithoutLimit}
+	liveHeap := MemorySettings{GCPercent: GCPercentWithLimit, GCFrom: "live heap", Headroom: GCHeadroom}
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -52,7 +53,7 @@ func TestTuneMemory(t *testing.T) {
 		{
 			name:   "container limit: 90% of it, and GOGC raised",
 			cgroup: cgroupLimit(gib),
-			want:   MemorySettings{Limit: gib * 9 / 10, LimitFrom: "cgroup", GCPercent: GCPercentWithLimit, GCFrom: "memory limit"},
+			want:   MemorySettings{Limit: gib * 9 / 10, LimitFrom: "cgroup", GCPercent: GCPercentWithLimit, GCFrom: "memory limit", Headroom: GCHeadroom},
 		},
 		{
 			name:   "no container limit: GOGC follows the live heap",
@@ -75,7 +76,7 @@ func TestTuneMemory(t *testing.T) {
 			env:        map[string]string{"GOMEMLIMIT": "512MiB"},
 			cgroup:     func() (uint64, error) { t.Error("the cgroup was read although GOMEMLIMIT is set"); return gib, nil },
 			applyLimit: 512 << 20,
-			want:       MemorySettings{Limit: 512 << 20, LimitFrom: "GOMEMLIMIT", GCPercent: GCPercentWithLimit, GCFrom: "memory limit"},
+			want:       MemorySettings{Limit: 512 << 20, LimitFrom: "GOMEMLIMIT", GCPercent: GCPercentWithLimit, GCFrom: "memory limit", Headroom: GCHeadroom},
 		},
 		{
 			name:   "AUTOMEMLIMIT=off: no limit from the container",
@@ -87,7 +88,7 @@ func TestTuneMemory(t *testing.T) {
 			name:   "AUTOMEMLIMIT ratio",
 			env:    map[string]string{"AUTOMEMLIMIT": "0.5"},
 			cgroup: cgroupLimit(gib),
-			want:   MemorySettings{Limit: gib / 2, LimitFrom: "cgroup", GCPercent: GCPercentWithLimit, GCFrom: "memory limit"},
+			want:   MemorySettings{Limit: gib / 2, LimitFrom: "cgroup", GCPercent: GCPercentWithLimit, GCFrom: "memory limit", Headroom: GCHeadroom},
 		},
 	}
 	for _, tt := range tests {
@@ -121,27 +122,34 @@ func TestTuneMemory(t *testing.T) {
 	}
 }
 
-// TestGCPercentFor pins the no-limit collector setting: the heap may grow
-// by the headroom over what is live, never by less than the runtime's
-// default (100: large lists keep the memory they had) and never by more
-// than GCPercentWithLimit.
+// TestGCPercentFor pins the collector setting: the heap may grow by the
+// headroom over what the runtime counts toward its goal (live heap, stacks
+// and globals), never by less than the least (100 without a memory limit:
+// large lists keep the memory they had; 400 under one) and never by more
+// than maxGCPercent.
 func TestGCPercentFor(t *testing.T) {
 	const mib = 1 << 20
 	tests := []struct {
-		live uint64
-		want int
+		scan  uint64
+		least int
+		want  int
 	}{
-		{0, GCPercentWithLimit},
-		{4 * mib, GCPercentWithLimit},
-		{16 * mib, 400},
-		{32 * mib, 200},
-		{48 * mib, 133},
-		{64 * mib, 100},
-		{500 * mib, 100},
+		{0, 100, maxGCPercent},
+		{1 * mib / 2, 100, maxGCPercent},
+		{4 * mib, 100, 1600},
+		{5 * mib, 100, 1280},
+		{16 * mib, 100, 400},
+		{32 * mib, 100, 200},
+		{48 * mib, 100, 133},
+		{64 * mib, 100, 100},
+		{500 * mib, 100, 100},
+		{4 * mib, GCPercentWithLimit, 1600},
+		{32 * mib, GCPercentWithLimit, GCPercentWithLimit},
+		{500 * mib, GCPercentWithLimit, GCPercentWithLimit},
 	}
 	for _, tt := range tests {
-		if got := gcPercentFor(tt.live, HeadroomWithoutLimit); got != tt.want {
-			t.Errorf("gcPercentFor(%d MiB) = %d, want %d", tt.live/mib, got, tt.want)
+		if got := gcPercentFor(tt.scan, GCHeadroom, tt.least); got != tt.want {
+			t.Errorf("gcPercentFor(%d MiB, least %d) = %d, want %d", tt.scan/mib, tt.least, got, tt.want)
 		}
 	}
 }
@@ -154,14 +162,14 @@ func TestGCPercentFor(t *testing.T) {
 func TestFollowLiveHeapRetunesAfterCollections(t *testing.T) {
 	keepRuntimeMemory(t)
 	// A headroom so large that any live heap gives the maximum.
-	stop := followLiveHeap(1 << 50)
+	stop := followLiveHeap(1<<50, 100)
 	t.Cleanup(stop)
 	debug.SetGCPercent(123)
 	for i := 0; i < 1000; i++ {
 		runtime.GC()
 		gc := debug.SetGCPercent(-1)
 		debug.SetGCPercent(gc)
-		if gc == GCPercentWithLimit {
+		if gc == maxGCPercent {
 			stop()
 			// Stopped: GOGC stays what it is set to.
 			debug.SetGCPercent(123)
@@ -175,4 +183,20 @@ func TestFollowLiveHeapRetunesAfterCollections(t *testing.T) {
 		runtime.Gosched()
 	}
 	t.Fatal("GOGC not retuned after 1000 collections")
+}
+
+// TestTunerReadsKnownMetrics checks that every metric the tuner sums is
+// one this Go version has: runtime/metrics reports a name it does not know
+// as KindBad, which the tuner would read as nothing and so run the heap at
+// a larger GOGC than the headroom allows.
+func TestTunerReadsKnownMetrics(t *testing.T) {
+	known := map[string]bool{}
+	for _, d := range metrics.All() {
+		known[d.Name] = d.Kind == metrics.KindUint64
+	}
+	for _, s := range newLiveHeapTuner(GCHeadroom, 100).sample {
+		if !known[s.Name] {
+			t.Errorf("metric %q: not a uint64 metric of this Go version", s.Name)
+		}
+	}
 }
