@@ -73,7 +73,7 @@ func main() {
 	log := app.NewLogger(os.Stderr, cfg)
 	app.RouteRedisLogs(log)
 	mem := app.TuneMemory(os.Getenv, log)
-	log.Info("memory", "limit_bytes", mem.Limit, "limit_from", mem.LimitFrom, "gogc", mem.GCPercent, "gogc_from", mem.GCFrom)
+	log.Info("memory", "limit_bytes", mem.Limit, "limit_from", mem.LimitFrom, "gogc", mem.GCPercent, "gogc_from", mem.GCFrom, "gc_headroom_bytes", mem.Headroom)
 	if cfg.SeaTableURL == "" {
 		url, closeDemo, err := startDemoUpstream()
 		if err != nil {

@@ -41,7 +41,8 @@ type MemorySettings struct {
 	// LimitFrom says where it came from: "GOMEMLIMIT", "cgroup" or "".
 	LimitFrom string
 	// GCPercent is GOGC; GCFrom is "GOGC", "memory limit" or
-	// "live heap" (GCPercent is then where it starts: see Headroom).
+	// "live heap" (for the last two GCPercent is where it starts: see
+	// Headroom).
 	GCPercent int
 	GCFrom    string
 	// Headroom is the spare heap GOGC follows ("live heap" and "memory
