@@ -18,16 +18,16 @@ import (
 // collector work harder, not the process die, as the heap nears it.
 const GCPercentWithLimit = 400
 
-// GCHeadroom is the spare heap the collector may use when GOGC
-// is not set: after each collection GOGC is set so that the next one comes
-// when the heap has grown by this much (gcPercentFor), never sooner than
-// the runtime's default 100 would (GCPercentWithLimit under a memory
-// limit). A server with a small live heap (many users, small lists: 3-6
-// MiB live) then collects about four times less often than at GOGC 400,
-// which took a tenth off its CPU per request (docs/performance.md); one
-// with a live heap of 64 MiB or more (large lists) keeps GOGC 100, so its
-// peak memory stays what the live data alone sets, and the memory traded
-// for CPU is bounded by this figure.
+// GCHeadroom is the spare heap the collector may use when GOGC is not set:
+// after each collection GOGC is set so that the next one comes when the
+// heap has grown by this much (gcPercentFor), never sooner than the
+// runtime's default 100 would (GCPercentWithLimit under a memory limit).
+// A server with a small live heap (many users, small lists: 3-6 MiB live)
+// then collects about four times less often than at GOGC 400, which took
+// about a quarter off its CPU per request for about 40 MiB more RSS
+// (docs/performance.md); one with a live heap of 64 MiB or more (large
+// lists) keeps GOGC 100, so its peak memory stays what the live data alone
+// sets, and the memory traded for CPU is bounded by this figure.
 const GCHeadroom = 64 << 20
 
 // maxGCPercent bounds GOGC for a nearly empty heap, where the headroom
@@ -54,11 +54,10 @@ type MemorySettings struct {
 // without GOMEMLIMIT it sets the soft memory limit to 90% of the cgroup's
 // memory limit (github.com/KimMachineGun/automemlimit; AUTOMEMLIMIT=0.8
 // changes the ratio, AUTOMEMLIMIT=off turns it off). Without GOGC, GOGC
-// follows the live heap for the life of the process
-// (GCHeadroom), never below GCPercentWithLimit when a limit is
-// known. GOMEMLIMIT and GOGC set in the environment always win. It changes
-// the runtime's settings for the whole process, so only a program's main
-// should call it.
+// follows the live heap for the life of the process (GCHeadroom), never
+// below GCPercentWithLimit when a limit is known. GOMEMLIMIT and GOGC set
+// in the environment always win. It changes the runtime's settings for the
+// whole process, so only a program's main should call it.
 func TuneMemory(getenv func(string) string, log *slog.Logger) MemorySettings {
 	s, _ := tuneMemory(getenv, memlimit.FromCgroup, log)
 	return s
