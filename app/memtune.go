@@ -116,7 +116,7 @@ func gcPercentFor(scan, headroom uint64, least int) int {
 // each cycle, as in Uber's and TiDB's GC tuners.
 func followLiveHeap(headroom uint64, least int) (stop func()) {
 	t := newLiveHeapTuner(headroom, least)
-	debug.SetGCPercent(max(least, GCPercentWithLimit)) // nothing is live yet
+	debug.SetGCPercent(GCPercentWithLimit) // nothing is live yet
 	t.arm()
 	return func() {
 		t.mu.Lock()
